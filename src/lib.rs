@@ -1,0 +1,29 @@
+#![doc = include_str!("../README.md")]
+
+mod combine;
+mod config;
+mod error;
+mod generator;
+mod otp;
+#[cfg(feature = "pgp")]
+mod pgp;
+mod secret;
+mod share;
+mod token;
+mod wire;
+
+pub use combine::{combine, combine_slices};
+pub use config::{ConfigError, GeneratorConfig, Strategy, TokenProfile};
+pub use error::{CombineError, Error};
+pub use generator::{ExpectedKey, Host, PendingCompletion, RecoveryTokenGenerator, UpdateOutcome};
+pub use otp::{
+    BASE62_ALPHABET, TokenCodecError, decode_token, encode_legacy_token, encode_token, generate_otp,
+};
+#[cfg(feature = "pgp")]
+pub use pgp::PgpRecipient;
+pub use secret::{CombinedKey, Otp, SecretString, Token};
+pub use share::KeyShare;
+pub use token::{RecoveryTokenHolder, mint_token};
+pub use wire::{
+    AttemptStatus, CONTENT_TYPE_JSON, Encoding, ErrorBody, StartRequest, UpdateRequest,
+};

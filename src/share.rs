@@ -1,0 +1,251 @@
+//! Key shares: parsing exactly as Vault's HTTP layer does, and their Shamir layout.
+
+use std::fmt;
+use std::ops::RangeInclusive;
+
+use base64::Engine as _;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use crate::Error;
+use crate::secret::ct_eq;
+
+/// Go's `base64.StdEncoding`: standard alphabet, padding required, non-zero trailing bits allowed.
+pub(crate) const GO_STD_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_encode_padding(true)
+        .with_decode_padding_mode(DecodePaddingMode::RequireCanonical)
+        .with_decode_allow_trailing_bits(true),
+);
+
+/// Decodes standard padded base64 as Go's `StdEncoding.DecodeString` does: `\r` and `\n` anywhere
+/// are skipped. The result is zeroized on drop.
+pub(crate) fn decode_go_base64(input: &str) -> Option<Zeroizing<Vec<u8>>> {
+    let cleaned: Zeroizing<Vec<u8>> = Zeroizing::new(
+        input
+            .bytes()
+            .filter(|b| *b != b'\r' && *b != b'\n')
+            .collect(),
+    );
+    GO_STD_BASE64.decode(&*cleaned).ok().map(Zeroizing::new)
+}
+
+/// One unseal / recovery key share, as Vault hands them out: the y bytes followed by one trailing
+/// byte holding the x coordinate. With threshold 1 the "share" is the key itself.
+///
+/// Secret: zeroized on drop, `[REDACTED]` in `Debug`, compared in constant time.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct KeyShare(Vec<u8>);
+
+impl KeyShare {
+    /// Vault's default accepted share lengths: barrier keys of 16 to 32 bytes plus one byte of
+    /// Shamir overhead.
+    pub const DEFAULT_LENGTHS: RangeInclusive<usize> = 16..=33;
+
+    /// Takes raw share bytes, checking their length against `lengths`.
+    ///
+    /// # Errors
+    /// [`Error::KeyTooShort`] / [`Error::KeyTooLong`] with Vault's texts.
+    pub fn from_bytes(bytes: &[u8], lengths: &RangeInclusive<usize>) -> Result<Self, Error> {
+        check_length(bytes.len(), lengths)?;
+        Ok(Self(bytes.to_vec()))
+    }
+
+    /// Parses the `key` field of an update request exactly as Vault's HTTP layer does: hex
+    /// (either case) is tried first and kept only if it decodes to an accepted length; otherwise
+    /// the text is decoded as standard padded base64 (newlines skipped), and its length checked.
+    /// Whitespace is not trimmed.
+    ///
+    /// # Errors
+    /// [`Error::MissingKey`] for an empty key, [`Error::InvalidKeyEncoding`] when neither
+    /// decoding works, [`Error::KeyTooShort`] / [`Error::KeyTooLong`] for a base64 key of a length
+    /// outside `lengths`. No error carries the input.
+    pub fn parse(key: &str, lengths: &RangeInclusive<usize>) -> Result<Self, Error> {
+        if key.is_empty() {
+            return Err(Error::MissingKey);
+        }
+        if let Some(bytes) = decode_hex(key)
+            && lengths.contains(&bytes.len())
+        {
+            return Ok(Self(bytes.to_vec()));
+        }
+        let bytes = decode_go_base64(key).ok_or(Error::InvalidKeyEncoding)?;
+        Self::from_bytes(&bytes, lengths)
+    }
+
+    /// The share's bytes in Vault's layout (y bytes, then x). Handle the result as a secret.
+    #[must_use]
+    pub fn expose_secret(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Length in bytes (not secret).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Always false: a share has at least one byte (length checks refuse empty input).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The x coordinate: the trailing byte. Public in Shamir's scheme (it identifies the share,
+    /// not the secret).
+    #[must_use]
+    pub fn x(&self) -> u8 {
+        self.0.last().copied().unwrap_or(0)
+    }
+
+    /// The y bytes (everything but the trailing x byte).
+    pub(crate) fn y(&self) -> &[u8] {
+        self.0.split_last().map_or(&[], |(_, y)| y)
+    }
+
+    /// The same share in vsss-rs's byte layout (identifier FIRST, then the y bytes), for
+    /// [`vsss_rs::Gf256::combine_bytes`]. Zeroized on drop.
+    #[must_use]
+    pub fn to_vsss_layout(&self) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(Vec::with_capacity(self.0.len()));
+        out.push(self.x());
+        out.extend_from_slice(self.y());
+        out
+    }
+
+    /// Builds a share from vsss-rs's byte layout (identifier first).
+    ///
+    /// # Errors
+    /// [`Error::KeyTooShort`] / [`Error::KeyTooLong`] if the result's length is outside `lengths`.
+    pub fn from_vsss_layout(bytes: &[u8], lengths: &RangeInclusive<usize>) -> Result<Self, Error> {
+        let mut v = Zeroizing::new(bytes.to_vec());
+        let shift = 1.min(v.len());
+        v.rotate_left(shift);
+        Self::from_bytes(&v, lengths)
+    }
+
+    /// Constant-time equality of the share bytes.
+    #[must_use]
+    pub fn ct_eq(&self, other: &Self) -> bool {
+        ct_eq(&self.0, &other.0)
+    }
+}
+
+impl PartialEq for KeyShare {
+    /// Constant time in the contents.
+    fn eq(&self, other: &Self) -> bool {
+        self.ct_eq(other)
+    }
+}
+
+impl Eq for KeyShare {}
+
+impl fmt::Debug for KeyShare {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyShare([REDACTED; {} bytes])", self.0.len())
+    }
+}
+
+fn check_length(len: usize, lengths: &RangeInclusive<usize>) -> Result<(), Error> {
+    if len < *lengths.start() {
+        Err(Error::KeyTooShort {
+            min: *lengths.start(),
+        })
+    } else if len > *lengths.end() {
+        Err(Error::KeyTooLong {
+            max: *lengths.end(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// Go's `hex.DecodeString`: an even number of hex digits, either case.
+fn decode_hex(s: &str) -> Option<Zeroizing<Vec<u8>>> {
+    fn nibble(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
+        }
+    }
+    let s = s.as_bytes();
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    let mut out = Zeroizing::new(Vec::with_capacity(s.len() / 2));
+    for pair in s.chunks_exact(2) {
+        if let [hi, lo] = pair {
+            out.push((nibble(*hi)? << 4) | nibble(*lo)?);
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const L: RangeInclusive<usize> = KeyShare::DEFAULT_LENGTHS;
+
+    #[test]
+    fn hex_is_tried_first_and_kept_when_its_length_is_accepted() {
+        let hex = "00".repeat(16);
+        assert_eq!(KeyShare::parse(&hex, &L).unwrap().len(), 16);
+        let upper = "AB".repeat(17);
+        assert_eq!(
+            KeyShare::parse(&upper, &L).unwrap().expose_secret(),
+            &[0xab; 17]
+        );
+    }
+
+    #[test]
+    fn hex_of_an_unaccepted_length_falls_back_to_base64() {
+        // 44 hex digits = 22 bytes would be accepted; 64 digits = 32 bytes too. "abcd" is
+        // valid hex of 2 bytes (refused), then valid base64 of 3 bytes: too short.
+        assert_eq!(
+            KeyShare::parse("abcd", &L),
+            Err(Error::KeyTooShort { min: 16 })
+        );
+        // 72 hex digits = 36 bytes: too long as hex; as base64 it is 54 bytes: too long.
+        assert_eq!(
+            KeyShare::parse(&"ab".repeat(36), &L),
+            Err(Error::KeyTooLong { max: 33 })
+        );
+    }
+
+    #[test]
+    fn base64_must_be_padded_standard() {
+        let b64 = "7v/M3aq7iJlmd0RVIjMAEeX0x9ahsIOSbXxPXik4CxoQ";
+        assert_eq!(KeyShare::parse(b64, &L).unwrap().len(), 33);
+        assert_eq!(
+            KeyShare::parse(&b64.replace('/', "_"), &L),
+            Err(Error::InvalidKeyEncoding)
+        );
+        // 32 bytes without its padding is refused, as by Go's StdEncoding.
+        let unpadded = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+        assert_eq!(
+            KeyShare::parse(unpadded, &L),
+            Err(Error::InvalidKeyEncoding)
+        );
+        assert!(KeyShare::parse(&format!("{unpadded}="), &L).is_ok());
+        assert!(KeyShare::parse("AAECAwQFBgcICQoL\nDA0ODxAREhMUFRYXGBkaGxwdHh8=", &L).is_ok());
+    }
+
+    #[test]
+    fn whitespace_is_not_trimmed() {
+        let hex = format!(" {}", "00".repeat(16));
+        assert_eq!(KeyShare::parse(&hex, &L), Err(Error::InvalidKeyEncoding));
+    }
+
+    #[test]
+    fn layout_moves_the_x_byte() {
+        let s = KeyShare::parse("7061777801", &(1..=33)).unwrap();
+        assert_eq!(s.x(), 1);
+        assert_eq!(&*s.to_vsss_layout(), &[1, 0x70, 0x61, 0x77, 0x78]);
+        let back = KeyShare::from_vsss_layout(&s.to_vsss_layout(), &(1..=33)).unwrap();
+        assert_eq!(back, s);
+    }
+}
