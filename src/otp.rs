@@ -12,13 +12,14 @@ use crate::{Otp, Token};
 pub const BASE62_ALPHABET: &[u8; 62] =
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
-/// Draws `len` base62 characters as Vault's `base62.Random` does: random bytes, any byte >= 248
-/// discarded (so that `b % 62` is uniform), the rest mapped to `BASE62_ALPHABET[b % 62]`.
+/// Draws `len` base62 characters as Vault's `base62.Random` does: random bytes in batches of
+/// `len + len / 4`, any byte >= 248 discarded (so that `b % 62` is uniform), the rest mapped to
+/// `BASE62_ALPHABET[b % 62]`.
 pub(crate) fn random_base62<R: CryptoRng + ?Sized>(len: usize, rng: &mut R) -> Zeroizing<String> {
     let mut out = Zeroizing::new(String::with_capacity(len));
-    let mut buf = Zeroizing::new([0u8; 64]);
+    let mut buf = Zeroizing::new(vec![0u8; len + len / 4]);
     while out.len() < len {
-        rng.fill_bytes(&mut *buf);
+        rng.fill_bytes(&mut buf);
         for b in buf.iter() {
             if out.len() == len {
                 break;
