@@ -186,7 +186,7 @@ impl Fixture {
         let t = config.threshold();
         let mut rng = ScriptedRng::seeded(t as u64 + 7);
         let key: Vec<u8> = (0..32u8).map(|i| i.wrapping_mul(37) ^ 0x5a).collect();
-        let n = t.max(5).min(255);
+        let n = t.clamp(5, 255);
         let shares = if t == 1 {
             vec![key.clone()]
         } else {
