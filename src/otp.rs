@@ -42,6 +42,11 @@ pub fn generate_otp<R: CryptoRng + ?Sized>(len: usize, rng: &mut R) -> Otp {
     Otp::new(s.as_str().to_owned())
 }
 
+/// XOR of two equal-length byte strings (lengths checked by the caller), zeroized on drop.
+fn xor(a: &[u8], b: &[u8]) -> Zeroizing<Vec<u8>> {
+    Zeroizing::new(a.iter().zip(b).map(|(x, y)| x ^ y).collect())
+}
+
 /// Why encoding or decoding a token failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -82,8 +87,7 @@ pub fn encode_token(token: &Token, otp: &Otp) -> Result<String, TokenCodecError>
             token: t.len(),
         });
     }
-    let x: Zeroizing<Vec<u8>> = Zeroizing::new(t.iter().zip(o).map(|(a, b)| a ^ b).collect());
-    Ok(STANDARD_NO_PAD.encode(&*x))
+    Ok(STANDARD_NO_PAD.encode(&*xor(t, o)))
 }
 
 /// Decodes an `encoded_token` with the OTP, as Vault's `operator generate-root -decode` does.
@@ -110,8 +114,7 @@ pub fn decode_token(encoded: &str, otp: &str, otp_length: usize) -> Result<Token
             token: bytes.len(),
         });
     }
-    let plain: Zeroizing<Vec<u8>> =
-        Zeroizing::new(bytes.iter().zip(o).map(|(a, b)| a ^ b).collect());
+    let plain = xor(&bytes, o);
     let s = std::str::from_utf8(&plain).map_err(|_| TokenCodecError::NotUtf8)?;
     Ok(Token::new(s.to_owned()))
 }
@@ -125,18 +128,12 @@ fn decode_legacy(encoded: &str, otp: &str) -> Result<Token, TokenCodecError> {
             token: e.len(),
         });
     }
-    let mut raw = Zeroizing::new([0u8; 16]);
-    if e.len() != raw.len() {
-        return Err(TokenCodecError::LengthMismatch {
-            otp: raw.len(),
-            token: e.len(),
-        });
-    }
-    for ((r, a), b) in raw.iter_mut().zip(e.iter()).zip(o.iter()) {
-        *r = a ^ b;
-    }
-    let s = uuid::Uuid::from_bytes(*raw).hyphenated().to_string();
-    Ok(Token::new(s))
+    let raw = xor(&e, &o);
+    let uuid = uuid::Uuid::from_slice(&raw).map_err(|_| TokenCodecError::LengthMismatch {
+        otp: 16,
+        token: raw.len(),
+    })?;
+    Ok(Token::new(uuid.hyphenated().to_string()))
 }
 
 /// Encodes a legacy (pre-0.11.2) UUID token with a base64 OTP of 16 bytes: padded base64 of the
@@ -155,7 +152,5 @@ pub fn encode_legacy_token(token: &Token, otp: &str) -> Result<String, TokenCode
             token: t.len(),
         });
     }
-    let x: Zeroizing<Vec<u8>> =
-        Zeroizing::new(t.iter().zip(o.iter()).map(|(a, b)| a ^ b).collect());
-    Ok(crate::share::GO_STD_BASE64.encode(&*x))
+    Ok(crate::share::GO_STD_BASE64.encode(&*xor(t, &o)))
 }

@@ -234,24 +234,10 @@ fn failed_encoding_revokes_the_token_clears_the_shares_and_keeps_the_attempt() {
         token: "hvs.tooshort".into(),
         revoked: vec![],
     };
-    f.generator
-        .update(
-            Strategy::Root,
-            &req(&f.share(0), &s.nonce),
-            f.now,
-            &mut host,
-            &mut f.rng,
-        )
+    f.update_with(&mut host, Strategy::Root, 0, &s.nonce)
         .unwrap();
     let err = f
-        .generator
-        .update(
-            Strategy::Root,
-            &req(&f.share(1), &s.nonce),
-            f.now,
-            &mut host,
-            &mut f.rng,
-        )
+        .update_with(&mut host, Strategy::Root, 1, &s.nonce)
         .unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -279,24 +265,10 @@ fn failed_mint_clears_the_shares_and_keeps_the_attempt() {
     let mut f = Fixture::new(2);
     let s = f.start(Strategy::Root);
     let mut host = NoMint(f.key.clone());
-    f.generator
-        .update(
-            Strategy::Root,
-            &req(&f.share(0), &s.nonce),
-            f.now,
-            &mut host,
-            &mut f.rng,
-        )
+    f.update_with(&mut host, Strategy::Root, 0, &s.nonce)
         .unwrap();
     let err = f
-        .generator
-        .update(
-            Strategy::Root,
-            &req(&f.share(1), &s.nonce),
-            f.now,
-            &mut host,
-            &mut f.rng,
-        )
+        .update_with(&mut host, Strategy::Root, 1, &s.nonce)
         .unwrap_err();
     assert!(matches!(err, Error::TokenMint { .. }));
     assert!(err.cleared_progress());
@@ -479,14 +451,7 @@ fn recovery_is_refused_after_a_recovery_token_was_minted_but_root_still_works() 
         revoked: vec![],
     };
     for i in 0..2 {
-        f.generator
-            .update(
-                Strategy::Root,
-                &req(&f.share(i), &root.nonce),
-                f.now,
-                &mut host,
-                &mut f.rng,
-            )
+        f.update_with(&mut host, Strategy::Root, i, &root.nonce)
             .unwrap();
     }
     assert!(!f.status(Strategy::Root).started);
@@ -608,24 +573,10 @@ fn root_final_answer_repeats_the_token_in_encoded_root_token() {
         token: token.clone(),
         revoked: vec![],
     };
-    f.generator
-        .update(
-            Strategy::Root,
-            &req(&f.share(0), &s.nonce),
-            f.now,
-            &mut host,
-            &mut f.rng,
-        )
+    f.update_with(&mut host, Strategy::Root, 0, &s.nonce)
         .unwrap();
     let done = f
-        .generator
-        .update(
-            Strategy::Root,
-            &req(&f.share(1), &s.nonce),
-            f.now,
-            &mut host,
-            &mut f.rng,
-        )
+        .update_with(&mut host, Strategy::Root, 1, &s.nonce)
         .unwrap();
     assert_eq!(done.encoded_root_token, done.encoded_token);
     let decoded = decode_token(&done.encoded_token, s.otp.expose_secret(), 28).unwrap();
@@ -644,24 +595,10 @@ fn dr_operation_answers_leave_encoded_root_token_empty() {
         token: format!("hvs.{}", "d".repeat(24)),
         revoked: vec![],
     };
-    f.generator
-        .update(
-            Strategy::DrOperation,
-            &req(&f.share(0), &s.nonce),
-            f.now,
-            &mut host,
-            &mut f.rng,
-        )
+    f.update_with(&mut host, Strategy::DrOperation, 0, &s.nonce)
         .unwrap();
     let done = f
-        .generator
-        .update(
-            Strategy::DrOperation,
-            &req(&f.share(1), &s.nonce),
-            f.now,
-            &mut host,
-            &mut f.rng,
-        )
+        .update_with(&mut host, Strategy::DrOperation, 1, &s.nonce)
         .unwrap();
     assert!(done.complete);
     assert_eq!(done.encoded_root_token, "");

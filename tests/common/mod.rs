@@ -220,6 +220,19 @@ impl Fixture {
             .update(strategy, &r, self.now, &mut self.host, &mut self.rng)
     }
 
+    /// `update` with share `i` through another host (root / DR tests).
+    pub fn update_with<H: recovery_token::Host>(
+        &mut self,
+        host: &mut H,
+        strategy: Strategy,
+        i: usize,
+        nonce: &str,
+    ) -> Result<AttemptStatus, recovery_token::Error> {
+        let r = req(&self.shares[i], nonce);
+        self.generator
+            .update(strategy, &r, self.now, host, &mut self.rng)
+    }
+
     pub fn status(&self, strategy: Strategy) -> AttemptStatus {
         self.generator.status(strategy, self.now)
     }
