@@ -1,43 +1,738 @@
-//! PGP encoding of the minted token (feature `pgp`).
-//!
-//! Interface only in this commit; the implementation lands with the PGP issue.
+//! PGP encoding of the minted token (feature `pgp`, on by default), over rPGP. The public face
+//! is [`PgpRecipient`], whose documentation says what is accepted, checked and produced.
 
+use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use pgp::composed::{Deserializable as _, MessageBuilder, SignedPublicKey};
+use pgp::crypto::sym::SymmetricKeyAlgorithm;
+use pgp::packet::{
+    PublicKey, PublicKeyEncryptedSessionKey, PublicSubkey, Signature, SignatureType,
+};
+use pgp::types::{KeyDetails, KeyVersion};
 use rand_core::CryptoRng;
+use zeroize::Zeroizing;
 
+use crate::share::decode_go_base64;
 use crate::{Error, Token};
 
-/// A PGP public key the token will be encrypted to.
-#[derive(Debug, Clone)]
+/// Longest parser reason put into an error message; rPGP's texts are short, this only bounds
+/// the worst case.
+const MAX_REASON_LEN: usize = 200;
+
+/// The key the token is encrypted to.
+#[derive(Clone)]
+enum EncryptionKey {
+    Primary(PublicKey),
+    Subkey(PublicSubkey),
+}
+
+/// A PGP public key the token will be encrypted to: parsed, its self-signatures verified, its
+/// encryption key chosen. Public data only: nothing here is secret.
+///
+/// A start request may carry a `pgp_key` instead of an OTP. [`PgpRecipient::parse`] reads it as
+/// Vault's API takes it and the generator encrypts the minted token to it at completion; the key
+/// holder decrypts with `echo "$encoded_token" | base64 -d | gpg -dq`.
+///
+/// # Input
+/// Standard padded base64 of a **binary** OpenPGP public key (`gpg --export KEYID | base64`),
+/// `\r` and `\n` anywhere tolerated as Go's decoder does. Beyond Vault (whose API refuses them),
+/// an ASCII-armored key (`gpg --export --armor`, detected by a leading `-----BEGIN PGP`) is
+/// accepted too.
+///
+/// # What is checked at parse time, so that completion cannot fail on the key
+/// Vault accepts any key that parses and fails (or panics) only when the token is encrypted,
+/// after every holder has typed their share. This crate refuses at start:
+/// - input that does not decode or parse, and input with no public key
+///   ([`Error::PgpKeyParse`]); more than one primary key ([`Error::PgpKeyEntity`]);
+/// - a key whose self-signatures do not verify (rPGP's `verify_bindings`) ([`Error::PgpKeyParse`]).
+///   Third-party certifications and revocations issued by other keys cannot be verified without
+///   those keys and are ignored, as they say nothing about where to encrypt;
+/// - a key that cannot receive the token ([`Error::PgpKeyUnusable`]): not OpenPGP v4, revoked,
+///   expired, or without an encryption-capable (sub)key.
+///
+/// The recipient is chosen as Go's openpgp `Entity.encryptionKey()` chooses it: the newest valid
+/// subkey whose binding signature carries the encrypt-communications or encrypt-storage flag and
+/// whose algorithm can encrypt; else the primary key if it may encrypt (its self-signature has an
+/// encryption flag, or no key-flags subpacket at all, as in keys from before flags existed) and
+/// its algorithm can. rPGP itself ignores flags, expiry and revocation when encrypting, so this
+/// choice is made here. A revocation applies whatever its date; a user ID counts as revoked when
+/// its newest revocation is not older than its newest certification. Each candidate must also
+/// pass a trial encryption of a throwaway session key through the very rPGP path the token will
+/// take, so a key rPGP cannot encrypt to (ElGamal, an ECDH key with a forbidden KDF hash) is
+/// refused now, not after the last share.
+///
+/// # Which "now" expiry is checked against
+/// The crate is sans-IO and never reads the clock. [`PgpRecipient::parse_at`] checks expiry
+/// against the wall-clock time the caller passes. [`PgpRecipient::parse`] (which the generator
+/// calls, since `start` receives a monotonic `Instant` that has no calendar meaning) checks it
+/// against the newest moment the key itself attests to: the latest creation time among its key
+/// packets and its verified self-signatures. That is a lower bound of the real time, so what
+/// `parse` refuses is certainly expired (for example an encryption subkey that expired before
+/// the owner's latest self-signature), but a key that expired later, with no newer signature,
+/// passes. Such a key still receives the token: gpg decrypts with expired keys, so completion
+/// does not fail. Hosts that want wall-clock expiry checks call
+/// `PgpRecipient::parse_at(pgp_key, SystemTime::now())` at their edge before `start` and answer
+/// its error themselves.
+///
+/// # Output
+/// A binary OpenPGP message: one public-key encrypted session key packet to the chosen key and a
+/// SEIPD v1 (MDC) packet with AES-256, holding a literal data packet with the token bytes; not
+/// compressed, not signed. `encoded_token` is its standard padded base64. The copy of the token
+/// handed to rPGP is zeroized when rPGP drops it; rPGP's own internal buffers are not.
+///
+/// # Key types
+/// Verified against GnuPG 2.2 (keys made by `gpg --quick-gen-key`, token decrypted by `gpg -dq`,
+/// in `tests/pgp_gpg.rs`): RSA 2048, 3072 and 4096; Curve25519 (ed25519 primary with a cv25519
+/// subkey, gpg's `future-default`); NIST P-256, P-384 and P-521 (ECDSA primary with an ECDH
+/// subkey); an RSA primary that may encrypt itself (no subkey). Refused at start (also checked
+/// against gpg-made keys): DSA with an ElGamal subkey (rPGP 0.21 cannot encrypt to ElGamal).
+/// Also refused: brainpool and secp256k1 curves (rPGP cannot verify or parse them), version 6 keys
+/// (their fingerprints are not Vault's 40 hex digits) and version 3 keys.
+#[derive(Clone)]
 pub struct PgpRecipient {
     fingerprint: String,
+    encryption_fingerprint: String,
+    key: EncryptionKey,
+}
+
+impl fmt::Debug for PgpRecipient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgpRecipient")
+            .field("fingerprint", &self.fingerprint)
+            .field("encryption_fingerprint", &self.encryption_fingerprint)
+            .finish()
+    }
 }
 
 impl PgpRecipient {
-    /// Parses a `pgp_key` as Vault's API takes it.
+    /// Parses a `pgp_key` as Vault's API takes it (standard padded base64 of a binary public key,
+    /// `\r`/`\n` tolerated) or ASCII-armored, and chooses the key to encrypt to.
+    ///
+    /// Expiry is checked against the newest time the key itself attests to, not the wall clock
+    /// (see [`PgpRecipient`]); use [`Self::parse_at`] to check against a time you
+    /// pass.
     ///
     /// # Errors
-    /// [`Error::PgpKeyParse`], [`Error::PgpKeyEntity`] or [`Error::PgpKeyUnusable`].
+    /// [`Error::PgpKeyParse`] if the input does not decode, does not parse, holds no public key or
+    /// its self-signatures do not verify; [`Error::PgpKeyEntity`] if it holds more than one
+    /// primary key; [`Error::PgpKeyUnusable`] if the key cannot receive the token.
     pub fn parse(pgp_key: &str) -> Result<Self, Error> {
-        let _ = pgp_key;
-        Err(Error::PgpUnsupported)
+        Self::parse_inner(pgp_key, None)
     }
 
-    /// The primary key's v4 fingerprint, 40 lowercase hex digits.
+    /// [`Self::parse`], checking expiry (and creation times) against `now`, the caller's
+    /// wall-clock time.
+    ///
+    /// # Errors
+    /// As [`Self::parse`].
+    pub fn parse_at(pgp_key: &str, now: SystemTime) -> Result<Self, Error> {
+        let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        Self::parse_inner(pgp_key, Some(secs))
+    }
+
+    /// The primary key's v4 fingerprint, 40 lowercase hex digits (what
+    /// `gpg --with-colons --fingerprint` prints on the primary key's `fpr` line, lowercased).
     #[must_use]
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint
     }
 
-    /// Encrypts the token; standard padded base64 of a binary OpenPGP message.
+    /// The fingerprint of the (sub)key the token is encrypted to, 40 lowercase hex digits. Equal
+    /// to [`Self::fingerprint`] when the primary key itself receives it.
+    #[must_use]
+    pub fn encryption_fingerprint(&self) -> &str {
+        &self.encryption_fingerprint
+    }
+
+    /// Encrypts the token: a binary OpenPGP message (SEIPD v1, AES-256, no signature, no
+    /// compression) to the chosen key, returned as standard padded base64.
     ///
     /// # Errors
-    /// [`Error::PgpEncrypt`].
+    /// [`Error::PgpEncrypt`] if rPGP fails (it does not for the keys `parse` accepts).
     pub fn encrypt_token<R: CryptoRng + ?Sized>(
         &self,
         token: &Token,
         rng: &mut R,
     ) -> Result<String, Error> {
-        let _ = (token, rng);
-        Err(Error::PgpUnsupported)
+        let mut rng = Rng06(rng);
+        let plaintext = Zeroizing::new(token.expose_secret().as_bytes().to_vec());
+        // rPGP takes `Bytes`; owning the zeroizing buffer makes the copy wiped when it is dropped.
+        let data = pgp::bytes::Bytes::from_owner(plaintext);
+        let mut builder =
+            MessageBuilder::from_bytes("", data).seipd_v1(&mut rng, SymmetricKeyAlgorithm::AES256);
+        match &self.key {
+            EncryptionKey::Primary(k) => builder.encrypt_to_key(&mut rng, k),
+            EncryptionKey::Subkey(k) => builder.encrypt_to_key(&mut rng, k),
+        }
+        .map_err(|e| Error::PgpEncrypt {
+            reason: short_reason(&e),
+        })?;
+        let message = builder.to_vec(&mut rng).map_err(|e| Error::PgpEncrypt {
+            reason: short_reason(&e),
+        })?;
+        Ok(base64::engine::general_purpose::STANDARD.encode(message))
+    }
+
+    fn parse_inner(pgp_key: &str, now: Option<u64>) -> Result<Self, Error> {
+        let mut keys = read_keys(pgp_key)?;
+        let key = match keys.len() {
+            0 => {
+                return Err(parse_error(
+                    "error parsing given PGP key: no public key found",
+                ));
+            }
+            1 => keys.pop().ok_or(Error::PgpKeyEntity)?,
+            _ => return Err(Error::PgpKeyEntity),
+        };
+        let key = without_third_party_signatures(key);
+        key.verify_bindings().map_err(|e| {
+            parse_error(&format!(
+                "error verifying the key's self-signatures: {}",
+                short_reason(&e)
+            ))
+        })?;
+        if key.primary_key.version() != KeyVersion::V4 {
+            return Err(unusable(
+                "only OpenPGP version 4 keys are supported".to_owned(),
+            ));
+        }
+        let now = now.unwrap_or_else(|| newest_attested_time(&key));
+        let chosen = choose_encryption_key(&key, now).map_err(unusable)?;
+        let encryption_fingerprint = match &chosen {
+            EncryptionKey::Primary(k) => hex_fingerprint(k),
+            EncryptionKey::Subkey(k) => hex_fingerprint(k),
+        };
+        Ok(Self {
+            fingerprint: hex_fingerprint(&key.primary_key),
+            encryption_fingerprint,
+            key: chosen,
+        })
+    }
+}
+
+/// Decodes the input (armor or Go base64) and parses every transferable public key in it.
+fn read_keys(pgp_key: &str) -> Result<Vec<SignedPublicKey>, Error> {
+    let parsed: Vec<_> = if pgp_key.trim_start().starts_with("-----BEGIN PGP") {
+        // rPGP reads the first armor block and ignores the rest: a second block is a second key.
+        if pgp_key.matches("-----BEGIN PGP").count() > 1 {
+            return Err(Error::PgpKeyEntity);
+        }
+        let (keys, _headers) = SignedPublicKey::from_armor_many(pgp_key.trim_start().as_bytes())
+            .map_err(|e| {
+                parse_error(&format!(
+                    "error parsing given PGP key: {}",
+                    short_reason(&e)
+                ))
+            })?;
+        keys.collect()
+    } else {
+        let bytes = decode_go_base64(pgp_key)
+            .ok_or_else(|| parse_error("error decoding given PGP key: illegal base64 data"))?;
+        if is_secret_key_packet(&bytes) {
+            return Err(parse_error(
+                "error parsing given PGP key: this is a secret key; send the public key \
+                 (gpg --export)",
+            ));
+        }
+        let keys = SignedPublicKey::from_bytes_many(&bytes[..]).map_err(|e| {
+            parse_error(&format!(
+                "error parsing given PGP key: {}",
+                short_reason(&e)
+            ))
+        })?;
+        keys.collect()
+    };
+    parsed
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            parse_error(&format!(
+                "error parsing given PGP key: {}",
+                short_reason(&e)
+            ))
+        })
+}
+
+/// Whether the binary data starts with a Secret-Key packet (tag 5), judged from the packet
+/// header alone: the secret material is never parsed.
+fn is_secret_key_packet(bytes: &[u8]) -> bool {
+    const SECRET_KEY: u8 = 5;
+    match bytes.first() {
+        // New format: 0b11tttttt.
+        Some(&b) if b & 0xc0 == 0xc0 => b & 0x3f == SECRET_KEY,
+        // Old format: 0b10ttttll.
+        Some(&b) if b & 0x80 == 0x80 => (b >> 2) & 0x0f == SECRET_KEY,
+        _ => false,
+    }
+}
+
+/// Whether `sig` names the primary key as its issuer (or names no issuer, and so must verify
+/// against it).
+fn issued_by(sig: &Signature, primary: &PublicKey) -> bool {
+    let ids = sig.issuer_key_id();
+    let fps = sig.issuer_fingerprint();
+    (ids.is_empty() && fps.is_empty())
+        || ids.iter().any(|id| **id == primary.legacy_key_id())
+        || fps.iter().any(|fp| **fp == primary.fingerprint())
+}
+
+/// Drops signatures issued by other keys (certifications by third parties, revocations by
+/// designated revokers): they cannot be verified without those keys, and rPGP's
+/// `verify_bindings` would otherwise refuse every key that others have signed.
+fn without_third_party_signatures(mut key: SignedPublicKey) -> SignedPublicKey {
+    let primary = key.primary_key.clone();
+    let own = |sigs: &mut Vec<Signature>| sigs.retain(|s| issued_by(s, &primary));
+    own(&mut key.details.revocation_signatures);
+    own(&mut key.details.direct_signatures);
+    for user in &mut key.details.users {
+        own(&mut user.signatures);
+    }
+    key.details.users.retain(|u| !u.signatures.is_empty());
+    for attr in &mut key.details.user_attributes {
+        own(&mut attr.signatures);
+    }
+    key.details
+        .user_attributes
+        .retain(|a| !a.signatures.is_empty());
+    for sub in &mut key.public_subkeys {
+        own(&mut sub.signatures);
+    }
+    key.public_subkeys.retain(|s| !s.signatures.is_empty());
+    key
+}
+
+/// The newest moment the key attests to: the latest creation time of its key packets and of
+/// its (verified) self-signatures.
+fn newest_attested_time(key: &SignedPublicKey) -> u64 {
+    let details = &key.details;
+    let sigs = details
+        .revocation_signatures
+        .iter()
+        .chain(&details.direct_signatures)
+        .chain(details.users.iter().flat_map(|u| &u.signatures))
+        .chain(details.user_attributes.iter().flat_map(|a| &a.signatures))
+        .chain(key.public_subkeys.iter().flat_map(|s| &s.signatures));
+    let sig_times = sigs.filter_map(created);
+    let key_times = std::iter::once(secs(key.primary_key.created_at()))
+        .chain(key.public_subkeys.iter().map(|s| secs(s.key.created_at())));
+    sig_times.chain(key_times).max().unwrap_or(0)
+}
+
+fn secs(t: pgp::types::Timestamp) -> u64 {
+    u64::from(t.as_secs())
+}
+
+fn created(sig: &Signature) -> Option<u64> {
+    sig.created().map(secs)
+}
+
+/// The newest of `sigs` by creation time (the later one in packet order on a tie).
+fn newest<'a>(sigs: impl Iterator<Item = &'a Signature>) -> Option<&'a Signature> {
+    sigs.filter(|s| created(s).is_some())
+        .max_by_key(|s| created(s).unwrap_or(0))
+}
+
+/// Why a signature is not valid at `now`, if it is not.
+fn signature_invalid_at(sig: &Signature, now: u64) -> Option<String> {
+    let created = created(sig)?;
+    if created > now {
+        return Some(format!("its self-signature is dated {}", date(created)));
+    }
+    let expiry = sig
+        .signature_expiration_time()
+        .map_or(0, |d| u64::from(d.as_secs()));
+    if expiry != 0 && created.saturating_add(expiry) <= now {
+        return Some(format!(
+            "its self-signature expired on {}",
+            date(created.saturating_add(expiry))
+        ));
+    }
+    None
+}
+
+/// Why a key is not valid at `now` according to its binding signature, if it is not.
+fn key_invalid_at(key_created: u64, binding: &Signature, now: u64) -> Option<String> {
+    if key_created > now {
+        return Some(format!("it was created on {}", date(key_created)));
+    }
+    let expiry = binding
+        .key_expiration_time()
+        .map_or(0, |d| u64::from(d.as_secs()));
+    if expiry != 0 && key_created.saturating_add(expiry) <= now {
+        return Some(format!(
+            "it expired on {}",
+            date(key_created.saturating_add(expiry))
+        ));
+    }
+    signature_invalid_at(binding, now)
+}
+
+fn has_key_flags(sig: &Signature) -> bool {
+    sig.config().is_some_and(|c| {
+        c.hashed_subpackets()
+            .any(|p| matches!(p.data, pgp::packet::SubpacketData::KeyFlags(_)))
+    })
+}
+
+fn flags_encrypt(sig: &Signature) -> bool {
+    let flags = sig.key_flags();
+    flags.encrypt_comms() || flags.encrypt_storage()
+}
+
+fn is_certification(sig: &Signature) -> bool {
+    matches!(
+        sig.typ(),
+        Some(
+            SignatureType::CertGeneric
+                | SignatureType::CertPersona
+                | SignatureType::CertCasual
+                | SignatureType::CertPositive
+        )
+    )
+}
+
+/// The primary key's self-signature that carries its flags and expiry: the newest valid
+/// certification of the primary user ID (the newest one flagged primary, else the newest of
+/// any unrevoked user ID), else the newest direct-key signature.
+fn primary_self_signature(key: &SignedPublicKey, now: u64) -> Result<&Signature, String> {
+    let mut any_user = false;
+    let mut candidates = Vec::new();
+    for user in &key.details.users {
+        any_user = true;
+        let Some(cert) = newest(user.signatures.iter().filter(|s| is_certification(s))) else {
+            continue;
+        };
+        let revoked = newest(
+            user.signatures
+                .iter()
+                .filter(|s| s.typ() == Some(SignatureType::CertRevocation)),
+        )
+        .is_some_and(|r| created(r) >= created(cert));
+        if !revoked && signature_invalid_at(cert, now).is_none() {
+            candidates.push(cert);
+        }
+    }
+    let user_sig = newest(candidates.iter().copied().filter(|s| s.is_primary()))
+        .or_else(|| newest(candidates.iter().copied()));
+    if let Some(sig) = user_sig {
+        return Ok(sig);
+    }
+    if any_user {
+        return Err("every user ID of the key is revoked or expired".to_owned());
+    }
+    newest(
+        key.details
+            .direct_signatures
+            .iter()
+            .filter(|s| s.typ() == Some(SignatureType::Key)),
+    )
+    .ok_or_else(|| "the primary key has no self-signature".to_owned())
+}
+
+/// Chooses the key to encrypt to at `now`, as Go's openpgp `Entity.encryptionKey()` does.
+fn choose_encryption_key(key: &SignedPublicKey, now: u64) -> Result<EncryptionKey, String> {
+    let primary = &key.primary_key;
+    if !key.details.revocation_signatures.is_empty() {
+        return Err("the key is revoked".to_owned());
+    }
+    let primary_sig = primary_self_signature(key, now)?;
+    if let Some(why) = key_invalid_at(secs(primary.created_at()), primary_sig, now) {
+        return Err(format!("the primary key is not valid: {why}"));
+    }
+    // A direct-key signature may set an expiry too.
+    if let Some(direct) = newest(
+        key.details
+            .direct_signatures
+            .iter()
+            .filter(|s| s.typ() == Some(SignatureType::Key)),
+    ) && let Some(why) = key_invalid_at(secs(primary.created_at()), direct, now)
+    {
+        return Err(format!("the primary key is not valid: {why}"));
+    }
+
+    let mut best: Option<(&PublicSubkey, u64)> = None;
+    let mut first_refusal: Option<String> = None;
+    for sub in &key.public_subkeys {
+        let Some(binding) = newest(
+            sub.signatures
+                .iter()
+                .filter(|s| s.typ() == Some(SignatureType::SubkeyBinding)),
+        ) else {
+            continue;
+        };
+        if !has_key_flags(binding) || !flags_encrypt(binding) {
+            continue;
+        }
+        let id = hex_fingerprint(&sub.key);
+        let refusal = if !sub.key.algorithm().can_encrypt() {
+            Some(format!(
+                "its algorithm {:?} cannot encrypt",
+                sub.key.algorithm()
+            ))
+        } else if sub.key.version() != KeyVersion::V4 {
+            Some("it is not an OpenPGP version 4 key".to_owned())
+        } else if sub
+            .signatures
+            .iter()
+            .any(|s| s.typ() == Some(SignatureType::SubkeyRevocation))
+        {
+            Some("it is revoked".to_owned())
+        } else {
+            key_invalid_at(secs(sub.key.created_at()), binding, now)
+                .or_else(|| trial_encrypt(&sub.key).err())
+        };
+        if let Some(why) = refusal {
+            first_refusal.get_or_insert(format!("encryption subkey {id}: {why}"));
+            continue;
+        }
+        let when = created(binding).unwrap_or(0);
+        if best.is_none_or(|(_, t)| when > t) {
+            best = Some((&sub.key, when));
+        }
+    }
+    if let Some((sub, _)) = best {
+        return Ok(EncryptionKey::Subkey(sub.clone()));
+    }
+
+    let primary_may_encrypt = !has_key_flags(primary_sig) || flags_encrypt(primary_sig);
+    if primary_may_encrypt && primary.algorithm().can_encrypt() {
+        match trial_encrypt(primary) {
+            Ok(()) => return Ok(EncryptionKey::Primary(primary.clone())),
+            Err(why) => {
+                first_refusal.get_or_insert(format!("primary key: {why}"));
+            }
+        }
+    }
+    Err(first_refusal.unwrap_or_else(|| {
+        "the key has no encryption-capable key (no subkey flagged for encryption, and the \
+         primary key may not encrypt)"
+            .to_owned()
+    }))
+}
+
+/// Encrypts a throwaway session key to `key` exactly as [`PgpRecipient::encrypt_token`] will,
+/// so that a key rPGP cannot encrypt to (ElGamal, brainpool curves, an ECDH key with a forbidden
+/// KDF hash...) is refused at start rather than at completion.
+fn trial_encrypt<K: pgp::types::EncryptionKey + KeyDetails>(key: &K) -> Result<(), String> {
+    let mut rng = TrialRng(0x9e37_79b9_7f4a_7c15);
+    let session_key = SymmetricKeyAlgorithm::AES256.new_session_key(&mut rng);
+    PublicKeyEncryptedSessionKey::from_session_key_v3(
+        &mut rng,
+        &session_key,
+        SymmetricKeyAlgorithm::AES256,
+        key,
+    )
+    .map(drop)
+    .map_err(|e| {
+        format!(
+            "cannot encrypt to its {:?} key: {}",
+            key.algorithm(),
+            short_reason(&e)
+        )
+    })
+}
+
+/// A deterministic filler (xorshift64*) for [`trial_encrypt`], whose output is discarded: it
+/// protects nothing, it only lets rPGP run its encryption path. Never used for the real message.
+struct TrialRng(u64);
+
+impl rand_core_06::RngCore for TrialRng {
+    fn next_u32(&mut self) -> u32 {
+        // The high half of the 64-bit output.
+        u32::try_from(self.next_u64() >> 32).unwrap_or_default()
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        for chunk in dest.chunks_mut(8) {
+            let word = self.next_u64().to_le_bytes();
+            chunk.copy_from_slice(word.get(..chunk.len()).unwrap_or_default());
+        }
+    }
+
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core_06::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+// rPGP's encryption requires the marker; see `TrialRng`'s documentation for why a throwaway
+// filler is acceptable here.
+impl rand_core_06::CryptoRng for TrialRng {}
+
+fn hex_fingerprint(key: &impl KeyDetails) -> String {
+    format!("{:x}", key.fingerprint())
+}
+
+fn parse_error(reason: &str) -> Error {
+    Error::PgpKeyParse {
+        reason: reason.to_owned(),
+    }
+}
+
+fn unusable(reason: String) -> Error {
+    Error::PgpKeyUnusable { reason }
+}
+
+/// An rPGP error's `Display` text, short. Never its `Debug`, which can carry a backtrace.
+fn short_reason(e: &pgp::errors::Error) -> String {
+    sanitize(&e.to_string())
+}
+
+/// Cuts a parser message at its first line break or bracket (some rPGP texts embed a nom error's
+/// `Debug`, input bytes included) and bounds its length.
+fn sanitize(text: &str) -> String {
+    let cut = text.find(['\n', '\r', '(', '{', '[']).unwrap_or(text.len());
+    let mut head = text.get(..cut).unwrap_or(text);
+    // A bracket glued to a word (`Error(...)`) starts a `Debug` dump: drop that word too.
+    let bracket = text
+        .get(cut..)
+        .is_some_and(|rest| rest.starts_with(['(', '{', '[']));
+    if bracket && !head.ends_with(char::is_whitespace) {
+        head = head.rsplit_once(' ').map_or("", |(before, _)| before);
+    }
+    let mut s = head.trim_end().to_owned();
+    if s.len() > MAX_REASON_LEN {
+        let mut end = MAX_REASON_LEN;
+        while !s.is_char_boundary(end) {
+            end = end.saturating_sub(1);
+        }
+        s.truncate(end);
+        s.push_str("...");
+    }
+    s
+}
+
+/// `YYYY-MM-DD HH:MM:SS UTC` for Unix seconds (proleptic Gregorian calendar).
+fn date(unix: u64) -> String {
+    let days = unix / 86_400;
+    let rem = unix % 86_400;
+    // Howard Hinnant's civil_from_days, for days since 1970-01-01 (non-negative here).
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Feeds rPGP, which takes rand_core 0.6 RNGs, from the caller's rand_core 0.10 `CryptoRng`.
+struct Rng06<'a, R: CryptoRng + ?Sized>(&'a mut R);
+
+impl<R: CryptoRng + ?Sized> rand_core_06::RngCore for Rng06<'_, R> {
+    fn next_u32(&mut self) -> u32 {
+        self.0.next_u32()
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.0.next_u64()
+    }
+
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        self.0.fill_bytes(dest);
+    }
+
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core_06::Error> {
+        self.0.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+impl<R: CryptoRng + ?Sized> rand_core_06::CryptoRng for Rng06<'_, R> {}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+
+    #[test]
+    fn dates_are_utc_calendar_dates() {
+        assert_eq!(date(0), "1970-01-01 00:00:00 UTC");
+        // Values checked with `date -u -d @N`.
+        assert_eq!(date(1_577_923_200), "2020-01-02 00:00:00 UTC");
+        assert_eq!(date(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(date(4_102_444_799), "2099-12-31 23:59:59 UTC");
+        assert_eq!(date(u64::from(u32::MAX)), "2106-02-07 06:28:15 UTC");
+    }
+
+    #[test]
+    fn reasons_are_cut_before_debug_dumps_and_bounded() {
+        assert_eq!(
+            sanitize("IO error: failed reading: armor footer Error(Error { input: [110, 111] })"),
+            "IO error: failed reading: armor footer"
+        );
+        assert_eq!(sanitize("first line\nstack backtrace:"), "first line");
+        let long = "x".repeat(1000);
+        assert_eq!(sanitize(&long).len(), MAX_REASON_LEN + 3);
+        let multibyte = "é".repeat(300);
+        assert!(sanitize(&multibyte).ends_with("..."));
+    }
+
+    #[test]
+    fn secret_key_packets_are_recognised_by_their_header() {
+        assert!(is_secret_key_packet(&[0xc5, 0x58])); // new format, tag 5
+        assert!(is_secret_key_packet(&[0x95, 0x01])); // old format, tag 5
+        assert!(!is_secret_key_packet(&[0xc6, 0x33])); // new format, tag 6 (public key)
+        assert!(!is_secret_key_packet(&[0x99, 0x01])); // old format, tag 6
+        assert!(!is_secret_key_packet(&[0x05]));
+        assert!(!is_secret_key_packet(&[]));
+    }
+
+    #[test]
+    fn the_rng_adapter_passes_the_callers_bytes_through() {
+        use rand::SeedableRng as _;
+        use rand_core_06::RngCore as _;
+
+        let mut a = rand::rngs::StdRng::seed_from_u64(7);
+        let mut b = rand::rngs::StdRng::seed_from_u64(7);
+        let mut adapter = Rng06(&mut a);
+        let mut got = [0u8; 40];
+        adapter.fill_bytes(&mut got);
+        let mut more = [0u8; 8];
+        adapter.try_fill_bytes(&mut more).unwrap();
+        let x = adapter.next_u32();
+        let y = adapter.next_u64();
+
+        let mut want = [0u8; 40];
+        rand_core::Rng::fill_bytes(&mut b, &mut want);
+        let mut want_more = [0u8; 8];
+        rand_core::Rng::fill_bytes(&mut b, &mut want_more);
+        assert_eq!(got, want);
+        assert_eq!(more, want_more);
+        assert_eq!(x, rand_core::Rng::next_u32(&mut b));
+        assert_eq!(y, rand_core::Rng::next_u64(&mut b));
+    }
+
+    #[test]
+    fn empty_and_non_key_input_is_a_parse_error() {
+        for input in [
+            "\r\n",
+            "AAAA",
+            "-----BEGIN PGP MESSAGE-----\n\n-----END PGP MESSAGE-----\n",
+        ] {
+            let err = PgpRecipient::parse(input).unwrap_err();
+            assert!(
+                matches!(err, Error::PgpKeyParse { .. }),
+                "{input:?}: {err:?}"
+            );
+        }
     }
 }
