@@ -293,6 +293,8 @@ impl RecoveryTokenGenerator {
                 Some(AttemptEncoding::Otp(otp))
             }
             Encoding::PgpKey(key) => Some(parse_pgp(&key)?),
+            #[cfg(feature = "pgp")]
+            Encoding::Pgp(recipient) => Some(AttemptEncoding::Pgp(recipient)),
             Encoding::GenerateOtp => None,
         };
         if strategy == Strategy::Recovery && self.recovery_issued {

@@ -106,6 +106,17 @@ impl fmt::Debug for PgpRecipient {
     }
 }
 
+impl PartialEq for PgpRecipient {
+    /// Two recipients are equal when they name the same primary key and encrypt to the same
+    /// (sub)key.
+    fn eq(&self, other: &Self) -> bool {
+        self.fingerprint == other.fingerprint
+            && self.encryption_fingerprint == other.encryption_fingerprint
+    }
+}
+
+impl Eq for PgpRecipient {}
+
 impl PgpRecipient {
     /// Parses a `pgp_key` as Vault's API takes it (standard padded base64 of a binary public key,
     /// `\r`/`\n` tolerated) or ASCII-armored, and chooses the key to encrypt to.

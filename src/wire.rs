@@ -69,8 +69,15 @@ pub enum Encoding {
     /// The caller's own OTP (never echoed).
     Otp(Otp),
     /// Encrypt to this PGP public key (standard padded base64 of a binary key, as Vault's API
-    /// takes it; ASCII armor is accepted too).
+    /// takes it; ASCII armor is accepted too). `start` parses it with
+    /// [`crate::PgpRecipient::parse`], which checks expiry only against the key's own newest
+    /// timestamp (the core reads no wall clock).
     PgpKey(String),
+    /// Encrypt to a key the host already parsed, typically with
+    /// [`crate::PgpRecipient::parse_at`]`(key, SystemTime::now())` so that expiry is checked
+    /// against the wall clock.
+    #[cfg(feature = "pgp")]
+    Pgp(Box<crate::PgpRecipient>),
 }
 
 impl StartRequest {

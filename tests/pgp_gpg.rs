@@ -471,6 +471,18 @@ fn expired_key_is_refused_by_parse_at_the_callers_time_and_still_decrypts() {
     let jan_1_2020_noon = UNIX_EPOCH + Duration::from_secs(1_577_880_000);
     let at_noon = PgpRecipient::parse_at(&key, jan_1_2020_noon).unwrap();
     assert_eq!(at_noon.fingerprint(), fpr.to_lowercase());
+    // A host that parsed with its wall clock hands the recipient to `start` directly.
+    let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(3).unwrap());
+    let started = generator
+        .start(
+            Strategy::Recovery,
+            Encoding::Pgp(Box::new(at_noon)),
+            Instant::now(),
+            &mut rand::rng(),
+        )
+        .unwrap();
+    assert_eq!(started.pgp_fingerprint, fpr.to_lowercase());
+    assert!(started.otp.is_empty());
 
     // `parse` knows no time later than the key's newest self-signature (2020-01-01), so it
     // accepts; gpg decrypts with an expired key, so the token still reaches its holder.
