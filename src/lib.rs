@@ -25,5 +25,6 @@ pub use secret::{CombinedKey, Otp, SecretString, Token};
 pub use share::KeyShare;
 pub use token::{RecoveryTokenHolder, mint_token};
 pub use wire::{
-    AttemptStatus, CONTENT_TYPE_JSON, Encoding, ErrorBody, StartRequest, UpdateRequest,
+    AttemptStatus, CONTENT_TYPE_JSON, Encoding, ErrorBody, HttpResponse, StartRequest,
+    UpdateRequest,
 };

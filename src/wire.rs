@@ -191,3 +191,181 @@ fn json_error(e: serde_json::Error) -> Error {
         reason: format!("{kind} at line {} column {}", e.line(), e.column()),
     }
 }
+
+/// One HTTP answer in Vault's shape, ready for any transport: the status code, the
+/// `Content-Type` and the body, as Vault's `respondOk` / `respondError` write them.
+///
+/// - a status, start or update answer: 200 and the status JSON;
+/// - an error: [`Error::http_status`] and `{"errors":["<message>"]}`;
+/// - a cancel: 204 and no body;
+/// - a method the endpoint does not take: 405 and `{"errors":[]}`.
+///
+/// Every answer, 204 included, carries `Content-Type: application/json` exactly (Vault sets it
+/// before writing any status). JSON bodies end with one `\n`, as Go's `json.Encoder` writes
+/// them; clients ignore it.
+///
+/// The body of a start answer can hold the server-generated OTP: it is zeroized on drop and
+/// redacted in `Debug`. (The copy a transport makes to send it is the transport's.)
+#[derive(Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    status: u16,
+    body: zeroize::Zeroizing<String>,
+}
+
+impl HttpResponse {
+    fn json(status: u16, mut json: String) -> Self {
+        json.push('\n');
+        Self {
+            status,
+            body: zeroize::Zeroizing::new(json),
+        }
+    }
+
+    /// 200 with the status JSON: the answer of status, start and update.
+    #[must_use]
+    pub fn ok(status: &AttemptStatus) -> Self {
+        Self::json(200, status.to_json())
+    }
+
+    /// Vault's answer to an error: its status code and `{"errors":["<message>"]}`.
+    #[must_use]
+    pub fn error(error: &Error) -> Self {
+        Self::json(error.http_status(), error.to_body().to_json())
+    }
+
+    /// [`HttpResponse::ok`] or [`HttpResponse::error`].
+    #[must_use]
+    pub fn from_result(result: &Result<AttemptStatus, Error>) -> Self {
+        match result {
+            Ok(status) => Self::ok(status),
+            Err(error) => Self::error(error),
+        }
+    }
+
+    /// The answer to a cancel: 204 and no body, or the error.
+    #[must_use]
+    pub fn from_cancel(result: &Result<(), Error>) -> Self {
+        match result {
+            Ok(()) => Self {
+                status: 204,
+                body: zeroize::Zeroizing::new(String::new()),
+            },
+            Err(error) => Self::error(error),
+        }
+    }
+
+    /// An error status with a list of messages, e.g. 405 with `{"errors":[]}` for a method the
+    /// endpoint does not take, 404 with `{"errors":[]}` for an unknown path, or 403 with
+    /// `{"errors":["permission denied"]}`.
+    #[must_use]
+    pub fn with_errors(status: u16, errors: &[&str]) -> Self {
+        let body = ErrorBody {
+            errors: errors.iter().map(|e| (*e).to_owned()).collect(),
+        };
+        Self::json(status, body.to_json())
+    }
+
+    /// 405 with `{"errors":[]}`: Vault's answer to a method an endpoint does not take.
+    #[must_use]
+    pub fn method_not_allowed() -> Self {
+        Self::with_errors(405, &[])
+    }
+
+    /// The HTTP status code.
+    #[must_use]
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The `Content-Type` to send: always [`CONTENT_TYPE_JSON`].
+    #[must_use]
+    pub fn content_type(&self) -> &'static str {
+        CONTENT_TYPE_JSON
+    }
+
+    /// The body; empty for 204. Can hold a generated OTP: handle it as a secret.
+    #[must_use]
+    pub fn body(&self) -> &str {
+        &self.body
+    }
+}
+
+impl std::fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field(
+                "body",
+                &format_args!("[REDACTED; {} bytes]", self.body.len()),
+            )
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ok_is_200_with_the_status_json_and_a_newline() {
+        let status = AttemptStatus {
+            required: 3,
+            otp_length: 28,
+            ..AttemptStatus::default()
+        };
+        let r = HttpResponse::ok(&status);
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.content_type(), "application/json");
+        assert_eq!(
+            r.body(),
+            "{\"nonce\":\"\",\"started\":false,\"progress\":0,\"required\":3,\"complete\":false,\
+             \"encoded_token\":\"\",\"encoded_root_token\":\"\",\"pgp_fingerprint\":\"\",\"otp\":\"\",\
+             \"otp_length\":28}\n"
+        );
+    }
+
+    #[test]
+    fn errors_carry_vault_texts_and_codes() {
+        let r = HttpResponse::error(&Error::InProgress);
+        assert_eq!(r.status(), 400);
+        assert_eq!(
+            r.body(),
+            "{\"errors\":[\"root generation already in progress\"]}\n"
+        );
+        let r = HttpResponse::from_result(&Err(Error::Sealed));
+        assert_eq!(r.status(), 503);
+        assert_eq!(r.body(), "{\"errors\":[\"Vault is sealed\"]}\n");
+    }
+
+    #[test]
+    fn cancel_is_204_without_body() {
+        let r = HttpResponse::from_cancel(&Ok(()));
+        assert_eq!((r.status(), r.body()), (204, ""));
+        assert_eq!(r.content_type(), "application/json");
+        let r = HttpResponse::from_cancel(&Err(Error::WrongNonceUndisclosed));
+        assert_eq!(r.status(), 400);
+        assert_eq!(r.body(), "{\"errors\":[\"incorrect nonce supplied\"]}\n");
+    }
+
+    #[test]
+    fn other_methods_get_405_with_an_empty_error_list() {
+        let r = HttpResponse::method_not_allowed();
+        assert_eq!((r.status(), r.body()), (405, "{\"errors\":[]}\n"));
+        let r = HttpResponse::with_errors(403, &["permission denied"]);
+        assert_eq!(
+            (r.status(), r.body()),
+            (403, "{\"errors\":[\"permission denied\"]}\n")
+        );
+    }
+
+    #[test]
+    fn debug_does_not_show_a_generated_otp() {
+        let status = AttemptStatus {
+            otp: Otp::new("SECRETOTPSECRETOTPSECRETOTP1".to_owned()),
+            ..AttemptStatus::default()
+        };
+        let r = HttpResponse::ok(&status);
+        assert!(r.body().contains("SECRETOTP"));
+        assert!(!format!("{r:?}").contains("SECRETOTP"));
+    }
+}
