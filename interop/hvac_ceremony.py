@@ -1,0 +1,182 @@
+"""Drive the example server with hvac, the Python Vault client, through whole ceremonies.
+
+Usage: python hvac_ceremony.py PATH/TO/server
+
+Starts the server on 127.0.0.1:0, reads its address and unseal keys from stdout, then:
+- root: hvac's sys.read_root_generation_progress / start_root_token_generation(otp=...) /
+  generate_root(key=..., nonce=...) / cancel_root_generation, and its error handling;
+- recovery: hvac's generic adapter and read/write on /v1/sys/generate-recovery-token/*, and
+  sys/raw with and without the minted recovery token.
+Tokens are decoded here, independently of the crate: base64 without padding, XOR with the OTP.
+"""
+
+import base64
+import importlib.metadata
+import secrets
+import subprocess
+import sys
+
+import hvac
+import hvac.exceptions
+
+BASE62 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+passed = 0
+
+
+def check(cond, what, seen=None):
+    """Counts a check; on failure prints what the client saw and exits non-zero."""
+    global passed
+    if not cond:
+        print(f"hvac: FAILED: {what}\n  the client saw: {seen!r}", file=sys.stderr)
+        print(f"hvac: {passed} passed, 1 failed")
+        sys.exit(1)
+    passed += 1
+    print(f"ok - {what}")
+
+
+def expect_error(exc_type, text, fn, *args, **kwargs):
+    """Calls fn; it must raise exc_type whose Vault errors are exactly [text]."""
+    try:
+        seen = fn(*args, **kwargs)
+    except exc_type as e:
+        check(e.errors == [text], f"error {text!r}", e.errors)
+        return
+    except hvac.exceptions.VaultError as e:
+        check(False, f"{exc_type.__name__} {text!r}", f"{type(e).__name__}: {e.errors}")
+    check(False, f"{exc_type.__name__} {text!r}", seen)
+
+
+def decode_token(encoded, otp):
+    """Vault's client-side decode: base64 without padding, XOR with the OTP's bytes."""
+    raw = base64.b64decode(encoded + "=" * (-len(encoded) % 4))
+    check(len(raw) == len(otp), "encoded token has the OTP's length", (encoded, len(raw)))
+    return bytes(a ^ b for a, b in zip(raw, otp.encode())).decode()
+
+
+def is_token(token, prefix):
+    body = token[len(prefix):]
+    return token.startswith(prefix) and len(body) == 24 and all(c in BASE62 for c in body)
+
+
+def start_server(binary):
+    proc = subprocess.Popen(
+        [binary, "--listen", "127.0.0.1:0"],
+        stdout=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    shares = []
+    while True:
+        line = proc.stdout.readline()
+        if not line:
+            proc.kill()
+            sys.exit("hvac: the server exited before listening")
+        line = line.strip()
+        if line.startswith("Unseal Key "):
+            shares.append(line.split(": ", 1)[1])
+        elif line.startswith("Listening on "):
+            return proc, line.split(" ", 2)[2], shares
+
+
+def root_ceremony(client, shares):
+    progress = client.sys.read_root_generation_progress()
+    check(progress["started"] is False and progress["otp_length"] == 28,
+          "read_root_generation_progress before any attempt", progress)
+
+    # A server-generated OTP, then cancel_root_generation.
+    started = client.sys.start_root_token_generation()
+    check(started["started"] and len(started["otp"]) == 28,
+          "start_root_token_generation() returns a generated OTP", started)
+    resp = client.sys.cancel_root_generation()
+    check(resp.status_code == 204 and resp.text == "", "cancel_root_generation: 204, no body",
+          (resp.status_code, resp.text))
+    check(client.sys.read_root_generation_progress()["started"] is False,
+          "progress after cancel: not started")
+
+    # The client's own OTP, as `vault operator generate-root -generate-otp` makes one.
+    otp = "".join(secrets.choice(BASE62) for _ in range(28))
+    started = client.sys.start_root_token_generation(otp=otp)
+    nonce = started["nonce"]
+    check(started["started"] and started["otp"] == "" and started["required"] == 3,
+          "start_root_token_generation(otp=...)", started)
+    expect_error(hvac.exceptions.InvalidRequest, "root generation already in progress",
+                 client.sys.start_root_token_generation, otp=otp)
+    expect_error(hvac.exceptions.InvalidRequest, "OTP string is wrong length",
+                 client.sys.start_root_token_generation, otp="short")
+
+    first = client.sys.generate_root(key=shares[0], nonce=nonce)
+    check(first["progress"] == 1 and first["complete"] is False, "generate_root: progress 1",
+          first)
+    expect_error(hvac.exceptions.InvalidRequest,
+                 "given key has already been provided during this generation operation",
+                 client.sys.generate_root, key=shares[0], nonce=nonce)
+    expect_error(hvac.exceptions.InvalidRequest,
+                 f'incorrect nonce supplied; nonce for this root generation operation is "{nonce}"',
+                 client.sys.generate_root, key=shares[1], nonce="not-the-nonce")
+    check(client.sys.read_root_generation_progress()["progress"] == 1,
+          "refused shares leave progress at 1")
+
+    client.sys.generate_root(key=shares[3], nonce=nonce)
+    done = client.sys.generate_root(key=shares[4], nonce=nonce)
+    check(done["complete"] is True and done["encoded_root_token"] == done["encoded_token"],
+          "generate_root: complete, encoded_root_token set", done)
+    token = decode_token(done["encoded_root_token"], otp)
+    check(is_token(token, "hvs."), "decoded root token is hvs. + 24 base62", token)
+    check(client.sys.read_root_generation_progress()["started"] is False,
+          "progress after completion: not started")
+
+
+def recovery_ceremony(client, url, shares):
+    path = "/v1/sys/generate-recovery-token/attempt"
+    status = client.adapter.get(path)
+    check(status["started"] is False and status["otp_length"] == 28,
+          "recovery status through the generic adapter", status)
+    expect_error(hvac.exceptions.Forbidden, "permission denied", client.read, "sys/raw/anything")
+
+    # Start, one share, cancel: progress is gone.
+    started = client.adapter.put(path, json={})
+    client.write("sys/generate-recovery-token/update", key=shares[2], nonce=started["nonce"])
+    resp = client.adapter.delete(path)
+    check(resp.status_code == 204, "recovery cancel: 204", resp.status_code)
+    check(client.read("sys/generate-recovery-token/attempt")["started"] is False,
+          "client.read after cancel: not started")
+
+    started = client.adapter.put(path, json={})
+    otp, nonce = started["otp"], started["nonce"]
+    check(len(otp) == 28 and started["progress"] == 0, "recovery start: generated OTP", started)
+    for i, key in enumerate(shares[1:4], start=1):
+        answer = client.write("sys/generate-recovery-token/update", key=key, nonce=nonce)
+        check(answer["progress"] == i, f"recovery update {i}", answer)
+    check(answer["complete"] is True and answer["encoded_root_token"] == "",
+          "recovery complete; encoded_root_token empty", answer)
+    token = decode_token(answer["encoded_token"], otp)
+    check(is_token(token, "hvr."), "decoded recovery token is hvr. + 24 base62", token)
+
+    # The token opens recovery-mode requests: 404 (hvac's read returns None), not 403.
+    authed = hvac.Client(url=url, token=token)
+    check(authed.read("sys/raw/anything") is None, "sys/raw with the recovery token: 404")
+    expect_error(hvac.exceptions.Forbidden, "permission denied",
+                 hvac.Client(url=url, token=token[:-1] + ("A" if token[-1] != "A" else "B")).read,
+                 "sys/raw/anything")
+    expect_error(hvac.exceptions.InvalidRequest,
+                 "attempt to generate recovery token when already unsealed",
+                 client.adapter.put, path, json={})
+
+
+def main():
+    proc, url, shares = start_server(sys.argv[1])
+    try:
+        check(len(shares) == 5, "server printed 5 unseal keys", shares)
+        client = hvac.Client(url=url)
+        root_ceremony(client, shares)
+        recovery_ceremony(client, url, shares)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    check(proc.returncode == 0, "server exits 0 on SIGTERM", proc.returncode)
+    print(f"hvac {importlib.metadata.version('hvac')} against the example server")
+    print(f"hvac: {passed} passed, 0 failed")
+
+
+if __name__ == "__main__":
+    main()
