@@ -482,6 +482,11 @@ fn root_ceremony_with_the_callers_otp_and_hex_shares() {
     assert_eq!(s.start_attempt(ROOT, &json!({}))["started"], true);
 }
 
+// TODO(pgp): a root generation started with a `pgp_key` (a key made by gpg in a temporary
+// GNUPGHOME), whose `encoded_token` gpg decrypts (`base64 -d | gpg -dq`) to the minted token, and
+// whose `pgp_fingerprint` equals gpg's. It needs the PGP encoding, which is not on main yet
+// (src/pgp.rs is a stub that refuses every key).
+
 #[test]
 fn legacy_tokens_are_26_characters() {
     let s = Server::start(&["--legacy-tokens", "--threshold", "2", "--shares", "2"]);
