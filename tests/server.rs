@@ -142,9 +142,11 @@ impl Server {
     #[cfg(unix)]
     fn signal(mut self, sig: &str) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
+        // The shell's builtin `kill`: a minimal system may have no kill(1) binary.
+        let kill = format!("kill {sig} {pid}");
         assert!(
-            Command::new("kill")
-                .args([sig, &pid])
+            Command::new("sh")
+                .args(["-c", &kill])
                 .status()
                 .unwrap()
                 .success()
