@@ -18,11 +18,16 @@
 //! only picks the strategy by path, the operation by method, and supplies what a host owns:
 //! the clock, the OS random source, the check of the combined key and the minting of root
 //! tokens.
+//!
+//! A `pgp_key` in a start body is parsed against the wall clock (feature `pgp`, on by default);
+//! the token is then encrypted to it and holders decrypt with `base64 -d | gpg -dq`.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
+#[cfg(feature = "pgp")]
+use std::time::SystemTime;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -34,7 +39,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use rand::Rng as _;
 use recovery_token::{
-    CombinedKey, ExpectedKey, GeneratorConfig, Host, HttpResponse, KeyShare,
+    CombinedKey, Encoding, ExpectedKey, GeneratorConfig, Host, HttpResponse, KeyShare,
     RecoveryTokenGenerator, StartRequest, Strategy, Token, TokenProfile, UpdateRequest, mint_token,
 };
 use zeroize::Zeroizing;
@@ -158,15 +163,31 @@ fn attempt(app: &App, strategy: Strategy, method: &Method, body: &[u8]) -> HttpR
     match *method {
         Method::GET => HttpResponse::ok(&lock(app).generator.status(strategy, now)),
         Method::PUT | Method::POST => {
-            let result = StartRequest::from_json(body).and_then(|request| {
-                lock(app)
-                    .generator
-                    .start(strategy, request.into_encoding(), now, &mut rand::rng())
-            });
+            let result = StartRequest::from_json(body)
+                .and_then(|request| with_wall_clock(request.into_encoding()))
+                .and_then(|encoding| {
+                    lock(app)
+                        .generator
+                        .start(strategy, encoding, now, &mut rand::rng())
+                });
             HttpResponse::from_result(&result)
         }
         Method::DELETE => HttpResponse::from_cancel(&lock(app).generator.cancel(None, now)),
         _ => HttpResponse::method_not_allowed(),
+    }
+}
+
+/// Parses a PGP key here, against the wall clock (the crate reads none, so left to itself it
+/// checks expiry only against the key's own newest timestamp), and outside the lock. Vault
+/// checks the inputs before the server state, so the order of refusals is unchanged.
+fn with_wall_clock(encoding: Encoding) -> Result<Encoding, recovery_token::Error> {
+    match encoding {
+        #[cfg(feature = "pgp")]
+        Encoding::PgpKey(key) => {
+            let recipient = recovery_token::PgpRecipient::parse_at(&key, SystemTime::now())?;
+            Ok(Encoding::Pgp(Box::new(recipient)))
+        }
+        other => Ok(other),
     }
 }
 

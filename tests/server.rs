@@ -484,10 +484,159 @@ fn root_ceremony_with_the_callers_otp_and_hex_shares() {
     assert_eq!(s.start_attempt(ROOT, &json!({}))["started"], true);
 }
 
-// TODO(pgp): a root generation started with a `pgp_key` (a key made by gpg in a temporary
-// GNUPGHOME), whose `encoded_token` gpg decrypts (`base64 -d | gpg -dq`) to the minted token, and
-// whose `pgp_fingerprint` equals gpg's. It needs the PGP encoding, which is not on main yet
-// (src/pgp.rs is a stub that refuses every key).
+/// A throwaway GnuPG home with one Curve25519 key (ed25519 primary, cv25519 encryption
+/// subkey); the agent is stopped and the directory removed on drop.
+#[cfg(feature = "pgp")]
+struct Gpg {
+    home: PathBuf,
+}
+
+#[cfg(feature = "pgp")]
+impl Gpg {
+    const UID: &str = "Holder <holder@example.com>";
+
+    fn new() -> Self {
+        let home = std::env::temp_dir().join(format!(
+            "rt-srv-gpg-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&home);
+        std::fs::create_dir(&home).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700)).unwrap();
+        }
+        let gpg = Self { home };
+        gpg.run(&["--quick-gen-key", Self::UID, "ed25519", "sign", "never"]);
+        let fpr = gpg.fingerprint();
+        gpg.run(&["--quick-add-key", &fpr, "cv25519", "encr", "never"]);
+        gpg
+    }
+
+    fn run(&self, args: &[&str]) -> Vec<u8> {
+        let out = Command::new("gpg")
+            .arg("--homedir")
+            .arg(&self.home)
+            .args([
+                "--batch",
+                "--no-tty",
+                "--pinentry-mode",
+                "loopback",
+                "--passphrase",
+                "",
+            ])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("gpg (GnuPG 2.2+) must be on PATH: apt-get install -y gnupg");
+        assert!(
+            out.status.success(),
+            "gpg {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+
+    /// The primary key's fingerprint as `gpg --with-colons --fingerprint` prints it.
+    fn fingerprint(&self) -> String {
+        let out =
+            String::from_utf8(self.run(&["--with-colons", "--fingerprint", Self::UID])).unwrap();
+        let fpr = out.lines().find(|l| l.starts_with("fpr:")).unwrap();
+        fpr.split(':').nth(9).unwrap().to_owned()
+    }
+
+    /// The binary public key, base64-encoded: Vault's `pgp_key`.
+    fn pgp_key(&self) -> String {
+        STANDARD.encode(self.run(&["--export", Self::UID]))
+    }
+
+    /// What a key holder runs: `echo "$encoded_token" | base64 -d | gpg -dq`.
+    fn decrypt(&self, encoded: &str) -> String {
+        let out = Command::new("sh")
+            .args([
+                "-c",
+                r#"printf '%s\n' "$2" | base64 -d | gpg --homedir "$1" --batch --no-tty -dq"#,
+            ])
+            .arg("sh")
+            .arg(&self.home)
+            .arg(encoded)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "base64 -d | gpg -dq: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
+
+#[cfg(feature = "pgp")]
+impl Drop for Gpg {
+    fn drop(&mut self) {
+        let _ = Command::new("gpgconf")
+            .arg("--homedir")
+            .arg(&self.home)
+            .args(["--kill", "gpg-agent"])
+            .output();
+        let _ = std::fs::remove_dir_all(&self.home);
+    }
+}
+
+#[cfg(feature = "pgp")]
+#[test]
+fn pgp_ceremonies_decrypt_with_gpg() {
+    let gpg = Gpg::new();
+    let fingerprint = gpg.fingerprint().to_lowercase();
+    let pgp_key = gpg.pgp_key();
+    let s = Server::start(&["--threshold", "2", "--shares", "3"]);
+
+    for (endpoint, prefix) in [(ROOT, "hvs."), (RECOVERY, "hvr.")] {
+        let started = s.start_attempt(endpoint, &json!({"pgp_key": pgp_key}));
+        assert_eq!(started["pgp_fingerprint"], fingerprint.as_str());
+        assert_eq!(started["otp"], "", "no OTP with a PGP key");
+        let nonce = str_field(&started, "nonce").to_owned();
+        assert_eq!(s.status(endpoint)["pgp_fingerprint"], fingerprint.as_str());
+
+        let first = s.submit(endpoint, &s.shares[1], &nonce).json();
+        assert_eq!(first["pgp_fingerprint"], fingerprint.as_str());
+        let done = s.submit(endpoint, &s.shares[2], &nonce).json();
+        assert_eq!(done["complete"], true);
+        assert_eq!(done["pgp_fingerprint"], fingerprint.as_str());
+        let encoded = str_field(&done, "encoded_token");
+        assert_eq!(encoded.len() % 4, 0, "PGP results are padded base64");
+        let token = gpg.decrypt(encoded);
+        assert!(
+            token.starts_with(prefix) && token.len() == 28,
+            "gpg decrypted {token:?}"
+        );
+        if endpoint == RECOVERY {
+            let r = http(
+                s.addr,
+                "GET",
+                "/v1/sys/raw/x",
+                None,
+                &[("X-Vault-Token", &token)],
+            );
+            assert_eq!(
+                r.status, 404,
+                "the decrypted token is the recovery token: {r:?}"
+            );
+        }
+    }
+
+    // Both given: the OTP wins and the PGP key is ignored (Vault's rule).
+    let otp = "b".repeat(28);
+    let started = s.start_attempt(ROOT, &json!({"otp": otp, "pgp_key": pgp_key}));
+    assert_eq!(started["pgp_fingerprint"], "");
+    let nonce = str_field(&started, "nonce").to_owned();
+    assert_eq!(s.submit(ROOT, &s.shares[0], &nonce).status, 200);
+    let done = s.submit(ROOT, &s.shares[1], &nonce).json();
+    let token = decode_token(str_field(&done, "encoded_token"), &otp, 28).unwrap();
+    assert!(token.expose_secret().starts_with("hvs."));
+}
 
 #[test]
 fn legacy_tokens_are_26_characters() {
@@ -686,13 +835,11 @@ fn every_start_refusal_changes_nothing() {
     let r = s.put(attempt, &json!({"pgp_key": "bm90IGEga2V5"}));
     assert_eq!(r.status, 400, "{r:?}");
     let text = r.error();
-    // TODO(pgp): once the PGP encoding lands on main, expect exactly Vault's
-    // `error parsing PGP key: ...` here (the stub answers "not supported").
-    assert!(
-        text.starts_with("error parsing PGP key: ")
-            || text == "PGP encoding is not supported by this server",
-        "{text}"
-    );
+    if cfg!(feature = "pgp") {
+        assert!(text.starts_with("error parsing PGP key: "), "{text}");
+    } else {
+        assert_eq!(text, "PGP encoding is not supported by this server");
+    }
     assert_state(&s, ROOT, "", 0);
 
     // One slot for both strategies.
