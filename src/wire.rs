@@ -39,11 +39,12 @@ pub struct AttemptStatus {
 }
 
 impl AttemptStatus {
-    /// The JSON text Vault would send, byte for byte.
+    /// The JSON text Vault would send, byte for byte, without the trailing newline Go's encoder
+    /// appends ([`HttpResponse`] adds it). Strings are escaped as Go's `encoding/json` does:
+    /// `<`, `>`, `&`, U+2028 and U+2029 as `\u` escapes.
     #[must_use]
     pub fn to_json(&self) -> String {
-        // Serializing plain strings, integers and booleans cannot fail.
-        serde_json::to_string(self).unwrap_or_default()
+        go_json(self)
     }
 }
 
@@ -159,12 +160,34 @@ impl ErrorBody {
     /// The JSON text.
     #[must_use]
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        go_json(self)
     }
 }
 
 /// The `Content-Type` of every JSON answer, exactly (hvac parses error bodies only with it).
 pub const CONTENT_TYPE_JSON: &str = "application/json";
+
+/// serde_json's compact text with Go's HTML-safe escapes. The escaped characters can only occur
+/// inside JSON strings, so replacing them in the whole text is exact.
+fn go_json<T: Serialize>(value: &T) -> String {
+    // Serializing plain strings, integers and booleans cannot fail.
+    let text = serde_json::to_string(value).unwrap_or_default();
+    if !text.contains(['<', '>', '&', '\u{2028}', '\u{2029}']) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
 
 fn is_blank(body: &[u8]) -> bool {
     body.iter().all(u8::is_ascii_whitespace)

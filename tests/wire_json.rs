@@ -158,3 +158,17 @@ fn error_body_is_vaults() {
     assert_eq!(ErrorBody::default().to_json(), r#"{"errors":[]}"#);
     assert_eq!(recovery_token::CONTENT_TYPE_JSON, "application/json");
 }
+
+#[test]
+fn json_escapes_html_characters_as_gos_encoder() {
+    let err = Error::KeyCheckFailed {
+        reason: "a<b>&c\u{2028}".into(),
+    };
+    assert_eq!(
+        err.to_body().to_json(),
+        r#"{"errors":["root generation aborted: a\u003cb\u003e\u0026c\u2028"]}"#
+    );
+    // Parsed back, the text is the original.
+    let back: ErrorBody = serde_json::from_str(&err.to_body().to_json()).unwrap();
+    assert_eq!(back.errors, vec![err.to_string()]);
+}
