@@ -1,1 +1,163 @@
-fn main() {}
+//! Criterion benches: share combination (the crate's constant-time lane combine next to raw
+//! vsss-rs on the same shares), the whole `update` a host pays for at the threshold, and the
+//! status answer. See BENCHMARKS.md for the command, the machine and the figures.
+//!
+//! Run: `cargo bench --bench combine -- --warm-up-time 1 --measurement-time 3`
+//! (then `python3 benches/medians.py` prints the table of medians and ratios).
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, missing_docs)]
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use recovery_token::{
+    CombinedKey, Encoding, GeneratorConfig, Host, KeyShare, RecoveryTokenGenerator, Strategy,
+    UpdateOutcome, UpdateRequest, combine,
+};
+use vsss_rs::Gf256;
+
+/// The thresholds benched: Vault's default (3), common ones, and the most Vault allows (255).
+const THRESHOLDS: [usize; 6] = [2, 3, 5, 10, 32, 255];
+/// Vault's barrier key (32 bytes, shares of 33) and the smallest it accepts (16, shares of 17).
+const KEY_SIZES: [usize; 2] = [32, 16];
+
+/// `threshold` shares of a random key, as vsss-rs makes them (identifier FIRST: vsss-rs's own
+/// input, rotated once here, outside any timed loop) and in Vault's layout (x byte last).
+fn shares(threshold: usize, key_len: usize, seed: u64) -> (Vec<Vec<u8>>, Vec<KeyShare>) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let key: Vec<u8> = (0..key_len).map(|i| (i as u8).wrapping_mul(29) ^ 0xa5).collect();
+    let vsss = Gf256::split_bytes(threshold, threshold, &key, &mut rng).unwrap();
+    let vault: Vec<KeyShare> = vsss
+        .iter()
+        .map(|s| KeyShare::from_vsss_layout(s, &(2..=64)).unwrap())
+        .collect();
+    // Both paths must agree before anything is timed.
+    assert_eq!(Gf256::combine_bytes(&vsss).unwrap(), key);
+    assert_eq!(&*combine(&vault).unwrap(), &key[..]);
+    (vsss, vault)
+}
+
+fn bench_combine(c: &mut Criterion) {
+    for key_len in KEY_SIZES {
+        let mut group = c.benchmark_group(format!("combine_{key_len}B"));
+        for t in THRESHOLDS {
+            let (vsss, vault) = shares(t, key_len, t as u64);
+            group.bench_with_input(BenchmarkId::new("crate", t), &vault, |b, s| {
+                b.iter(|| combine(black_box(s)).unwrap());
+            });
+            group.bench_with_input(BenchmarkId::new("vsss_rs", t), &vsss, |b, s| {
+                b.iter(|| Gf256::combine_bytes(black_box(s)).unwrap());
+            });
+        }
+        group.finish();
+    }
+}
+
+/// A host whose key check is trivial: the cost measured is the generator's.
+struct AcceptAny;
+
+impl Host for AcceptAny {
+    fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), String> {
+        black_box(key.expose_secret());
+        Ok(())
+    }
+}
+
+struct AtThreshold {
+    generator: RecoveryTokenGenerator,
+    last: UpdateRequest,
+    rng: StdRng,
+    now: Instant,
+}
+
+/// A generator with an OTP attempt and threshold - 1 shares held, and the request carrying the
+/// last share (base64, as `vault operator init` prints unseal keys).
+fn at_threshold(shares: &[KeyShare], rng_seed: u64) -> AtThreshold {
+    let t = shares.len();
+    let mut rng = StdRng::seed_from_u64(rng_seed);
+    let now = Instant::now();
+    let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(t).unwrap());
+    let started = generator
+        .start(Strategy::Recovery, Encoding::GenerateOtp, now, &mut rng)
+        .unwrap();
+    for share in &shares[..t - 1] {
+        let outcome = generator
+            .submit_share(Strategy::Recovery, share.clone(), &started.nonce, now)
+            .unwrap();
+        assert!(matches!(outcome, UpdateOutcome::Progress(_)));
+    }
+    let key = base64::engine::general_purpose::STANDARD.encode(shares[t - 1].expose_secret());
+    AtThreshold {
+        generator,
+        last: UpdateRequest {
+            key: key.into(),
+            nonce: started.nonce,
+        },
+        rng,
+        now,
+    }
+}
+
+fn bench_update(c: &mut Criterion) {
+    for key_len in KEY_SIZES {
+        let mut group = c.benchmark_group(format!("update_{key_len}B"));
+        for t in THRESHOLDS {
+            let (_, vault) = shares(t, key_len, t as u64);
+            // The setup (t - 1 submissions) is not timed; `iter_batched` drops the outputs (the
+            // generator included) outside the timing too.
+            group.bench_with_input(BenchmarkId::new("update_otp", t), &vault, |b, s| {
+                b.iter_batched(
+                    || at_threshold(s, 7),
+                    |mut st| {
+                        let status = st
+                            .generator
+                            .update(
+                                Strategy::Recovery,
+                                &st.last,
+                                st.now,
+                                &mut AcceptAny,
+                                &mut st.rng,
+                            )
+                            .unwrap();
+                        debug_assert!(status.complete);
+                        (st, status)
+                    },
+                    BatchSize::SmallInput,
+                );
+            });
+        }
+        group.finish();
+    }
+}
+
+fn bench_status(c: &mut Criterion) {
+    let mut group = c.benchmark_group("status");
+    let (_, vault) = shares(3, 32, 3);
+    let st = at_threshold(&vault, 9); // an attempt in progress, two shares held
+    let now = st.now;
+    group.bench_function("status_to_json", |b| {
+        b.iter(|| {
+            st.generator
+                .status(Strategy::Recovery, black_box(now))
+                .to_json()
+        });
+    });
+    group.finish();
+}
+
+fn config() -> Criterion {
+    // Defaults that keep the whole run within a few minutes; the command line overrides them.
+    Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = bench_combine, bench_update, bench_status
+}
+criterion_main!(benches);

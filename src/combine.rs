@@ -41,8 +41,8 @@ const MAX_PARTS: usize = 256;
 const LANE_WORDS: usize = MAX_PARTS / 8;
 /// Words holding the coefficients of `P`, of degree up to 256.
 const POLY_WORDS: usize = LANE_WORDS + 1;
-/// Words of secret bytes combined per pass over the shares (64 bytes: any Vault key in one).
-const BLOCK_WORDS: usize = 8;
+/// Words of secret bytes combined per pass over the shares (32 bytes: any Vault key in one).
+const BLOCK_WORDS: usize = 4;
 
 /// Combines shares in Vault's layout (y bytes, then the x byte) into the secret, with Vault's
 /// checks in Vault's order.
@@ -110,15 +110,19 @@ pub fn combine_slices<'a>(
     for (block, out) in secret.chunks_mut(BLOCK_WORDS * 8).enumerate() {
         let start = block * BLOCK_WORDS * 8;
         let end = start + out.len();
-        acc.zeroize();
+        *acc = [[0; 8]; BLOCK_WORDS];
         for (i, part) in shares.clone().into_iter().enumerate() {
             let masks = bit_masks(lane(&coefficients, i));
             let y = part.get(start..end).unwrap_or_default();
-            for (a, chunk) in acc.iter_mut().zip(y.chunks(8)) {
-                let yw = load_word(chunk, &mut tail);
-                for (ak, m) in a.iter_mut().zip(&masks) {
-                    *ak ^= m & yw;
-                }
+            let mut chunks = y.chunks_exact(8);
+            let mut words = acc.iter_mut();
+            // `chunks` first: when it runs out, `zip` must not have taken a word from `words`.
+            for (chunk, a) in chunks.by_ref().zip(words.by_ref()) {
+                accumulate(a, &masks, load_word(chunk, &mut tail));
+            }
+            let rest = chunks.remainder();
+            if let Some(a) = words.next().filter(|_| !rest.is_empty()) {
+                accumulate(a, &masks, load_word(rest, &mut tail));
             }
         }
         for (a, chunk) in acc.iter().zip(out.chunks_mut(8)) {
@@ -153,25 +157,25 @@ fn lagrange_at_zero(xs: &[u64; LANE_WORDS], count: usize) -> [u64; LANE_WORDS] {
         }
     }
 
-    // P'(z) = sum over odd k of c_k z^(k-1): Horner in y = z^2 at every x_i at once.
-    let mut squares = [[0u64; 8]; LANE_WORDS];
-    for (s, x) in squares.iter_mut().zip(xs).take(words) {
-        *s = multiples(mul(*x, *x));
+    // P'(z) = sum over odd k of c_k z^(k-1): Horner in z^2, eight x_i per word. (One word at a
+    // time keeps everything in registers; the steps of one word form a chain, and the words are
+    // independent.)
+    let mut odd = [0u8; MAX_PARTS / 2 + 1];
+    for (c, k) in odd.iter_mut().zip((1..=count).step_by(2)) {
+        *c = lane(&p, k);
     }
-    let mut derivative = [0u64; LANE_WORDS];
-    let top_odd = if count % 2 == 1 { count } else { count - 1 };
-    for k in (1..=top_odd).rev().step_by(2) {
-        let c = broadcast(lane(&p, k));
-        for (d, s) in derivative.iter_mut().zip(&squares).take(words) {
-            *d = mul_by_multiples(*d, s) ^ c;
-        }
-    }
-
-    // l_i = P(0) / (x_i P'(x_i)); a lane with x_i = 0 gets 1 (there, P(0) = 0 zeroes the rest).
-    let p0 = broadcast(lane(&p, 0));
+    let odd_count = count.div_ceil(2);
+    let p0 = multiples(broadcast(lane(&p, 0)));
     let mut out = [0u64; LANE_WORDS];
-    for ((o, x), d) in out.iter_mut().zip(xs).zip(&derivative).take(words) {
-        *o = mul(p0, invert(mul(*x, *d))) | zero_lanes(*x);
+    for (o, x) in out.iter_mut().zip(xs).take(words) {
+        let squares = multiples(square(*x));
+        let mut derivative = 0;
+        for c in odd.iter().take(odd_count).rev() {
+            derivative = mul_by_multiples(derivative, &squares) ^ broadcast(*c);
+        }
+        // l_i = P(0) / (x_i P'(x_i)); a lane with x_i = 0 gets 1 (there P(0) = 0 zeroes the
+        // other lanes).
+        *o = mul_by_multiples(invert(mul(*x, derivative)), &p0) | zero_lanes(*x);
     }
     out
 }
@@ -195,6 +199,14 @@ fn bit_masks(c: u8) -> [u64; 8] {
         *mk = 0u64.wrapping_sub(u64::from((c >> k) & 1));
     }
     m
+}
+
+/// `A_k ^= y` for the bits k set in the coefficient (masks all-ones or all-zeros).
+#[inline(always)]
+fn accumulate(a: &mut [u64; 8], masks: &[u64; 8], y: u64) {
+    for (ak, m) in a.iter_mut().zip(masks) {
+        *ak ^= m & y;
+    }
 }
 
 /// Reads up to eight bytes little-endian; a short chunk goes through the zeroized `tail`.
@@ -245,14 +257,43 @@ fn mul(a: u64, b: u64) -> u64 {
     mul_by_multiples(a, &multiples(b))
 }
 
-/// Lane-wise `a^254`: the inverse, and 0 for 0. A fixed addition chain.
+/// `x^(2k)` reduced, for k = 4..8, in every lane: where squaring (a linear map in characteristic
+/// 2) sends the high bits.
+const SQUARES_OF_HIGH_BITS: [u64; 4] = [x_power(8), x_power(10), x_power(12), x_power(14)];
+
+/// `x^e` in the AES field, in every lane (compile time only).
+const fn x_power(e: u32) -> u64 {
+    let mut v: u8 = 1;
+    let mut i = 0;
+    while i < e {
+        v = (v << 1) ^ if v & 0x80 != 0 { 0x1b } else { 0 };
+        i += 1;
+    }
+    (v as u64) * LO
+}
+
+/// Lane-wise square: the low nibble's bits move to the even positions (no reduction needed),
+/// each high bit adds its reduced `x^(2k)` under a mask.
+#[inline(always)]
+fn square(a: u64) -> u64 {
+    let mut low = a & 0x0f0f_0f0f_0f0f_0f0f;
+    low = (low | (low << 2)) & 0x3333_3333_3333_3333;
+    low = (low | (low << 1)) & 0x5555_5555_5555_5555;
+    let mut r = low;
+    for (k, mk) in SQUARES_OF_HIGH_BITS.iter().enumerate() {
+        r ^= ((a >> (k + 4)) & LO).wrapping_mul(0xff) & mk;
+    }
+    r
+}
+
+/// Lane-wise `a^254`: the inverse, and 0 for 0. A fixed addition chain (7 squarings, 4
+/// multiplications).
 fn invert(a: u64) -> u64 {
-    let a2 = mul(a, a);
+    let a2 = square(a);
     let a3 = mul(a2, a);
-    let a6 = mul(a3, a3);
-    let a12 = mul(a6, a6);
+    let a12 = square(square(a3));
     let a15 = mul(a12, a3);
-    let a240 = (0..4).fold(a15, |z, _| mul(z, z));
+    let a240 = square(square(square(square(a15))));
     mul(mul(a240, a12), a2)
 }
 
@@ -315,6 +356,7 @@ mod tests {
             }
             let x2 = xtime(broadcast(a)).to_le_bytes()[3];
             assert_eq!(x2, gf_mul(a, 2));
+            assert_eq!(square(va).to_le_bytes()[6], gf_mul(a ^ 0x53, a ^ 0x53));
         }
     }
 
