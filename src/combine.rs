@@ -24,7 +24,7 @@
 //! that held y-derived data is zeroized before it is released (values the compiler keeps in
 //! registers or spills are beyond a library's reach).
 
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 use crate::{CombineError, KeyShare};
 
