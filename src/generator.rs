@@ -426,7 +426,7 @@ impl RecoveryTokenGenerator {
         nonce: &str,
         now: Instant,
     ) -> Result<UpdateOutcome, Error> {
-        KeyShare::from_bytes(share.expose_secret(), &self.config.share_lengths)?;
+        share.check_length(&self.config.share_lengths)?;
         if strategy == Strategy::Recovery && self.recovery_issued {
             return Err(Error::AlreadyUnsealed);
         }

@@ -22,12 +22,10 @@ pub(crate) const GO_STD_BASE64: GeneralPurpose = GeneralPurpose::new(
 /// Decodes standard padded base64 as Go's `StdEncoding.DecodeString` does: `\r` and `\n` anywhere
 /// are skipped. The result is zeroized on drop.
 pub(crate) fn decode_go_base64(input: &str) -> Option<Zeroizing<Vec<u8>>> {
-    let cleaned: Zeroizing<Vec<u8>> = Zeroizing::new(
-        input
-            .bytes()
-            .filter(|b| *b != b'\r' && *b != b'\n')
-            .collect(),
-    );
+    // Sized up front: growing by `collect` would reallocate, and each buffer `realloc` frees is
+    // freed unzeroized, leaving pieces of the secret text in the heap.
+    let mut cleaned: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::with_capacity(input.len()));
+    cleaned.extend(input.bytes().filter(|b| *b != b'\r' && *b != b'\n'));
     GO_STD_BASE64.decode(&*cleaned).ok().map(Zeroizing::new)
 }
 
@@ -65,13 +63,21 @@ impl KeyShare {
         if key.is_empty() {
             return Err(Error::MissingKey);
         }
-        if let Some(bytes) = decode_hex(key)
+        if let Some(mut bytes) = decode_hex(key)
             && lengths.contains(&bytes.len())
         {
-            return Ok(Self(bytes.to_vec()));
+            // Moved, not copied: one fewer allocation of secret bytes to wipe.
+            return Ok(Self(std::mem::take(&mut *bytes)));
         }
-        let bytes = decode_go_base64(key).ok_or(Error::InvalidKeyEncoding)?;
-        Self::from_bytes(&bytes, lengths)
+        let mut bytes = decode_go_base64(key).ok_or(Error::InvalidKeyEncoding)?;
+        check_length(bytes.len(), lengths)?;
+        Ok(Self(std::mem::take(&mut *bytes)))
+    }
+
+    /// Checks the share's length against `lengths` (what [`Self::from_bytes`] checks), without
+    /// copying it.
+    pub(crate) fn check_length(&self, lengths: &RangeInclusive<usize>) -> Result<(), Error> {
+        check_length(self.0.len(), lengths)
     }
 
     /// The share's bytes in Vault's layout (y bytes, then x). Handle the result as a secret.
