@@ -181,6 +181,53 @@ fn bench_status(c: &mut Criterion) {
     group.finish();
 }
 
+/// PGP encoding of a token (feature `pgp`, on by default): the crate's `encrypt_token` (rPGP
+/// plus the base64 Vault's answer carries) next to raw rPGP encrypting the same token to the
+/// same subkey. Keys made by gpg 2.2 (`benches/keys/`, see the README there).
+#[cfg(feature = "pgp")]
+fn bench_pgp(c: &mut Criterion) {
+    use pgp::composed::{Deserializable as _, MessageBuilder, SignedPublicKey};
+    use pgp::crypto::sym::SymmetricKeyAlgorithm;
+    use rand_chacha_03::ChaCha20Rng;
+    use rand_chacha_03::rand_core::SeedableRng as _;
+    use recovery_token::{PgpRecipient, Token};
+
+    let keys = [
+        ("rsa3072", include_str!("keys/rsa3072.b64")),
+        ("cv25519", include_str!("keys/cv25519.b64")),
+    ];
+    let token = Token::new("hvr.AAAAAAAAAAAAAAAAAAAAAAAA".to_owned());
+    let mut group = c.benchmark_group("pgp_encrypt");
+    for (name, b64) in keys {
+        let recipient = PgpRecipient::parse(b64.trim()).unwrap();
+        let mut rng = StdRng::seed_from_u64(11);
+        group.bench_function(BenchmarkId::new("crate", name), |b| {
+            b.iter(|| recipient.encrypt_token(black_box(&token), &mut rng).unwrap());
+        });
+
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .unwrap();
+        let key = SignedPublicKey::from_bytes(&bytes[..]).unwrap();
+        // Both keys carry exactly one subkey, the encryption subkey gpg made.
+        let subkey = key.public_subkeys[0].key.clone();
+        let mut rng06 = ChaCha20Rng::seed_from_u64(11);
+        group.bench_function(BenchmarkId::new("rpgp_raw", name), |b| {
+            b.iter(|| {
+                let data = token.expose_secret().as_bytes().to_vec();
+                let mut builder = MessageBuilder::from_bytes("", data)
+                    .seipd_v1(&mut rng06, SymmetricKeyAlgorithm::AES256);
+                builder.encrypt_to_key(&mut rng06, &subkey).unwrap();
+                builder.to_vec(&mut rng06).unwrap()
+            });
+        });
+    }
+    group.finish();
+}
+
+#[cfg(not(feature = "pgp"))]
+fn bench_pgp(_: &mut Criterion) {}
+
 fn config() -> Criterion {
     // Defaults that keep the whole run within a few minutes; the command line overrides them.
     Criterion::default()
@@ -191,6 +238,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = bench_combine, bench_update, bench_status
+    targets = bench_combine, bench_update, bench_status, bench_pgp
 }
 criterion_main!(benches);
