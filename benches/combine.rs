@@ -28,7 +28,9 @@ const KEY_SIZES: [usize; 2] = [32, 16];
 /// input, rotated once here, outside any timed loop) and in Vault's layout (x byte last).
 fn shares(threshold: usize, key_len: usize, seed: u64) -> (Vec<Vec<u8>>, Vec<KeyShare>) {
     let mut rng = StdRng::seed_from_u64(seed);
-    let key: Vec<u8> = (0..key_len).map(|i| (i as u8).wrapping_mul(29) ^ 0xa5).collect();
+    let key: Vec<u8> = (0..key_len)
+        .map(|i| (i as u8).wrapping_mul(29) ^ 0xa5)
+        .collect();
     let vsss = Gf256::split_bytes(threshold, threshold, &key, &mut rng).unwrap();
     let vault: Vec<KeyShare> = vsss
         .iter()
@@ -202,7 +204,11 @@ fn bench_pgp(c: &mut Criterion) {
         let recipient = PgpRecipient::parse(b64.trim()).unwrap();
         let mut rng = StdRng::seed_from_u64(11);
         group.bench_function(BenchmarkId::new("crate", name), |b| {
-            b.iter(|| recipient.encrypt_token(black_box(&token), &mut rng).unwrap());
+            b.iter(|| {
+                recipient
+                    .encrypt_token(black_box(&token), &mut rng)
+                    .unwrap()
+            });
         });
 
         let bytes = base64::engine::general_purpose::STANDARD

@@ -4,9 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use proptest::prelude::*;
-use rand::{RngExt, SeedableRng};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
+use rand::{RngExt, SeedableRng};
 use recovery_token::{KeyShare, combine, combine_slices};
 use vsss_rs::Gf256;
 

@@ -42,7 +42,9 @@ fn status_and_its_json_leave_no_heap_growth_across_a_million_calls() {
     let region = Region::new(GLOBAL);
     let mut bytes_served = 0usize;
     for _ in 0..calls {
-        let json = generator.status(Strategy::Recovery, black_box(now)).to_json();
+        let json = generator
+            .status(Strategy::Recovery, black_box(now))
+            .to_json();
         bytes_served += black_box(json).len();
     }
     let change = region.change();
