@@ -56,6 +56,16 @@ fn bench_combine(c: &mut Criterion) {
         }
         group.finish();
     }
+    // A 1-byte secret (2-byte shares): almost all of it is the coefficient part, quadratic in the
+    // threshold. `combine_32B - combine_1B` is the per-byte part, linear in threshold x length.
+    let mut group = c.benchmark_group("combine_1B");
+    for t in THRESHOLDS {
+        let (_, vault) = shares(t, 1, t as u64);
+        group.bench_with_input(BenchmarkId::new("crate", t), &vault, |b, s| {
+            b.iter(|| combine(black_box(s)).unwrap());
+        });
+    }
+    group.finish();
 }
 
 /// A host whose key check is trivial: the cost measured is the generator's.

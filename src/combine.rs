@@ -150,7 +150,7 @@ fn lagrange_at_zero(xs: &[u64; LANE_WORDS], count: usize) -> [u64; LANE_WORDS] {
         // P <- z * P + x_j * P: shift every lane up by one, add the scalar multiple.
         let m = multiples(broadcast(lane(xs, j)));
         let mut previous = 0u64;
-        for w in p.iter_mut().take((j + 1) / 8 + 1) {
+        for w in p.get_mut(..=(j + 1) / 8).unwrap_or_default() {
             let old = *w;
             *w = ((old << 8) | (previous >> 56)) ^ mul_by_multiples(old, &m);
             previous = old;
@@ -164,13 +164,14 @@ fn lagrange_at_zero(xs: &[u64; LANE_WORDS], count: usize) -> [u64; LANE_WORDS] {
     for (c, k) in odd.iter_mut().zip((1..=count).step_by(2)) {
         *c = lane(&p, k);
     }
-    let odd_count = count.div_ceil(2);
     let p0 = multiples(broadcast(lane(&p, 0)));
     let mut out = [0u64; LANE_WORDS];
-    for (o, x) in out.iter_mut().zip(xs).take(words) {
+    let xs = xs.get(..words).unwrap_or_default();
+    let odd = odd.get(..count.div_ceil(2)).unwrap_or_default();
+    for (o, x) in out.iter_mut().zip(xs) {
         let squares = multiples(square(*x));
         let mut derivative = 0;
-        for c in odd.iter().take(odd_count).rev() {
+        for c in odd.iter().rev() {
             derivative = mul_by_multiples(derivative, &squares) ^ broadcast(*c);
         }
         // l_i = P(0) / (x_i P'(x_i)); a lane with x_i = 0 gets 1 (there P(0) = 0 zeroes the
