@@ -1,5 +1,5 @@
 //! Property tests of the crate's lane combine against two independent references: vsss-rs's
-//! `Gf256::combine_bytes` (a real peer) and a textbook Lagrange interpolation written here with a
+//! `Gf256::combine_bytes` (a real peer) and a textbook Lagrange interpolation (`tests/common`) with a
 //! plain bit-by-bit GF(2^8) multiply.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
@@ -10,55 +10,8 @@ use rand::{RngExt, SeedableRng};
 use recovery_token::{KeyShare, combine, combine_slices};
 use vsss_rs::Gf256;
 
-/// Textbook GF(2^8) multiply, AES polynomial.
-fn gf_mul(mut a: u8, mut b: u8) -> u8 {
-    let mut r = 0;
-    while b != 0 {
-        if b & 1 == 1 {
-            r ^= a;
-        }
-        let carry = a & 0x80 != 0;
-        a <<= 1;
-        if carry {
-            a ^= 0x1b;
-        }
-        b >>= 1;
-    }
-    r
-}
-
-/// Inverses by search: `inv[a]` is the b with a * b = 1 (`inv[0]` unused).
-fn gf_inverses() -> Vec<u8> {
-    (0..=255u8)
-        .map(|a| (1..=255u8).find(|b| gf_mul(a, *b) == 1).unwrap_or(0))
-        .collect()
-}
-
-/// Lagrange interpolation at 0 of Vault-layout shares (y bytes, then x), written from the
-/// definition: `sum_i y_i prod_{j != i} x_j / (x_i - x_j)`.
-fn textbook_combine(shares: &[Vec<u8>]) -> Vec<u8> {
-    let xs: Vec<u8> = shares.iter().map(|s| *s.last().unwrap()).collect();
-    let inv = gf_inverses();
-    let basis: Vec<u8> = (0..xs.len())
-        .map(|i| {
-            let mut l = 1u8;
-            for j in 0..xs.len() {
-                if i != j {
-                    l = gf_mul(l, gf_mul(xs[j], inv[usize::from(xs[i] ^ xs[j])]));
-                }
-            }
-            l
-        })
-        .collect();
-    (0..shares[0].len() - 1)
-        .map(|b| {
-            shares
-                .iter()
-                .zip(&basis)
-                .fold(0, |acc, (s, l)| acc ^ gf_mul(s[b], *l))
-        })
-        .collect()
-}
+mod common;
+use common::reference_combine as textbook_combine;
 
 /// `limit` vsss-rs shares of `key` at threshold `threshold`, then `take` of them in a random
 /// order: vsss-rs's layout (identifier first) and Vault's.

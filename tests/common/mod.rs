@@ -93,8 +93,15 @@ pub fn gf_mul(mut a: u8, mut b: u8) -> u8 {
     p
 }
 
+/// Inverse by search (`a * b = 1`), tabulated once; 0 for 0.
 pub fn gf_inv(a: u8) -> u8 {
-    (1..=255u8).find(|&b| gf_mul(a, b) == 1).unwrap()
+    static TABLE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        (0..=255u8)
+            .map(|a| (1..=255u8).find(|&b| gf_mul(a, b) == 1).unwrap_or(0))
+            .collect()
+    });
+    table[usize::from(a)]
 }
 
 /// Splits `secret` into shares at the given x coordinates with a random polynomial of degree
@@ -129,7 +136,8 @@ pub fn reference_split(
     shares
 }
 
-/// Textbook Lagrange interpolation at 0 (Vault layout), independent of the crate.
+/// Textbook Lagrange interpolation at 0 of Vault-layout shares (y bytes, then x), written from
+/// the definition `sum_i y_i prod_{j != i} x_j / (x_i - x_j)`, independent of the crate.
 pub fn reference_combine(shares: &[Vec<u8>]) -> Vec<u8> {
     let len = shares[0].len() - 1;
     let xs: Vec<u8> = shares.iter().map(|s| s[len]).collect();
