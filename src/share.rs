@@ -154,10 +154,11 @@ impl fmt::Debug for KeyShare {
 }
 
 fn check_length(len: usize, lengths: &RangeInclusive<usize>) -> Result<(), Error> {
-    if len < *lengths.start() {
-        Err(Error::KeyTooShort {
-            min: *lengths.start(),
-        })
+    // A share has at least one byte (its x coordinate), whatever range the caller passes: an
+    // empty share would have no x, and `is_empty` promises it never happens.
+    let min = (*lengths.start()).max(1);
+    if len < min {
+        Err(Error::KeyTooShort { min })
     } else if len > *lengths.end() {
         Err(Error::KeyTooLong {
             max: *lengths.end(),
