@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for SECONDS each (default 60), one after the other, one job each.
+#
+#   fuzz/run.sh 600            # ten minutes per target
+#   fuzz/run.sh 60 operations  # only the named targets
+#
+# libFuzzer needs nightly compiler features; RUSTC_BOOTSTRAP=1 unlocks them on the stable
+# toolchain. Builds with debug assertions (so integer overflow panics) and AddressSanitizer.
+# Crashes land in fuzz/artifacts/TARGET/; logs in fuzz/logs/TARGET.log (the final
+# `#N ... exec/s` lines are the exec counts). Exits non-zero if any target failed.
+# One fuzzing process (one core) at a time: no -jobs/-workers, whose fork mode would also move
+# the output into fuzz-N.log files.
+set -euo pipefail
+
+seconds="${1:-60}"
+shift || true
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$here"
+
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+
+targets=("$@")
+if [ "${#targets[@]}" -eq 0 ]; then
+    targets=(share_parse request_json pgp_key operations)
+fi
+
+export RUSTC_BOOTSTRAP=1
+mkdir -p logs
+cargo fuzz build --debug-assertions
+
+failed=0
+for t in "${targets[@]}"; do
+    mkdir -p "corpus/$t"
+    echo "== $t: ${seconds}s"
+    if cargo fuzz run --debug-assertions "$t" -- \
+        -max_total_time="$seconds" -print_final_stats=1 \
+        >"logs/$t.log" 2>&1; then
+        echo "   ok"
+    else
+        echo "   FAILED (see fuzz/logs/$t.log and fuzz/artifacts/$t/)"
+        failed=1
+    fi
+    grep -E '^#[0-9]+.*(DONE|exec/s)' "logs/$t.log" | tail -n 1 || true
+    grep -E '^stat::number_of_executed_units' "logs/$t.log" || true
+done
+exit "$failed"
