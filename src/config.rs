@@ -4,6 +4,7 @@ use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use crate::KeyShare;
+use crate::audit::AuditConfig;
 
 /// Which token a ceremony mints. The state machine is one; only the last step differs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -98,6 +99,7 @@ pub struct GeneratorConfig {
     pub(crate) disclose_nonce_in_errors: bool,
     pub(crate) cancel_requires_nonce: bool,
     pub(crate) strict_share_sets: bool,
+    pub(crate) audit: AuditConfig,
 }
 
 impl GeneratorConfig {
@@ -118,6 +120,7 @@ impl GeneratorConfig {
             disclose_nonce_in_errors: true,
             cancel_requires_nonce: false,
             strict_share_sets: true,
+            audit: AuditConfig::default(),
         })
     }
 
@@ -184,6 +187,20 @@ impl GeneratorConfig {
     pub fn strict_share_sets(mut self, strict: bool) -> Self {
         self.strict_share_sets = strict;
         self
+    }
+
+    /// How audit events are recorded (default: on, a bounded queue, a random per-attempt key
+    /// for share IDs). See [`crate::AuditEvent`].
+    #[must_use]
+    pub fn with_audit(mut self, audit: AuditConfig) -> Self {
+        self.audit = audit;
+        self
+    }
+
+    /// The audit configuration.
+    #[must_use]
+    pub fn audit(&self) -> &AuditConfig {
+        &self.audit
     }
 
     /// The threshold.

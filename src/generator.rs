@@ -4,6 +4,7 @@ use std::time::Instant;
 
 use rand_core::CryptoRng;
 
+use crate::audit::{AuditEvent, AuditEventKind, Auditor, ErrorKind};
 use crate::combine::combine;
 use crate::otp::{encode_token, generate_otp};
 use crate::secret::ct_eq;
@@ -163,6 +164,7 @@ pub struct RecoveryTokenGenerator {
     recovery_token: RecoveryTokenHolder,
     recovery_issued: bool,
     expired_nonce: Option<String>,
+    audit: Auditor,
 }
 
 impl std::fmt::Debug for RecoveryTokenGenerator {
@@ -190,7 +192,54 @@ impl RecoveryTokenGenerator {
             recovery_token: RecoveryTokenHolder::default(),
             recovery_issued: false,
             expired_nonce: None,
+            audit: Auditor::new(),
         }
+    }
+
+    /// The next audit event, oldest first (see [`AuditEvent`]). Drain after every call: the
+    /// queue is bounded ([`crate::AuditConfig::with_capacity`]).
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<AuditEvent> {
+        self.audit.poll()
+    }
+
+    /// How many audit events were dropped because the queue was full.
+    #[must_use]
+    pub fn dropped_events(&self) -> u64 {
+        self.audit.dropped()
+    }
+
+    fn emit(
+        &mut self,
+        kind: AuditEventKind,
+        strategy: Strategy,
+        nonce: String,
+        progress: usize,
+        now: Instant,
+    ) {
+        let event = AuditEvent {
+            kind,
+            strategy,
+            nonce,
+            progress,
+            required: self.config.threshold,
+            now,
+        };
+        self.audit.record(&self.config.audit, event);
+    }
+
+    /// The attempt's strategy, nonce and progress, if one is held.
+    fn attempt_view(&self) -> Option<(Strategy, String, usize)> {
+        match &self.attempt {
+            Attempt::InProgress(a) => Some((a.strategy, a.nonce.clone(), a.shares.len())),
+            Attempt::Idle => None,
+        }
+    }
+
+    /// The held attempt's nonce and progress, or `("", 0)`.
+    fn nonce_progress(&self) -> (String, usize) {
+        self.attempt_view()
+            .map_or((String::new(), 0), |(_, nonce, progress)| (nonce, progress))
     }
 
     /// The configuration.
@@ -237,8 +286,17 @@ impl RecoveryTokenGenerator {
         if let Attempt::InProgress(a) = &self.attempt
             && self.is_expired(a, now)
         {
-            self.expired_nonce = Some(a.nonce.clone());
+            let (strategy, nonce, discarded) = (a.strategy, a.nonce.clone(), a.shares.len());
+            self.expired_nonce = Some(nonce.clone());
             self.attempt = Attempt::Idle;
+            self.audit.end_attempt();
+            self.emit(
+                AuditEventKind::Expired { discarded },
+                strategy,
+                nonce,
+                0,
+                now,
+            );
         }
     }
 
@@ -278,6 +336,32 @@ impl RecoveryTokenGenerator {
     /// [`Error::OtpWrongLength`], the PGP key errors, [`Error::AlreadyUnsealed`] (recovery after a
     /// recovery token was minted), [`Error::InProgress`]. On error nothing changes.
     pub fn start<R: CryptoRng + ?Sized>(
+        &mut self,
+        strategy: Strategy,
+        encoding: Encoding,
+        now: Instant,
+        rng: &mut R,
+    ) -> Result<AttemptStatus, Error> {
+        self.handle_timeout(now);
+        let result = self.start_attempt(strategy, encoding, now, rng);
+        match &result {
+            Ok(status) => {
+                self.audit.begin_attempt(&self.config.audit, rng);
+                let nonce = status.nonce.clone();
+                self.emit(AuditEventKind::Started, strategy, nonce, 0, now);
+            }
+            Err(e) => {
+                let (nonce, progress) = self.nonce_progress();
+                let kind = AuditEventKind::StartRefused {
+                    error: ErrorKind::of(e),
+                };
+                self.emit(kind, strategy, nonce, progress, now);
+            }
+        }
+        result
+    }
+
+    fn start_attempt<R: CryptoRng + ?Sized>(
         &mut self,
         strategy: Strategy,
         encoding: Encoding,
@@ -342,6 +426,25 @@ impl RecoveryTokenGenerator {
     /// (the attempt is kept).
     pub fn cancel(&mut self, nonce: Option<&str>, now: Instant) -> Result<(), Error> {
         self.handle_timeout(now);
+        let before = self.attempt_view();
+        let result = self.cancel_attempt(nonce, now);
+        if let Some((strategy, attempt_nonce, progress)) = before {
+            if result.is_ok() {
+                self.audit.end_attempt();
+                let kind = AuditEventKind::Cancelled {
+                    discarded: progress,
+                };
+                self.emit(kind, strategy, attempt_nonce, 0, now);
+            } else {
+                let kind = AuditEventKind::CancelRefused;
+                self.emit(kind, strategy, attempt_nonce, progress, now);
+            }
+        }
+        result
+    }
+
+    fn cancel_attempt(&mut self, nonce: Option<&str>, now: Instant) -> Result<(), Error> {
+        self.handle_timeout(now);
         if let Attempt::InProgress(a) = &self.attempt
             && self.config.cancel_requires_nonce
             && !nonce.is_some_and(|n| ct_eq(n.as_bytes(), a.nonce.as_bytes()))
@@ -380,8 +483,10 @@ impl RecoveryTokenGenerator {
             match host.mint_token(strategy) {
                 Ok(t) => Some(t),
                 Err(reason) => {
+                    let error = Error::TokenMint { reason };
+                    self.audit_failure(strategy, pending.nonce.clone(), &error, now);
                     drop(pending);
-                    return Err(Error::TokenMint { reason });
+                    return Err(error);
                 }
             }
         };
@@ -407,12 +512,20 @@ impl RecoveryTokenGenerator {
         request: &UpdateRequest,
         now: Instant,
     ) -> Result<UpdateOutcome, Error> {
+        self.handle_timeout(now);
         let key = request.key.expose_secret();
-        if key.is_empty() {
-            return Err(Error::MissingKey);
+        let parsed = if key.is_empty() {
+            Err(Error::MissingKey)
+        } else {
+            KeyShare::parse(key, &self.config.share_lengths)
+        };
+        match parsed {
+            Ok(share) => self.submit_share(strategy, share, &request.nonce, now),
+            Err(e) => {
+                self.audit_refused(strategy, None, &e, now);
+                Err(e)
+            }
         }
-        let share = KeyShare::parse(key, &self.config.share_lengths)?;
-        self.submit_share(strategy, share, &request.nonce, now)
     }
 
     /// [`Self::submit`] for a share already parsed (its length is still checked).
@@ -420,6 +533,82 @@ impl RecoveryTokenGenerator {
     /// # Errors
     /// As [`Self::submit`].
     pub fn submit_share(
+        &mut self,
+        strategy: Strategy,
+        share: KeyShare,
+        nonce: &str,
+        now: Instant,
+    ) -> Result<UpdateOutcome, Error> {
+        self.handle_timeout(now);
+        let id = self.audit.share_id(&self.config.audit, &share);
+        let result = self.hold_share(strategy, share, nonce, now);
+        let threshold = self.config.threshold;
+        let accepted = match &result {
+            Ok(UpdateOutcome::Progress(status)) => Some(status.progress),
+            Ok(UpdateOutcome::KeyReady(_)) | Err(Error::Combine(_)) => Some(threshold),
+            Err(_) => None,
+        };
+        match (accepted, id) {
+            (Some(progress), Some(share_id)) => {
+                let (attempt_nonce, _) = self.nonce_progress();
+                let kind = AuditEventKind::ShareAccepted { share: share_id };
+                self.emit(kind, strategy, attempt_nonce, progress, now);
+            }
+            (Some(_), None) => {}
+            (None, id) => {
+                if let Err(e) = &result {
+                    self.audit_refused(strategy, id, e, now);
+                }
+            }
+        }
+        match &result {
+            Ok(UpdateOutcome::KeyReady(p)) => {
+                self.emit(AuditEventKind::Combined, strategy, p.nonce.clone(), 0, now);
+            }
+            Err(e @ Error::Combine(_)) => {
+                let (attempt_nonce, progress) = self.nonce_progress();
+                let kind = AuditEventKind::Failed {
+                    error: ErrorKind::of(e),
+                };
+                self.emit(kind, strategy, attempt_nonce, progress, now);
+            }
+            _ => {}
+        }
+        result
+    }
+
+    fn audit_refused(
+        &mut self,
+        strategy: Strategy,
+        share: Option<crate::ShareId>,
+        error: &Error,
+        now: Instant,
+    ) {
+        let (nonce, progress) = self.nonce_progress();
+        let kind = AuditEventKind::ShareRefused {
+            share,
+            error: ErrorKind::of(error),
+        };
+        self.emit(kind, strategy, nonce, progress, now);
+    }
+
+    /// Reports a failed last step for `pending`'s attempt (progress is that attempt's, 0 if it is
+    /// gone).
+    fn audit_failure(&mut self, strategy: Strategy, nonce: String, error: &Error, now: Instant) {
+        let progress = match &self.attempt {
+            Attempt::InProgress(a) if a.nonce == nonce => a.shares.len(),
+            _ => 0,
+        };
+        let kind = match error {
+            Error::KeyCheckFailed { .. } => AuditEventKind::KeyCheckFailed,
+            e => AuditEventKind::Failed {
+                error: ErrorKind::of(e),
+            },
+        };
+        self.emit(kind, strategy, nonce, progress, now);
+    }
+
+    fn hold_share(
         &mut self,
         strategy: Strategy,
         share: KeyShare,
@@ -525,6 +714,27 @@ impl RecoveryTokenGenerator {
     /// [`Error::TokenMint`] if a root/DR completion has no token; [`Error::XorLength`] /
     /// [`Error::PgpEncrypt`] if encoding fails (the attempt stays).
     pub fn finish<R: CryptoRng + ?Sized>(
+        &mut self,
+        pending: PendingCompletion,
+        verdict: Result<(), String>,
+        minted: Option<Token>,
+        now: Instant,
+        rng: &mut R,
+    ) -> Result<AttemptStatus, Error> {
+        self.handle_timeout(now);
+        let (strategy, nonce) = (pending.strategy, pending.nonce.clone());
+        let result = self.complete(pending, verdict, minted, now, rng);
+        match &result {
+            Ok(_) => {
+                self.audit.end_attempt();
+                self.emit(AuditEventKind::Completed, strategy, nonce, 0, now);
+            }
+            Err(e) => self.audit_failure(strategy, nonce, e, now),
+        }
+        result
+    }
+
+    fn complete<R: CryptoRng + ?Sized>(
         &mut self,
         pending: PendingCompletion,
         verdict: Result<(), String>,

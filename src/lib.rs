@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod audit;
 mod combine;
 mod config;
 mod error;
@@ -12,6 +13,7 @@ mod share;
 mod token;
 mod wire;
 
+pub use audit::{AuditConfig, AuditEvent, AuditEventKind, AuditKey, ErrorKind, ShareId};
 pub use combine::{combine, combine_slices};
 pub use config::{ConfigError, GeneratorConfig, Strategy, TokenProfile};
 pub use error::{CombineError, Error};

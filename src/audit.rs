@@ -1,0 +1,440 @@
+//! Audit events: what happened to the attempt, for the host to log, with no I/O in the crate.
+//!
+//! The generator queues one [`AuditEvent`] per outcome (an attempt started or refused, a share
+//! accepted or refused, the shares combined, the key check failed, the ceremony completed or
+//! failed, the attempt cancelled, refused a cancel, or expired). The host drains the queue with
+//! [`crate::RecoveryTokenGenerator::poll_event`] after each call, quinn-style, and writes the
+//! events wherever it keeps its audit log. Vault has no such trail (SPEC section 10: users asked
+//! for "who submitted which share" and never got it).
+//!
+//! A share is identified by a [`ShareId`]: a keyed hash (HMAC-SHA256) of its bytes, never the
+//! bytes. The key is drawn from the host's RNG when an attempt starts (so IDs correlate within
+//! one attempt only), or given by the host through [`AuditConfig::with_key`] (so the host can
+//! compute each holder's [`ShareId`] in advance with [`ShareId::compute`] and name who submitted
+//! what). No event carries a share, an OTP, a token or a key.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::time::Instant;
+
+use hmac::{Hmac, Mac};
+use rand_core::CryptoRng;
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+use crate::secret::ct_eq;
+use crate::{Error, KeyShare, Strategy};
+
+/// The HMAC key that turns shares into [`ShareId`]s. Secret: whoever holds it can confirm a
+/// guessed share (shares are 16+ random bytes, so guessing is hopeless, but keep it anyway).
+///
+/// Zeroized on drop, `[REDACTED]` in `Debug`, compared in constant time.
+#[derive(Clone)]
+pub struct AuditKey(Zeroizing<[u8; 32]>);
+
+impl AuditKey {
+    /// A key the host chose (for instance derived from its own secret store), so that share IDs
+    /// are stable across attempts and computable in advance.
+    #[must_use]
+    pub fn new(bytes: [u8; 32]) -> Self {
+        let mut key = Zeroizing::new([0u8; 32]);
+        *key = bytes;
+        Self(key)
+    }
+
+    /// A fresh random key from the host's RNG.
+    #[must_use]
+    pub fn random<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        let mut key = Zeroizing::new([0u8; 32]);
+        rng.fill_bytes(&mut *key);
+        Self(key)
+    }
+}
+
+impl fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AuditKey([REDACTED])")
+    }
+}
+
+impl PartialEq for AuditKey {
+    /// Constant time in the contents.
+    fn eq(&self, other: &Self) -> bool {
+        ct_eq(&*self.0, &*other.0)
+    }
+}
+
+impl Eq for AuditKey {}
+
+/// Identifies a share in audit events without revealing it:
+/// `HMAC-SHA256(key, "recovery-token/share-id/v1" || share)`, where `share` is the share's bytes
+/// in Vault's layout (y bytes, then x; as decoded from the request, whatever its encoding).
+///
+/// The same share gives the same ID under the same key (a resubmitted share is recognisable);
+/// without the key nothing about the share can be learned from it. Not secret: print it, log it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ShareId([u8; 32]);
+
+/// Domain separation, so a host key reused elsewhere never yields the same MACs.
+const SHARE_ID_CONTEXT: &[u8] = b"recovery-token/share-id/v1";
+
+impl ShareId {
+    /// The ID of `share` under `key`, as the generator computes it.
+    #[must_use]
+    pub fn compute(key: &AuditKey, share: &KeyShare) -> Self {
+        Self::of_bytes(key, share.expose_secret())
+    }
+
+    /// The ID of raw share bytes (Vault's layout) under `key`.
+    #[must_use]
+    pub fn of_bytes(key: &AuditKey, share: &[u8]) -> Self {
+        #[allow(
+            clippy::expect_used,
+            reason = "invariant: HMAC takes keys of any length, new_from_slice never fails for it"
+        )]
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&*key.0)
+            .expect("HMAC accepts a key of any length");
+        mac.update(SHARE_ID_CONTEXT);
+        mac.update(share);
+        Self(mac.finalize().into_bytes().into())
+    }
+
+    /// The 32 bytes of the MAC.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Display for ShareId {
+    /// Lowercase hex, 64 digits.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+impl fmt::Debug for ShareId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ShareId({self})")
+    }
+}
+
+/// Which [`Error`] an event reports, without the error's text (which may carry a host's reason
+/// or, for [`Error::WrongNonce`], the nonce). One variant per [`Error`] variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+#[allow(missing_docs, reason = "each variant is the Error variant of the same name")]
+pub enum ErrorKind {
+    EmptyBody,
+    InvalidBody,
+    MissingKey,
+    InvalidKeyEncoding,
+    KeyTooShort,
+    KeyTooLong,
+    OtpWrongLength,
+    PgpKeyParse,
+    PgpKeyEntity,
+    PgpKeyUnusable,
+    PgpUnsupported,
+    Sealed,
+    Standby,
+    NotInitialized,
+    AlreadyUnsealed,
+    InProgress,
+    NoAttempt,
+    WrongNonce,
+    WrongNonceUndisclosed,
+    WrongStrategy,
+    DuplicateShare,
+    ShareLengthMismatch,
+    ShareIndexConflict,
+    AttemptExpired,
+    StaleCompletion,
+    Combine,
+    KeyCheckFailed,
+    TokenMint,
+    XorLength,
+    PgpEncrypt,
+}
+
+impl ErrorKind {
+    /// The kind of `error`.
+    #[must_use]
+    pub fn of(error: &Error) -> Self {
+        match error {
+            Error::EmptyBody => Self::EmptyBody,
+            Error::InvalidBody { .. } => Self::InvalidBody,
+            Error::MissingKey => Self::MissingKey,
+            Error::InvalidKeyEncoding => Self::InvalidKeyEncoding,
+            Error::KeyTooShort { .. } => Self::KeyTooShort,
+            Error::KeyTooLong { .. } => Self::KeyTooLong,
+            Error::OtpWrongLength => Self::OtpWrongLength,
+            Error::PgpKeyParse { .. } => Self::PgpKeyParse,
+            Error::PgpKeyEntity => Self::PgpKeyEntity,
+            Error::PgpKeyUnusable { .. } => Self::PgpKeyUnusable,
+            Error::PgpUnsupported => Self::PgpUnsupported,
+            Error::Sealed => Self::Sealed,
+            Error::Standby => Self::Standby,
+            Error::NotInitialized => Self::NotInitialized,
+            Error::AlreadyUnsealed => Self::AlreadyUnsealed,
+            Error::InProgress => Self::InProgress,
+            Error::NoAttempt => Self::NoAttempt,
+            Error::WrongNonce { .. } => Self::WrongNonce,
+            Error::WrongNonceUndisclosed => Self::WrongNonceUndisclosed,
+            Error::WrongStrategy => Self::WrongStrategy,
+            Error::DuplicateShare => Self::DuplicateShare,
+            Error::ShareLengthMismatch { .. } => Self::ShareLengthMismatch,
+            Error::ShareIndexConflict => Self::ShareIndexConflict,
+            Error::AttemptExpired => Self::AttemptExpired,
+            Error::StaleCompletion => Self::StaleCompletion,
+            Error::Combine(_) => Self::Combine,
+            Error::KeyCheckFailed { .. } => Self::KeyCheckFailed,
+            Error::TokenMint { .. } => Self::TokenMint,
+            Error::XorLength { .. } => Self::XorLength,
+            Error::PgpEncrypt { .. } => Self::PgpEncrypt,
+        }
+    }
+}
+
+impl From<&Error> for ErrorKind {
+    fn from(error: &Error) -> Self {
+        Self::of(error)
+    }
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuditEventKind {
+    /// An attempt started (its nonce is the event's).
+    Started,
+    /// A start was refused (the event's nonce is the attempt already in progress, if any).
+    StartRefused {
+        /// Why.
+        error: ErrorKind,
+    },
+    /// A share was accepted and is held (or, at the threshold, about to be combined).
+    ShareAccepted {
+        /// Which share.
+        share: ShareId,
+    },
+    /// A share was refused; nothing changed.
+    ShareRefused {
+        /// Which share, when it could be decoded and a key exists (the attempt's, or the host's).
+        share: Option<ShareId>,
+        /// Why.
+        error: ErrorKind,
+    },
+    /// The threshold was reached and the shares combined (and wiped); the key awaits the host's
+    /// check.
+    Combined,
+    /// The host refused the combined key; progress is cleared, the attempt kept.
+    KeyCheckFailed,
+    /// The last step failed (combine, mint, encoding, or a completion for an attempt that no
+    /// longer exists); progress is cleared, the attempt kept (if it still exists).
+    Failed {
+        /// Why.
+        error: ErrorKind,
+    },
+    /// The token was minted and handed out encoded; the attempt is over.
+    Completed,
+    /// The attempt was cancelled; its shares were wiped.
+    Cancelled {
+        /// How many shares it held.
+        discarded: usize,
+    },
+    /// A cancel was refused (the nonce was missing or wrong); the attempt is kept.
+    CancelRefused,
+    /// The attempt outlived its lifetime and was wiped.
+    Expired {
+        /// How many shares it held.
+        discarded: usize,
+    },
+}
+
+/// One audit record. Carries no secret: `Debug` of any event is safe to log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AuditEvent {
+    /// What happened.
+    pub kind: AuditEventKind,
+    /// The strategy of the endpoint called (or of the attempt, for cancel and expiry).
+    pub strategy: Strategy,
+    /// The attempt's nonce (`""` when there is none). Never the nonce a caller presented.
+    pub nonce: String,
+    /// Shares the attempt holds after the event.
+    pub progress: usize,
+    /// The threshold.
+    pub required: usize,
+    /// The host's `now` passed to the call.
+    pub now: Instant,
+}
+
+/// How the generator records audit events.
+///
+/// Default: enabled, a queue of at most [`AuditConfig::DEFAULT_CAPACITY`] events, and a random
+/// per-attempt HMAC key for share IDs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditConfig {
+    capacity: usize,
+    key: Option<AuditKey>,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            capacity: Self::DEFAULT_CAPACITY,
+            key: None,
+        }
+    }
+}
+
+impl AuditConfig {
+    /// The default queue capacity.
+    pub const DEFAULT_CAPACITY: usize = 1024;
+
+    /// No events are recorded (and no key is drawn).
+    #[must_use]
+    pub fn disabled() -> Self {
+        Self {
+            capacity: 0,
+            key: None,
+        }
+    }
+
+    /// At most `capacity` undrained events are kept; when full, the oldest is dropped and
+    /// counted ([`crate::RecoveryTokenGenerator::dropped_events`]). The bound keeps a host that
+    /// never drains (or a caller flooding refused requests) from growing memory without limit.
+    /// `0` disables auditing.
+    #[must_use]
+    pub fn with_capacity(mut self, capacity: usize) -> Self {
+        self.capacity = capacity;
+        self
+    }
+
+    /// Share IDs under this host key instead of a random per-attempt key: stable across
+    /// attempts, and computable in advance with [`ShareId::compute`].
+    #[must_use]
+    pub fn with_key(mut self, key: AuditKey) -> Self {
+        self.key = Some(key);
+        self
+    }
+
+    /// The queue capacity (0: disabled).
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+}
+
+/// The generator's recorder: the bounded queue and the current attempt's HMAC key.
+#[derive(Debug)]
+pub(crate) struct Auditor {
+    queue: VecDeque<AuditEvent>,
+    dropped: u64,
+    attempt_key: Option<AuditKey>,
+}
+
+impl Auditor {
+    pub(crate) fn new() -> Self {
+        Self {
+            queue: VecDeque::new(),
+            dropped: 0,
+            attempt_key: None,
+        }
+    }
+
+    /// A new attempt started: draw its key (unless the host gave one, or auditing is off).
+    pub(crate) fn begin_attempt<R: CryptoRng + ?Sized>(
+        &mut self,
+        config: &AuditConfig,
+        rng: &mut R,
+    ) {
+        self.attempt_key = if config.capacity == 0 || config.key.is_some() {
+            None
+        } else {
+            Some(AuditKey::random(rng))
+        };
+    }
+
+    /// The attempt is over: its key is zeroized.
+    pub(crate) fn end_attempt(&mut self) {
+        self.attempt_key = None;
+    }
+
+    /// The share's ID under the host key or the current attempt's key.
+    pub(crate) fn share_id(&self, config: &AuditConfig, share: &KeyShare) -> Option<ShareId> {
+        if config.capacity == 0 {
+            return None;
+        }
+        config
+            .key
+            .as_ref()
+            .or(self.attempt_key.as_ref())
+            .map(|k| ShareId::compute(k, share))
+    }
+
+    pub(crate) fn record(&mut self, config: &AuditConfig, event: AuditEvent) {
+        if config.capacity == 0 {
+            return;
+        }
+        while self.queue.len() >= config.capacity {
+            self.queue.pop_front();
+            self.dropped = self.dropped.saturating_add(1);
+        }
+        self.queue.push_back(event);
+    }
+
+    pub(crate) fn poll(&mut self) -> Option<AuditEvent> {
+        self.queue.pop_front()
+    }
+
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn share_id_is_hmac_sha256_of_context_and_share() {
+        // Known answer from Python's hmac module:
+        // hmac.new(b"\x0b" * 32, b"recovery-token/share-id/v1" + b"\x07" * 17, "sha256")
+        let key = AuditKey::new([0x0b; 32]);
+        let share = KeyShare::from_bytes(&[7u8; 17], &KeyShare::DEFAULT_LENGTHS).unwrap();
+        assert_eq!(
+            ShareId::compute(&key, &share).to_string(),
+            "cdf6e7acb77b0291ded61f45c4aa40953b3f61ac513df09200ae43466d924e71"
+        );
+        assert_ne!(
+            ShareId::compute(&AuditKey::new([0x0c; 32]), &share),
+            ShareId::compute(&key, &share)
+        );
+    }
+
+    #[test]
+    fn full_queue_drops_the_oldest_and_counts() {
+        let config = AuditConfig::default().with_capacity(2);
+        let mut a = Auditor::new();
+        let now = Instant::now();
+        for progress in 0..5 {
+            a.record(
+                &config,
+                AuditEvent {
+                    kind: AuditEventKind::Started,
+                    strategy: Strategy::Recovery,
+                    nonce: String::new(),
+                    progress,
+                    required: 3,
+                    now,
+                },
+            );
+        }
+        assert_eq!(a.dropped(), 3);
+        assert_eq!(a.poll().map(|e| e.progress), Some(3));
+        assert_eq!(a.poll().map(|e| e.progress), Some(4));
+        assert_eq!(a.poll(), None);
+    }
+}
