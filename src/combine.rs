@@ -23,6 +23,13 @@
 //! data-dependent branches are the duplicate check on the public x coordinates. Every buffer
 //! that held y-derived data is zeroized before it is released (values the compiler keeps in
 //! registers or spills are beyond a library's reach).
+#![allow(
+    clippy::arithmetic_side_effects,
+    reason = "invariant: every operand is bounded: the part count by the input's length (past \
+              MAX_PARTS parts an x repeats and the combine is refused), byte offsets by the \
+              share length (len - 1 only after len >= 2), lane shifts below 64, and the const fn \
+              runs at compile time; the hot loops stay free of checked arithmetic"
+)]
 
 use zeroize::Zeroizing;
 

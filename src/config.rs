@@ -62,7 +62,7 @@ impl TokenProfile {
     /// The OTP length (= token length) for `strategy`.
     #[must_use]
     pub fn otp_length(&self, strategy: Strategy) -> usize {
-        self.prefix(strategy).len() + Self::BODY_LEN
+        self.prefix(strategy).len().saturating_add(Self::BODY_LEN)
     }
 }
 

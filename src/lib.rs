@@ -1,4 +1,16 @@
 #![doc = include_str!("../README.md")]
+// No panic on any input: beyond `unwrap_used` and `indexing_slicing` (Cargo.toml, every target),
+// the library itself denies `expect` (an invariant `expect` carries an `#[allow]` stating it),
+// `panic!`, and arithmetic that can overflow. Here rather than in Cargo.toml so that tests,
+// benches and examples (and the library's own unit tests) are not held to it.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::expect_used,
+        clippy::panic,
+        clippy::arithmetic_side_effects
+    )
+)]
 
 mod audit;
 mod combine;

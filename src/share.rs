@@ -172,9 +172,10 @@ fn check_length(len: usize, lengths: &RangeInclusive<usize>) -> Result<(), Error
 fn decode_hex(s: &str) -> Option<Zeroizing<Vec<u8>>> {
     fn nibble(c: u8) -> Option<u8> {
         match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            b'A'..=b'F' => Some(c - b'A' + 10),
+            // The arms bound `c`: none of these wraps.
+            b'0'..=b'9' => Some(c.wrapping_sub(b'0')),
+            b'a'..=b'f' => Some(c.wrapping_sub(b'a').wrapping_add(10)),
+            b'A'..=b'F' => Some(c.wrapping_sub(b'A').wrapping_add(10)),
             _ => None,
         }
     }
