@@ -17,7 +17,7 @@ pub const BASE62_ALPHABET: &[u8; 62] =
 /// `BASE62_ALPHABET[b % 62]`.
 pub(crate) fn random_base62<R: CryptoRng + ?Sized>(len: usize, rng: &mut R) -> Zeroizing<String> {
     let mut out = Zeroizing::new(String::with_capacity(len));
-    let mut buf = Zeroizing::new(vec![0u8; len + len / 4]);
+    let mut buf = Zeroizing::new(vec![0u8; len.saturating_add(len / 4)]);
     while out.len() < len {
         rng.fill_bytes(&mut buf);
         for b in buf.iter() {

@@ -623,6 +623,11 @@ fn sanitize(text: &str) -> String {
 }
 
 /// `YYYY-MM-DD HH:MM:SS UTC` for Unix seconds (proleptic Gregorian calendar).
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "invariant: for any u64 seconds, days < 2^48 and every intermediate stays far below \
+              u64::MAX; every subtraction is of a smaller part of the same quantity"
+)]
 fn date(unix: u64) -> String {
     let days = unix / 86_400;
     let rem = unix % 86_400;
