@@ -123,7 +123,10 @@ impl fmt::Debug for ShareId {
 /// or, for [`Error::WrongNonce`], the nonce). One variant per [`Error`] variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-#[allow(missing_docs, reason = "each variant is the Error variant of the same name")]
+#[allow(
+    missing_docs,
+    reason = "each variant is the Error variant of the same name"
+)]
 pub enum ErrorKind {
     EmptyBody,
     InvalidBody,

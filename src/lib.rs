@@ -5,11 +5,7 @@
 // benches and examples (and the library's own unit tests) are not held to it.
 #![cfg_attr(
     not(test),
-    deny(
-        clippy::expect_used,
-        clippy::panic,
-        clippy::arithmetic_side_effects
-    )
+    deny(clippy::expect_used, clippy::panic, clippy::arithmetic_side_effects)
 )]
 
 mod audit;
