@@ -28,7 +28,9 @@ use crate::{Error, KeyShare, Strategy};
 /// The HMAC key that turns shares into [`ShareId`]s. Secret: whoever holds it can confirm a
 /// guessed share (shares are 16+ random bytes, so guessing is hopeless, but keep it anyway).
 ///
-/// Zeroized on drop, `[REDACTED]` in `Debug`, compared in constant time.
+/// Zeroized on drop, `[REDACTED]` in `Debug`, compared in constant time. (The HMAC's own
+/// transient state, the hash of the padded key, lives on the stack while one ID is computed and
+/// is not zeroized: hmac 0.12 offers no way to.)
 #[derive(Clone)]
 pub struct AuditKey(Zeroizing<[u8; 32]>);
 

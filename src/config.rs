@@ -148,7 +148,14 @@ impl GeneratorConfig {
 
     /// Beyond Vault: an attempt older than `lifetime` (by the host's clock) reports
     /// `started: false`, refuses updates with [`crate::Error::AttemptExpired`], and its shares are
-    /// wiped. Default: no expiry (Vault keeps a forgotten attempt forever, blocking new ones).
+    /// wiped. Default: no expiry, Vault's behaviour, where a forgotten (or deliberately squatted)
+    /// attempt blocks every new one until someone cancels (SPEC section 10).
+    ///
+    /// Expiry is lazy and sans-IO: every mutating call runs
+    /// [`crate::RecoveryTokenGenerator::handle_timeout`] with its `now` first, and hosts that want
+    /// the shares wiped on time call it from a timer set to
+    /// [`crate::RecoveryTokenGenerator::poll_timeout`]. An expired attempt is reported as an
+    /// [`crate::AuditEventKind::Expired`] event.
     ///
     /// # Errors
     /// [`ConfigError::Lifetime`] for a zero lifetime.
@@ -161,8 +168,9 @@ impl GeneratorConfig {
     }
 
     /// Whether the wrong-nonce error repeats the attempt's nonce, as Vault's does (default
-    /// `true`). With `false` the error is [`crate::Error::WrongNonceUndisclosed`]. (The nonce is
-    /// readable from the status anyway unless the host guards it.)
+    /// `true`, SPEC section 4 step 5). With `false` the error is
+    /// [`crate::Error::WrongNonceUndisclosed`] (SPEC section 10: the disclosure is a weakness).
+    /// The nonce is readable from the status anyway unless the host guards it.
     #[must_use]
     pub fn disclose_nonce_in_errors(mut self, disclose: bool) -> Self {
         self.disclose_nonce_in_errors = disclose;
@@ -171,7 +179,13 @@ impl GeneratorConfig {
 
     /// Beyond Vault: a cancel must name the attempt's nonce (default `false`, Vault's
     /// behaviour). Vault lets anyone cancel, so one unauthenticated caller can wipe everyone's
-    /// progress (CVE-2026-5807).
+    /// progress (CVE-2026-5807, SPEC section 10).
+    ///
+    /// A missing or wrong nonce gets [`crate::Error::WrongNonceUndisclosed`] (never the
+    /// disclosing text, whatever [`Self::disclose_nonce_in_errors`] says) and the attempt is kept;
+    /// with nothing in progress a cancel still succeeds. Since Vault's status shows the nonce to
+    /// anyone, this binds cancel to whoever may read the status: guard the status endpoint too to
+    /// make the nonce a capability.
     #[must_use]
     pub fn cancel_requires_nonce(mut self, require: bool) -> Self {
         self.cancel_requires_nonce = require;
