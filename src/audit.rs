@@ -236,14 +236,17 @@ pub enum AuditEventKind {
     /// The host refused the combined key; progress is cleared, the attempt kept.
     KeyCheckFailed,
     /// The last step failed (combine, mint, encoding, or a completion for an attempt that no
-    /// longer exists); progress is cleared, the attempt kept (if it still exists).
+    /// longer exists: [`ErrorKind::StaleCompletion`]); progress is cleared, the attempt kept (if
+    /// it still exists). Dropping a [`crate::PendingCompletion`] instead of finishing it reports
+    /// nothing.
     Failed {
         /// Why.
         error: ErrorKind,
     },
     /// The token was minted and handed out encoded; the attempt is over.
     Completed,
-    /// The attempt was cancelled; its shares were wiped.
+    /// The attempt was cancelled; its shares were wiped. (A cancel with nothing in progress
+    /// changes nothing and reports nothing.)
     Cancelled {
         /// How many shares it held.
         discarded: usize,
