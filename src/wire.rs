@@ -175,7 +175,7 @@ fn go_json<T: Serialize>(value: &T) -> String {
     if !text.contains(['<', '>', '&', '\u{2028}', '\u{2029}']) {
         return text;
     }
-    let mut out = String::with_capacity(text.len() + 16);
+    let mut out = String::with_capacity(text.len().saturating_add(16));
     for c in text.chars() {
         match c {
             '<' => out.push_str("\\u003c"),
