@@ -12,9 +12,9 @@ use libfuzzer_sys::fuzz_target;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use recovery_token::{
-    AttemptStatus, AuditConfig, CombinedKey, Encoding, Error, GeneratorConfig, Host, KeyShare,
-    Otp, PendingCompletion, RecoveryTokenGenerator, Strategy, Token, TokenProfile,
-    UpdateOutcome, UpdateRequest, decode_token, mint_token,
+    AttemptStatus, AuditConfig, CombinedKey, Encoding, Error, GeneratorConfig, Host, KeyShare, Otp,
+    PendingCompletion, RecoveryTokenGenerator, Strategy, Token, TokenProfile, UpdateOutcome,
+    UpdateRequest, decode_token, mint_token,
 };
 
 #[derive(Arbitrary, Debug, Clone, Copy)]
@@ -64,9 +64,21 @@ enum Op {
     Status(Strat),
     Start(Strat, Enc),
     Cancel(Option<NonceSel>),
-    Update { strategy: Strat, share: ShareSel, nonce: NonceSel, hex: bool },
-    Submit { strategy: Strat, share: ShareSel, nonce: NonceSel },
-    Finish { accept: bool, mint: bool },
+    Update {
+        strategy: Strat,
+        share: ShareSel,
+        nonce: NonceSel,
+        hex: bool,
+    },
+    Submit {
+        strategy: Strat,
+        share: ShareSel,
+        nonce: NonceSel,
+    },
+    Finish {
+        accept: bool,
+        mint: bool,
+    },
     DropPending,
     Advance(u16),
     HandleTimeout,
@@ -132,12 +144,24 @@ fn hex(bytes: &[u8]) -> String {
 fn check_status_json(s: &AttemptStatus) {
     let json = s.to_json();
     let v: serde_json::Value = serde_json::from_str(&json).expect("status json");
-    let keys: Vec<&str> = v.as_object().expect("object").keys().map(String::as_str).collect();
+    let keys: Vec<&str> = v
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
     // serde_json without preserve_order sorts keys, so check the text's order separately.
     assert_eq!(keys.len(), 10, "status must have 10 keys: {json}");
     let order = [
-        "\"nonce\"", "\"started\"", "\"progress\"", "\"required\"", "\"complete\"",
-        "\"encoded_token\"", "\"encoded_root_token\"", "\"pgp_fingerprint\"", "\"otp\"",
+        "\"nonce\"",
+        "\"started\"",
+        "\"progress\"",
+        "\"required\"",
+        "\"complete\"",
+        "\"encoded_token\"",
+        "\"encoded_root_token\"",
+        "\"pgp_fingerprint\"",
+        "\"otp\"",
         "\"otp_length\"",
     ];
     let mut at = 0;
@@ -151,7 +175,11 @@ fn check_status_json(s: &AttemptStatus) {
 fuzz_target!(|input: Input| {
     let threshold = usize::from(input.threshold % 5) + 1;
     let mut rng = StdRng::seed_from_u64(input.seed);
-    let profile = if input.legacy { TokenProfile::LEGACY } else { TokenProfile::VAULT };
+    let profile = if input.legacy {
+        TokenProfile::LEGACY
+    } else {
+        TokenProfile::VAULT
+    };
     let mut config = GeneratorConfig::new(threshold)
         .expect("threshold")
         .with_profile(profile)
@@ -173,7 +201,11 @@ fuzz_target!(|input: Input| {
     rand::Rng::fill_bytes(&mut rng, &mut other);
     let foreign = split(&other, threshold, &mut rng);
     let short = split(&key[..16], threshold, &mut rng);
-    let mut host = TestHost { key: key.to_vec(), profile, rng: StdRng::seed_from_u64(!input.seed) };
+    let mut host = TestHost {
+        key: key.to_vec(),
+        profile,
+        rng: StdRng::seed_from_u64(!input.seed),
+    };
 
     let mut now = Instant::now();
     let mut current_nonce = String::new();
@@ -248,7 +280,12 @@ fuzz_target!(|input: Input| {
                 let n = sel.as_ref().map(nonce_of);
                 let _ = generator.cancel(n.as_deref(), now);
             }
-            Op::Update { strategy, share, nonce, hex: as_hex } => {
+            Op::Update {
+                strategy,
+                share,
+                nonce,
+                hex: as_hex,
+            } => {
                 let mut key_text = pick(share);
                 if !as_hex {
                     if let Ok(s) = KeyShare::parse(&key_text, &(1..=usize::MAX)) {
@@ -257,7 +294,10 @@ fuzz_target!(|input: Input| {
                             base64::engine::general_purpose::STANDARD.encode(s.expose_secret());
                     }
                 }
-                let request = UpdateRequest { key: key_text.into(), nonce: nonce_of(nonce) };
+                let request = UpdateRequest {
+                    key: key_text.into(),
+                    nonce: nonce_of(nonce),
+                };
                 let strategy = strategy.get();
                 match generator.update(strategy, &request, now, &mut host, &mut rng) {
                     Ok(st) => {
@@ -282,8 +322,15 @@ fuzz_target!(|input: Input| {
                     Err(_) => {}
                 }
             }
-            Op::Submit { strategy, share, nonce } => {
-                let request = UpdateRequest { key: pick(share).into(), nonce: nonce_of(nonce) };
+            Op::Submit {
+                strategy,
+                share,
+                nonce,
+            } => {
+                let request = UpdateRequest {
+                    key: pick(share).into(),
+                    nonce: nonce_of(nonce),
+                };
                 match generator.submit(strategy.get(), &request, now) {
                     Ok(UpdateOutcome::Progress(st)) => check_status_json(&st),
                     Ok(UpdateOutcome::KeyReady(p)) => {
@@ -321,7 +368,11 @@ fuzz_target!(|input: Input| {
             Op::Verify(t) => {
                 let ok = generator.recovery_token().verify(t);
                 if ok {
-                    assert!(minted_recovery.as_ref().is_some_and(|m| m.expose_secret() == t));
+                    assert!(
+                        minted_recovery
+                            .as_ref()
+                            .is_some_and(|m| m.expose_secret() == t)
+                    );
                 }
             }
             Op::VerifyMinted => {
@@ -340,7 +391,10 @@ fuzz_target!(|input: Input| {
             }
         }
         while let Some(event) = generator.poll_event() {
-            assert!(event.progress <= event.required, "event progress above threshold");
+            assert!(
+                event.progress <= event.required,
+                "event progress above threshold"
+            );
             assert_eq!(event.required, threshold);
             let text = format!("{event:?}");
             for s in real.iter().chain(foreign.iter()) {

@@ -20,7 +20,10 @@ fuzz_target!(|data: &[u8]| {
         Ok(recipient) => {
             let fp = recipient.fingerprint();
             assert_eq!(fp.len(), 40, "fingerprint length");
-            assert!(fp.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+            assert!(
+                fp.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            );
         }
         Err(e) => {
             assert_eq!(e.http_status(), 400);

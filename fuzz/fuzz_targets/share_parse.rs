@@ -21,9 +21,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn accepted_hex(s: &str, lengths: &RangeInclusive<usize>) -> bool {
-    s.len() % 2 == 0
-        && s.bytes().all(|b| b.is_ascii_hexdigit())
-        && lengths.contains(&(s.len() / 2))
+    s.len() % 2 == 0 && s.bytes().all(|b| b.is_ascii_hexdigit()) && lengths.contains(&(s.len() / 2))
 }
 
 fuzz_target!(|input: Input| {
