@@ -1,9 +1,11 @@
 //! `StartRequest::from_json` and `UpdateRequest::from_json` on arbitrary bodies: no panic, errors
-//! that never quote the body, secrets redacted in `Debug`.
+//! that never quote the body, secrets redacted in `Debug`. And the answer side: any text in an
+//! error body or a status string survives Go-style escaping (parses back equal, no raw `<`, `>`,
+//! `&`, U+2028, U+2029).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use recovery_token::{Encoding, Error, StartRequest, UpdateRequest};
+use recovery_token::{AttemptStatus, Encoding, Error, ErrorBody, StartRequest, UpdateRequest};
 
 fn check_error(e: &Error) {
     if let Error::InvalidBody { reason } = e {
@@ -21,7 +23,32 @@ fn check_error(e: &Error) {
     assert_eq!(body["errors"].as_array().map(Vec::len), Some(1));
 }
 
+fn check_go_escaping(json: &str) {
+    assert!(
+        !json.contains(['<', '>', '&', '\u{2028}', '\u{2029}']),
+        "unescaped HTML-sensitive character: {json}"
+    );
+}
+
 fuzz_target!(|body: &[u8]| {
+    let text = String::from_utf8_lossy(body).into_owned();
+    let errors = ErrorBody {
+        errors: vec![text.clone()],
+    };
+    let json = errors.to_json();
+    check_go_escaping(&json);
+    let back: ErrorBody = serde_json::from_str(&json).expect("error body parses back");
+    assert_eq!(back, errors);
+    let status = AttemptStatus {
+        nonce: text.clone(),
+        pgp_fingerprint: text,
+        ..AttemptStatus::default()
+    };
+    let json = status.to_json();
+    check_go_escaping(&json);
+    let back: AttemptStatus = serde_json::from_str(&json).expect("status parses back");
+    assert_eq!(back, status);
+
     match StartRequest::from_json(body) {
         Ok(req) => {
             let otp = req.otp.expose_secret().to_owned();
