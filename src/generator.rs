@@ -543,38 +543,40 @@ impl RecoveryTokenGenerator {
         let id = self.audit.share_id(&self.config.audit, &share);
         let result = self.hold_share(strategy, share, nonce, now);
         let threshold = self.config.threshold;
-        let accepted = match &result {
-            Ok(UpdateOutcome::Progress(status)) => Some(status.progress),
-            Ok(UpdateOutcome::KeyReady(_)) | Err(Error::Combine(_)) => Some(threshold),
-            Err(_) => None,
-        };
-        match (accepted, id) {
-            (Some(progress), Some(share_id)) => {
-                let (attempt_nonce, _) = self.nonce_progress();
-                let kind = AuditEventKind::ShareAccepted { share: share_id };
-                self.emit(kind, strategy, attempt_nonce, progress, now);
-            }
-            (Some(_), None) => {}
-            (None, id) => {
-                if let Err(e) = &result {
-                    self.audit_refused(strategy, id, e, now);
-                }
-            }
-        }
         match &result {
+            Ok(UpdateOutcome::Progress(status)) => {
+                self.audit_accepted(strategy, id, status.progress, now);
+            }
             Ok(UpdateOutcome::KeyReady(p)) => {
+                self.audit_accepted(strategy, id, threshold, now);
                 self.emit(AuditEventKind::Combined, strategy, p.nonce.clone(), 0, now);
             }
             Err(e @ Error::Combine(_)) => {
+                self.audit_accepted(strategy, id, threshold, now);
                 let (attempt_nonce, progress) = self.nonce_progress();
                 let kind = AuditEventKind::Failed {
                     error: ErrorKind::of(e),
                 };
                 self.emit(kind, strategy, attempt_nonce, progress, now);
             }
-            _ => {}
+            Err(e) => self.audit_refused(strategy, id, e, now),
         }
         result
+    }
+
+    /// An accepted share always has an ID while auditing is on (the attempt's key exists).
+    fn audit_accepted(
+        &mut self,
+        strategy: Strategy,
+        share: Option<crate::ShareId>,
+        progress: usize,
+        now: Instant,
+    ) {
+        if let Some(share) = share {
+            let (attempt_nonce, _) = self.nonce_progress();
+            let kind = AuditEventKind::ShareAccepted { share };
+            self.emit(kind, strategy, attempt_nonce, progress, now);
+        }
     }
 
     fn audit_refused(
