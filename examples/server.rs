@@ -3,7 +3,7 @@
 //! ```sh
 //! cargo run --release --example server -- [--listen ADDR] [--threshold T] [--shares N]
 //!                                          [--key-hex HEX] [--legacy-tokens]
-//!                                          [--no-strict-share-sets]
+//!                                          [--no-strict-share-sets] [--audit-log]
 //! ```
 //!
 //! One attempt slot (a [`RecoveryTokenGenerator`] behind a `std::sync::Mutex`) serves
@@ -46,14 +46,15 @@ use zeroize::Zeroizing;
 
 const USAGE: &str = "\
 usage: server [--listen ADDR] [--threshold T] [--shares N] [--key-hex HEX] [--legacy-tokens]
-              [--no-strict-share-sets]
+              [--no-strict-share-sets] [--audit-log]
 
   --listen ADDR            address to listen on (default 127.0.0.1:8200; port 0 picks one)
   --threshold T            shares needed to recombine the key, 1..=255 (default 3)
   --shares N               shares to print, T..=255 (default 5; 1 when T is 1)
   --key-hex HEX            use this 16- to 32-byte key instead of a random one (no shares printed)
   --legacy-tokens          26-character OTPs and s./r. tokens (Vault before 1.10)
-  --no-strict-share-sets   Vault's behaviour: accept shares of another key set until the combine";
+  --no-strict-share-sets   Vault's behaviour: accept shares of another key set until the combine
+  --audit-log              print the generator's audit events (shares named by keyed hash) to stderr";
 
 /// The command line.
 struct Options {
@@ -63,6 +64,7 @@ struct Options {
     key: Option<Zeroizing<Vec<u8>>>,
     profile: TokenProfile,
     strict_share_sets: bool,
+    audit_log: bool,
 }
 
 impl Options {
@@ -74,6 +76,7 @@ impl Options {
             key: None,
             profile: TokenProfile::VAULT,
             strict_share_sets: true,
+            audit_log: false,
         };
         while let Some(flag) = args.next() {
             let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -87,6 +90,7 @@ impl Options {
                 "--key-hex" => o.key = Some(parse_key_hex(&value()?)?),
                 "--legacy-tokens" => o.profile = TokenProfile::LEGACY,
                 "--no-strict-share-sets" => o.strict_share_sets = false,
+                "--audit-log" => o.audit_log = true,
                 "-h" | "--help" => return Err(String::new()),
                 other => return Err(format!("unknown argument {other:?}")),
             }
@@ -146,6 +150,8 @@ impl Host for VaultHost {
 struct Slot {
     generator: RecoveryTokenGenerator,
     host: VaultHost,
+    /// Print audit events (`--audit-log`); they are drained either way.
+    audit_log: bool,
 }
 
 type App = Arc<Mutex<Slot>>;
@@ -153,8 +159,37 @@ type App = Arc<Mutex<Slot>>;
 /// Locks the slot. Every critical section is short and synchronous: the guard never lives
 /// across an `.await`. (No code here panics while holding it; if something did, the state
 /// machine is still consistent, since each call either completes or changes nothing.)
-fn lock(app: &App) -> MutexGuard<'_, Slot> {
-    app.lock().unwrap_or_else(PoisonError::into_inner)
+fn lock(app: &App) -> Locked<'_> {
+    Locked(app.lock().unwrap_or_else(PoisonError::into_inner))
+}
+
+/// The locked slot. Before the lock is released, the generator's audit events of the call are
+/// drained (the crate queues them; a host decides where they go): printed with `--audit-log`.
+/// `Debug` of an event holds no secret: shares appear only as keyed hashes.
+struct Locked<'a>(MutexGuard<'a, Slot>);
+
+impl std::ops::Deref for Locked<'_> {
+    type Target = Slot;
+    fn deref(&self) -> &Slot {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut Slot {
+        &mut self.0
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        let slot = &mut *self.0;
+        while let Some(event) = slot.generator.poll_event() {
+            if slot.audit_log {
+                eprintln!("audit: {event:?}");
+            }
+        }
+    }
 }
 
 /// `/v1/sys/<endpoint>/attempt`: Vault's switch on the method.
@@ -198,7 +233,9 @@ fn update(app: &App, strategy: Strategy, method: &Method, body: &[u8]) -> HttpRe
     }
     let result = UpdateRequest::from_json(body).and_then(|request| {
         let mut slot = lock(app);
-        let Slot { generator, host } = &mut *slot;
+        let Slot {
+            generator, host, ..
+        } = &mut *slot;
         generator.update(strategy, &request, Instant::now(), host, &mut rand::rng())
     });
     HttpResponse::from_result(&result)
@@ -333,6 +370,7 @@ async fn serve(options: Options) -> Result<(), String> {
             key: ExpectedKey::new(&key),
             profile: options.profile,
         },
+        audit_log: options.audit_log,
     }));
     drop(key);
 
