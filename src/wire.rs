@@ -1,6 +1,7 @@
 //! Vault's JSON: the status answer, the request bodies, the error body.
 
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
 use crate::{Error, Otp, SecretString};
 
@@ -44,7 +45,18 @@ impl AttemptStatus {
     /// `<`, `>`, `&`, U+2028 and U+2029 as `\u` escapes.
     #[must_use]
     pub fn to_json(&self) -> String {
-        go_json(self)
+        go_json(
+            self,
+            [
+                self.nonce.len(),
+                self.encoded_token.len(),
+                self.encoded_root_token.len(),
+                self.pgp_fingerprint.len(),
+                self.otp.len(),
+            ]
+            .iter()
+            .fold(0usize, |a, b| a.saturating_add(*b)),
+        )
     }
 }
 
@@ -160,7 +172,12 @@ impl ErrorBody {
     /// The JSON text.
     #[must_use]
     pub fn to_json(&self) -> String {
-        go_json(self)
+        go_json(
+            self,
+            self.errors
+                .iter()
+                .fold(0usize, |a, e| a.saturating_add(e.len()).saturating_add(3)),
+        )
     }
 }
 
@@ -169,13 +186,19 @@ pub const CONTENT_TYPE_JSON: &str = "application/json";
 
 /// serde_json's compact text with Go's HTML-safe escapes. The escaped characters can only occur
 /// inside JSON strings, so replacing them in the whole text is exact.
-fn go_json<T: Serialize>(value: &T) -> String {
-    // Serializing plain strings, integers and booleans cannot fail.
-    let text = serde_json::to_string(value).unwrap_or_default();
+fn go_json<T: Serialize>(value: &T, strings_len: usize) -> String {
+    // Sized so that neither buffer ever reallocates: a reallocation would free a copy of the
+    // text (which can hold the generated OTP) without wiping it. Every string byte takes at
+    // most 6 bytes escaped (`\u00XX`); 256 covers the keys, numbers and punctuation.
+    let capacity = strings_len.saturating_mul(6).saturating_add(256);
+    let mut buf = Vec::with_capacity(capacity);
+    // Serializing plain strings, integers and booleans into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut buf, value);
+    let mut text = Zeroizing::new(String::from_utf8(buf).unwrap_or_default());
     if !text.contains(['<', '>', '&', '\u{2028}', '\u{2029}']) {
-        return text;
+        return std::mem::take(&mut *text);
     }
-    let mut out = String::with_capacity(text.len().saturating_add(16));
+    let mut out = String::with_capacity(capacity);
     for c in text.chars() {
         match c {
             '<' => out.push_str("\\u003c"),
@@ -232,7 +255,7 @@ fn json_error(e: serde_json::Error) -> Error {
 #[derive(Clone, PartialEq, Eq)]
 pub struct HttpResponse {
     status: u16,
-    body: zeroize::Zeroizing<String>,
+    body: Zeroizing<String>,
 }
 
 impl HttpResponse {
@@ -240,7 +263,7 @@ impl HttpResponse {
         json.push('\n');
         Self {
             status,
-            body: zeroize::Zeroizing::new(json),
+            body: Zeroizing::new(json),
         }
     }
 
@@ -271,7 +294,7 @@ impl HttpResponse {
         match result {
             Ok(()) => Self {
                 status: 204,
-                body: zeroize::Zeroizing::new(String::new()),
+                body: Zeroizing::new(String::new()),
             },
             Err(error) => Self::error(error),
         }
