@@ -384,7 +384,6 @@ impl RecoveryTokenGenerator {
         if strategy == Strategy::Recovery && self.recovery_issued {
             return Err(Error::AlreadyUnsealed);
         }
-        self.handle_timeout(now);
         if matches!(self.attempt, Attempt::InProgress(_)) {
             return Err(Error::InProgress);
         }
@@ -427,7 +426,7 @@ impl RecoveryTokenGenerator {
     pub fn cancel(&mut self, nonce: Option<&str>, now: Instant) -> Result<(), Error> {
         self.handle_timeout(now);
         let before = self.attempt_view();
-        let result = self.cancel_attempt(nonce, now);
+        let result = self.cancel_attempt(nonce);
         if let Some((strategy, attempt_nonce, progress)) = before {
             if result.is_ok() {
                 self.audit.end_attempt();
@@ -443,8 +442,7 @@ impl RecoveryTokenGenerator {
         result
     }
 
-    fn cancel_attempt(&mut self, nonce: Option<&str>, now: Instant) -> Result<(), Error> {
-        self.handle_timeout(now);
+    fn cancel_attempt(&mut self, nonce: Option<&str>) -> Result<(), Error> {
         if let Attempt::InProgress(a) = &self.attempt
             && self.config.cancel_requires_nonce
             && !nonce.is_some_and(|n| ct_eq(n.as_bytes(), a.nonce.as_bytes()))
@@ -541,7 +539,7 @@ impl RecoveryTokenGenerator {
     ) -> Result<UpdateOutcome, Error> {
         self.handle_timeout(now);
         let id = self.audit.share_id(&self.config.audit, &share);
-        let result = self.hold_share(strategy, share, nonce, now);
+        let result = self.hold_share(strategy, share, nonce);
         let threshold = self.config.threshold;
         match &result {
             Ok(UpdateOutcome::Progress(status)) => {
@@ -615,13 +613,11 @@ impl RecoveryTokenGenerator {
         strategy: Strategy,
         share: KeyShare,
         nonce: &str,
-        now: Instant,
     ) -> Result<UpdateOutcome, Error> {
         share.check_length(&self.config.share_lengths)?;
         if strategy == Strategy::Recovery && self.recovery_issued {
             return Err(Error::AlreadyUnsealed);
         }
-        self.handle_timeout(now);
         let threshold = self.config.threshold;
         let strict = self.config.strict_share_sets;
         let disclose = self.config.disclose_nonce_in_errors;
@@ -725,7 +721,7 @@ impl RecoveryTokenGenerator {
     ) -> Result<AttemptStatus, Error> {
         self.handle_timeout(now);
         let (strategy, nonce) = (pending.strategy, pending.nonce.clone());
-        let result = self.complete(pending, verdict, minted, now, rng);
+        let result = self.complete(pending, verdict, minted, rng);
         match &result {
             Ok(_) => {
                 self.audit.end_attempt();
@@ -741,10 +737,8 @@ impl RecoveryTokenGenerator {
         pending: PendingCompletion,
         verdict: Result<(), String>,
         minted: Option<Token>,
-        now: Instant,
         rng: &mut R,
     ) -> Result<AttemptStatus, Error> {
-        self.handle_timeout(now);
         let threshold = self.config.threshold;
         let profile = self.config.profile;
         let Attempt::InProgress(a) = &self.attempt else {
