@@ -1,4 +1,6 @@
 #![doc = include_str!("../README.md")]
+// docs.rs builds with `--cfg docsrs`: feature-gated items then carry their feature badge.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // No panic on any input: beyond `unwrap_used` and `indexing_slicing` (Cargo.toml, every target),
 // the library itself denies `expect` (an invariant `expect` carries an `#[allow]` stating it),
 // `panic!`, and arithmetic that can overflow. Here rather than in Cargo.toml so that tests,
