@@ -1,9 +1,17 @@
-//! The last step: the host's check of the combined key, the minting of root / DR tokens, the
-//! encoding, and their composition in `update`.
+//! The last step, as typed steps in the spirit of rustls's `Acceptor`/`Accepted`: the host's
+//! check of the combined key ([`PendingCompletion`]), the minting of the token ([`KeyAccepted`]),
+//! the encoding; and their composition in [`RecoveryTokenGenerator::update`].
+//!
+//! Each step consumes the previous one, so a meaningless combination does not compile: a verdict
+//! cannot come with a token, a root completion cannot go on without one, and a recovery
+//! completion cannot be handed one. A failure after the host minted a token hands the token back
+//! ([`Unissued`]) for the host to revoke.
 
 use std::time::Instant;
 
 use rand_core::CryptoRng;
+
+use std::sync::{Arc, Weak};
 
 use super::RecoveryTokenGenerator;
 use super::state::{Attempt, AttemptEncoding};
@@ -15,9 +23,9 @@ use crate::{AttemptStatus, CombinedKey, Error, Otp, Strategy, Token, UpdateReque
 /// What the host supplies to finish a ceremony: the check of the combined key and, for root and
 /// DR strategies, the minting of the token.
 ///
-/// The generator calls these from [`RecoveryTokenGenerator::update`]. Hosts whose check is
-/// asynchronous use [`RecoveryTokenGenerator::submit`] and [`RecoveryTokenGenerator::finish`]
-/// instead and never need this trait.
+/// The generator calls these from [`RecoveryTokenGenerator::update`], which composes the typed
+/// steps of [`PendingCompletion`]. Hosts whose check or token store is asynchronous call
+/// [`RecoveryTokenGenerator::submit`] and take those steps themselves; they never need this trait.
 pub trait Host {
     /// Checks the combined key (root: it must unlock the root key; recovery: it must unseal the
     /// barrier). An `Err` aborts with `root generation aborted: <reason>`; the reason must not
@@ -39,7 +47,7 @@ pub trait Host {
     }
 
     /// Revokes a token minted by [`Host::mint_token`] that could not be handed out (its encoding
-    /// failed). The default does nothing.
+    /// failed, or the attempt ended meanwhile). The default does nothing.
     fn revoke_token(&mut self, strategy: Strategy, token: &Token) {
         let _ = (strategy, token);
     }
@@ -80,18 +88,53 @@ pub enum UpdateOutcome {
     /// Below the threshold: the share is held; answer this status.
     Progress(AttemptStatus),
     /// The threshold is reached and the shares combined (they are already wiped). Check
-    /// [`PendingCompletion::key`], then call [`RecoveryTokenGenerator::finish`].
+    /// [`PendingCompletion::key`], then take one of its steps.
     KeyReady(PendingCompletion),
 }
 
-/// A combined key waiting for the host's check. Dropping it abandons the completion (the attempt
-/// stays started with no shares, as after a failed check) and zeroizes the key.
+/// A combined key waiting for the host's check: the first step of the completion.
+///
+/// Its methods are the only ways forward: [`Self::reject_key`] with the host's reason, or
+/// [`Self::accept_key`], which tells whether the generator mints the token itself (recovery) or
+/// the host must (root, DR operation).
+///
+/// While it (or the step it turns into) is alive, the attempt is *completing*: the status shows
+/// `started: true` and progress 0 (the shares are already wiped, as Vault clears them before
+/// looking at the result), a further share is refused with [`Error::CompletionPending`], a start
+/// with [`Error::InProgress`]; a cancel (or expiry) ends the attempt and makes the completion
+/// stale ([`Error::StaleCompletion`] at its next step). Dropping it abandons the completion: the
+/// attempt stays started with no shares, as after a failed check, and takes shares again. The key
+/// is zeroized on drop.
 #[derive(Debug)]
 #[must_use]
 pub struct PendingCompletion {
+    pub(super) ticket: Ticket,
+    pub(super) key: CombinedKey,
+}
+
+/// What the generator knows of its completion in progress: alive as long as the host holds one
+/// of the step values.
+#[derive(Debug)]
+pub(super) struct Ticket {
     pub(super) nonce: String,
     pub(super) strategy: Strategy,
-    pub(super) key: CombinedKey,
+    pub(super) id: Arc<()>,
+}
+
+impl Ticket {
+    /// A new completion for the attempt `nonce`, and the generator's weak handle on it.
+    pub(super) fn new(nonce: String, strategy: Strategy) -> (Self, Weak<()>) {
+        let id = Arc::new(());
+        let weak = Arc::downgrade(&id);
+        (
+            Self {
+                nonce,
+                strategy,
+                id,
+            },
+            weak,
+        )
+    }
 }
 
 impl PendingCompletion {
@@ -104,13 +147,193 @@ impl PendingCompletion {
     /// The strategy of the attempt.
     #[must_use]
     pub fn strategy(&self) -> Strategy {
-        self.strategy
+        self.ticket.strategy
+    }
+
+    /// The nonce of the attempt (public).
+    #[must_use]
+    pub fn nonce(&self) -> &str {
+        &self.ticket.nonce
+    }
+
+    /// The host refused the combined key: the answer is `root generation aborted: <reason>`
+    /// ([`Error::KeyCheckFailed`]); the attempt stays, with progress 0, and takes shares again.
+    /// The reason must not contain key material.
+    ///
+    /// Returns [`Error::StaleCompletion`] instead if the attempt ended meanwhile.
+    #[must_use = "the returned error is the answer to the update"]
+    pub fn reject_key(
+        self,
+        generator: &mut RecoveryTokenGenerator,
+        reason: impl Into<String>,
+        now: Instant,
+    ) -> Error {
+        let Self { ticket, key } = self;
+        drop(key);
+        let error = Error::KeyCheckFailed {
+            reason: reason.into(),
+        };
+        generator.fail_step(&ticket, error, now)
+    }
+
+    /// The host accepted the combined key (which is zeroized now). What comes next depends on
+    /// the strategy: the generator mints a recovery token itself; root and DR operation tokens
+    /// come from the host.
+    pub fn accept_key(self) -> KeyAccepted {
+        let Self { ticket, key } = self;
+        drop(key);
+        match ticket.strategy {
+            Strategy::Recovery => KeyAccepted::Recovery(IssueRecoveryToken { ticket }),
+            Strategy::Root | Strategy::DrOperation => {
+                KeyAccepted::NeedsToken(IssueHostToken { ticket })
+            }
+        }
+    }
+}
+
+/// The key was accepted: the second step, by strategy.
+#[derive(Debug)]
+#[must_use]
+pub enum KeyAccepted {
+    /// [`Strategy::Recovery`]: the generator mints the recovery token itself.
+    Recovery(IssueRecoveryToken),
+    /// [`Strategy::Root`] or [`Strategy::DrOperation`]: the host mints the token.
+    NeedsToken(IssueHostToken),
+}
+
+/// The last step of a recovery completion: the generator mints, encodes and hands out the
+/// recovery token and keeps it in [`RecoveryTokenGenerator::recovery_token`].
+#[derive(Debug)]
+#[must_use]
+pub struct IssueRecoveryToken {
+    ticket: Ticket,
+}
+
+impl IssueRecoveryToken {
+    /// Mints the recovery token from `rng`, encodes it (OTP or PGP) and completes the attempt.
+    ///
+    /// # Errors
+    /// [`Error::StaleCompletion`] if the attempt ended meanwhile (nothing is minted);
+    /// [`Error::PgpEncrypt`] if encryption fails (the token is wiped, never issued; the attempt
+    /// stays with progress 0).
+    pub fn issue<R: CryptoRng + ?Sized>(
+        self,
+        generator: &mut RecoveryTokenGenerator,
+        now: Instant,
+        rng: &mut R,
+    ) -> Result<AttemptStatus, Error> {
+        generator.handle_timeout(now);
+        if let Err(e) = generator.check_ticket(&self.ticket) {
+            return Err(generator.fail_step(&self.ticket, e, now));
+        }
+        let token = mint_token(generator.config.profile, Strategy::Recovery, rng);
+        generator
+            .issue_token(self.ticket, token, now, rng)
+            .map_err(|unissued| unissued.error)
+    }
+}
+
+/// The last step of a root or DR operation completion: the host mints the token (asynchronously
+/// if it likes) and hands it over, or reports why it could not.
+#[derive(Debug)]
+#[must_use]
+pub struct IssueHostToken {
+    ticket: Ticket,
+}
+
+impl IssueHostToken {
+    /// The strategy of the attempt ([`Strategy::Root`] or [`Strategy::DrOperation`]).
+    #[must_use]
+    pub fn strategy(&self) -> Strategy {
+        self.ticket.strategy
+    }
+
+    /// The nonce of the attempt (public).
+    #[must_use]
+    pub fn nonce(&self) -> &str {
+        &self.ticket.nonce
+    }
+
+    /// Encodes the host's `token` (OTP or PGP) and completes the attempt.
+    ///
+    /// # Errors
+    /// The token was not handed out: [`Unissued`] carries the error to answer and the token,
+    /// for the host to revoke. [`Error::StaleCompletion`] if the attempt ended meanwhile;
+    /// [`Error::XorLength`] (the token's length is not the OTP's) or [`Error::PgpEncrypt`] if
+    /// encoding fails (the attempt stays with progress 0).
+    pub fn issue<R: CryptoRng + ?Sized>(
+        self,
+        generator: &mut RecoveryTokenGenerator,
+        token: Token,
+        now: Instant,
+        rng: &mut R,
+    ) -> Result<AttemptStatus, Unissued> {
+        generator.handle_timeout(now);
+        if let Err(e) = generator.check_ticket(&self.ticket) {
+            let error = generator.fail_step(&self.ticket, e, now);
+            return Err(Unissued { error, token });
+        }
+        generator.issue_token(self.ticket, token, now, rng)
+    }
+
+    /// The host could not mint the token: the answer is `unable to create token: <reason>`
+    /// ([`Error::TokenMint`], the host's reason reaches the client); the attempt stays with
+    /// progress 0. The reason must not contain secrets.
+    ///
+    /// Returns [`Error::StaleCompletion`] instead if the attempt ended meanwhile.
+    #[must_use = "the returned error is the answer to the update"]
+    pub fn mint_failed(
+        self,
+        generator: &mut RecoveryTokenGenerator,
+        reason: impl Into<String>,
+        now: Instant,
+    ) -> Error {
+        let error = Error::TokenMint {
+            reason: reason.into(),
+        };
+        generator.fail_step(&self.ticket, error, now)
+    }
+}
+
+/// A token the host minted that was not handed out, with the reason: revoke
+/// [`Self::token`], then answer [`Self::into_error`]. The token is zeroized on drop.
+#[derive(Debug)]
+#[must_use = "the token must be revoked"]
+pub struct Unissued {
+    error: Error,
+    token: Token,
+}
+
+impl Unissued {
+    /// Why the token was not handed out (the answer to the update).
+    #[must_use]
+    pub fn error(&self) -> &Error {
+        &self.error
+    }
+
+    /// The unissued token, to revoke. Secret.
+    #[must_use]
+    pub fn token(&self) -> &Token {
+        &self.token
+    }
+
+    /// The error, once the token is revoked (the token is zeroized).
+    #[must_use]
+    pub fn into_error(self) -> Error {
+        self.error
+    }
+
+    /// The error and the token.
+    #[must_use]
+    pub fn into_parts(self) -> (Error, Token) {
+        (self.error, self.token)
     }
 }
 
 impl RecoveryTokenGenerator {
     /// Submits a share from an update request (`PUT .../update`) and, at the threshold, runs the
-    /// whole last step with `host`: combine, check, mint, encode.
+    /// whole last step with `host`: combine, check, mint, encode. A thin composition of
+    /// [`Self::submit`] and the steps of [`PendingCompletion`].
     ///
     /// # Errors
     /// Every refusal of SPEC section 4, with Vault's texts. Refusals leave the state as it was;
@@ -129,106 +352,97 @@ impl RecoveryTokenGenerator {
             UpdateOutcome::KeyReady(p) => p,
         };
         if let Err(reason) = host.check_key(strategy, pending.key()) {
-            return self.finish(pending, Err(reason), None, now, rng);
+            return Err(pending.reject_key(self, reason, now));
         }
-        let minted = if strategy == Strategy::Recovery {
-            None
-        } else {
-            match host.mint_token(strategy) {
-                Ok(t) => Some(t),
-                Err(reason) => {
-                    let error = Error::TokenMint { reason };
-                    self.audit_failure(strategy, pending.nonce.clone(), &error, now);
-                    drop(pending);
-                    return Err(error);
-                }
-            }
-        };
-        let revoke = minted.clone();
-        let result = self.finish(pending, Ok(()), minted, now, rng);
-        if result.is_err()
-            && let Some(t) = revoke
-        {
-            host.revoke_token(strategy, &t);
+        match pending.accept_key() {
+            KeyAccepted::Recovery(step) => step.issue(self, now, rng),
+            KeyAccepted::NeedsToken(step) => match host.mint_token(strategy) {
+                Err(reason) => Err(step.mint_failed(self, reason, now)),
+                Ok(token) => step.issue(self, token, now, rng).map_err(|unissued| {
+                    host.revoke_token(strategy, unissued.token());
+                    unissued.into_error()
+                }),
+            },
         }
-        result
     }
 
-    /// [`Self::update`]'s second half: takes the host's verdict on the combined key (and, for
-    /// root and DR strategies, the token the host minted), encodes the token and completes the
-    /// attempt.
-    ///
-    /// On error, a `minted` token was not handed out: the host must revoke it.
-    ///
-    /// # Errors
-    /// [`Error::StaleCompletion`] if the attempt was cancelled, expired or replaced meanwhile;
-    /// [`Error::KeyCheckFailed`] for a refused key (the attempt stays, progress 0);
-    /// [`Error::TokenMint`] if a root/DR completion has no token; [`Error::XorLength`] /
-    /// [`Error::PgpEncrypt`] if encoding fails (the attempt stays).
-    pub fn finish<R: CryptoRng + ?Sized>(
+    /// Whether `ticket` is the completion the attempt is waiting for.
+    fn check_ticket(&self, ticket: &Ticket) -> Result<(), Error> {
+        match &self.attempt {
+            Attempt::InProgress(a)
+                if a.completion
+                    .as_ref()
+                    .is_some_and(|w| w.ptr_eq(&Arc::downgrade(&ticket.id))) =>
+            {
+                Ok(())
+            }
+            _ => Err(Error::StaleCompletion),
+        }
+    }
+
+    /// A step failed: unless the completion is stale, the attempt stops completing (its shares
+    /// are gone already) and takes shares again. Reports the failure; returns the error.
+    fn fail_step(&mut self, ticket: &Ticket, error: Error, now: Instant) -> Error {
+        self.handle_timeout(now);
+        let error = match self.check_ticket(ticket) {
+            Ok(()) => {
+                if let Attempt::InProgress(a) = &mut self.attempt {
+                    a.completion = None;
+                }
+                error
+            }
+            Err(stale) => stale,
+        };
+        self.audit_failure(ticket.strategy, ticket.nonce.clone(), &error, now);
+        error
+    }
+
+    /// Encodes `token` and completes the attempt the (checked) `ticket` belongs to.
+    fn issue_token<R: CryptoRng + ?Sized>(
         &mut self,
-        pending: PendingCompletion,
-        verdict: Result<(), String>,
-        minted: Option<Token>,
+        ticket: Ticket,
+        token: Token,
         now: Instant,
         rng: &mut R,
-    ) -> Result<AttemptStatus, Error> {
-        self.handle_timeout(now);
-        let (strategy, nonce) = (pending.strategy, pending.nonce.clone());
-        let result = self.complete(pending, verdict, minted, rng);
-        match &result {
-            Ok(_) => {
-                self.audit.end_attempt();
-                self.emit(AuditEventKind::Completed, strategy, nonce, 0, now);
-            }
-            Err(e) => self.audit_failure(strategy, nonce, e, now),
-        }
-        result
-    }
-
-    fn complete<R: CryptoRng + ?Sized>(
-        &mut self,
-        pending: PendingCompletion,
-        verdict: Result<(), String>,
-        minted: Option<Token>,
-        rng: &mut R,
-    ) -> Result<AttemptStatus, Error> {
+    ) -> Result<AttemptStatus, Unissued> {
         let threshold = self.config.threshold;
-        let profile = self.config.profile;
-        let Attempt::InProgress(a) = &self.attempt else {
-            return Err(Error::StaleCompletion);
+        let encoded = match &self.attempt {
+            Attempt::InProgress(a) => match &a.encoding {
+                AttemptEncoding::Otp(otp) => encode_otp(&token, otp),
+                #[cfg(feature = "pgp")]
+                AttemptEncoding::Pgp(p) => p.encrypt_token(&token, rng),
+            },
+            Attempt::Idle => Err(Error::StaleCompletion),
         };
-        if a.nonce != pending.nonce || a.strategy != pending.strategy {
-            return Err(Error::StaleCompletion);
-        }
-        verdict.map_err(|reason| Error::KeyCheckFailed { reason })?;
-        drop(pending.key);
-
-        let strategy = pending.strategy;
-        let token = match (strategy, minted) {
-            (Strategy::Recovery, _) => mint_token(profile, strategy, rng),
-            (_, Some(t)) => t,
-            (_, None) => {
-                return Err(Error::TokenMint {
-                    reason: "no token was minted".to_owned(),
-                });
+        #[cfg(not(feature = "pgp"))]
+        let _ = rng;
+        let encoded = match encoded {
+            Ok(e) => e,
+            Err(e) => {
+                let error = self.fail_step(&ticket, e, now);
+                return Err(Unissued { error, token });
             }
         };
-        let encoded = match &a.encoding {
-            AttemptEncoding::Otp(otp) => encode_otp(&token, otp)?,
-            #[cfg(feature = "pgp")]
-            AttemptEncoding::Pgp(p) => p.encrypt_token(&token, rng)?,
+        let pgp_fingerprint = match &self.attempt {
+            Attempt::InProgress(a) => a.pgp_fingerprint(),
+            Attempt::Idle => String::new(),
         };
-        let pgp_fingerprint = a.pgp_fingerprint();
-        let nonce = pending.nonce;
-
+        let strategy = ticket.strategy;
         self.attempt = Attempt::Idle;
         if strategy == Strategy::Recovery {
             self.recovery_token.set(token);
             self.recovery_issued = true;
         }
+        self.audit.end_attempt();
+        self.emit(
+            AuditEventKind::Completed,
+            strategy,
+            ticket.nonce.clone(),
+            0,
+            now,
+        );
         Ok(AttemptStatus {
-            nonce,
+            nonce: ticket.nonce,
             started: true,
             progress: threshold,
             required: threshold,

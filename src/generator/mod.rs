@@ -10,15 +10,21 @@ use crate::otp::generate_otp;
 use crate::secret::ct_eq;
 use crate::token::RecoveryTokenHolder;
 use crate::{
-    AttemptStatus, CombinedKey, Encoding, Error, GeneratorConfig, KeyShare, Strategy, UpdateRequest,
+    AttemptStatus, CombinedKey, Encoding, Error, GeneratorConfig, KeyShare, ServerState, Strategy,
+    UpdateRequest,
 };
 
 mod audit_trail;
 mod completion;
 
-pub use completion::{ExpectedKey, Host, PendingCompletion, UpdateOutcome};
+use completion::Ticket;
+pub use completion::{
+    ExpectedKey, Host, IssueHostToken, IssueRecoveryToken, KeyAccepted, PendingCompletion,
+    Unissued, UpdateOutcome,
+};
 
 mod state {
+    use std::sync::Weak;
     use std::time::Instant;
 
     use crate::{KeyShare, Otp, Strategy};
@@ -36,9 +42,18 @@ mod state {
         pub(super) encoding: AttemptEncoding,
         pub(super) started_at: Instant,
         pub(super) shares: Vec<KeyShare>,
+        /// The completion handed to the host at the threshold, while the host holds it.
+        pub(super) completion: Option<Weak<()>>,
     }
 
     impl InProgress {
+        /// Whether a completion is outstanding (the host holds one of its steps).
+        pub(super) fn completing(&self) -> bool {
+            self.completion
+                .as_ref()
+                .is_some_and(|w| w.strong_count() > 0)
+        }
+
         pub(super) fn pgp_fingerprint(&self) -> String {
             match &self.encoding {
                 AttemptEncoding::Otp(_) => String::new(),
@@ -71,6 +86,7 @@ pub struct RecoveryTokenGenerator {
     attempt: Attempt,
     recovery_token: RecoveryTokenHolder,
     recovery_issued: bool,
+    server_state: ServerState,
     expired_nonce: Option<String>,
     audit: Auditor,
 }
@@ -84,7 +100,8 @@ impl std::fmt::Debug for RecoveryTokenGenerator {
             Attempt::InProgress(a) => d
                 .field("nonce", &a.nonce)
                 .field("strategy", &a.strategy)
-                .field("progress", &a.shares.len()),
+                .field("progress", &a.shares.len())
+                .field("completing", &a.completing()),
         };
         d.field("recovery_issued", &self.recovery_issued).finish()
     }
@@ -99,6 +116,7 @@ impl RecoveryTokenGenerator {
             attempt: Attempt::Idle,
             recovery_token: RecoveryTokenHolder::default(),
             recovery_issued: false,
+            server_state: ServerState::Unsealed,
             expired_nonce: None,
             audit: Auditor::new(),
         }
@@ -141,6 +159,43 @@ impl RecoveryTokenGenerator {
     #[must_use]
     pub fn recovery_issued(&self) -> bool {
         self.recovery_issued
+    }
+
+    /// Tells the generator the server's state, which Vault checks on start and update (and
+    /// [`ServerState::Unsealed`] until the host says otherwise). The attempt is left as it is.
+    pub fn set_server_state(&mut self, state: ServerState) {
+        self.server_state = state;
+    }
+
+    /// The server state last set by the host.
+    #[must_use]
+    pub fn server_state(&self) -> ServerState {
+        self.server_state
+    }
+
+    /// Vault's server-state checks, in Vault's order (`vault/generate_root.go`):
+    /// `GenerateRootUpdate` checks "not initialized" (no seal configuration) for every strategy,
+    /// then `c.Sealed() && !c.recoveryMode` (sealed), then `!barrierSealed && c.recoveryMode`
+    /// (`attempt to generate recovery token when already unsealed`), then
+    /// `c.standby && !c.recoveryMode` (standby); `GenerateRootInit` the same without "not
+    /// initialized" (an uninitialized Vault is sealed, so it answers sealed). The recovery strategy
+    /// runs only in recovery mode, which is sealed by nature: it never answers sealed or standby.
+    fn check_server_state(&self, strategy: Strategy, operation: Operation) -> Result<(), Error> {
+        let recovery_mode = strategy == Strategy::Recovery;
+        let state = self.server_state;
+        if operation == Operation::Update && state == ServerState::NotInitialized {
+            return Err(Error::NotInitialized);
+        }
+        if !recovery_mode && matches!(state, ServerState::Sealed | ServerState::NotInitialized) {
+            return Err(Error::Sealed);
+        }
+        if recovery_mode && self.recovery_issued {
+            return Err(Error::AlreadyUnsealed);
+        }
+        if !recovery_mode && state == ServerState::Standby {
+            return Err(Error::Standby);
+        }
+        Ok(())
     }
 
     fn live(&self, now: Instant) -> Option<&InProgress> {
@@ -257,9 +312,7 @@ impl RecoveryTokenGenerator {
             Encoding::Pgp(recipient) => Some(AttemptEncoding::Pgp(recipient)),
             Encoding::GenerateOtp => None,
         };
-        if strategy == Strategy::Recovery && self.recovery_issued {
-            return Err(Error::AlreadyUnsealed);
-        }
+        self.check_server_state(strategy, Operation::Start)?;
         if matches!(self.attempt, Attempt::InProgress(_)) {
             return Err(Error::InProgress);
         }
@@ -284,6 +337,7 @@ impl RecoveryTokenGenerator {
             encoding,
             started_at: now,
             shares: Vec::with_capacity(self.config.threshold),
+            completion: None,
         }));
         let mut status = self.status(strategy, now);
         if let Some(otp) = generated {
@@ -377,7 +431,13 @@ impl RecoveryTokenGenerator {
             }
             Ok(UpdateOutcome::KeyReady(p)) => {
                 self.audit_accepted(strategy, id, threshold, now);
-                self.emit(AuditEventKind::Combined, strategy, p.nonce.clone(), 0, now);
+                self.emit(
+                    AuditEventKind::Combined,
+                    strategy,
+                    p.nonce().to_owned(),
+                    0,
+                    now,
+                );
             }
             Err(e @ Error::Combine(_)) => {
                 self.audit_accepted(strategy, id, threshold, now);
@@ -399,11 +459,8 @@ impl RecoveryTokenGenerator {
         nonce: &str,
     ) -> Result<UpdateOutcome, Error> {
         share.check_length(&self.config.share_lengths)?;
-        if strategy == Strategy::Recovery && self.recovery_issued {
-            return Err(Error::AlreadyUnsealed);
-        }
+        self.check_server_state(strategy, Operation::Update)?;
         let threshold = self.config.threshold;
-        let strict = self.config.strict_share_sets;
         let disclose = self.config.disclose_nonce_in_errors;
         let Attempt::InProgress(a) = &mut self.attempt else {
             return Err(
@@ -430,6 +487,9 @@ impl RecoveryTokenGenerator {
         if a.strategy != strategy {
             return Err(Error::WrongStrategy);
         }
+        if a.completing() {
+            return Err(Error::CompletionPending);
+        }
         // Constant time in the share bytes: every held share is compared in full.
         let duplicate = a
             .shares
@@ -438,20 +498,12 @@ impl RecoveryTokenGenerator {
         if duplicate {
             return Err(Error::DuplicateShare);
         }
-        if strict && threshold > 1 {
-            if let Some(first) = a.shares.first()
-                && first.len() != share.len()
-            {
-                return Err(Error::ShareLengthMismatch {
-                    expected: first.len(),
-                    got: share.len(),
-                });
-            }
-            if a.shares.iter().any(|held| held.x() == share.x()) {
-                return Err(Error::ShareIndexConflict);
-            }
-        }
-
+        // No check here may depend on the shares already held beyond byte equality (which tells
+        // only a caller holding that very share): a refusal because "a held share has this x" or
+        // "this length" would answer questions about other holders' shares and let whoever
+        // comes first lock the honest holders out (README, "Threat model"). A share of the wrong
+        // length is refused on its own merits by the host's declared key length
+        // (`GeneratorConfig::with_key_length`); a repeated x coordinate fails the combine.
         a.shares.push(share);
         let progress = a.shares.len();
         if progress < threshold {
@@ -477,9 +529,10 @@ impl RecoveryTokenGenerator {
             combine(&shares).map_err(Error::Combine)?
         };
         drop(shares);
+        let (ticket, handle) = Ticket::new(a.nonce.clone(), strategy);
+        a.completion = Some(handle);
         Ok(UpdateOutcome::KeyReady(PendingCompletion {
-            nonce: a.nonce.clone(),
-            strategy,
+            ticket,
             key: CombinedKey::new(key),
         }))
     }
@@ -492,4 +545,11 @@ fn parse_pgp(key: &str) -> Result<AttemptEncoding, Error> {
 #[cfg(not(feature = "pgp"))]
 fn parse_pgp(_key: &str) -> Result<AttemptEncoding, Error> {
     Err(Error::PgpUnsupported)
+}
+
+/// Which call a server-state check is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Operation {
+    Start,
+    Update,
 }
