@@ -45,7 +45,10 @@ fn answer(config: &GeneratorConfig, held: &[usize], probe: &[u8]) -> Result<(), 
 fn no_answer_depends_on_the_shares_already_held() {
     let configs = [
         GeneratorConfig::new(5).unwrap(),
-        GeneratorConfig::new(5).unwrap().with_key_length(32).unwrap(),
+        GeneratorConfig::new(5)
+            .unwrap()
+            .with_key_length(32)
+            .unwrap(),
     ];
     for config in &configs {
         let f = Fixture::with_config(config.clone());
@@ -78,7 +81,10 @@ fn a_garbage_share_sent_first_does_not_lock_out_the_genuine_ones() {
     );
 
     // ...with one, it is refused on its own merits, first or not, and the ceremony completes.
-    let config = GeneratorConfig::new(3).unwrap().with_key_length(32).unwrap();
+    let config = GeneratorConfig::new(3)
+        .unwrap()
+        .with_key_length(32)
+        .unwrap();
     let mut f = Fixture::with_config(config);
     let s = f.start(R);
     let refusal = f.update(R, &[0x41; 16], &s.nonce).unwrap_err();
@@ -109,7 +115,10 @@ fn a_share_at_a_held_x_is_held_not_refused_so_no_holder_is_locked_out() {
 
 #[test]
 fn no_error_text_states_a_held_length_or_index() {
-    let config = GeneratorConfig::new(4).unwrap().with_key_length(32).unwrap();
+    let config = GeneratorConfig::new(4)
+        .unwrap()
+        .with_key_length(32)
+        .unwrap();
     let mut f = Fixture::with_config(config);
     let s = f.start(R);
     f.update(R, &f.share(0), &s.nonce).unwrap();
@@ -133,10 +142,16 @@ fn the_declared_key_length_fixes_the_share_length() {
             Err(ConfigError::KeyLength(bad))
         );
     }
-    let c = GeneratorConfig::new(3).unwrap().with_key_length(16).unwrap();
+    let c = GeneratorConfig::new(3)
+        .unwrap()
+        .with_key_length(16)
+        .unwrap();
     assert_eq!((c.key_length(), c.share_lengths()), (Some(16), &(17..=17)));
     // Threshold 1: the share is the key itself.
-    let c = GeneratorConfig::new(1).unwrap().with_key_length(24).unwrap();
+    let c = GeneratorConfig::new(1)
+        .unwrap()
+        .with_key_length(24)
+        .unwrap();
     assert_eq!(c.share_lengths(), &(24..=24));
     // A later explicit range replaces it.
     let c = c.with_share_lengths(16..=33).unwrap();
@@ -146,7 +161,10 @@ fn the_declared_key_length_fixes_the_share_length() {
 
 #[test]
 fn threshold_one_with_a_declared_key_length_takes_only_the_key() {
-    let config = GeneratorConfig::new(1).unwrap().with_key_length(32).unwrap();
+    let config = GeneratorConfig::new(1)
+        .unwrap()
+        .with_key_length(32)
+        .unwrap();
     let mut f = Fixture::with_config(config);
     let s = f.start(R);
     let mut longer = f.key.clone();
