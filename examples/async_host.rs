@@ -203,7 +203,7 @@ impl AsyncHost {
 
 /// Splits `key` into `n` Vault-layout shares, `t` needed (vsss-rs, as the example server does).
 pub fn split(key: &[u8; 32], t: usize, n: usize) -> Vec<KeyShare> {
-    vsss_rs::Gf256::split_bytes(t, n, key, &mut rand::rng())
+    vsss_rs::Gf256::split_bytes(t, n, key, rand::rng())
         .unwrap()
         .iter()
         .map(|s| KeyShare::from_vsss_layout(s, &KeyShare::DEFAULT_LENGTHS).unwrap())

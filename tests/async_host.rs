@@ -2,7 +2,7 @@
 //! injected failures, holders submitting concurrently on a multi-threaded runtime.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-#[allow(dead_code)]
+#[allow(dead_code, unreachable_pub)]
 #[path = "../examples/async_host.rs"]
 mod async_host;
 

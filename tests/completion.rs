@@ -15,7 +15,8 @@ const ROOT: Strategy = Strategy::Root;
 /// Starts `strategy` at threshold 2, submits share 0, and share 1 to reach the threshold.
 fn pending(f: &mut Fixture, strategy: Strategy) -> (AttemptStatus, PendingCompletion) {
     let s = f.start(strategy);
-    f.generator
+    let _ = f
+        .generator
         .submit(strategy, &req(&f.share(0), &s.nonce), f.now)
         .unwrap();
     let UpdateOutcome::KeyReady(p) = f
@@ -198,7 +199,8 @@ fn a_failure_after_minting_hands_the_unissued_token_back() {
     let st = f.status(ROOT);
     assert_eq!((st.started, st.progress), (true, 0));
     // The attempt goes on: the next completion issues the host's token.
-    f.generator
+    let _ = f
+        .generator
         .submit(ROOT, &req(&f.share(2), &nonce), f.now)
         .unwrap();
     let UpdateOutcome::KeyReady(p) = f

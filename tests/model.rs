@@ -351,7 +351,7 @@ impl Model {
         let (min, max) = self.lengths();
         let decoded = if base64 || (min..=max).contains(&len) {
             len
-        } else if (2 * len) % 4 == 0 {
+        } else if (2 * len).is_multiple_of(4) {
             // The hex digits are base64 characters: the text decodes to 3/4 of its length.
             2 * len * 3 / 4
         } else {
