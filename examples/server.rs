@@ -53,7 +53,7 @@ usage: server [--listen ADDR] [--threshold T] [--shares N] [--key-hex HEX] [--le
   --shares N               shares to print, T..=255 (default 5; 1 when T is 1)
   --key-hex HEX            use this 16- to 32-byte key instead of a random one (no shares printed)
   --legacy-tokens          26-character OTPs and s./r. tokens (Vault before 1.10)
-  --no-strict-share-sets   Vault's behaviour: accept shares of another key set until the combine
+  --no-strict-share-sets   Vault's behaviour: accept shares of any length until the combine
   --audit-log              print the generator's audit events (shares named by keyed hash) to stderr";
 
 /// The command line.
@@ -360,10 +360,15 @@ async fn shutdown_signal() {
 
 async fn serve(options: Options) -> Result<(), String> {
     let (key, shares) = make_key(&options)?;
-    let config = GeneratorConfig::new(options.threshold)
+    let mut config = GeneratorConfig::new(options.threshold)
         .map_err(|e| e.to_string())?
-        .with_profile(options.profile)
-        .strict_share_sets(options.strict_share_sets);
+        .with_profile(options.profile);
+    if options.strict_share_sets {
+        // The host knows its key: a share of another length is refused on its own merits.
+        config = config
+            .with_key_length(key.len())
+            .map_err(|e| e.to_string())?;
+    }
     let app: App = Arc::new(Mutex::new(Slot {
         generator: RecoveryTokenGenerator::new(config),
         host: VaultHost {

@@ -151,8 +151,7 @@ pub enum ErrorKind {
     WrongNonceUndisclosed,
     WrongStrategy,
     DuplicateShare,
-    ShareLengthMismatch,
-    ShareIndexConflict,
+    CompletionPending,
     AttemptExpired,
     StaleCompletion,
     Combine,
@@ -188,8 +187,7 @@ impl ErrorKind {
             Error::WrongNonceUndisclosed => Self::WrongNonceUndisclosed,
             Error::WrongStrategy => Self::WrongStrategy,
             Error::DuplicateShare => Self::DuplicateShare,
-            Error::ShareLengthMismatch { .. } => Self::ShareLengthMismatch,
-            Error::ShareIndexConflict => Self::ShareIndexConflict,
+            Error::CompletionPending => Self::CompletionPending,
             Error::AttemptExpired => Self::AttemptExpired,
             Error::StaleCompletion => Self::StaleCompletion,
             Error::Combine(_) => Self::Combine,
@@ -237,8 +235,8 @@ pub enum AuditEventKind {
     KeyCheckFailed,
     /// The last step failed (combine, mint, encoding, or a completion for an attempt that no
     /// longer exists: [`ErrorKind::StaleCompletion`]); progress is cleared, the attempt kept (if
-    /// it still exists). Dropping a [`crate::PendingCompletion`] instead of finishing it reports
-    /// nothing.
+    /// it still exists). Dropping a [`crate::PendingCompletion`] (or a later step) instead of
+    /// taking its step reports nothing.
     Failed {
         /// Why.
         error: ErrorKind,

@@ -19,6 +19,24 @@ pub enum Strategy {
     DrOperation,
 }
 
+/// The server's state, as Vault checks it on start and update (after the inputs, before the
+/// attempt slot). Set with [`crate::RecoveryTokenGenerator::set_server_state`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum ServerState {
+    /// Unsealed and active (the default): nothing is refused for the server's state.
+    #[default]
+    Unsealed,
+    /// Sealed: root and DR operation starts and updates get `Vault is sealed` (HTTP 503). The
+    /// recovery strategy is served in recovery mode, sealed by nature, and is not refused.
+    Sealed,
+    /// A standby node: root and DR operation starts and updates get `Vault is in standby mode`.
+    Standby,
+    /// No seal configuration: every update gets `Vault is not initialized`; a root or DR
+    /// operation start gets `Vault is sealed` (an uninitialized Vault is sealed).
+    NotInitialized,
+}
+
 /// The token format: prefixes and OTP length (SPEC section 6).
 ///
 /// A token is `prefix` followed by 24 base62 characters; the OTP has the token's length.
@@ -85,6 +103,9 @@ pub enum ConfigError {
     /// An attempt lifetime of zero would expire every attempt at once.
     #[error("attempt lifetime must be positive")]
     Lifetime,
+    /// A barrier key length outside Vault's 16..=32 bytes.
+    #[error("key length must be between 16 and 32 bytes, got {0}")]
+    KeyLength(usize),
 }
 
 /// How a [`crate::RecoveryTokenGenerator`] runs.
@@ -98,7 +119,7 @@ pub struct GeneratorConfig {
     pub(crate) attempt_lifetime: Option<Duration>,
     pub(crate) disclose_nonce_in_errors: bool,
     pub(crate) cancel_requires_nonce: bool,
-    pub(crate) strict_share_sets: bool,
+    pub(crate) key_length: Option<usize>,
     pub(crate) audit: AuditConfig,
 }
 
@@ -119,7 +140,7 @@ impl GeneratorConfig {
             attempt_lifetime: None,
             disclose_nonce_in_errors: true,
             cancel_requires_nonce: false,
-            strict_share_sets: true,
+            key_length: None,
             audit: AuditConfig::default(),
         })
     }
@@ -135,6 +156,7 @@ impl GeneratorConfig {
         if lengths.is_empty() || *lengths.start() == 0 {
             return Err(ConfigError::ShareLengths);
         }
+        self.key_length = None;
         self.share_lengths = lengths;
         Ok(self)
     }
@@ -192,15 +214,38 @@ impl GeneratorConfig {
         self
     }
 
-    /// Beyond Vault, on by default: refuse at once a share whose length differs from the shares
-    /// already held ([`crate::Error::ShareLengthMismatch`]) or that repeats a held share's x
-    /// coordinate with other bytes ([`crate::Error::ShareIndexConflict`]); progress is kept.
-    /// Vault accepts both and later fails the combine, wiping everyone's progress. `false`
-    /// restores Vault's behaviour.
+    /// Beyond Vault: the length in bytes of the key the shares combine to (the host's barrier
+    /// or recovery key, 16..=32), so that a share of any other length is refused on its own
+    /// merits, in any order, with progress kept: the accepted share lengths become exactly
+    /// `key_length + 1` (Shamir's x byte), or `key_length` with threshold 1 (the share is the
+    /// key), and Vault's own texts apply (`invalid key: key is shorter than minimum 33 bytes`).
+    /// Without it (the default, Vault's behaviour) any length in [`Self::share_lengths`] is held,
+    /// and shares of mixed lengths fail the final combine, wiping everyone's progress.
+    ///
+    /// The accepted length is the same for every caller whatever the attempt holds, so the
+    /// refusal tells nothing about other holders' shares (README, "Threat model"). A later
+    /// [`Self::with_share_lengths`] replaces it.
+    ///
+    /// # Errors
+    /// [`ConfigError::KeyLength`] unless `16 <= key_length <= 32`.
+    pub fn with_key_length(mut self, key_length: usize) -> Result<Self, ConfigError> {
+        if !(16..=32).contains(&key_length) {
+            return Err(ConfigError::KeyLength(key_length));
+        }
+        let share = if self.threshold == 1 {
+            key_length
+        } else {
+            key_length.saturating_add(1)
+        };
+        self.key_length = Some(key_length);
+        self.share_lengths = share..=share;
+        Ok(self)
+    }
+
+    /// The declared key length ([`Self::with_key_length`]), if any.
     #[must_use]
-    pub fn strict_share_sets(mut self, strict: bool) -> Self {
-        self.strict_share_sets = strict;
-        self
+    pub fn key_length(&self) -> Option<usize> {
+        self.key_length
     }
 
     /// How audit events are recorded (default: on, a bounded queue, a random per-attempt key

@@ -94,7 +94,7 @@ pub enum Error {
     #[error("PGP encoding is not supported by this server")]
     PgpUnsupported,
 
-    // ----- server state (hosts may return these from their own checks) -----
+    // ----- server state (see `RecoveryTokenGenerator::set_server_state`) -----
     /// The server is sealed (HTTP 503).
     #[error("Vault is sealed")]
     Sealed,
@@ -133,29 +133,18 @@ pub enum Error {
     /// The share is byte-equal to one already held.
     #[error("given key has already been provided during this generation operation")]
     DuplicateShare,
-    /// Beyond Vault: the share's length differs from the shares already held, so it cannot come
-    /// from the same key set. Vault accepts it and fails at the final combine, wiping all progress.
-    #[error(
-        "invalid key: key is {got} bytes but the keys already provided are {expected} bytes; it belongs to another key set"
-    )]
-    ShareLengthMismatch {
-        /// The length of the shares already held.
-        expected: usize,
-        /// The length of the refused share.
-        got: usize,
-    },
-    /// Beyond Vault: the share repeats the x coordinate of a share already held but differs from
-    /// it, so the two cannot come from the same key set. Vault fails at the final combine with
-    /// `duplicate part detected`, wiping all progress.
-    #[error(
-        "invalid key: a key with the same share index but different contents has already been provided; it belongs to another key set"
-    )]
-    ShareIndexConflict,
+    /// Beyond Vault: the threshold was reached and the host is checking the combined key (a
+    /// [`crate::PendingCompletion`] is outstanding); no share is taken until it answers. Vault
+    /// holds its lock through the last step, so a concurrent update waits and then sees the
+    /// outcome; a sans-IO generator refuses instead of waiting. Retry after the completion:
+    /// progress is 0 if it failed, the attempt is gone if it succeeded.
+    #[error("root generation is completing; try again when it has finished")]
+    CompletionPending,
     /// Beyond Vault: the attempt outlived the configured lifetime; its shares were wiped.
     #[error("root generation attempt expired; start a new one")]
     AttemptExpired,
-    /// The completion handed to [`crate::RecoveryTokenGenerator::finish`] belongs to an attempt
-    /// that no longer exists (it was cancelled, expired or completed meanwhile).
+    /// A step of a [`crate::PendingCompletion`] belongs to an attempt that no longer exists (it
+    /// was cancelled, expired or completed meanwhile).
     #[error("root generation attempt was cancelled or replaced before completion")]
     StaleCompletion,
 

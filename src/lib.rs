@@ -25,9 +25,12 @@ mod wire;
 
 pub use audit::{AuditConfig, AuditEvent, AuditEventKind, AuditKey, ErrorKind, ShareId};
 pub use combine::{combine, combine_slices};
-pub use config::{ConfigError, GeneratorConfig, Strategy, TokenProfile};
+pub use config::{ConfigError, GeneratorConfig, ServerState, Strategy, TokenProfile};
 pub use error::{CombineError, Error};
-pub use generator::{ExpectedKey, Host, PendingCompletion, RecoveryTokenGenerator, UpdateOutcome};
+pub use generator::{
+    ExpectedKey, Host, IssueHostToken, IssueRecoveryToken, KeyAccepted, PendingCompletion,
+    RecoveryTokenGenerator, Unissued, UpdateOutcome,
+};
 pub use otp::{
     BASE62_ALPHABET, TokenCodecError, decode_token, encode_legacy_token, encode_token, generate_otp,
 };

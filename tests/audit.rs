@@ -129,7 +129,7 @@ fn a_failed_key_check_is_reported_with_progress_cleared() {
 
 #[test]
 fn a_failed_combine_is_reported_after_the_share_that_triggered_it() {
-    let config = GeneratorConfig::new(2).unwrap().strict_share_sets(false);
+    let config = GeneratorConfig::new(2).unwrap();
     let mut f = Fixture::with_config(config);
     let s = f.start(R);
     f.update(R, &f.share(0), &s.nonce).unwrap();
@@ -313,8 +313,17 @@ fn no_event_prints_a_share_an_otp_a_token_or_a_key() {
     };
     f.generator.cancel(None, f.now).unwrap_err();
     f.generator.cancel(Some(&s.nonce), f.now).unwrap();
-    let stale = f.generator.finish(p, Ok(()), None, f.now, &mut f.rng);
-    assert_eq!(stale, Err(Error::StaleCompletion));
+    let recovery_token::KeyAccepted::NeedsToken(step) = p.accept_key() else {
+        panic!("a root completion")
+    };
+    let token = recovery_token::mint_token(
+        recovery_token::TokenProfile::VAULT,
+        Strategy::Root,
+        &mut f.rng,
+    );
+    secrets.push(token.expose_secret().to_owned());
+    let stale = step.issue(&mut f.generator, token, f.now, &mut f.rng);
+    assert_eq!(stale.unwrap_err().into_error(), Error::StaleCompletion);
     let s = f.start(Strategy::DrOperation);
     f.update(Strategy::DrOperation, &f.share(0), &s.nonce)
         .unwrap();

@@ -122,11 +122,8 @@ fn only_completion_failures_clear_progress() {
         Error::WrongNonceUndisclosed,
         Error::WrongStrategy,
         Error::NoAttempt,
-        Error::ShareIndexConflict,
-        Error::ShareLengthMismatch {
-            expected: 1,
-            got: 2,
-        },
+        Error::CompletionPending,
+        Error::StaleCompletion,
     ] {
         assert!(!e.cleared_progress(), "{e}");
     }

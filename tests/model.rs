@@ -4,7 +4,7 @@
 //! answer (`Ok` status fields or the exact `Err`), the same state (status on every strategy), the
 //! same audit events, progress never above the threshold, no OTP shown twice, no share kept after
 //! a completion, cancel, expiry or failure. Expiry on and off, nonce-bound cancel on and off,
-//! disclosing errors on and off, strict share sets on and off, strategies mixed.
+//! disclosing errors on and off, a declared key length on and off, strategies mixed.
 //!
 //! PGP encoding is left out here (tests/pgp_gpg.rs covers it).
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
@@ -335,6 +335,37 @@ impl Model {
         Answer::Exact(Err(e))
     }
 
+    /// The share lengths accepted: Vault's 16..=33, or exactly the declared key's (33 bytes for
+    /// a 32-byte key, the key itself with threshold 1).
+    fn lengths(&self) -> (usize, usize) {
+        match (self.strict, self.t) {
+            (false, _) => (16, 33),
+            (true, 1) => (32, 32),
+            (true, _) => (33, 33),
+        }
+    }
+
+    /// How Vault's decoding (hex kept only at an accepted length, else padded base64) and length
+    /// check refuse a share of `len` bytes sent in hex or base64, if they do.
+    fn length_refusal(&self, len: usize, base64: bool) -> Option<Error> {
+        let (min, max) = self.lengths();
+        let decoded = if base64 || (min..=max).contains(&len) {
+            len
+        } else if (2 * len).is_multiple_of(4) {
+            // The hex digits are base64 characters: the text decodes to 3/4 of its length.
+            2 * len * 3 / 4
+        } else {
+            return Some(Error::InvalidKeyEncoding);
+        };
+        if decoded < min {
+            Some(Error::KeyTooShort { min })
+        } else if decoded > max {
+            Some(Error::KeyTooLong { max })
+        } else {
+            None
+        }
+    }
+
     fn bad_update(&mut self, strategy: Strategy, e: Error, now: Instant) -> Answer {
         self.expire(now);
         self.refuse_share(strategy, None, e)
@@ -366,16 +397,6 @@ impl Model {
             Some(Error::WrongStrategy)
         } else if a.shares.iter().any(|s| s == share) {
             Some(Error::DuplicateShare)
-        } else if self.strict && self.t > 1 {
-            let x = share.last();
-            match a.shares.first() {
-                Some(first) if first.len() != share.len() => Some(Error::ShareLengthMismatch {
-                    expected: first.len(),
-                    got: share.len(),
-                }),
-                _ if a.shares.iter().any(|s| s.last() == x) => Some(Error::ShareIndexConflict),
-                _ => None,
-            }
         } else {
             None
         };
@@ -506,8 +527,10 @@ impl Run {
         let mut config = GeneratorConfig::new(s.threshold)
             .unwrap()
             .cancel_requires_nonce(s.cancel_requires_nonce)
-            .disclose_nonce_in_errors(s.disclose)
-            .strict_share_sets(s.strict);
+            .disclose_nonce_in_errors(s.disclose);
+        if s.strict {
+            config = config.with_key_length(32).unwrap();
+        }
         if let Some(l) = s.lifetime {
             config = config
                 .with_attempt_lifetime(Duration::from_secs(l))
@@ -598,7 +621,10 @@ impl Run {
                 };
                 let n = self.nonce(*nonce);
                 let strategy = strategy.unwrap_or(self.latest_strategy);
-                let expected = self.model.update(strategy, &bytes, &n, self.now);
+                let expected = match self.model.length_refusal(bytes.len(), *base64) {
+                    Some(e) => self.model.bad_update(strategy, e, self.now),
+                    None => self.model.update(strategy, &bytes, &n, self.now),
+                };
                 self.update(strategy, text, n, expected);
             }
             Op::BadUpdate(strategy, bad, nonce) => {
@@ -606,9 +632,12 @@ impl Run {
                     BadKey::Undecodable => ("not a share!".to_owned(), Error::InvalidKeyEncoding),
                     BadKey::TooShort => (
                         base64::engine::general_purpose::STANDARD.encode([7u8; 12]),
-                        Error::KeyTooShort { min: 16 },
+                        self.model.length_refusal(12, true).unwrap(),
                     ),
-                    BadKey::TooLong => (hex(&[7u8; 40]), Error::KeyTooLong { max: 33 }),
+                    BadKey::TooLong => (
+                        hex(&[7u8; 40]),
+                        self.model.length_refusal(40, false).unwrap(),
+                    ),
                     BadKey::Empty => (String::new(), Error::MissingKey),
                 };
                 let n = self.nonce(*nonce);

@@ -136,8 +136,11 @@ fn a_completion_whose_attempt_expired_meanwhile_is_stale() {
         panic!("threshold reached")
     };
     f.now += Duration::from_secs(30);
+    let recovery_token::KeyAccepted::Recovery(step) = pending.accept_key() else {
+        panic!("a recovery completion")
+    };
     assert_eq!(
-        f.generator.finish(pending, Ok(()), None, f.now, &mut f.rng),
+        step.issue(&mut f.generator, f.now, &mut f.rng),
         Err(Error::StaleCompletion)
     );
     assert!(!f.generator.recovery_issued());

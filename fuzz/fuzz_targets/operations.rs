@@ -12,9 +12,9 @@ use libfuzzer_sys::fuzz_target;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use recovery_token::{
-    AttemptStatus, AuditConfig, CombinedKey, Encoding, Error, GeneratorConfig, Host, KeyShare, Otp,
-    PendingCompletion, RecoveryTokenGenerator, Strategy, Token, TokenProfile, UpdateOutcome,
-    UpdateRequest, decode_token, mint_token,
+    AttemptStatus, AuditConfig, CombinedKey, Encoding, Error, GeneratorConfig, Host, KeyAccepted,
+    KeyShare, Otp, PendingCompletion, RecoveryTokenGenerator, Strategy, Token, TokenProfile,
+    UpdateOutcome, UpdateRequest, decode_token, mint_token,
 };
 
 #[derive(Arbitrary, Debug, Clone, Copy)]
@@ -185,8 +185,10 @@ fuzz_target!(|input: Input| {
         .with_profile(profile)
         .cancel_requires_nonce(input.cancel_requires_nonce)
         .disclose_nonce_in_errors(input.disclose_nonce)
-        .strict_share_sets(input.strict)
         .with_audit(AuditConfig::default().with_capacity(usize::from(input.audit_capacity)));
+    if input.strict {
+        config = config.with_key_length(32).expect("a valid key length");
+    }
     if let Some(s) = input.lifetime_secs {
         config = config
             .with_attempt_lifetime(Duration::from_secs(u64::from(s) + 1))
@@ -343,17 +345,34 @@ fuzz_target!(|input: Input| {
             Op::Finish { accept, mint } => {
                 if let Some(p) = pending.take() {
                     let strategy = p.strategy();
-                    let verdict = if *accept && p.key().ct_eq_bytes(&key) {
-                        Ok(())
+                    let issued = if *accept && p.key().ct_eq_bytes(&key) {
+                        match p.accept_key() {
+                            KeyAccepted::Recovery(step) => {
+                                step.issue(&mut generator, now, &mut rng)
+                            }
+                            KeyAccepted::NeedsToken(step) if *mint => {
+                                let token = mint_token(profile, strategy, &mut rng);
+                                step.issue(&mut generator, token, now, &mut rng)
+                                    .map_err(|u| u.into_error())
+                            }
+                            KeyAccepted::NeedsToken(step) => {
+                                Err(step.mint_failed(&mut generator, "refused", now))
+                            }
+                        }
                     } else {
-                        Err("refused".to_owned())
+                        Err(p.reject_key(&mut generator, "refused", now))
                     };
-                    let minted = (*mint && strategy != Strategy::Recovery)
-                        .then(|| mint_token(profile, strategy, &mut rng));
-                    if let Ok(st) = generator.finish(p, verdict, minted, now, &mut rng) {
-                        check_status_json(&st);
-                        assert!(st.complete);
-                        otp = None;
+                    match issued {
+                        Ok(st) => {
+                            check_status_json(&st);
+                            assert!(st.complete);
+                            otp = None;
+                        }
+                        Err(e) if e != Error::StaleCompletion => {
+                            assert!(e.cleared_progress());
+                            assert_eq!(generator.status(strategy, now).progress, 0);
+                        }
+                        Err(_) => {}
                     }
                 }
             }

@@ -4,113 +4,27 @@ use std::time::Instant;
 
 use rand_core::CryptoRng;
 
-use crate::audit::{AuditEvent, AuditEventKind, Auditor, ErrorKind};
+use crate::audit::{AuditEventKind, Auditor, ErrorKind};
 use crate::combine::combine;
-use crate::otp::{encode_token, generate_otp};
+use crate::otp::generate_otp;
 use crate::secret::ct_eq;
-use crate::token::{RecoveryTokenHolder, mint_token};
+use crate::token::RecoveryTokenHolder;
 use crate::{
-    AttemptStatus, CombinedKey, Encoding, Error, GeneratorConfig, KeyShare, Otp, Strategy, Token,
+    AttemptStatus, CombinedKey, Encoding, Error, GeneratorConfig, KeyShare, ServerState, Strategy,
     UpdateRequest,
 };
 
-/// What the host supplies to finish a ceremony: the check of the combined key and, for root and
-/// DR strategies, the minting of the token.
-///
-/// The generator calls these from [`RecoveryTokenGenerator::update`]. Hosts whose check is
-/// asynchronous use [`RecoveryTokenGenerator::submit`] and [`RecoveryTokenGenerator::finish`]
-/// instead and never need this trait.
-pub trait Host {
-    /// Checks the combined key (root: it must unlock the root key; recovery: it must unseal the
-    /// barrier). An `Err` aborts with `root generation aborted: <reason>`; the reason must not
-    /// contain key material.
-    ///
-    /// # Errors
-    /// The reason the key was refused.
-    fn check_key(&mut self, strategy: Strategy, key: &CombinedKey) -> Result<(), String>;
+mod audit_trail;
+mod completion;
 
-    /// Mints the root or DR operation token (never called for [`Strategy::Recovery`], which the
-    /// generator mints itself). Its length must equal the OTP length of the configured profile.
-    ///
-    /// # Errors
-    /// The reason no token could be minted. The default refuses: a recovery-only host need not
-    /// implement it.
-    fn mint_token(&mut self, strategy: Strategy) -> Result<Token, String> {
-        let _ = strategy;
-        Err("this server does not mint root tokens".to_owned())
-    }
-
-    /// Revokes a token minted by [`Host::mint_token`] that could not be handed out (its encoding
-    /// failed). The default does nothing.
-    fn revoke_token(&mut self, strategy: Strategy, token: &Token) {
-        let _ = (strategy, token);
-    }
-}
-
-/// A [`Host`] that accepts exactly one key, compared in constant time, and mints nothing (so it
-/// serves the recovery strategy). Handy for tests, examples and hosts that hold the key.
-pub struct ExpectedKey(CombinedKey);
-
-impl ExpectedKey {
-    /// Expects this key. The copy is zeroized on drop.
-    #[must_use]
-    pub fn new(key: &[u8]) -> Self {
-        Self(CombinedKey::new(zeroize::Zeroizing::new(key.to_vec())))
-    }
-}
-
-impl std::fmt::Debug for ExpectedKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("ExpectedKey").field(&self.0).finish()
-    }
-}
-
-impl Host for ExpectedKey {
-    fn check_key(&mut self, _strategy: Strategy, key: &CombinedKey) -> Result<(), String> {
-        if key.ct_eq_bytes(self.0.expose_secret()) {
-            Ok(())
-        } else {
-            Err("unable to authenticate: combined key does not match".to_owned())
-        }
-    }
-}
-
-/// The result of submitting a share.
-#[derive(Debug)]
-#[must_use]
-pub enum UpdateOutcome {
-    /// Below the threshold: the share is held; answer this status.
-    Progress(AttemptStatus),
-    /// The threshold is reached and the shares combined (they are already wiped). Check
-    /// [`PendingCompletion::key`], then call [`RecoveryTokenGenerator::finish`].
-    KeyReady(PendingCompletion),
-}
-
-/// A combined key waiting for the host's check. Dropping it abandons the completion (the attempt
-/// stays started with no shares, as after a failed check) and zeroizes the key.
-#[derive(Debug)]
-#[must_use]
-pub struct PendingCompletion {
-    nonce: String,
-    strategy: Strategy,
-    key: CombinedKey,
-}
-
-impl PendingCompletion {
-    /// The combined key to check. Secret.
-    #[must_use]
-    pub fn key(&self) -> &CombinedKey {
-        &self.key
-    }
-
-    /// The strategy of the attempt.
-    #[must_use]
-    pub fn strategy(&self) -> Strategy {
-        self.strategy
-    }
-}
+use completion::Ticket;
+pub use completion::{
+    ExpectedKey, Host, IssueHostToken, IssueRecoveryToken, KeyAccepted, PendingCompletion,
+    Unissued, UpdateOutcome,
+};
 
 mod state {
+    use std::sync::Weak;
     use std::time::Instant;
 
     use crate::{KeyShare, Otp, Strategy};
@@ -128,9 +42,18 @@ mod state {
         pub(super) encoding: AttemptEncoding,
         pub(super) started_at: Instant,
         pub(super) shares: Vec<KeyShare>,
+        /// The completion handed to the host at the threshold, while the host holds it.
+        pub(super) completion: Option<Weak<()>>,
     }
 
     impl InProgress {
+        /// Whether a completion is outstanding (the host holds one of its steps).
+        pub(super) fn completing(&self) -> bool {
+            self.completion
+                .as_ref()
+                .is_some_and(|w| w.strong_count() > 0)
+        }
+
         pub(super) fn pgp_fingerprint(&self) -> String {
             match &self.encoding {
                 AttemptEncoding::Otp(_) => String::new(),
@@ -163,6 +86,7 @@ pub struct RecoveryTokenGenerator {
     attempt: Attempt,
     recovery_token: RecoveryTokenHolder,
     recovery_issued: bool,
+    server_state: ServerState,
     expired_nonce: Option<String>,
     audit: Auditor,
 }
@@ -176,7 +100,8 @@ impl std::fmt::Debug for RecoveryTokenGenerator {
             Attempt::InProgress(a) => d
                 .field("nonce", &a.nonce)
                 .field("strategy", &a.strategy)
-                .field("progress", &a.shares.len()),
+                .field("progress", &a.shares.len())
+                .field("completing", &a.completing()),
         };
         d.field("recovery_issued", &self.recovery_issued).finish()
     }
@@ -191,45 +116,14 @@ impl RecoveryTokenGenerator {
             attempt: Attempt::Idle,
             recovery_token: RecoveryTokenHolder::default(),
             recovery_issued: false,
+            server_state: ServerState::Unsealed,
             expired_nonce: None,
             audit: Auditor::new(),
         }
     }
 
-    /// The next audit event, oldest first (see [`AuditEvent`]). Drain after every call: the
-    /// queue is bounded ([`crate::AuditConfig::with_capacity`]).
-    #[must_use]
-    pub fn poll_event(&mut self) -> Option<AuditEvent> {
-        self.audit.poll()
-    }
-
-    /// How many audit events were dropped because the queue was full.
-    #[must_use]
-    pub fn dropped_events(&self) -> u64 {
-        self.audit.dropped()
-    }
-
-    fn emit(
-        &mut self,
-        kind: AuditEventKind,
-        strategy: Strategy,
-        nonce: String,
-        progress: usize,
-        now: Instant,
-    ) {
-        let event = AuditEvent {
-            kind,
-            strategy,
-            nonce,
-            progress,
-            required: self.config.threshold,
-            now,
-        };
-        self.audit.record(&self.config.audit, event);
-    }
-
     /// The attempt's strategy, nonce and progress, if one is held.
-    fn attempt_view(&self) -> Option<(Strategy, String, usize)> {
+    pub(super) fn attempt_view(&self) -> Option<(Strategy, String, usize)> {
         match &self.attempt {
             Attempt::InProgress(a) => Some((a.strategy, a.nonce.clone(), a.shares.len())),
             Attempt::Idle => None,
@@ -237,7 +131,7 @@ impl RecoveryTokenGenerator {
     }
 
     /// The held attempt's nonce and progress, or `("", 0)`.
-    fn nonce_progress(&self) -> (String, usize) {
+    pub(super) fn nonce_progress(&self) -> (String, usize) {
         self.attempt_view()
             .map_or((String::new(), 0), |(_, nonce, progress)| (nonce, progress))
     }
@@ -265,6 +159,43 @@ impl RecoveryTokenGenerator {
     #[must_use]
     pub fn recovery_issued(&self) -> bool {
         self.recovery_issued
+    }
+
+    /// Tells the generator the server's state, which Vault checks on start and update (and
+    /// [`ServerState::Unsealed`] until the host says otherwise). The attempt is left as it is.
+    pub fn set_server_state(&mut self, state: ServerState) {
+        self.server_state = state;
+    }
+
+    /// The server state last set by the host.
+    #[must_use]
+    pub fn server_state(&self) -> ServerState {
+        self.server_state
+    }
+
+    /// Vault's server-state checks, in Vault's order (`vault/generate_root.go`):
+    /// `GenerateRootUpdate` checks "not initialized" (no seal configuration) for every strategy,
+    /// then `c.Sealed() && !c.recoveryMode` (sealed), then `!barrierSealed && c.recoveryMode`
+    /// (`attempt to generate recovery token when already unsealed`), then
+    /// `c.standby && !c.recoveryMode` (standby); `GenerateRootInit` the same without "not
+    /// initialized" (an uninitialized Vault is sealed, so it answers sealed). The recovery strategy
+    /// runs only in recovery mode, which is sealed by nature: it never answers sealed or standby.
+    fn check_server_state(&self, strategy: Strategy, operation: Operation) -> Result<(), Error> {
+        let recovery_mode = strategy == Strategy::Recovery;
+        let state = self.server_state;
+        if operation == Operation::Update && state == ServerState::NotInitialized {
+            return Err(Error::NotInitialized);
+        }
+        if !recovery_mode && matches!(state, ServerState::Sealed | ServerState::NotInitialized) {
+            return Err(Error::Sealed);
+        }
+        if recovery_mode && self.recovery_issued {
+            return Err(Error::AlreadyUnsealed);
+        }
+        if !recovery_mode && state == ServerState::Standby {
+            return Err(Error::Standby);
+        }
+        Ok(())
     }
 
     fn live(&self, now: Instant) -> Option<&InProgress> {
@@ -381,9 +312,7 @@ impl RecoveryTokenGenerator {
             Encoding::Pgp(recipient) => Some(AttemptEncoding::Pgp(recipient)),
             Encoding::GenerateOtp => None,
         };
-        if strategy == Strategy::Recovery && self.recovery_issued {
-            return Err(Error::AlreadyUnsealed);
-        }
+        self.check_server_state(strategy, Operation::Start)?;
         if matches!(self.attempt, Attempt::InProgress(_)) {
             return Err(Error::InProgress);
         }
@@ -408,6 +337,7 @@ impl RecoveryTokenGenerator {
             encoding,
             started_at: now,
             shares: Vec::with_capacity(self.config.threshold),
+            completion: None,
         }));
         let mut status = self.status(strategy, now);
         if let Some(otp) = generated {
@@ -452,52 +382,6 @@ impl RecoveryTokenGenerator {
         self.attempt = Attempt::Idle;
         Ok(())
     }
-
-    /// Submits a share from an update request (`PUT .../update`) and, at the threshold, runs the
-    /// whole last step with `host`: combine, check, mint, encode.
-    ///
-    /// # Errors
-    /// Every refusal of SPEC section 4, with Vault's texts. Refusals leave the state as it was;
-    /// the failures for which [`Error::cleared_progress`] is true cleared the shares and kept the
-    /// attempt.
-    pub fn update<H: Host + ?Sized, R: CryptoRng + ?Sized>(
-        &mut self,
-        strategy: Strategy,
-        request: &UpdateRequest,
-        now: Instant,
-        host: &mut H,
-        rng: &mut R,
-    ) -> Result<AttemptStatus, Error> {
-        let pending = match self.submit(strategy, request, now)? {
-            UpdateOutcome::Progress(status) => return Ok(status),
-            UpdateOutcome::KeyReady(p) => p,
-        };
-        if let Err(reason) = host.check_key(strategy, pending.key()) {
-            return self.finish(pending, Err(reason), None, now, rng);
-        }
-        let minted = if strategy == Strategy::Recovery {
-            None
-        } else {
-            match host.mint_token(strategy) {
-                Ok(t) => Some(t),
-                Err(reason) => {
-                    let error = Error::TokenMint { reason };
-                    self.audit_failure(strategy, pending.nonce.clone(), &error, now);
-                    drop(pending);
-                    return Err(error);
-                }
-            }
-        };
-        let revoke = minted.clone();
-        let result = self.finish(pending, Ok(()), minted, now, rng);
-        if result.is_err()
-            && let Some(t) = revoke
-        {
-            host.revoke_token(strategy, &t);
-        }
-        result
-    }
-
     /// [`Self::update`]'s first half: parses the share as Vault's HTTP layer does, runs every
     /// check, and holds the share; at the threshold it combines the shares (wiping them) and
     /// hands the key back for the host to check, asynchronously if it likes.
@@ -547,7 +431,13 @@ impl RecoveryTokenGenerator {
             }
             Ok(UpdateOutcome::KeyReady(p)) => {
                 self.audit_accepted(strategy, id, threshold, now);
-                self.emit(AuditEventKind::Combined, strategy, p.nonce.clone(), 0, now);
+                self.emit(
+                    AuditEventKind::Combined,
+                    strategy,
+                    p.nonce().to_owned(),
+                    0,
+                    now,
+                );
             }
             Err(e @ Error::Combine(_)) => {
                 self.audit_accepted(strategy, id, threshold, now);
@@ -562,64 +452,15 @@ impl RecoveryTokenGenerator {
         result
     }
 
-    /// An accepted share always has an ID while auditing is on (the attempt's key exists).
-    fn audit_accepted(
-        &mut self,
-        strategy: Strategy,
-        share: Option<crate::ShareId>,
-        progress: usize,
-        now: Instant,
-    ) {
-        if let Some(share) = share {
-            let (attempt_nonce, _) = self.nonce_progress();
-            let kind = AuditEventKind::ShareAccepted { share };
-            self.emit(kind, strategy, attempt_nonce, progress, now);
-        }
-    }
-
-    fn audit_refused(
-        &mut self,
-        strategy: Strategy,
-        share: Option<crate::ShareId>,
-        error: &Error,
-        now: Instant,
-    ) {
-        let (nonce, progress) = self.nonce_progress();
-        let kind = AuditEventKind::ShareRefused {
-            share,
-            error: ErrorKind::of(error),
-        };
-        self.emit(kind, strategy, nonce, progress, now);
-    }
-
-    /// Reports a failed last step for `pending`'s attempt (progress is that attempt's, 0 if it is
-    /// gone).
-    fn audit_failure(&mut self, strategy: Strategy, nonce: String, error: &Error, now: Instant) {
-        let progress = match &self.attempt {
-            Attempt::InProgress(a) if a.nonce == nonce => a.shares.len(),
-            _ => 0,
-        };
-        let kind = match error {
-            Error::KeyCheckFailed { .. } => AuditEventKind::KeyCheckFailed,
-            e => AuditEventKind::Failed {
-                error: ErrorKind::of(e),
-            },
-        };
-        self.emit(kind, strategy, nonce, progress, now);
-    }
-
-    fn hold_share(
+    pub(super) fn hold_share(
         &mut self,
         strategy: Strategy,
         share: KeyShare,
         nonce: &str,
     ) -> Result<UpdateOutcome, Error> {
         share.check_length(&self.config.share_lengths)?;
-        if strategy == Strategy::Recovery && self.recovery_issued {
-            return Err(Error::AlreadyUnsealed);
-        }
+        self.check_server_state(strategy, Operation::Update)?;
         let threshold = self.config.threshold;
-        let strict = self.config.strict_share_sets;
         let disclose = self.config.disclose_nonce_in_errors;
         let Attempt::InProgress(a) = &mut self.attempt else {
             return Err(
@@ -646,6 +487,9 @@ impl RecoveryTokenGenerator {
         if a.strategy != strategy {
             return Err(Error::WrongStrategy);
         }
+        if a.completing() {
+            return Err(Error::CompletionPending);
+        }
         // Constant time in the share bytes: every held share is compared in full.
         let duplicate = a
             .shares
@@ -654,20 +498,12 @@ impl RecoveryTokenGenerator {
         if duplicate {
             return Err(Error::DuplicateShare);
         }
-        if strict && threshold > 1 {
-            if let Some(first) = a.shares.first()
-                && first.len() != share.len()
-            {
-                return Err(Error::ShareLengthMismatch {
-                    expected: first.len(),
-                    got: share.len(),
-                });
-            }
-            if a.shares.iter().any(|held| held.x() == share.x()) {
-                return Err(Error::ShareIndexConflict);
-            }
-        }
-
+        // No check here may depend on the shares already held beyond byte equality (which tells
+        // only a caller holding that very share): a refusal because "a held share has this x" or
+        // "this length" would answer questions about other holders' shares and let whoever
+        // comes first lock the honest holders out (README, "Threat model"). A share of the wrong
+        // length is refused on its own merits by the host's declared key length
+        // (`GeneratorConfig::with_key_length`); a repeated x coordinate fails the combine.
         a.shares.push(share);
         let progress = a.shares.len();
         if progress < threshold {
@@ -693,112 +529,14 @@ impl RecoveryTokenGenerator {
             combine(&shares).map_err(Error::Combine)?
         };
         drop(shares);
+        let (ticket, handle) = Ticket::new(a.nonce.clone(), strategy);
+        a.completion = Some(handle);
         Ok(UpdateOutcome::KeyReady(PendingCompletion {
-            nonce: a.nonce.clone(),
-            strategy,
+            ticket,
             key: CombinedKey::new(key),
         }))
     }
-
-    /// [`Self::update`]'s second half: takes the host's verdict on the combined key (and, for
-    /// root and DR strategies, the token the host minted), encodes the token and completes the
-    /// attempt.
-    ///
-    /// On error, a `minted` token was not handed out: the host must revoke it.
-    ///
-    /// # Errors
-    /// [`Error::StaleCompletion`] if the attempt was cancelled, expired or replaced meanwhile;
-    /// [`Error::KeyCheckFailed`] for a refused key (the attempt stays, progress 0);
-    /// [`Error::TokenMint`] if a root/DR completion has no token; [`Error::XorLength`] /
-    /// [`Error::PgpEncrypt`] if encoding fails (the attempt stays).
-    pub fn finish<R: CryptoRng + ?Sized>(
-        &mut self,
-        pending: PendingCompletion,
-        verdict: Result<(), String>,
-        minted: Option<Token>,
-        now: Instant,
-        rng: &mut R,
-    ) -> Result<AttemptStatus, Error> {
-        self.handle_timeout(now);
-        let (strategy, nonce) = (pending.strategy, pending.nonce.clone());
-        let result = self.complete(pending, verdict, minted, rng);
-        match &result {
-            Ok(_) => {
-                self.audit.end_attempt();
-                self.emit(AuditEventKind::Completed, strategy, nonce, 0, now);
-            }
-            Err(e) => self.audit_failure(strategy, nonce, e, now),
-        }
-        result
-    }
-
-    fn complete<R: CryptoRng + ?Sized>(
-        &mut self,
-        pending: PendingCompletion,
-        verdict: Result<(), String>,
-        minted: Option<Token>,
-        rng: &mut R,
-    ) -> Result<AttemptStatus, Error> {
-        let threshold = self.config.threshold;
-        let profile = self.config.profile;
-        let Attempt::InProgress(a) = &self.attempt else {
-            return Err(Error::StaleCompletion);
-        };
-        if a.nonce != pending.nonce || a.strategy != pending.strategy {
-            return Err(Error::StaleCompletion);
-        }
-        verdict.map_err(|reason| Error::KeyCheckFailed { reason })?;
-        drop(pending.key);
-
-        let strategy = pending.strategy;
-        let token = match (strategy, minted) {
-            (Strategy::Recovery, _) => mint_token(profile, strategy, rng),
-            (_, Some(t)) => t,
-            (_, None) => {
-                return Err(Error::TokenMint {
-                    reason: "no token was minted".to_owned(),
-                });
-            }
-        };
-        let encoded = match &a.encoding {
-            AttemptEncoding::Otp(otp) => encode_otp(&token, otp)?,
-            #[cfg(feature = "pgp")]
-            AttemptEncoding::Pgp(p) => p.encrypt_token(&token, rng)?,
-        };
-        let pgp_fingerprint = a.pgp_fingerprint();
-        let nonce = pending.nonce;
-
-        self.attempt = Attempt::Idle;
-        if strategy == Strategy::Recovery {
-            self.recovery_token.set(token);
-            self.recovery_issued = true;
-        }
-        Ok(AttemptStatus {
-            nonce,
-            started: true,
-            progress: threshold,
-            required: threshold,
-            complete: true,
-            encoded_root_token: if strategy == Strategy::Root {
-                encoded.clone()
-            } else {
-                String::new()
-            },
-            encoded_token: encoded,
-            pgp_fingerprint,
-            otp: Otp::default(),
-            otp_length: 0,
-        })
-    }
 }
-
-fn encode_otp(token: &Token, otp: &Otp) -> Result<String, Error> {
-    encode_token(token, otp).map_err(|_| Error::XorLength {
-        otp: otp.len(),
-        token: token.len(),
-    })
-}
-
 #[cfg(feature = "pgp")]
 fn parse_pgp(key: &str) -> Result<AttemptEncoding, Error> {
     crate::pgp::PgpRecipient::parse(key).map(|p| AttemptEncoding::Pgp(Box::new(p)))
@@ -807,4 +545,11 @@ fn parse_pgp(key: &str) -> Result<AttemptEncoding, Error> {
 #[cfg(not(feature = "pgp"))]
 fn parse_pgp(_key: &str) -> Result<AttemptEncoding, Error> {
     Err(Error::PgpUnsupported)
+}
+
+/// Which call a server-state check is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Operation {
+    Start,
+    Update,
 }

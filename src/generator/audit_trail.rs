@@ -1,0 +1,94 @@
+//! What each transition reports to the audit queue.
+
+use std::time::Instant;
+
+use super::RecoveryTokenGenerator;
+use super::state::Attempt;
+use crate::audit::{AuditEvent, AuditEventKind, ErrorKind};
+use crate::{Error, Strategy};
+
+impl RecoveryTokenGenerator {
+    /// The next audit event, oldest first (see [`AuditEvent`]). Drain after every call: the
+    /// queue is bounded ([`crate::AuditConfig::with_capacity`]).
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<AuditEvent> {
+        self.audit.poll()
+    }
+
+    /// How many audit events were dropped because the queue was full.
+    #[must_use]
+    pub fn dropped_events(&self) -> u64 {
+        self.audit.dropped()
+    }
+
+    pub(super) fn emit(
+        &mut self,
+        kind: AuditEventKind,
+        strategy: Strategy,
+        nonce: String,
+        progress: usize,
+        now: Instant,
+    ) {
+        let event = AuditEvent {
+            kind,
+            strategy,
+            nonce,
+            progress,
+            required: self.config.threshold,
+            now,
+        };
+        self.audit.record(&self.config.audit, event);
+    }
+
+    /// An accepted share always has an ID while auditing is on (the attempt's key exists).
+    pub(super) fn audit_accepted(
+        &mut self,
+        strategy: Strategy,
+        share: Option<crate::ShareId>,
+        progress: usize,
+        now: Instant,
+    ) {
+        if let Some(share) = share {
+            let (attempt_nonce, _) = self.nonce_progress();
+            let kind = AuditEventKind::ShareAccepted { share };
+            self.emit(kind, strategy, attempt_nonce, progress, now);
+        }
+    }
+
+    pub(super) fn audit_refused(
+        &mut self,
+        strategy: Strategy,
+        share: Option<crate::ShareId>,
+        error: &Error,
+        now: Instant,
+    ) {
+        let (nonce, progress) = self.nonce_progress();
+        let kind = AuditEventKind::ShareRefused {
+            share,
+            error: ErrorKind::of(error),
+        };
+        self.emit(kind, strategy, nonce, progress, now);
+    }
+
+    /// Reports a failed last step for `pending`'s attempt (progress is that attempt's, 0 if it is
+    /// gone).
+    pub(super) fn audit_failure(
+        &mut self,
+        strategy: Strategy,
+        nonce: String,
+        error: &Error,
+        now: Instant,
+    ) {
+        let progress = match &self.attempt {
+            Attempt::InProgress(a) if a.nonce == nonce => a.shares.len(),
+            _ => 0,
+        };
+        let kind = match error {
+            Error::KeyCheckFailed { .. } => AuditEventKind::KeyCheckFailed,
+            e => AuditEventKind::Failed {
+                error: ErrorKind::of(e),
+            },
+        };
+        self.emit(kind, strategy, nonce, progress, now);
+    }
+}
