@@ -5,8 +5,8 @@ use std::time::Instant;
 use rand_core::CryptoRng;
 
 use crate::audit::{AuditEvent, AuditEventKind, Auditor, ErrorKind};
+use crate::codec::{encode_for, generate_otp};
 use crate::combine::combine;
-use crate::otp::{encode_token, generate_otp};
 use crate::secret::ct_eq;
 use crate::token::{RecoveryTokenHolder, mint_token};
 use crate::{
@@ -761,7 +761,7 @@ impl RecoveryTokenGenerator {
             }
         };
         let encoded = match &a.encoding {
-            AttemptEncoding::Otp(otp) => encode_otp(&token, otp)?,
+            AttemptEncoding::Otp(otp) => encode_otp(profile.format(strategy), &token, otp)?,
             #[cfg(feature = "pgp")]
             AttemptEncoding::Pgp(p) => p.encrypt_token(&token, rng)?,
         };
@@ -792,8 +792,8 @@ impl RecoveryTokenGenerator {
     }
 }
 
-fn encode_otp(token: &Token, otp: &Otp) -> Result<String, Error> {
-    encode_token(token, otp).map_err(|_| Error::XorLength {
+fn encode_otp(format: crate::TokenFormat, token: &Token, otp: &Otp) -> Result<String, Error> {
+    encode_for(format, token, otp).map_err(|_| Error::XorLength {
         otp: otp.len(),
         token: token.len(),
     })
