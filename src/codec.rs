@@ -434,6 +434,34 @@ mod tests {
         assert_eq!(std("QQ==\nx"), Err(5));
     }
 
+    proptest::proptest! {
+        /// What Go accepts, and the bytes it returns, are what a strict decoder returns once the
+        /// newlines are gone (the offsets are Go's own: `tests/codec_bao.rs` checks them live).
+        #[test]
+        fn accepts_what_newline_stripped_input_decodes_to(
+            chars in proptest::collection::vec(
+                proptest::sample::select(b"AQgw+/9az\r\n=!. ".to_vec()), 0..40)
+        ) {
+            use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+            let raw_engine = GeneralPurpose::new(
+                &base64::alphabet::STANDARD,
+                GeneralPurposeConfig::new()
+                    .with_decode_padding_mode(DecodePaddingMode::RequireNone)
+                    .with_decode_allow_trailing_bits(true),
+            );
+            let stripped: Vec<u8> =
+                chars.iter().copied().filter(|c| *c != b'\r' && *c != b'\n').collect();
+            proptest::prop_assert_eq!(
+                go_base64_decode(&chars, false).ok().map(|v| v.to_vec()),
+                raw_engine.decode(&stripped).ok()
+            );
+            proptest::prop_assert_eq!(
+                go_base64_decode(&chars, true).ok().map(|v| v.to_vec()),
+                GO_STD_BASE64.decode(&stripped).ok()
+            );
+        }
+    }
+
     #[test]
     fn empty_and_newline_only_input_decode_to_nothing() {
         assert_eq!(raw(""), Ok(Vec::new()));

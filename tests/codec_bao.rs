@@ -21,10 +21,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD_NO_PAD;
 use common::ScriptedRng;
 use recovery_token::{
-    Otp, Strategy, TokenFormat, TokenProfile, decode_token, encode_for, encode_token, generate_otp,
-    mint_token,
+    Otp, Strategy, TokenCodecError, TokenFormat, TokenProfile, decode_token, encode_for,
+    encode_token, generate_otp, mint_token,
 };
 
 /// Whether the `bao` CLI can run here; panics in CI if it cannot.
@@ -206,6 +208,16 @@ fn modern_decoding_matches_the_bao_cli() {
     assert!(check(&server, 28, ENC, "0123").is_err());
     assert!(check(&server, 28, ENC, &format!("{OTP}x")).is_err());
     assert!(check(&server, 28, "QUJD", "abc").is_ok());
+
+    // The one deliberate difference: bytes that are not UTF-8 cannot be a Rust `String` (nor a
+    // token), so ours refuses them; Go prints them.
+    let not_text = STANDARD_NO_PAD.encode([0x80u8; 4]);
+    let otp = "\u{7f}\u{7f}\u{7f}\u{7f}";
+    assert!(bao_decode(&server, &not_text, otp).is_ok());
+    assert_eq!(
+        decode_token(&not_text, otp, 28),
+        Err(TokenCodecError::NotUtf8)
+    );
 }
 
 #[test]
