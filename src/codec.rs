@@ -23,9 +23,6 @@ use crate::{Otp, Token};
 pub const BASE62_ALPHABET: &[u8; 62] =
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
-/// Standard base64 alphabet (Go's `encodeStd`).
-const STD_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /// Bytes of randomness in a legacy OTP (Vault's `defaultBase64EncodedOTPLength`).
 const LEGACY_OTP_BYTES: usize = 16;
 
@@ -196,6 +193,19 @@ pub fn encode_for(
     }
 }
 
+/// Whether a caller's OTP fits `format` (the start check behind `OTP string is wrong length`): its
+/// length is the format's `otp_length`, or, for the legacy UUID format, it is padded base64 of 16
+/// bytes as Vault's legacy servers required. Lengths are not secret; the legacy decode takes the
+/// same time whatever the OTP's characters.
+pub(crate) fn otp_fits(format: TokenFormat, otp: &Otp) -> bool {
+    if format.is_legacy() {
+        go_base64_decode(otp.expose_secret().as_bytes(), true)
+            .is_ok_and(|raw| raw.len() == LEGACY_OTP_BYTES)
+    } else {
+        otp.len() == format.otp_length()
+    }
+}
+
 /// Decodes an `encoded_token` with the OTP: Vault's `roottoken.DecodeToken`, which is what
 /// `vault operator generate-root -decode=ENC -otp=OTP` (and `bao`'s) runs.
 ///
@@ -275,12 +285,25 @@ pub fn encode_legacy_token(token: &Token, otp: &str) -> Result<String, TokenCode
     Ok(GO_STD_BASE64.encode(&*xor(&*t, &o)))
 }
 
-/// The value of a standard base64 character (Go's `decodeMap` for `StdEncoding`).
+/// The value of a standard base64 character (Go's `decodeMap` for `StdEncoding`), or `None`.
+///
+/// Computed with masks rather than a table lookup or a search, so the time taken does not depend
+/// on which character of a secret (an OTP, a share) is decoded; only whether it is in the
+/// alphabet is branched on, as Go's decoder does.
 fn std_value(c: u8) -> Option<u8> {
-    STD_ALPHABET
-        .iter()
-        .position(|a| *a == c)
-        .and_then(|p| u8::try_from(p).ok())
+    // For each range, (lo - 1 - c) & (c - (hi + 1)) is negative exactly when lo <= c <= hi, so
+    // `>> 8` gives an all-ones mask there; each range adds its offset to -1 under its mask.
+    let c = i16::from(c);
+    let in_range = |lo: i16, hi: i16| {
+        (lo.wrapping_sub(1).wrapping_sub(c) & c.wrapping_sub(hi.wrapping_add(1))) >> 8
+    };
+    let mut v: i16 = -1;
+    v = v.wrapping_add(in_range(0x41, 0x5a) & c.wrapping_sub(0x41 - 1)); // A-Z: 0..=25
+    v = v.wrapping_add(in_range(0x61, 0x7a) & c.wrapping_sub(0x61 - 27)); // a-z: 26..=51
+    v = v.wrapping_add(in_range(0x30, 0x39) & c.wrapping_add(52 + 1 - 0x30)); // 0-9: 52..=61
+    v = v.wrapping_add(in_range(0x2b, 0x2b) & 63); // '+': 62
+    v = v.wrapping_add(in_range(0x2f, 0x2f) & 64); // '/': 63
+    u8::try_from(v).ok()
 }
 
 /// Go's `(*Encoding).DecodeString` for `StdEncoding` (`padded`) or `RawStdEncoding`, neither of
@@ -397,6 +420,18 @@ mod tests {
                 .collect();
             assert_eq!(raw(&STANDARD_NO_PAD.encode(&data)), Ok(data.clone()));
             assert_eq!(std(&STANDARD.encode(&data)), Ok(data));
+        }
+    }
+
+    #[test]
+    fn character_values_are_the_standard_alphabets() {
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        for c in 0..=255u8 {
+            let expected = alphabet
+                .iter()
+                .position(|a| *a == c)
+                .map(|p| u8::try_from(p).unwrap());
+            assert_eq!(std_value(c), expected, "{c:#04x}");
         }
     }
 

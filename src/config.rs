@@ -74,9 +74,8 @@ impl TokenFormat {
     pub const UUID: Self = Self(Shape::Uuid);
     /// Vault before 0.11.2: UUID tokens, OTPs of padded base64 of 16 random bytes, `otp_length`
     /// 0 in the status, the encoded token padded base64 ([`crate::encode_legacy_token`]).
-    /// A generator with this format only generates its OTPs: Vault's legacy servers took a
-    /// caller's OTP only as base64, which the status's `otp_length` of 0 cannot describe, so a
-    /// caller-supplied OTP is refused with [`crate::Error::OtpWrongLength`].
+    /// A caller's OTP must be padded base64 of 16 bytes, as Vault's legacy servers required
+    /// (anything else: [`crate::Error::OtpWrongLength`]).
     pub const LEGACY_UUID: Self = Self(Shape::LegacyUuid);
 
     /// `prefix` + [`TokenProfile::BODY_LEN`] base62 characters, for the constants above (whose

@@ -5,7 +5,7 @@ use std::time::Instant;
 use rand_core::CryptoRng;
 
 use crate::audit::{AuditEvent, AuditEventKind, Auditor, ErrorKind};
-use crate::codec::{encode_for, generate_otp};
+use crate::codec::{encode_for, generate_otp, otp_fits};
 use crate::combine::combine;
 use crate::secret::ct_eq;
 use crate::token::{RecoveryTokenHolder, mint_token};
@@ -371,7 +371,7 @@ impl RecoveryTokenGenerator {
         let otp_length = self.config.profile.otp_length(strategy);
         let parsed = match encoding {
             Encoding::Otp(otp) => {
-                if otp.len() != otp_length {
+                if !otp_fits(self.config.profile.format(strategy), &otp) {
                     return Err(Error::OtpWrongLength);
                 }
                 Some(AttemptEncoding::Otp(otp))

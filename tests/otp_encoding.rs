@@ -513,15 +513,42 @@ fn a_ceremony_runs_the_legacy_scheme_end_to_end() {
 }
 
 #[test]
-fn the_legacy_format_refuses_a_callers_otp() {
+fn the_legacy_format_takes_a_callers_otp_only_as_base64_of_16_bytes() {
     let profile = TokenProfile::new(TokenFormat::VAULT_ROOT, TokenFormat::LEGACY_UUID);
     let mut f = Fixture::with_config(GeneratorConfig::new(3).unwrap().with_profile(profile));
-    let encoding = StartRequest::from_json(br#"{"otp":"AQIDBAUGBwgJCgsMDQ4PEA=="}"#)
+    for otp in [
+        "",
+        "0123456789abcdefghijklmnopqr",
+        "AQIDBAUGBwgJCgsMDQ4PEA",
+        "AQIDBAUGBwgJCgsMDQ4P",
+        "AQIDBAUGBwgJCgsMDQ4PEBE=",
+    ] {
+        let r = f.generator.start(
+            Strategy::Recovery,
+            recovery_token::Encoding::Otp(Otp::from(otp)),
+            f.now,
+            &mut f.rng,
+        );
+        assert_eq!(r.unwrap_err(), Error::OtpWrongLength, "{otp:?}");
+        assert!(!f.status(Strategy::Recovery).started);
+    }
+    let otp = "AQIDBAUGBwgJ\nCgsMDQ4PEA==";
+    let encoding = StartRequest::from_json(br#"{"otp":"AQIDBAUGBwgJ\nCgsMDQ4PEA=="}"#)
         .unwrap()
         .into_encoding();
-    let r = f
+    let started = f
         .generator
-        .start(Strategy::Recovery, encoding, f.now, &mut f.rng);
-    assert_eq!(r.unwrap_err(), Error::OtpWrongLength);
-    assert!(!f.status(Strategy::Recovery).started);
+        .start(Strategy::Recovery, encoding, f.now, &mut f.rng)
+        .unwrap();
+    assert_eq!(started.otp_length, 0);
+    let mut last = None;
+    for i in [1, 3, 4] {
+        last = Some(
+            f.update(Strategy::Recovery, &f.share(i), &started.nonce)
+                .unwrap(),
+        );
+    }
+    let done = last.unwrap();
+    let token = decode_token(&done.encoded_token, otp, 0).unwrap();
+    assert!(f.generator.recovery_token().verify(token.expose_secret()));
 }
