@@ -106,7 +106,7 @@ impl TokenFormat {
     ///
     /// # Errors
     /// [`ConfigError::TokenPrefix`] unless the prefix is at most 16 printable ASCII characters
-    /// (no space, no base62-only rule: `hvs.`, `s.`, `b.` are all fine);
+    /// (no space or control character; punctuation is fine: `hvs.`, `s.`, `b.`);
     /// [`ConfigError::TokenLength`] unless `body_len >= MIN_BODY_LEN` and the whole token is at
     /// most [`Self::MAX_TOKEN_LEN`] characters.
     pub fn base62(prefix: &str, body_len: usize) -> Result<Self, ConfigError> {
