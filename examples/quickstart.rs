@@ -2,7 +2,7 @@
 //!
 //! `cargo run --example quickstart`
 //!
-//! 1. A 32-byte recovery key is split with vsss-rs into 5 shares, 3 needed (as `vault operator
+//! 1. A 32-byte recovery key is split (`KeyShare::split`, vsss-rs underneath) into 5 shares, 3 needed (as `vault operator
 //!    init -recovery-shares=5 -recovery-threshold=3` would), and printed in Vault's format.
 //! 2. The generation starts; the server generates the OTP and shows it once.
 //! 3. Three holders submit their shares (one in base64, two in hex, as Vault's API accepts).
@@ -25,11 +25,8 @@ fn main() {
     // 1. The key and its shares.
     let mut key = [0u8; 32];
     rand_core::Rng::fill_bytes(&mut rng, &mut key);
-    let shares: Vec<KeyShare> = vsss_rs::Gf256::split_bytes(3, 5, key, &mut rng)
-        .expect("3 of 5 is a valid split")
-        .iter()
-        .map(|s| KeyShare::from_vsss_layout(s, &KeyShare::DEFAULT_LENGTHS).unwrap())
-        .collect();
+    // Vault's layout (y bytes, then a random non-zero x), as `vault operator init` prints them.
+    let shares = KeyShare::split(&key, 3, 5, &mut rng).expect("3 of 5 is a valid split");
     println!("== 1. key split into 5 shares, 3 needed");
     for (i, s) in shares.iter().enumerate() {
         println!(

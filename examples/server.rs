@@ -314,25 +314,13 @@ fn make_key(o: &Options) -> Result<(Zeroizing<Vec<u8>>, Vec<KeyShare>), String> 
     let mut rng = rand::rng();
     let mut key = Zeroizing::new(vec![0u8; 32]);
     rng.fill_bytes(&mut key);
-    if o.threshold == 1 {
-        // Vault's threshold-1 rule: no Shamir; the one "share" is the key itself.
-        let share =
-            KeyShare::from_bytes(&key, &KeyShare::DEFAULT_LENGTHS).map_err(|e| e.to_string())?;
-        return Ok((key, vec![share]));
-    }
-    let split = vsss_rs::Gf256::split_bytes(
-        o.threshold,
-        o.shares.unwrap_or(o.threshold.max(5)),
-        &*key,
-        &mut rng,
-    )
-    .map_err(|e| format!("splitting the key failed: {e:?}"))?;
-    let split: Vec<Zeroizing<Vec<u8>>> = split.into_iter().map(Zeroizing::new).collect();
-    let shares = split
-        .iter()
-        .map(|s| KeyShare::from_vsss_layout(s, &KeyShare::DEFAULT_LENGTHS))
-        .collect::<Result<_, _>>()
-        .map_err(|e| e.to_string())?;
+    // Vault's rules: threshold 1 is the key itself (one share), random non-zero x coordinates.
+    let count = o.shares.unwrap_or(if o.threshold == 1 {
+        1
+    } else {
+        o.threshold.max(5)
+    });
+    let shares = KeyShare::split(&key, o.threshold, count, &mut rng).map_err(|e| e.to_string())?;
     Ok((key, shares))
 }
 

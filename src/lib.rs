@@ -11,11 +11,11 @@
 )]
 
 mod audit;
+mod codec;
 mod combine;
 mod config;
 mod error;
 mod generator;
-mod otp;
 #[cfg(feature = "pgp")]
 mod pgp;
 mod secret;
@@ -24,20 +24,21 @@ mod token;
 mod wire;
 
 pub use audit::{AuditConfig, AuditEvent, AuditEventKind, AuditKey, ErrorKind, ShareId};
+pub use codec::{
+    BASE62_ALPHABET, TokenCodecError, decode_token, encode_for, encode_legacy_token, encode_token,
+    generate_otp,
+};
 pub use combine::{combine, combine_slices};
-pub use config::{ConfigError, GeneratorConfig, ServerState, Strategy, TokenProfile};
+pub use config::{ConfigError, GeneratorConfig, ServerState, Strategy, TokenFormat, TokenProfile};
 pub use error::{CombineError, Error};
 pub use generator::{
     ExpectedKey, Host, IssueHostToken, IssueRecoveryToken, KeyAccepted, PendingCompletion,
     RecoveryTokenGenerator, Unissued, UpdateOutcome,
 };
-pub use otp::{
-    BASE62_ALPHABET, TokenCodecError, decode_token, encode_legacy_token, encode_token, generate_otp,
-};
 #[cfg(feature = "pgp")]
 pub use pgp::PgpRecipient;
 pub use secret::{CombinedKey, Otp, SecretString, Token};
-pub use share::KeyShare;
+pub use share::{KeyShare, SplitError};
 pub use token::{RecoveryTokenHolder, mint_token};
 pub use wire::{
     AttemptStatus, CONTENT_TYPE_JSON, Encoding, ErrorBody, HttpResponse, StartRequest,

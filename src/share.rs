@@ -5,6 +5,7 @@ use std::ops::RangeInclusive;
 
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use rand_core::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::Error;
@@ -136,6 +137,149 @@ impl KeyShare {
     pub fn ct_eq(&self, other: &Self) -> bool {
         ct_eq(&self.0, &other.0)
     }
+
+    /// Splits `key` into `shares` shares, any `threshold` of which recombine it, as `vault
+    /// operator init` does (Vault's `shamir.Split` behind its `SealConfig` checks), with
+    /// vsss-rs's constant-time GF(2^8) arithmetic (`Gf256::split_bytes_with_participant_ids_iter`).
+    ///
+    /// - Shares are in Vault's layout: the y bytes, then one byte holding x, so each is one byte
+    ///   longer than the key (a 32-byte key gives 33-byte shares, which the default
+    ///   [`Self::DEFAULT_LENGTHS`] accept).
+    /// - The x coordinates are distinct, non-zero and random: the first `shares` entries of a
+    ///   uniformly random permutation of 1..=255, as Vault draws them (`mathrand.Perm(255)`,
+    ///   plus one), but from the host's cryptographic RNG rather than Go's time-seeded `math/rand`.
+    /// - Threshold 1 is Vault's rule, not Shamir: the one share is the key itself (and, as Vault,
+    ///   more than one share at threshold 1 is refused).
+    ///
+    /// Secret: the key and every share. The shares are zeroized on drop; each comes out of
+    /// vsss-rs in a buffer that is moved (never copied) into the share. What vsss-rs keeps to
+    /// itself is NOT zeroized and cannot be from here: its polynomial (the random coefficients
+    /// and one key byte at a time) is freed unwiped when the split returns, as are its buffers if
+    /// it fails (it cannot after the checks below). x coordinates are public.
+    ///
+    /// # Errors
+    /// [`SplitError`] with Vault's text, in Vault's order: the counts (`SealConfig.Validate`), then
+    /// an empty key (`shamir.Split`).
+    pub fn split<R: CryptoRng + ?Sized>(
+        key: &[u8],
+        threshold: usize,
+        shares: usize,
+        rng: &mut R,
+    ) -> Result<Vec<Self>, SplitError> {
+        if shares < 1 {
+            return Err(SplitError::NoShares);
+        }
+        if threshold < 1 {
+            return Err(SplitError::NoThreshold);
+        }
+        if shares > 1 && threshold == 1 {
+            return Err(SplitError::ThresholdOneWithManyShares);
+        }
+        if shares > MAX_SHARES {
+            return Err(SplitError::TooManyShares);
+        }
+        if threshold > MAX_SHARES {
+            return Err(SplitError::ThresholdTooLarge);
+        }
+        if threshold > shares {
+            return Err(SplitError::ThresholdAboveShares);
+        }
+        if key.is_empty() {
+            return Err(SplitError::EmptyKey);
+        }
+        if threshold == 1 {
+            return Ok(vec![Self(key.to_vec())]);
+        }
+        let xs = random_x_coordinates(shares, rng);
+        let ids = xs
+            .iter()
+            .map(|x| vsss_rs::IdentifierGf256(vsss_rs::Gf256(*x)));
+        let split = vsss_rs::Gf256::split_bytes_with_participant_ids_iter(
+            threshold, shares, key, &mut *rng, ids,
+        )
+        .map_err(|_| SplitError::Split)?;
+        Ok(split
+            .into_iter()
+            .map(|v| {
+                let mut v = Zeroizing::new(v);
+                // vsss-rs: [x, y..]; Vault: [y.., x]. In place: no copy to wipe.
+                let shift = 1.min(v.len());
+                v.rotate_left(shift);
+                Self(std::mem::take(&mut *v))
+            })
+            .collect())
+    }
+}
+
+/// The most shares (and the highest threshold) there can be: x is one non-zero byte.
+const MAX_SHARES: usize = 255;
+
+/// `count` (at most 255) distinct x coordinates in 1..=255: the first `count` entries of a
+/// uniformly random permutation (a partial Fisher-Yates shuffle, each index drawn without modulo
+/// bias), which is what Vault's `mathrand.Perm(255)` + 1 gives, from `rng`.
+fn random_x_coordinates<R: CryptoRng + ?Sized>(count: usize, rng: &mut R) -> Vec<u8> {
+    let mut pool = [0u8; MAX_SHARES];
+    for (slot, x) in pool.iter_mut().zip(1..=u8::MAX) {
+        *slot = x;
+    }
+    let count = count.min(MAX_SHARES);
+    for i in 0..count {
+        // 1..=255 candidates remain at position i.
+        let remaining = MAX_SHARES.saturating_sub(i);
+        let j = i.saturating_add(uniform_below(remaining, rng));
+        if j < MAX_SHARES {
+            pool.swap(i, j);
+        }
+    }
+    pool.get(..count).map(<[u8]>::to_vec).unwrap_or_default()
+}
+
+/// A uniform value in `0..n` for `n` in 1..=256, by rejection sampling over single bytes.
+fn uniform_below<R: CryptoRng + ?Sized>(n: usize, rng: &mut R) -> usize {
+    let Some(zone) = 256usize.checked_sub(256usize.checked_rem(n).unwrap_or(0)) else {
+        return 0;
+    };
+    loop {
+        let mut b = [0u8; 1];
+        rng.fill_bytes(&mut b);
+        let [v] = b;
+        let v = usize::from(v);
+        if v < zone {
+            return v.checked_rem(n).unwrap_or(0);
+        }
+    }
+}
+
+/// Why [`KeyShare::split`] refused. `Display` gives Vault's text (its `SealConfig.Validate` and
+/// `shamir.Split`); no variant carries key material.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SplitError {
+    /// Zero shares were asked for.
+    #[error("shares must be at least one")]
+    NoShares,
+    /// A threshold of zero.
+    #[error("threshold must be at least one")]
+    NoThreshold,
+    /// Threshold 1 means the key itself, which is one share.
+    #[error("threshold must be greater than one for multiple shares")]
+    ThresholdOneWithManyShares,
+    /// More than 255 shares (x is one non-zero byte).
+    #[error("shares must be less than 256")]
+    TooManyShares,
+    /// A threshold above 255.
+    #[error("threshold must be less than 256")]
+    ThresholdTooLarge,
+    /// More shares needed than made.
+    #[error("threshold cannot be larger than shares")]
+    ThresholdAboveShares,
+    /// Nothing to split.
+    #[error("cannot split an empty secret")]
+    EmptyKey,
+    /// vsss-rs refused the split (not expected after the checks above; its error does not
+    /// implement `std::error::Error` and is not passed on).
+    #[error("failed to generate polynomial")]
+    Split,
 }
 
 impl PartialEq for KeyShare {

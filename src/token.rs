@@ -1,21 +1,36 @@
 //! Token minting and the recovery token holder (SPEC section 9).
 
 use rand_core::CryptoRng;
+use zeroize::Zeroizing;
 
 use crate::Token;
+use crate::codec::random_base62;
 use crate::config::{Strategy, TokenProfile};
-use crate::otp::random_base62;
 
-/// Mints a token of `profile` for `strategy`: its prefix followed by 24 base62 characters drawn
-/// from the host's RNG (Vault's `base62.Random`).
+/// Mints a token of `profile`'s format for `strategy` from the host's RNG: its prefix followed by
+/// its number of base62 characters (Vault's `base62.Random`), or, for the UUID formats, a random
+/// (version 4) lowercase UUID as Vault before 0.11.2 and RustyVault mint them.
+///
+/// Secret: the result is a [`Token`], and every buffer it was built in is zeroized.
 pub fn mint_token<R: CryptoRng + ?Sized>(
     profile: TokenProfile,
     strategy: Strategy,
     rng: &mut R,
 ) -> Token {
-    let body = random_base62(TokenProfile::BODY_LEN, rng);
-    let mut s = String::with_capacity(profile.otp_length(strategy));
-    s.push_str(profile.prefix(strategy));
+    let format = profile.format(strategy);
+    if format.is_uuid() {
+        let mut bytes = Zeroizing::new([0u8; 16]);
+        rng.fill_bytes(&mut *bytes);
+        let mut text = Zeroizing::new([0u8; uuid::fmt::Hyphenated::LENGTH]);
+        let s = uuid::Builder::from_random_bytes(*bytes)
+            .into_uuid()
+            .hyphenated()
+            .encode_lower(&mut *text);
+        return Token::new((*s).to_owned());
+    }
+    let body = random_base62(format.body_len(), rng);
+    let mut s = String::with_capacity(format.token_length());
+    s.push_str(format.prefix());
     s.push_str(&body);
     Token::new(s)
 }

@@ -16,7 +16,7 @@ use std::sync::{Arc, Weak};
 use super::RecoveryTokenGenerator;
 use super::state::{Attempt, AttemptEncoding};
 use crate::audit::AuditEventKind;
-use crate::otp::encode_token;
+use crate::codec::encode_for;
 use crate::token::mint_token;
 use crate::{AttemptStatus, CombinedKey, Error, Otp, Strategy, Token, UpdateRequest};
 
@@ -406,9 +406,10 @@ impl RecoveryTokenGenerator {
         rng: &mut R,
     ) -> Result<AttemptStatus, Unissued> {
         let threshold = self.config.threshold;
+        let format = self.config.profile.format(ticket.strategy);
         let encoded = match &self.attempt {
             Attempt::InProgress(a) => match &a.encoding {
-                AttemptEncoding::Otp(otp) => encode_otp(&token, otp),
+                AttemptEncoding::Otp(otp) => encode_otp(format, &token, otp),
                 #[cfg(feature = "pgp")]
                 AttemptEncoding::Pgp(p) => p.encrypt_token(&token, rng),
             },
@@ -460,8 +461,12 @@ impl RecoveryTokenGenerator {
     }
 }
 
-pub(super) fn encode_otp(token: &Token, otp: &Otp) -> Result<String, Error> {
-    encode_token(token, otp).map_err(|_| Error::XorLength {
+pub(super) fn encode_otp(
+    format: crate::TokenFormat,
+    token: &Token,
+    otp: &Otp,
+) -> Result<String, Error> {
+    encode_for(format, token, otp).map_err(|_| Error::XorLength {
         otp: otp.len(),
         token: token.len(),
     })

@@ -5,8 +5,8 @@ use std::time::Instant;
 use rand_core::CryptoRng;
 
 use crate::audit::{AuditEventKind, Auditor, ErrorKind};
+use crate::codec::{generate_otp, otp_fits};
 use crate::combine::combine;
-use crate::otp::generate_otp;
 use crate::secret::ct_eq;
 use crate::token::RecoveryTokenHolder;
 use crate::{
@@ -302,7 +302,7 @@ impl RecoveryTokenGenerator {
         let otp_length = self.config.profile.otp_length(strategy);
         let parsed = match encoding {
             Encoding::Otp(otp) => {
-                if otp.len() != otp_length {
+                if !otp_fits(self.config.profile.format(strategy), &otp) {
                     return Err(Error::OtpWrongLength);
                 }
                 Some(AttemptEncoding::Otp(otp))
