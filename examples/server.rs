@@ -49,14 +49,21 @@
 //!   [`PGP_PARSERS`] at once, and never under the slot's lock, so status reads and updates stay
 //!   prompt while PGP starts are in flight.
 //! - **Secrets in buffers.** Request bodies (shares, OTPs) are read into a zeroizing buffer
-//!   grown by hand (never by a reallocation that would free an unwiped copy), and each frame
-//!   hyper hands over is wiped when it is the last reference to its memory. Answers (the start
-//!   answer holds the generated OTP) are sent from a zeroizing buffer (`Bytes::from_owner`)
-//!   that hyper writes as is (`writev(true)`: no copy into its write buffer) and that wipes
-//!   itself once written. What this host cannot wipe: hyper's read buffer (it holds the raw
-//!   request, headers included, as received; reused for the connection's next request and freed
-//!   unwiped when it closes) and the kernel's socket buffers. A deployment that must also wipe
-//!   those runs the process under a zero-on-free global allocator and terminates TLS itself.
+//!   grown by hand (never by a reallocation that would free an unwiped copy), and a frame hyper
+//!   hands over is wiped once copied if it is the last reference to its memory. Answers (the
+//!   start answer holds the generated OTP) are sent from a zeroizing buffer
+//!   (`Bytes::from_owner`) that hyper writes as is (`writev(true)`: no copy into its write
+//!   buffer) and that wipes itself once written; `tests/server.rs` scans the process's memory
+//!   for the OTP after the attempt ends and finds none.
+//!
+//!   What this host cannot wipe: hyper's read buffer. With hyper 1.12 every body frame is a
+//!   slice of it (so the wipe above never finds a frame it may wipe); it holds the raw request,
+//!   headers (an `X-Vault-Token`) and body (a share's text) as received, is reused for the
+//!   connection's next request, and is freed unwiped when the connection closes: after an
+//!   update, one copy of the share's text typically stays in freed memory until it is reused.
+//!   The kernel's socket buffers are out of reach too. A deployment that must wipe those as well
+//!   runs the process under a zero-on-free global allocator (or a hyper that wipes its buffers)
+//!   and keeps core dumps and swap off.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -467,9 +474,9 @@ impl BodyFault {
 /// Reads a whole request body into a zeroizing buffer: at most `limit` bytes, by `deadline`.
 ///
 /// The buffer is sized from `Content-Length` up front and otherwise grown by hand, so no
-/// reallocation frees an unwiped copy of a share. Each frame hyper hands over is wiped once
-/// copied when this is the last reference to its memory; usually it is a slice of hyper's read
-/// buffer (see the module docs), which this host cannot wipe.
+/// reallocation frees an unwiped copy of a share. A frame hyper hands over is wiped once copied
+/// if this is the last reference to its memory; with hyper 1.12 it is a slice of hyper's read
+/// buffer instead, which this host cannot wipe (see the module docs).
 async fn read_body(
     mut body: Incoming,
     limit: usize,
