@@ -4,6 +4,9 @@
 //! cargo run --release --example server -- [--listen ADDR] [--threshold T] [--shares N]
 //!                                          [--key-hex HEX] [--legacy-tokens]
 //!                                          [--no-strict-share-sets] [--audit-log]
+//!                                          [--attempt-lifetime SECS] [--no-disclose-nonce]
+//!                                          [--header-timeout SECS] [--body-timeout SECS]
+//!                                          [--max-connections N] [--max-request-size BYTES]
 //! ```
 //!
 //! One attempt slot (a [`RecoveryTokenGenerator`] behind a `std::sync::Mutex`) serves
@@ -21,32 +24,78 @@
 //!
 //! A `pgp_key` in a start body is parsed against the wall clock (feature `pgp`, on by default);
 //! the token is then encrypted to it and holders decrypt with `base64 -d | gpg -dq`.
+//!
+//! # Serving it to the network
+//!
+//! The start and update endpoints are unauthenticated in Vault's model, so every byte they read
+//! is an attacker's. What this host does about it (each point has a test in `tests/server.rs`):
+//! - **Timeouts.** A client has `--header-timeout` seconds (default 10, Vault's
+//!   `http_read_header_timeout`) to send a request's headers, counted from its first byte or, on
+//!   a kept-alive connection, from the end of the previous answer: hyper's own timer
+//!   (`http1::Builder::header_read_timeout` with hyper-util's `TokioTimer`) closes the
+//!   connection otherwise, however slowly the bytes trickle in. The body then has
+//!   `--body-timeout` seconds (default 30, Vault's `http_read_timeout`): 408 and the connection
+//!   is closed.
+//! - **A cap on connections.** At most `--max-connections` (default 256) are served at once;
+//!   the accept loop waits for a free slot, so excess connections wait in the kernel's listen
+//!   queue (they are not refused) and each slot frees itself within a timeout. A legitimate
+//!   request therefore waits at most about one header timeout per `max-connections` slow clients
+//!   queued before it. Per-client limits are a reverse proxy's job.
+//! - **A size cap.** Bodies over `--max-request-size` bytes (default 2 MiB; Vault's option of the
+//!   same name defaults to 32 MiB) get OpenBao's 413 answer; a declared `Content-Length` over
+//!   the cap is refused before any body byte is read.
+//! - **Work off the async workers.** A multi-threaded runtime; `pgp_key` parsing (public-key
+//!   signature checks: tens of milliseconds in a debug build) runs on blocking threads, at most
+//!   [`PGP_PARSERS`] at once, and never under the slot's lock, so status reads and updates stay
+//!   prompt while PGP starts are in flight.
+//! - **Secrets in buffers.** Request bodies (shares, OTPs) are read into a zeroizing buffer
+//!   grown by hand (never by a reallocation that would free an unwiped copy), and a frame hyper
+//!   hands over is wiped once copied if it is the last reference to its memory. Answers (the
+//!   start answer holds the generated OTP) are sent from a zeroizing buffer
+//!   (`Bytes::from_owner`) that hyper writes as is (`writev(true)`: no copy into its write
+//!   buffer) and that wipes itself once written; `tests/server.rs` scans the process's memory
+//!   for the OTP after the attempt ends and finds none.
+//!
+//!   What this host cannot wipe: hyper's read buffer. With hyper 1.12 every body frame is a
+//!   slice of it (so the wipe above never finds a frame it may wipe); it holds the raw request,
+//!   headers (an `X-Vault-Token`) and body (a share's text) as received, is reused for the
+//!   connection's next request, and is freed unwiped when the connection closes: after an
+//!   update, one copy of the share's text typically stays in freed memory until it is reused.
+//!   The kernel's socket buffers are out of reach too. A deployment that must wipe those as well
+//!   runs the process under a zero-on-free global allocator (or a hyper that wipes its buffers)
+//!   and keeps core dumps and swap off.
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
 #[cfg(feature = "pgp")]
 use std::time::SystemTime;
+use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, header};
-use axum::response::Response;
-use axum::routing::any;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::{Body as _, Bytes, Incoming};
+use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
 use rand::Rng as _;
 use recovery_token::{
     CombinedKey, Encoding, ExpectedKey, GeneratorConfig, Host, HttpResponse, KeyShare,
     RecoveryTokenGenerator, StartRequest, Strategy, Token, TokenProfile, UpdateRequest, mint_token,
 };
-use zeroize::Zeroizing;
+use tokio::sync::Semaphore;
+use zeroize::{Zeroize as _, Zeroizing};
 
 const USAGE: &str = "\
 usage: server [--listen ADDR] [--threshold T] [--shares N] [--key-hex HEX] [--legacy-tokens]
-              [--no-strict-share-sets] [--audit-log]
+              [--no-strict-share-sets] [--audit-log] [--attempt-lifetime SECS]
+              [--no-disclose-nonce] [--header-timeout SECS] [--body-timeout SECS]
+              [--max-connections N] [--max-request-size BYTES]
 
   --listen ADDR            address to listen on (default 127.0.0.1:8200; port 0 picks one)
   --threshold T            shares needed to recombine the key, 1..=255 (default 3)
@@ -54,7 +103,28 @@ usage: server [--listen ADDR] [--threshold T] [--shares N] [--key-hex HEX] [--le
   --key-hex HEX            use this 16- to 32-byte key instead of a random one (no shares printed)
   --legacy-tokens          26-character OTPs and s./r. tokens (Vault before 1.10)
   --no-strict-share-sets   Vault's behaviour: accept shares of any length until the combine
-  --audit-log              print the generator's audit events (shares named by keyed hash) to stderr";
+  --audit-log              print the generator's audit events (shares named by keyed hash) to stderr
+  --attempt-lifetime SECS  an attempt expires, its shares wiped, SECS after its start
+                           (default 3600; 0 = never, Vault's behaviour)
+  --no-disclose-nonce      a wrong-nonce update is refused without repeating the attempt's nonce
+  --header-timeout SECS    close a connection whose request headers take longer, 1..=86400
+                           (default 10)
+  --body-timeout SECS      answer 408 and close when a request body takes longer, 1..=86400
+                           (default 30)
+  --max-connections N      connections served at once; more wait to be accepted (default 256)
+  --max-request-size BYTES larger request bodies get 413 (default 2097152)";
+
+/// Connections served at once, by default (`--max-connections`).
+const DEFAULT_MAX_CONNECTIONS: usize = 256;
+/// Request bodies over this many bytes get 413, by default (`--max-request-size`): axum's
+/// default, which this server had before. Real bodies are a few hundred bytes; a PGP key a few KB.
+const DEFAULT_MAX_REQUEST_SIZE: usize = 2 * 1024 * 1024;
+/// `pgp_key` parses allowed at once, each on a blocking thread.
+const PGP_PARSERS: usize = 2;
+/// hyper's per-connection read buffer limit (its minimum is 8 KiB): request headers must fit.
+const MAX_BUF_SIZE: usize = 64 * 1024;
+/// How long answers in flight may take to finish once SIGINT/SIGTERM arrives.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// The command line.
 struct Options {
@@ -65,6 +135,13 @@ struct Options {
     profile: TokenProfile,
     strict_share_sets: bool,
     audit_log: bool,
+    /// `None`: attempts never expire (`--attempt-lifetime 0`).
+    attempt_lifetime: Option<Duration>,
+    disclose_nonce: bool,
+    header_timeout: Duration,
+    body_timeout: Duration,
+    max_connections: usize,
+    max_request_size: usize,
 }
 
 impl Options {
@@ -77,6 +154,12 @@ impl Options {
             profile: TokenProfile::VAULT,
             strict_share_sets: true,
             audit_log: false,
+            attempt_lifetime: Some(Duration::from_secs(3600)),
+            disclose_nonce: true,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_request_size: DEFAULT_MAX_REQUEST_SIZE,
         };
         while let Some(flag) = args.next() {
             let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -91,6 +174,21 @@ impl Options {
                 "--legacy-tokens" => o.profile = TokenProfile::LEGACY,
                 "--no-strict-share-sets" => o.strict_share_sets = false,
                 "--audit-log" => o.audit_log = true,
+                "--attempt-lifetime" => {
+                    let secs = parse_secs("--attempt-lifetime", &value()?)?;
+                    o.attempt_lifetime = (secs > 0).then(|| Duration::from_secs(secs));
+                }
+                "--no-disclose-nonce" => o.disclose_nonce = false,
+                "--header-timeout" => {
+                    o.header_timeout = parse_timeout("--header-timeout", &value()?)?
+                }
+                "--body-timeout" => o.body_timeout = parse_timeout("--body-timeout", &value()?)?,
+                "--max-connections" => {
+                    o.max_connections = parse_count("--max-connections", &value()?)?
+                }
+                "--max-request-size" => {
+                    o.max_request_size = parse_count("--max-request-size", &value()?)?;
+                }
                 "-h" | "--help" => return Err(String::new()),
                 other => return Err(format!("unknown argument {other:?}")),
             }
@@ -107,7 +205,23 @@ impl Options {
             }
             _ => {}
         }
+        if o.max_connections == 0 {
+            return Err("--max-connections must be at least 1".to_owned());
+        }
         Ok(o)
+    }
+}
+
+fn parse_secs(flag: &str, v: &str) -> Result<u64, String> {
+    v.parse()
+        .map_err(|_| format!("{flag} takes whole seconds, got {v:?}"))
+}
+
+/// A timeout in whole seconds, 1..=86400 (a day: no deadline arithmetic can overflow).
+fn parse_timeout(flag: &str, v: &str) -> Result<Duration, String> {
+    match parse_secs(flag, v)? {
+        secs @ 1..=86_400 => Ok(Duration::from_secs(secs)),
+        _ => Err(format!("{flag} must be 1..=86400 seconds, got {v}")),
     }
 }
 
@@ -192,22 +306,43 @@ impl Drop for Locked<'_> {
     }
 }
 
+/// What every request handler shares: the slot, and the limits of the host around it.
+struct Shared {
+    app: App,
+    /// Permits for `pgp_key` parses ([`PGP_PARSERS`]), each run on a blocking thread.
+    pgp_parsers: Arc<Semaphore>,
+    max_request_size: usize,
+    body_timeout: Duration,
+}
+
 /// `/v1/sys/<endpoint>/attempt`: Vault's switch on the method.
-fn attempt(app: &App, strategy: Strategy, method: &Method, body: &[u8]) -> HttpResponse {
-    let now = Instant::now();
+async fn attempt(
+    shared: &Shared,
+    strategy: Strategy,
+    method: &Method,
+    body: &[u8],
+) -> HttpResponse {
+    let app = &shared.app;
     match *method {
-        Method::GET => HttpResponse::ok(&lock(app).generator.status(strategy, now)),
+        Method::GET => HttpResponse::ok(&lock(app).generator.status(strategy, Instant::now())),
         Method::PUT | Method::POST => {
-            let result = StartRequest::from_json(body)
-                .and_then(|request| with_wall_clock(request.into_encoding()))
-                .and_then(|encoding| {
+            let encoding = match StartRequest::from_json(body) {
+                Ok(request) => with_wall_clock(&shared.pgp_parsers, request.into_encoding()).await,
+                Err(e) => return HttpResponse::error(&e),
+            };
+            let result = match encoding {
+                Ok(encoding) => {
                     lock(app)
                         .generator
-                        .start(strategy, encoding, now, &mut rand::rng())
-                });
+                        .start(strategy, encoding, Instant::now(), &mut rand::rng())
+                }
+                Err(answer) => return answer,
+            };
             HttpResponse::from_result(&result)
         }
-        Method::DELETE => HttpResponse::from_cancel(&lock(app).generator.cancel(None, now)),
+        Method::DELETE => {
+            HttpResponse::from_cancel(&lock(app).generator.cancel(None, Instant::now()))
+        }
         _ => HttpResponse::method_not_allowed(),
     }
 }
@@ -215,22 +350,45 @@ fn attempt(app: &App, strategy: Strategy, method: &Method, body: &[u8]) -> HttpR
 /// Parses a PGP key here, against the wall clock (the crate reads none, so left to itself it
 /// checks expiry only against the key's own newest timestamp), and outside the lock. Vault
 /// checks the inputs before the server state, so the order of refusals is unchanged.
-fn with_wall_clock(encoding: Encoding) -> Result<Encoding, recovery_token::Error> {
+///
+/// Signature checks cost real time, so the parse runs on a blocking thread, at most
+/// [`PGP_PARSERS`] at once; a start waiting for a permit waits without occupying an async
+/// worker. The permit moves into the blocking task, so a client that hangs up does not free it
+/// before its parse ends.
+async fn with_wall_clock(
+    pgp_parsers: &Arc<Semaphore>,
+    encoding: Encoding,
+) -> Result<Encoding, HttpResponse> {
     match encoding {
         #[cfg(feature = "pgp")]
         Encoding::PgpKey(key) => {
-            let recipient = recovery_token::PgpRecipient::parse_at(&key, SystemTime::now())?;
-            Ok(Encoding::Pgp(Box::new(recipient)))
+            let internal = |_| HttpResponse::with_errors(500, &["internal error parsing PGP key"]);
+            let permit = Arc::clone(pgp_parsers)
+                .acquire_owned()
+                .await
+                .map_err(internal)?;
+            let parsed = tokio::task::spawn_blocking(move || {
+                let _permit = permit;
+                recovery_token::PgpRecipient::parse_at(&key, SystemTime::now())
+            })
+            .await
+            .map_err(|_| HttpResponse::with_errors(500, &["internal error parsing PGP key"]))?;
+            match parsed {
+                Ok(recipient) => Ok(Encoding::Pgp(Box::new(recipient))),
+                Err(e) => Err(HttpResponse::error(&e)),
+            }
         }
-        other => Ok(other),
+        other => {
+            let _ = pgp_parsers; // Without the `pgp` feature the generator refuses a key itself.
+            Ok(other)
+        }
     }
 }
 
-/// `/v1/sys/<endpoint>/update`.
-fn update(app: &App, strategy: Strategy, method: &Method, body: &[u8]) -> HttpResponse {
-    if !matches!(*method, Method::PUT | Method::POST) {
-        return HttpResponse::method_not_allowed();
-    }
+/// `/v1/sys/<endpoint>/update`. Every method is an update: neither Vault nor OpenBao checks the
+/// method here (OpenBao 2.7.2 answers a bodiless GET, DELETE, HEAD or OPTIONS as an empty
+/// update; SPEC section 1).
+fn update(app: &App, strategy: Strategy, body: &[u8]) -> HttpResponse {
     let result = UpdateRequest::from_json(body).and_then(|request| {
         let mut slot = lock(app);
         let Slot {
@@ -242,6 +400,7 @@ fn update(app: &App, strategy: Strategy, method: &Method, body: &[u8]) -> HttpRe
 }
 
 /// `GET /v1/sys/raw/<path>`: a request that needs the recovery token (checked in constant time).
+/// Refused with 403 and `{"errors":[]}`, the body OpenBao 2.7.2 sends in recovery mode.
 fn raw(app: &App, method: &Method, headers: &HeaderMap) -> HttpResponse {
     if *method != Method::GET {
         return HttpResponse::method_not_allowed();
@@ -253,57 +412,299 @@ fn raw(app: &App, method: &Method, headers: &HeaderMap) -> HttpResponse {
     if lock(app).generator.recovery_token().verify(presented) {
         HttpResponse::with_errors(404, &[])
     } else {
-        HttpResponse::with_errors(403, &["permission denied"])
+        HttpResponse::with_errors(403, &[])
     }
 }
 
-/// Copies the crate's answer onto axum's response.
-fn respond(answer: &HttpResponse) -> Response {
-    let mut response = Response::new(Body::from(answer.body().to_owned()));
+/// Copies the crate's answer into hyper's. The body goes out of a zeroizing buffer hyper writes
+/// without copying (`writev(true)` in [`serve`]) and drops, wiping it, once written: the start
+/// answer holds the generated OTP.
+fn respond(answer: &HttpResponse) -> Response<Full<Bytes>> {
+    let text = answer.body().as_bytes();
+    let body = if text.is_empty() {
+        Bytes::new()
+    } else {
+        let mut owned = Zeroizing::new(Vec::with_capacity(text.len()));
+        owned.extend_from_slice(text);
+        Bytes::from_owner(owned)
+    };
+    let mut response = Response::new(Full::new(body));
     *response.status_mut() =
         StatusCode::from_u16(answer.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     response.headers_mut().insert(
         header::CONTENT_TYPE,
-        header::HeaderValue::from_static(answer.content_type()),
+        HeaderValue::from_static(answer.content_type()),
     );
     response
 }
 
-fn router(app: App) -> Router {
-    let mut router = Router::new();
-    for (endpoint, strategy) in [
-        ("generate-recovery-token", Strategy::Recovery),
-        ("generate-root", Strategy::Root),
-    ] {
-        router = router
-            .route(
-                &format!("/v1/sys/{endpoint}/attempt"),
-                any(
-                    move |State(app): State<App>, method: Method, body: Bytes| async move {
-                        respond(&attempt(&app, strategy, &method, &body))
-                    },
-                ),
-            )
-            .route(
-                &format!("/v1/sys/{endpoint}/update"),
-                any(
-                    move |State(app): State<App>, method: Method, body: Bytes| async move {
-                        respond(&update(&app, strategy, &method, &body))
-                    },
-                ),
-            );
+/// [`respond`], then close the connection (the rest of the request may be unread).
+fn respond_and_close(answer: &HttpResponse) -> Response<Full<Bytes>> {
+    let mut response = respond(answer);
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+/// Why a request body was not read.
+enum BodyFault {
+    /// Over `--max-request-size`.
+    TooLarge,
+    /// Not received within `--body-timeout`.
+    TimedOut,
+    /// The connection failed or the framing was invalid.
+    Broken,
+}
+
+impl BodyFault {
+    fn answer(&self) -> HttpResponse {
+        match self {
+            // OpenBao 2.7.2's answer, observed with `max_request_size` set in its listener: for
+            // every method and path (it reads the body before routing), `Connection: close`.
+            Self::TooLarge => HttpResponse::with_errors(413, &["http: request body too large"]),
+            Self::TimedOut => {
+                HttpResponse::with_errors(408, &["timed out reading the request body"])
+            }
+            Self::Broken => HttpResponse::with_errors(400, &["error reading the request body"]),
+        }
     }
-    router
-        .route(
-            "/v1/sys/raw/{*path}",
-            any(
-                |State(app): State<App>, method: Method, headers: HeaderMap| async move {
-                    respond(&raw(&app, &method, &headers))
-                },
-            ),
-        )
-        .fallback(|| async { respond(&HttpResponse::with_errors(404, &[])) })
-        .with_state(app)
+}
+
+/// Reads a whole request body into a zeroizing buffer: at most `limit` bytes, by `deadline`.
+///
+/// The buffer is sized from `Content-Length` up front and otherwise grown by hand, so no
+/// reallocation frees an unwiped copy of a share. A frame hyper hands over is wiped once copied
+/// if this is the last reference to its memory; with hyper 1.12 it is a slice of hyper's read
+/// buffer instead, which this host cannot wipe (see the module docs).
+async fn read_body(
+    mut body: Incoming,
+    limit: usize,
+    deadline: tokio::time::Instant,
+) -> Result<Zeroizing<Vec<u8>>, BodyFault> {
+    let declared = usize::try_from(body.size_hint().lower()).unwrap_or(usize::MAX);
+    if declared > limit {
+        return Err(BodyFault::TooLarge);
+    }
+    let mut buf = Zeroizing::new(Vec::with_capacity(declared));
+    loop {
+        let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
+            Err(_) => return Err(BodyFault::TimedOut),
+            Ok(None) => return Ok(buf),
+            Ok(Some(Err(_))) => return Err(BodyFault::Broken),
+            Ok(Some(Ok(frame))) => frame,
+        };
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers
+        };
+        let appended = append_wiping(&mut buf, &data, limit);
+        if let Ok(mut only) = data.try_into_mut() {
+            only.zeroize();
+        }
+        appended?;
+    }
+}
+
+/// Appends `data`, growing `buf` into a new zeroizing allocation (the old one is wiped as it
+/// drops) rather than letting `Vec` reallocate.
+fn append_wiping(buf: &mut Zeroizing<Vec<u8>>, data: &[u8], limit: usize) -> Result<(), BodyFault> {
+    let needed = buf
+        .len()
+        .checked_add(data.len())
+        .filter(|n| *n <= limit)
+        .ok_or(BodyFault::TooLarge)?;
+    if needed > buf.capacity() {
+        let capacity = needed.max(buf.capacity().saturating_mul(2)).min(limit);
+        let mut bigger = Zeroizing::new(Vec::with_capacity(capacity));
+        bigger.extend_from_slice(buf);
+        *buf = bigger;
+    }
+    buf.extend_from_slice(data);
+    Ok(())
+}
+
+/// The media type a PATCH must carry.
+const MERGE_PATCH: &str = "application/merge-patch+json";
+
+/// The generic HTTP layer of Vault and OpenBao, before any routing: a PATCH whose `Content-Type`
+/// is not `application/merge-patch+json` is refused, with 400 and Go's `mime` error when the
+/// header does not parse (no header at all: `mime: no media type`), else 415. Observed on
+/// OpenBao 2.7.2, after the body size check; with the merge-patch type, `/attempt` answers 405
+/// and `/update` takes it as an update.
+fn check_patch(headers: &HeaderMap) -> Result<(), HttpResponse> {
+    let value = headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()))
+        .unwrap_or_default();
+    match go_media_type(&value) {
+        Err(text) => Err(HttpResponse::with_errors(400, &[text])),
+        Ok(media) if media == MERGE_PATCH => Ok(()),
+        Ok(media) => Err(HttpResponse::with_errors(
+            415,
+            &[&format!(
+                "PATCH requires Content-Type of {MERGE_PATCH}, provided {media}"
+            )],
+        )),
+    }
+}
+
+/// Go's `mime.ParseMediaType` as far as its verdict and its media type go: the part before the
+/// first `;`, lowercased and trimmed, must be `token` or `token/token`; the parameters must
+/// parse, and a name repeated with another value is an error. Returns Go's error texts.
+fn go_media_type(v: &str) -> Result<String, &'static str> {
+    let base = v.split(';').next().unwrap_or_default();
+    let media = base.to_lowercase().trim().to_owned();
+    let (kind, rest) = consume_token(&media);
+    if kind.is_empty() {
+        return Err("mime: no media type");
+    }
+    if !rest.is_empty() {
+        let Some(rest) = rest.strip_prefix('/') else {
+            return Err("mime: expected slash after first token");
+        };
+        let (subtype, rest) = consume_token(rest);
+        if subtype.is_empty() {
+            return Err("mime: expected token after slash");
+        }
+        if !rest.is_empty() {
+            return Err("mime: unexpected content after media subtype");
+        }
+    }
+    let mut params: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut rest = v.get(base.len()..).unwrap_or_default();
+    loop {
+        rest = rest.trim_start();
+        if rest.is_empty() {
+            break;
+        }
+        let Some((name, value, after)) = consume_media_param(rest) else {
+            if rest.trim() == ";" {
+                break; // a trailing semicolon
+            }
+            return Err("mime: invalid media parameter");
+        };
+        match params.iter().find(|(n, _)| *n == name) {
+            Some((_, held)) if *held != value => return Err("mime: duplicate parameter name"),
+            Some(_) => {}
+            None => params.push((name, value)),
+        }
+        rest = after;
+    }
+    Ok(media)
+}
+
+fn is_tspecial(b: u8) -> bool {
+    b"()<>@,;:\\\"/[]?=".contains(&b)
+}
+
+/// Go's `consumeToken`: the longest prefix of token bytes, and the rest.
+fn consume_token(v: &str) -> (&str, &str) {
+    let end = v
+        .bytes()
+        .position(|b| !(b > 0x20 && b < 0x7f && !is_tspecial(b)))
+        .unwrap_or(v.len());
+    // Token bytes are ASCII, so `end` is a character boundary.
+    (
+        v.get(..end).unwrap_or_default(),
+        v.get(end..).unwrap_or_default(),
+    )
+}
+
+/// Go's `consumeMediaParam`: `; name = value`, the value a token or a quoted string.
+fn consume_media_param(v: &str) -> Option<(String, Vec<u8>, &str)> {
+    let rest = v.trim_start().strip_prefix(';')?.trim_start();
+    let (name, rest) = consume_token(rest);
+    if name.is_empty() {
+        return None;
+    }
+    let rest = rest.trim_start().strip_prefix('=')?.trim_start();
+    let (value, after) = consume_value(rest)?;
+    Some((name.to_lowercase(), value, after))
+}
+
+/// Go's `consumeValue`: a token, or a quoted string with `\` escaping a tspecial.
+fn consume_value(v: &str) -> Option<(Vec<u8>, &str)> {
+    let bytes = v.as_bytes();
+    if bytes.first() != Some(&b'"') {
+        let (token, rest) = consume_token(v);
+        return (!token.is_empty()).then(|| (token.as_bytes().to_vec(), rest));
+    }
+    let mut value = Vec::new();
+    let mut i = 1;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            // The closing quote is ASCII, so `i + 1` is a character boundary.
+            b'"' => return Some((value, v.get(i + 1..).unwrap_or_default())),
+            b'\\' if bytes.get(i + 1).is_some_and(|n| is_tspecial(*n)) => {
+                value.extend(bytes.get(i + 1));
+                i += 1;
+            }
+            b'\r' | b'\n' => return None,
+            _ => value.push(b),
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The strategies, by the path segment that selects them.
+const ENDPOINTS: [(&str, Strategy); 2] = [
+    ("generate-recovery-token", Strategy::Recovery),
+    ("generate-root", Strategy::Root),
+];
+
+/// One request, in OpenBao's order: the whole body first (so an oversized body gets 413 on any
+/// path and method), then the PATCH check, then the route.
+async fn handle(
+    shared: Arc<Shared>,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let (parts, body) = request.into_parts();
+    let deadline = tokio::time::Instant::now() + shared.body_timeout;
+    let body = match read_body(body, shared.max_request_size, deadline).await {
+        Ok(body) => body,
+        Err(fault) => return Ok(respond_and_close(&fault.answer())),
+    };
+    if parts.method == Method::PATCH
+        && let Err(answer) = check_patch(&parts.headers)
+    {
+        return Ok(respond(&answer));
+    }
+    let answer = route(
+        &shared,
+        &parts.method,
+        parts.uri.path(),
+        &parts.headers,
+        &body,
+    )
+    .await;
+    Ok(respond(&answer))
+}
+
+async fn route(
+    shared: &Shared,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> HttpResponse {
+    if path
+        .strip_prefix("/v1/sys/raw/")
+        .is_some_and(|rest| !rest.is_empty())
+    {
+        return raw(&shared.app, method, headers);
+    }
+    for (endpoint, strategy) in ENDPOINTS {
+        match path
+            .strip_prefix("/v1/sys/")
+            .and_then(|p| p.strip_prefix(endpoint))
+        {
+            Some("/attempt") => return attempt(shared, strategy, method, body).await,
+            Some("/update") => return update(&shared.app, strategy, body),
+            _ => {}
+        }
+    }
+    HttpResponse::with_errors(404, &[])
 }
 
 /// The key, and the shares to print as `vault operator init` does.
@@ -350,11 +751,17 @@ async fn serve(options: Options) -> Result<(), String> {
     let (key, shares) = make_key(&options)?;
     let mut config = GeneratorConfig::new(options.threshold)
         .map_err(|e| e.to_string())?
-        .with_profile(options.profile);
+        .with_profile(options.profile)
+        .disclose_nonce_in_errors(options.disclose_nonce);
     if options.strict_share_sets {
         // The host knows its key: a share of another length is refused on its own merits.
         config = config
             .with_key_length(key.len())
+            .map_err(|e| e.to_string())?;
+    }
+    if let Some(lifetime) = options.attempt_lifetime {
+        config = config
+            .with_attempt_lifetime(lifetime)
             .map_err(|e| e.to_string())?;
     }
     let app: App = Arc::new(Mutex::new(Slot {
@@ -366,6 +773,15 @@ async fn serve(options: Options) -> Result<(), String> {
         audit_log: options.audit_log,
     }));
     drop(key);
+    if options.attempt_lifetime.is_some() {
+        tokio::spawn(expire_attempts(Arc::clone(&app)));
+    }
+    let shared = Arc::new(Shared {
+        app,
+        pgp_parsers: Arc::new(Semaphore::new(PGP_PARSERS)),
+        max_request_size: options.max_request_size,
+        body_timeout: options.body_timeout,
+    });
 
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
@@ -386,15 +802,65 @@ async fn serve(options: Options) -> Result<(), String> {
         options.threshold,
         options.profile.otp_length(Strategy::Recovery)
     );
-    // The listener already accepts connections (the kernel queues them until `serve` runs).
+    // The listener already accepts connections (the kernel queues them until the loop runs).
     println!("Listening on http://{addr}");
     use std::io::Write as _;
     std::io::stdout().flush().map_err(|e| e.to_string())?;
 
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(options.header_timeout)
+        // Queue the answer's `Bytes` as they are (vectored writes) instead of copying them into
+        // hyper's write buffer: no unwiped copy of an OTP.
+        .writev(true)
+        .max_buf_size(MAX_BUF_SIZE);
+    let slots = Arc::new(Semaphore::new(options.max_connections));
+    let graceful = GracefulShutdown::new();
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        // A free slot first, then accept: excess connections wait in the listen queue.
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => slot.map_err(|e| e.to_string())?,
+            () = &mut shutdown => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors, or a connection reset before it was accepted:
+                    // back off briefly rather than spin.
+                    eprintln!("server: accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let shared = Arc::clone(&shared);
+        let connection = graceful.watch(http.serve_connection(
+            TokioIo::new(stream),
+            service_fn(move |request| handle(Arc::clone(&shared), request)),
+        ));
+        tokio::spawn(async move {
+            // Errors here are the client's (a reset, a header timeout): nothing to report.
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    // Answers in flight finish; idle connections close now, slow ones within the grace period.
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
+    Ok(())
+}
+
+/// Wipes an expired attempt's shares on time (`--attempt-lifetime`), not only at the next call.
+async fn expire_attempts(app: App) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        lock(&app).generator.handle_timeout(Instant::now());
+    }
 }
 
 fn main() -> ExitCode {
@@ -409,7 +875,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+    // One async worker per core; PGP parsing runs on the blocking pool beside them.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
@@ -419,7 +886,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(options)) {
+    let served = runtime.block_on(serve(options));
+    // A PGP parse still running on a blocking thread is not waited for.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
             eprintln!("server: {msg}");

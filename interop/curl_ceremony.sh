@@ -105,8 +105,11 @@ ok "decoded root token is hvs. + 24 base62"
 printf '' >"$work/empty.json"
 call PUT /v1/sys/generate-root/update "$work/empty.json"
 expect 400 '{"errors":["EOF"]}' "update with an empty body"
+# PATCH meets the generic layer's Content-Type check first (OpenBao 2.7.2 observed).
 call PATCH /v1/sys/generate-root/attempt
-expect 405 '{"errors":[]}' "PATCH attempt: 405"
+expect 400 '{"errors":["mime: no media type"]}' "PATCH attempt without a type: 400"
+call PATCH /v1/sys/generate-root/attempt "" "Content-Type: application/merge-patch+json"
+expect 405 '{"errors":[]}' "PATCH attempt with the merge-patch type: 405"
 
 # ----- recovery generation, server-generated OTP, then cancel and redo -----
 call PUT /v1/sys/generate-recovery-token/attempt "$work/empty.json"
@@ -130,7 +133,7 @@ token=$(decode_token "$(field encoded_token)" "$otp")
 ok "decoded recovery token is hvr. + 24 base62"
 
 call GET /v1/sys/raw/anything
-expect 403 '{"errors":["permission denied"]}' "sys/raw without the token: 403"
+expect 403 '{"errors":[]}' "sys/raw without the token: 403"
 call GET /v1/sys/raw/anything "" "X-Vault-Token: $token"
 expect 404 '{"errors":[]}' "sys/raw with the recovery token: 404"
 

@@ -35,11 +35,11 @@ def check(cond, what, seen=None):
 
 
 def expect_error(exc_type, text, fn, *args, **kwargs):
-    """Calls fn; it must raise exc_type whose Vault errors are exactly [text]."""
+    """Calls fn; it must raise exc_type whose Vault errors are exactly [text] ([] for None)."""
     try:
         seen = fn(*args, **kwargs)
     except exc_type as e:
-        check(e.errors == [text], f"error {text!r}", e.errors)
+        check(e.errors == ([] if text is None else [text]), f"error {text!r}", e.errors)
         return
     except hvac.exceptions.VaultError as e:
         check(False, f"{exc_type.__name__} {text!r}", f"{type(e).__name__}: {e.errors}")
@@ -131,7 +131,8 @@ def recovery_ceremony(client, url, shares):
     status = client.adapter.get(path)
     check(status["started"] is False and status["otp_length"] == 28,
           "recovery status through the generic adapter", status)
-    expect_error(hvac.exceptions.Forbidden, "permission denied", client.read, "sys/raw/anything")
+    # Recovery mode's 403 carries no message (OpenBao 2.7.2 observed: {"errors":[]}).
+    expect_error(hvac.exceptions.Forbidden, None, client.read, "sys/raw/anything")
 
     # Start, one share, cancel: progress is gone.
     started = client.adapter.put(path, json={})
@@ -155,7 +156,7 @@ def recovery_ceremony(client, url, shares):
     # The token opens recovery-mode requests: 404 (hvac's read returns None), not 403.
     authed = hvac.Client(url=url, token=token)
     check(authed.read("sys/raw/anything") is None, "sys/raw with the recovery token: 404")
-    expect_error(hvac.exceptions.Forbidden, "permission denied",
+    expect_error(hvac.exceptions.Forbidden, None,
                  hvac.Client(url=url, token=token[:-1] + ("A" if token[-1] != "A" else "B")).read,
                  "sys/raw/anything")
     expect_error(hvac.exceptions.InvalidRequest,
