@@ -23,7 +23,7 @@ mod wire;
 
 pub use audit::{AuditConfig, AuditEvent, AuditEventKind, AuditKey, ErrorKind, ShareId};
 pub use combine::{combine, combine_slices};
-pub use config::{ConfigError, GeneratorConfig, Strategy, TokenProfile};
+pub use config::{ConfigError, Dialect, GeneratorConfig, Strategy, TokenProfile};
 pub use error::{CombineError, Error};
 pub use generator::{ExpectedKey, Host, PendingCompletion, RecoveryTokenGenerator, UpdateOutcome};
 pub use otp::{
