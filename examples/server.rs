@@ -2,7 +2,7 @@
 //!
 //! ```sh
 //! cargo run --release --example server -- [--listen ADDR] [--threshold T] [--shares N]
-//!                                          [--key-hex HEX] [--legacy-tokens]
+//!                                          [--key-hex HEX] [--legacy-tokens] [--openbao]
 //!                                          [--no-strict-share-sets] [--audit-log]
 //! ```
 //!
@@ -39,20 +39,21 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use rand::Rng as _;
 use recovery_token::{
-    CombinedKey, Encoding, ExpectedKey, GeneratorConfig, Host, HttpResponse, KeyShare,
+    CombinedKey, Dialect, Encoding, ExpectedKey, GeneratorConfig, Host, HttpResponse, KeyShare,
     RecoveryTokenGenerator, StartRequest, Strategy, Token, TokenProfile, UpdateRequest, mint_token,
 };
 use zeroize::Zeroizing;
 
 const USAGE: &str = "\
 usage: server [--listen ADDR] [--threshold T] [--shares N] [--key-hex HEX] [--legacy-tokens]
-              [--no-strict-share-sets] [--audit-log]
+              [--openbao] [--no-strict-share-sets] [--audit-log]
 
   --listen ADDR            address to listen on (default 127.0.0.1:8200; port 0 picks one)
   --threshold T            shares needed to recombine the key, 1..=255 (default 3)
   --shares N               shares to print, T..=255 (default 5; 1 when T is 1)
   --key-hex HEX            use this 16- to 32-byte key instead of a random one (no shares printed)
   --legacy-tokens          26-character OTPs and s./r. tokens (Vault before 1.10)
+  --openbao                OpenBao 2.x: its error texts and tokens (s. root, OTP 26; hvr. recovery)
   --no-strict-share-sets   Vault's behaviour: accept shares of another key set until the combine
   --audit-log              print the generator's audit events (shares named by keyed hash) to stderr";
 
@@ -63,6 +64,7 @@ struct Options {
     shares: Option<usize>,
     key: Option<Zeroizing<Vec<u8>>>,
     profile: TokenProfile,
+    dialect: Dialect,
     strict_share_sets: bool,
     audit_log: bool,
 }
@@ -75,6 +77,7 @@ impl Options {
             shares: None,
             key: None,
             profile: TokenProfile::VAULT,
+            dialect: Dialect::Vault,
             strict_share_sets: true,
             audit_log: false,
         };
@@ -89,6 +92,7 @@ impl Options {
                 "--shares" => o.shares = Some(parse_count("--shares", &value()?)?),
                 "--key-hex" => o.key = Some(parse_key_hex(&value()?)?),
                 "--legacy-tokens" => o.profile = TokenProfile::LEGACY,
+                "--openbao" => (o.profile, o.dialect) = (TokenProfile::OPENBAO, Dialect::OpenBao),
                 "--no-strict-share-sets" => o.strict_share_sets = false,
                 "--audit-log" => o.audit_log = true,
                 "-h" | "--help" => return Err(String::new()),
@@ -205,9 +209,11 @@ fn attempt(app: &App, strategy: Strategy, method: &Method, body: &[u8]) -> HttpR
                         .generator
                         .start(strategy, encoding, now, &mut rand::rng())
                 });
-            HttpResponse::from_result(&result)
+            HttpResponse::from_result_in(&result, dialect(app))
         }
-        Method::DELETE => HttpResponse::from_cancel(&lock(app).generator.cancel(None, now)),
+        Method::DELETE => {
+            HttpResponse::from_cancel_in(&lock(app).generator.cancel(None, now), dialect(app))
+        }
         _ => HttpResponse::method_not_allowed(),
     }
 }
@@ -238,7 +244,12 @@ fn update(app: &App, strategy: Strategy, method: &Method, body: &[u8]) -> HttpRe
         } = &mut *slot;
         generator.update(strategy, &request, Instant::now(), host, &mut rand::rng())
     });
-    HttpResponse::from_result(&result)
+    HttpResponse::from_result_in(&result, dialect(app))
+}
+
+/// Whose error texts the answers carry (`--openbao`).
+fn dialect(app: &App) -> Dialect {
+    lock(app).generator.config().dialect()
 }
 
 /// `GET /v1/sys/raw/<path>`: a request that needs the recovery token (checked in constant time).
@@ -363,6 +374,7 @@ async fn serve(options: Options) -> Result<(), String> {
     let config = GeneratorConfig::new(options.threshold)
         .map_err(|e| e.to_string())?
         .with_profile(options.profile)
+        .with_dialect(options.dialect)
         .strict_share_sets(options.strict_share_sets);
     let app: App = Arc::new(Mutex::new(Slot {
         generator: RecoveryTokenGenerator::new(config),
