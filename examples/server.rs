@@ -212,7 +212,8 @@ fn attempt(app: &App, strategy: Strategy, method: &Method, body: &[u8]) -> HttpR
             HttpResponse::from_result_in(&result, dialect(app))
         }
         Method::DELETE => {
-            HttpResponse::from_cancel_in(&lock(app).generator.cancel(None, now), dialect(app))
+            let result = lock(app).generator.cancel(None, now);
+            HttpResponse::from_cancel_in(&result, dialect(app))
         }
         _ => HttpResponse::method_not_allowed(),
     }
