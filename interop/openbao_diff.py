@@ -345,7 +345,7 @@ class Diff:
         nr, no = normalise(r, applied), normalise(o, applied)
         tag = f" (allowed: {', '.join(sorted(set(applied)))})" if applied else ""
         self.check(
-            f"{method} {path} {summ(body)}{tag}",
+            f"{method} {path} {summ(body)}{tag}" + (f"  [{label}]" if label else ""),
             nr == no,
             f"      openbao: {r.status} {r.body.strip()[:300]}\n      example: {o.status} {o.body.strip()[:300]}",
         )
@@ -405,6 +405,10 @@ class Pgp:
         self._run(["--passphrase", "", "--quick-gen-key", "diff <diff@example.invalid>", "default", "default", "never"])
         key = self._run(["--export", "diff@example.invalid"]).stdout
         self.key_b64 = base64.b64encode(key).decode()
+        # Two primary keys in one pgp_key: no single entity.
+        self._run(["--passphrase", "", "--quick-gen-key", "other <other@example.invalid>", "default", "default", "never"])
+        other = self._run(["--export", "other@example.invalid"]).stdout
+        self.two_keys_b64 = base64.b64encode(key + other).decode()
 
     def _run(self, args: list[str], data: bytes | None = None) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -545,6 +549,8 @@ def root_sequence(d: Diff, shares_hex: list[str], real_port: int, pgp: "Pgp | No
     d.reset(A)
     # --- a PGP ceremony: the fingerprint is compared as is; each side's token decrypted by gpg
     if pgp:
+        d.req("two keys in pgp_key", "PUT", A, '{"pgp_key":"' + pgp.two_keys_b64 + '"}')
+        d.reset(A)
         d.req("", "PUT", A, '{"pgp_key":"' + pgp.key_b64 + '"}')
         for s in (s2, s3, s0):
             d.req("", "PUT", U, '{"key":"' + s + '","nonce":"{nonce}"}')
