@@ -424,7 +424,9 @@ class Pgp:
         return self._run(["-dq"], base64.b64decode(encoded)).stdout.decode()
 
     def stop(self) -> None:
-        subprocess.run(["gpgconf", "--homedir", self.home, "--kill", "all"], capture_output=True)
+        gpgconf = shutil.which("gpgconf")
+        if gpgconf:  # the agent gpg started for this home
+            subprocess.run([gpgconf, "--homedir", self.home, "--kill", "all"], capture_output=True)
 
 
 # ---------------------------------------------------------------------------------------------
