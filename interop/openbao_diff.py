@@ -57,8 +57,13 @@ ALLOW = [
     # constant-time comparison's reason (issue 10 item 3).
     ("key-check reason", re.compile(r"^root generation aborted: .*$"), "root generation aborted: <reason>"),
     # PGP parsing is Go's openpgp on OpenBao's side and our parser here: the reason after the
-    # common prefix is the parser's own (issue 10 item 3).
-    ("PGP parser reason", re.compile(r"^error parsing PGP key: .*$"), "error parsing PGP key: <reason>"),
+    # common prefix is the parser's own (issue 10 item 3). Only the parser's: the base64 step
+    # before it (`error decoding given PGP key: ...`) is Go's base64 text and must match.
+    (
+        "PGP parser reason",
+        re.compile(r"^error parsing PGP key: error parsing given PGP key: .*$"),
+        "error parsing PGP key: error parsing given PGP key: <reason>",
+    ),
 ]
 
 BASE62 = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -345,6 +350,8 @@ class Diff:
         applied: list[str] = []
         nr, no = normalise(r, applied), normalise(o, applied)
         tag = f" (allowed: {', '.join(sorted(set(applied)))})" if applied else ""
+        if applied and nr == no:  # show what the allow-list let through
+            tag += f"\n      openbao: {r.body.strip()[:200]}\n      example: {o.body.strip()[:200]}"
         self.check(
             f"{method} {path} {summ(body)}{tag}" + (f"  [{label}]" if label else ""),
             nr == no,
@@ -618,6 +625,12 @@ def recovery_sequence(d: Diff, shares_hex: list[str]) -> None:
     d.req("status", "GET", A)
     d.req("", "DELETE", A)
     d.req("status after cancel", "GET", A)
+    d.reset(A)
+    # A foreign key set: the combined key fails the check; progress cleared, attempt kept.
+    d.req("", "PUT", A, "")
+    for s in split(secrets.token_bytes(32), 3, 3):
+        d.req("", "PUT", U, '{"key":"' + s.hex() + '","nonce":"{nonce}"}')
+    d.req("status after failed key check", "GET", A)
     d.reset(A)
     d.req("", "PUT", A, "")
     for s in (s2, s0, s1):
