@@ -248,7 +248,8 @@ fn update(app: &App, strategy: Strategy, method: &Method, body: &[u8]) -> HttpRe
     HttpResponse::from_result_in(&result, dialect(app))
 }
 
-/// Whose error texts the answers carry (`--openbao`).
+/// Whose error texts the answers carry (`--openbao`). Takes the lock: never call it while a
+/// guard is alive (a temporary guard lives to the end of its statement).
 fn dialect(app: &App) -> Dialect {
     lock(app).generator.config().dialect()
 }
