@@ -12,10 +12,17 @@ subsets). The example server is then started with `--openbao --key-hex KEY`, and
 scripted sequence of requests goes to both. Answers are compared live (status code and body);
 nothing of the real server's answers is stored in this file.
 
-Normalised before comparing (they are random on each side): nonces (UUIDs), OTPs, encoded
-tokens. Tokens are decoded on each side with that side's OTP and compared by shape; the real
-server's root token is also proven to work (`auth/token/lookup-self`), and the recovery token
-each side minted must open that side's `sys/raw`.
+Compared: status code, `Content-Type` and the body byte for byte. Normalised first (random on
+each side): nonces (UUIDs, also inside error texts), generated OTPs, encoded tokens. PGP
+fingerprints are not normalised: both sides get the same GnuPG key, so they must be equal.
+Tokens are decoded on each side with that side's OTP (or decrypted with gpg) and checked by
+shape; the real server's root token is also proven to work (`auth/token/lookup-self`), and the
+recovery token each side minted must open that side's `sys/raw`. Where a request may have
+started an attempt on one side only, an uncounted cancel on both sides follows, so that one
+difference does not cascade through the rest of the run.
+
+The example runs with `--no-strict-share-sets` (Vault's and OpenBao's share checks), since its
+stricter default is a documented extension.
 
 Then recovery mode: OpenBao on raft storage, initialised, stopped and restarted with
 `bao server -recovery`, against the example server's `sys/generate-recovery-token/*` and
@@ -43,7 +50,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 BAO_PORT = 18310  # normal mode; 18311 is its cluster port
 BAO_RECOVERY_PORT = 18320  # recovery mode; 18321 is its cluster port
@@ -305,7 +312,6 @@ class Side:
     nonce: str = ""
     otp: str = ""
     last: Answer | None = None
-    tokens: list[str] = field(default_factory=list)
 
 
 class Diff:
