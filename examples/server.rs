@@ -2,7 +2,7 @@
 //!
 //! ```sh
 //! cargo run --release --example server -- [--listen ADDR] [--threshold T] [--shares N]
-//!                                          [--key-hex HEX] [--legacy-tokens]
+//!                                          [--key-hex HEX] [--legacy-tokens] [--openbao]
 //!                                          [--no-strict-share-sets] [--audit-log]
 //!                                          [--attempt-lifetime SECS] [--no-disclose-nonce]
 //!                                          [--header-timeout SECS] [--body-timeout SECS]
@@ -85,7 +85,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use rand::Rng as _;
 use recovery_token::{
-    CombinedKey, Encoding, ExpectedKey, GeneratorConfig, Host, HttpResponse, KeyShare,
+    CombinedKey, Dialect, Encoding, ExpectedKey, GeneratorConfig, Host, HttpResponse, KeyShare,
     RecoveryTokenGenerator, StartRequest, Strategy, Token, TokenProfile, UpdateRequest, mint_token,
 };
 use tokio::sync::Semaphore;
@@ -93,7 +93,7 @@ use zeroize::{Zeroize as _, Zeroizing};
 
 const USAGE: &str = "\
 usage: server [--listen ADDR] [--threshold T] [--shares N] [--key-hex HEX] [--legacy-tokens]
-              [--no-strict-share-sets] [--audit-log] [--attempt-lifetime SECS]
+              [--openbao] [--no-strict-share-sets] [--audit-log] [--attempt-lifetime SECS]
               [--no-disclose-nonce] [--header-timeout SECS] [--body-timeout SECS]
               [--max-connections N] [--max-request-size BYTES]
 
@@ -102,6 +102,7 @@ usage: server [--listen ADDR] [--threshold T] [--shares N] [--key-hex HEX] [--le
   --shares N               shares to print, T..=255 (default 5; 1 when T is 1)
   --key-hex HEX            use this 16- to 32-byte key instead of a random one (no shares printed)
   --legacy-tokens          26-character OTPs and s./r. tokens (Vault before 1.10)
+  --openbao                OpenBao 2.x: its error texts and tokens (s. root, OTP 26; hvr. recovery)
   --no-strict-share-sets   Vault's behaviour: accept shares of any length until the combine
   --audit-log              print the generator's audit events (shares named by keyed hash) to stderr
   --attempt-lifetime SECS  an attempt expires, its shares wiped, SECS after its start
@@ -133,6 +134,7 @@ struct Options {
     shares: Option<usize>,
     key: Option<Zeroizing<Vec<u8>>>,
     profile: TokenProfile,
+    dialect: Dialect,
     strict_share_sets: bool,
     audit_log: bool,
     /// `None`: attempts never expire (`--attempt-lifetime 0`).
@@ -152,6 +154,7 @@ impl Options {
             shares: None,
             key: None,
             profile: TokenProfile::VAULT,
+            dialect: Dialect::Vault,
             strict_share_sets: true,
             audit_log: false,
             attempt_lifetime: Some(Duration::from_secs(3600)),
@@ -172,6 +175,7 @@ impl Options {
                 "--shares" => o.shares = Some(parse_count("--shares", &value()?)?),
                 "--key-hex" => o.key = Some(parse_key_hex(&value()?)?),
                 "--legacy-tokens" => o.profile = TokenProfile::LEGACY,
+                "--openbao" => (o.profile, o.dialect) = (TokenProfile::OPENBAO, Dialect::OpenBao),
                 "--no-strict-share-sets" => o.strict_share_sets = false,
                 "--audit-log" => o.audit_log = true,
                 "--attempt-lifetime" => {
@@ -309,6 +313,8 @@ impl Drop for Locked<'_> {
 /// What every request handler shares: the slot, and the limits of the host around it.
 struct Shared {
     app: App,
+    /// Whose error texts the answers carry (`--openbao`).
+    dialect: Dialect,
     /// Permits for `pgp_key` parses ([`PGP_PARSERS`]), each run on a blocking thread.
     pgp_parsers: Arc<Semaphore>,
     max_request_size: usize,
@@ -326,9 +332,19 @@ async fn attempt(
     match *method {
         Method::GET => HttpResponse::ok(&lock(app).generator.status(strategy, Instant::now())),
         Method::PUT | Method::POST => {
+            // OpenBao refuses a recovery start once the recovery token was minted before it
+            // looks at the OTP or PGP key; the generator follows that order, but this host
+            // parses PGP keys before calling `start`, so it asks first.
+            let closed = shared.dialect == Dialect::OpenBao
+                && strategy == Strategy::Recovery
+                && lock(app).generator.recovery_issued();
             let encoding = match StartRequest::from_json(body) {
-                Ok(request) => with_wall_clock(&shared.pgp_parsers, request.into_encoding()).await,
-                Err(e) => return HttpResponse::error(&e),
+                Ok(_) if closed => {
+                    let refused = recovery_token::Error::AlreadyUnsealed;
+                    return HttpResponse::error_in(&refused, shared.dialect);
+                }
+                Ok(request) => with_wall_clock(shared, request.into_encoding()).await,
+                Err(e) => return HttpResponse::error_in(&e, shared.dialect),
             };
             let result = match encoding {
                 Ok(encoding) => {
@@ -338,10 +354,11 @@ async fn attempt(
                 }
                 Err(answer) => return answer,
             };
-            HttpResponse::from_result(&result)
+            HttpResponse::from_result_in(&result, shared.dialect)
         }
         Method::DELETE => {
-            HttpResponse::from_cancel(&lock(app).generator.cancel(None, Instant::now()))
+            let result = lock(app).generator.cancel(None, Instant::now());
+            HttpResponse::from_cancel_in(&result, shared.dialect)
         }
         _ => HttpResponse::method_not_allowed(),
     }
@@ -355,10 +372,8 @@ async fn attempt(
 /// [`PGP_PARSERS`] at once; a start waiting for a permit waits without occupying an async
 /// worker. The permit moves into the blocking task, so a client that hangs up does not free it
 /// before its parse ends.
-async fn with_wall_clock(
-    pgp_parsers: &Arc<Semaphore>,
-    encoding: Encoding,
-) -> Result<Encoding, HttpResponse> {
+async fn with_wall_clock(shared: &Shared, encoding: Encoding) -> Result<Encoding, HttpResponse> {
+    let pgp_parsers = &shared.pgp_parsers;
     match encoding {
         #[cfg(feature = "pgp")]
         Encoding::PgpKey(key) => {
@@ -375,7 +390,7 @@ async fn with_wall_clock(
             .map_err(|_| HttpResponse::with_errors(500, &["internal error parsing PGP key"]))?;
             match parsed {
                 Ok(recipient) => Ok(Encoding::Pgp(Box::new(recipient))),
-                Err(e) => Err(HttpResponse::error(&e)),
+                Err(e) => Err(HttpResponse::error_in(&e, shared.dialect)),
             }
         }
         other => {
@@ -388,7 +403,7 @@ async fn with_wall_clock(
 /// `/v1/sys/<endpoint>/update`. Every method is an update: neither Vault nor OpenBao checks the
 /// method here (OpenBao 2.7.2 answers a bodiless GET, DELETE, HEAD or OPTIONS as an empty
 /// update; SPEC section 1).
-fn update(app: &App, strategy: Strategy, body: &[u8]) -> HttpResponse {
+fn update(app: &App, dialect: Dialect, strategy: Strategy, body: &[u8]) -> HttpResponse {
     let result = UpdateRequest::from_json(body).and_then(|request| {
         let mut slot = lock(app);
         let Slot {
@@ -396,7 +411,7 @@ fn update(app: &App, strategy: Strategy, body: &[u8]) -> HttpResponse {
         } = &mut *slot;
         generator.update(strategy, &request, Instant::now(), host, &mut rand::rng())
     });
-    HttpResponse::from_result(&result)
+    HttpResponse::from_result_in(&result, dialect)
 }
 
 /// `GET /v1/sys/raw/<path>`: a request that needs the recovery token (checked in constant time).
@@ -700,7 +715,7 @@ async fn route(
             .and_then(|p| p.strip_prefix(endpoint))
         {
             Some("/attempt") => return attempt(shared, strategy, method, body).await,
-            Some("/update") => return update(&shared.app, strategy, body),
+            Some("/update") => return update(&shared.app, shared.dialect, strategy, body),
             _ => {}
         }
     }
@@ -752,6 +767,7 @@ async fn serve(options: Options) -> Result<(), String> {
     let mut config = GeneratorConfig::new(options.threshold)
         .map_err(|e| e.to_string())?
         .with_profile(options.profile)
+        .with_dialect(options.dialect)
         .disclose_nonce_in_errors(options.disclose_nonce);
     if options.strict_share_sets {
         // The host knows its key: a share of another length is refused on its own merits.
@@ -778,6 +794,7 @@ async fn serve(options: Options) -> Result<(), String> {
     }
     let shared = Arc::new(Shared {
         app,
+        dialect: options.dialect,
         pgp_parsers: Arc::new(Semaphore::new(PGP_PARSERS)),
         max_request_size: options.max_request_size,
         body_timeout: options.body_timeout,

@@ -285,6 +285,22 @@ impl Default for TokenProfile {
     }
 }
 
+/// Whose texts the answers carry where Vault and OpenBao word an error differently (SPEC
+/// section 12). The protocol, status codes and every other text are the same.
+///
+/// [`crate::Error`]'s `Display` is always Vault's; [`crate::Error::message`] and
+/// [`crate::HttpResponse::error_in`] give a dialect's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Dialect {
+    /// HashiCorp Vault's texts (the default), e.g. `OTP string is wrong length`.
+    #[default]
+    Vault,
+    /// OpenBao 2.x's texts (observed with OpenBao 2.7.2), e.g. `OTP string has incorrect length`
+    /// and `failed to decode JSON input: ...`.
+    OpenBao,
+}
+
 /// A configuration the generator cannot run with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -325,6 +341,7 @@ pub struct GeneratorConfig {
     pub(crate) cancel_requires_nonce: bool,
     pub(crate) key_length: Option<usize>,
     pub(crate) audit: AuditConfig,
+    pub(crate) dialect: Dialect,
 }
 
 impl GeneratorConfig {
@@ -346,6 +363,7 @@ impl GeneratorConfig {
             cancel_requires_nonce: false,
             key_length: None,
             audit: AuditConfig::default(),
+            dialect: Dialect::Vault,
         })
     }
 
@@ -460,6 +478,21 @@ impl GeneratorConfig {
         self
     }
 
+    /// Whose error texts the host's answers carry (default [`Dialect::Vault`]). The generator
+    /// behaves the same either way; hosts pass [`Self::dialect`] to
+    /// [`crate::HttpResponse::error_in`] / [`crate::HttpResponse::from_result_in`].
+    #[must_use]
+    pub fn with_dialect(mut self, dialect: Dialect) -> Self {
+        self.dialect = dialect;
+        self
+    }
+
+    /// The dialect.
+    #[must_use]
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
     /// The audit configuration.
     #[must_use]
     pub fn audit(&self) -> &AuditConfig {
@@ -488,5 +521,19 @@ impl GeneratorConfig {
     #[must_use]
     pub fn attempt_lifetime(&self) -> Option<Duration> {
         self.attempt_lifetime
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dialect_defaults_to_vault_and_is_settable() {
+        let config = GeneratorConfig::new(3).map(|c| c.dialect());
+        assert_eq!(config, Ok(Dialect::Vault));
+        assert_eq!(Dialect::default(), Dialect::Vault);
+        let bao = GeneratorConfig::new(3).map(|c| c.with_dialect(Dialect::OpenBao).dialect());
+        assert_eq!(bao, Ok(Dialect::OpenBao));
     }
 }

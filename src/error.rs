@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::Dialect;
+
 /// Why Shamir combination of the submitted shares failed.
 ///
 /// The variants and their texts are Vault's `shamir.Combine` errors, in Vault's check order.
@@ -215,5 +217,140 @@ impl Error {
         crate::ErrorBody {
             errors: vec![self.to_string()],
         }
+    }
+
+    /// The text `dialect`'s server answers with. [`Dialect::Vault`] gives `Display`'s text;
+    /// [`Dialect::OpenBao`] gives OpenBao 2.7's words where they differ (SPEC section 12):
+    ///
+    /// | error | OpenBao |
+    /// |---|---|
+    /// | [`Error::OtpWrongLength`] | `OTP string has incorrect length` |
+    /// | [`Error::InProgress`] | `root generation already in progress for this namespace` |
+    /// | [`Error::AlreadyUnsealed`] | `attempted to generate recovery operation token when already unsealed` |
+    /// | [`Error::InvalidBody`] | `failed to decode JSON input: <reason>` |
+    /// | [`Error::EmptyBody`] | `'key' must be specified in request body as JSON` |
+    ///
+    /// Like `Display`, the text never holds secret bytes.
+    #[must_use]
+    pub fn message(&self, dialect: Dialect) -> String {
+        match dialect {
+            Dialect::OpenBao => match self {
+                Self::OtpWrongLength => "OTP string has incorrect length".to_owned(),
+                Self::InProgress => {
+                    "root generation already in progress for this namespace".to_owned()
+                }
+                Self::AlreadyUnsealed => {
+                    "attempted to generate recovery operation token when already unsealed"
+                        .to_owned()
+                }
+                Self::InvalidBody { reason } => format!("failed to decode JSON input: {reason}"),
+                // OpenBao checks the decoded request's key, so an empty body reads as a missing
+                // key rather than Go's `EOF`.
+                Self::EmptyBody => Self::MissingKey.to_string(),
+                other => other.to_string(),
+            },
+            Dialect::Vault => self.to_string(),
+        }
+    }
+
+    /// [`Error::to_body`] with `dialect`'s text ([`Error::message`]).
+    #[must_use]
+    pub fn to_body_in(&self, dialect: Dialect) -> crate::ErrorBody {
+        crate::ErrorBody {
+            errors: vec![self.message(dialect)],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn both(e: &Error) -> (String, String) {
+        (e.message(Dialect::Vault), e.message(Dialect::OpenBao))
+    }
+
+    #[test]
+    fn otp_length_text_per_dialect() {
+        let (vault, bao) = both(&Error::OtpWrongLength);
+        assert_eq!(vault, "OTP string is wrong length");
+        assert_eq!(bao, "OTP string has incorrect length");
+    }
+
+    #[test]
+    fn in_progress_text_per_dialect() {
+        let (vault, bao) = both(&Error::InProgress);
+        assert_eq!(vault, "root generation already in progress");
+        assert_eq!(
+            bao,
+            "root generation already in progress for this namespace"
+        );
+    }
+
+    #[test]
+    fn already_unsealed_text_per_dialect() {
+        let (vault, bao) = both(&Error::AlreadyUnsealed);
+        assert_eq!(
+            vault,
+            "attempt to generate recovery token when already unsealed"
+        );
+        assert_eq!(
+            bao,
+            "attempted to generate recovery operation token when already unsealed"
+        );
+    }
+
+    #[test]
+    fn json_prefix_per_dialect_and_reason_kept_bare() {
+        let e = Error::InvalidBody {
+            reason: "unexpected EOF".to_owned(),
+        };
+        let (vault, bao) = both(&e);
+        assert_eq!(vault, "failed to parse JSON input: unexpected EOF");
+        assert_eq!(bao, "failed to decode JSON input: unexpected EOF");
+        assert!(matches!(e, Error::InvalidBody { reason } if reason == "unexpected EOF"));
+    }
+
+    #[test]
+    fn empty_update_body_text_per_dialect() {
+        let (vault, bao) = both(&Error::EmptyBody);
+        assert_eq!(vault, "EOF");
+        assert_eq!(bao, "'key' must be specified in request body as JSON");
+    }
+
+    #[test]
+    fn shared_texts_are_the_same_in_both_dialects() {
+        let nonce = "8e3b2d4c-0000-1111-2222-333344445555".to_owned();
+        for e in [
+            Error::MissingKey,
+            Error::InvalidKeyEncoding,
+            Error::KeyTooShort { min: 16 },
+            Error::KeyTooLong { max: 33 },
+            Error::NoAttempt,
+            Error::WrongNonce { nonce },
+            Error::DuplicateShare,
+            Error::Combine(CombineError::LengthMismatch),
+            Error::Sealed,
+        ] {
+            let (vault, bao) = both(&e);
+            assert_eq!(vault, e.to_string());
+            assert_eq!(bao, vault, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn display_stays_vaults() {
+        assert_eq!(
+            Error::OtpWrongLength.to_string(),
+            "OTP string is wrong length"
+        );
+        assert_eq!(
+            Error::InProgress.to_body_in(Dialect::OpenBao).errors,
+            vec!["root generation already in progress for this namespace".to_owned()]
+        );
+        assert_eq!(
+            Error::InProgress.to_body_in(Dialect::Vault),
+            Error::InProgress.to_body()
+        );
     }
 }

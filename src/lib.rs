@@ -29,7 +29,9 @@ pub use codec::{
     generate_otp,
 };
 pub use combine::{combine, combine_slices};
-pub use config::{ConfigError, GeneratorConfig, ServerState, Strategy, TokenFormat, TokenProfile};
+pub use config::{
+    ConfigError, Dialect, GeneratorConfig, ServerState, Strategy, TokenFormat, TokenProfile,
+};
 pub use error::{CombineError, Error};
 pub use generator::{
     ExpectedKey, Host, IssueHostToken, IssueRecoveryToken, KeyAccepted, PendingCompletion,

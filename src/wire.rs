@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::{Error, Otp, SecretString};
+use crate::{Dialect, Error, Otp, SecretString};
 
 /// The answer of every status, start and update call: Vault's `GenerateRootStatusResponse`.
 ///
@@ -279,24 +279,43 @@ impl HttpResponse {
         Self::json(error.http_status(), error.to_body().to_json())
     }
 
+    /// [`HttpResponse::error`] with `dialect`'s text ([`Error::message`]); the status code is
+    /// the same in every dialect.
+    #[must_use]
+    pub fn error_in(error: &Error, dialect: Dialect) -> Self {
+        Self::json(error.http_status(), error.to_body_in(dialect).to_json())
+    }
+
     /// [`HttpResponse::ok`] or [`HttpResponse::error`].
     #[must_use]
     pub fn from_result(result: &Result<AttemptStatus, Error>) -> Self {
+        Self::from_result_in(result, Dialect::Vault)
+    }
+
+    /// [`HttpResponse::ok`] or [`HttpResponse::error_in`].
+    #[must_use]
+    pub fn from_result_in(result: &Result<AttemptStatus, Error>, dialect: Dialect) -> Self {
         match result {
             Ok(status) => Self::ok(status),
-            Err(error) => Self::error(error),
+            Err(error) => Self::error_in(error, dialect),
         }
     }
 
     /// The answer to a cancel: 204 and no body, or the error.
     #[must_use]
     pub fn from_cancel(result: &Result<(), Error>) -> Self {
+        Self::from_cancel_in(result, Dialect::Vault)
+    }
+
+    /// [`HttpResponse::from_cancel`] with `dialect`'s error texts.
+    #[must_use]
+    pub fn from_cancel_in(result: &Result<(), Error>, dialect: Dialect) -> Self {
         match result {
             Ok(()) => Self {
                 status: 204,
                 body: Zeroizing::new(String::new()),
             },
-            Err(error) => Self::error(error),
+            Err(error) => Self::error_in(error, dialect),
         }
     }
 
@@ -381,6 +400,59 @@ mod tests {
         let r = HttpResponse::from_result(&Err(Error::Sealed));
         assert_eq!(r.status(), 503);
         assert_eq!(r.body(), "{\"errors\":[\"Vault is sealed\"]}\n");
+    }
+
+    #[test]
+    fn openbao_dialect_answers_carry_openbao_texts_with_the_same_codes() {
+        for (error, vault, bao) in [
+            (
+                Error::OtpWrongLength,
+                "OTP string is wrong length",
+                "OTP string has incorrect length",
+            ),
+            (
+                Error::InProgress,
+                "root generation already in progress",
+                "root generation already in progress for this namespace",
+            ),
+            (
+                Error::AlreadyUnsealed,
+                "attempt to generate recovery token when already unsealed",
+                "attempted to generate recovery operation token when already unsealed",
+            ),
+            (
+                Error::EmptyBody,
+                "EOF",
+                "'key' must be specified in request body as JSON",
+            ),
+            (
+                Error::InvalidBody {
+                    reason: "unexpected EOF".to_owned(),
+                },
+                "failed to parse JSON input: unexpected EOF",
+                "failed to decode JSON input: unexpected EOF",
+            ),
+            (
+                Error::NoAttempt,
+                "no root generation in progress",
+                "no root generation in progress",
+            ),
+        ] {
+            let v = HttpResponse::error_in(&error, Dialect::Vault);
+            assert_eq!(v, HttpResponse::error(&error));
+            assert_eq!(v.body(), format!("{{\"errors\":[\"{vault}\"]}}\n"));
+            let b = HttpResponse::from_result_in(&Err(error.clone()), Dialect::OpenBao);
+            assert_eq!(
+                (b.status(), b.body()),
+                (400, format!("{{\"errors\":[\"{bao}\"]}}\n").as_str())
+            );
+            let c = HttpResponse::from_cancel_in(&Err(error.clone()), Dialect::OpenBao);
+            assert_eq!(c, b);
+        }
+        let sealed = HttpResponse::error_in(&Error::Sealed, Dialect::OpenBao);
+        assert_eq!(sealed.status(), 503);
+        let ok = HttpResponse::from_cancel_in(&Ok(()), Dialect::OpenBao);
+        assert_eq!((ok.status(), ok.body()), (204, ""));
     }
 
     #[test]

@@ -681,6 +681,41 @@ fn legacy_tokens_are_26_characters() {
 }
 
 #[test]
+fn openbao_flag_gives_openbao_texts_and_tokens() {
+    let s = Server::start(&["--openbao", "--threshold", "2", "--shares", "2"]);
+    let attempt = |endpoint: &str| format!("/v1/sys/{endpoint}/attempt");
+    s.put(&attempt(ROOT), &json!({"otp": "short"}))
+        .assert_error(400, "OTP string has incorrect length");
+    s.request("PUT", &attempt(ROOT), Some("nope"))
+        .assert_error(400, "failed to decode JSON input: ");
+    s.request("PUT", &format!("/v1/sys/{ROOT}/update"), Some(""))
+        .assert_error(400, "'key' must be specified in request body as JSON");
+    for (endpoint, prefix, len) in [(ROOT, "s.", 26), (RECOVERY, "hvr.", 28)] {
+        assert_eq!(s.status(endpoint)["otp_length"], len);
+        let started = s.start_attempt(endpoint, &json!({}));
+        s.put(&attempt(endpoint), &json!({})).assert_error(
+            400,
+            "root generation already in progress for this namespace",
+        );
+        let otp = str_field(&started, "otp").to_owned();
+        let nonce = str_field(&started, "nonce").to_owned();
+        assert_eq!(s.submit(endpoint, &s.shares[0], &nonce).status, 200);
+        let done = s.submit(endpoint, &s.shares[1], &nonce).json();
+        let token = decode_token(str_field(&done, "encoded_token"), &otp, len).unwrap();
+        assert!(token.expose_secret().starts_with(prefix));
+        assert_eq!(token.len(), len);
+    }
+    // Recovery is closed now; OpenBao says so before looking at the OTP.
+    s.put(&attempt(RECOVERY), &json!({"otp": "short"}))
+        .assert_error(
+            400,
+            "attempted to generate recovery operation token when already unsealed",
+        );
+    let r = s.request("DELETE", &attempt(ROOT), None);
+    assert_eq!(r.status, 204, "{r:?}");
+}
+
+#[test]
 fn threshold_one_the_printed_key_is_the_share() {
     let s = Server::start(&["--threshold", "1"]);
     assert_eq!(s.shares.len(), 1);

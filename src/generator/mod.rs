@@ -300,6 +300,14 @@ impl RecoveryTokenGenerator {
         rng: &mut R,
     ) -> Result<AttemptStatus, Error> {
         let otp_length = self.config.profile.otp_length(strategy);
+        // OpenBao 2.7 refuses a recovery start after the recovery token was minted before it
+        // looks at the OTP or PGP key (observed with the real server); Vault checks inputs first.
+        if self.config.dialect == crate::Dialect::OpenBao
+            && strategy == Strategy::Recovery
+            && self.recovery_issued
+        {
+            return Err(Error::AlreadyUnsealed);
+        }
         let parsed = match encoding {
             Encoding::Otp(otp) => {
                 if !otp_fits(self.config.profile.format(strategy), &otp) {
