@@ -740,25 +740,26 @@ fn make_key(o: &Options) -> Result<(Zeroizing<Vec<u8>>, Vec<KeyShare>), String> 
     Ok((key, shares))
 }
 
-async fn shutdown_signal() {
+/// Registers the SIGINT / SIGTERM handlers now (so a signal sent as soon as `Listening on` is
+/// printed is caught, not fatal) and resolves when one of them arrives.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
+        let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+        let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+        Ok(async move {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
             }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
+        })
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }
 
@@ -819,6 +820,7 @@ async fn serve(options: Options) -> Result<(), String> {
         options.threshold,
         options.profile.otp_length(Strategy::Recovery)
     );
+    let shutdown = shutdown_signal()?;
     // The listener already accepts connections (the kernel queues them until the loop runs).
     println!("Listening on http://{addr}");
     use std::io::Write as _;
@@ -833,7 +835,6 @@ async fn serve(options: Options) -> Result<(), String> {
         .max_buf_size(MAX_BUF_SIZE);
     let slots = Arc::new(Semaphore::new(options.max_connections));
     let graceful = GracefulShutdown::new();
-    let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     loop {
         // A free slot first, then accept: excess connections wait in the listen queue.
