@@ -9,6 +9,7 @@
 )]
 
 mod audit;
+pub mod client;
 mod combine;
 mod config;
 mod error;
