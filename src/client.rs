@@ -62,8 +62,10 @@ pub enum Endpoint {
     /// `/v1/sys/replication/dr/secondary/generate-operation-token/*`: a DR operation token.
     DrOperation,
     /// `/v1/sys/generate-root-token/*`: OpenBao's authenticated root token generation (the
-    /// bodies and answers of [`Endpoint::Root`]; the request needs a token with `sudo`, see
-    /// [`Client::with_token`]).
+    /// request bodies of [`Endpoint::Root`]; the request needs a token with `sudo`, see
+    /// [`Client::with_token`]). Its status answers come in OpenBao's logical-response envelope,
+    /// `{"request_id":...,"data":{...status...},...}` with the keys sorted (observed on OpenBao
+    /// 2.7.2): the client unwraps `data`.
     RootToken,
 }
 
@@ -467,7 +469,7 @@ impl Client {
     /// is not `application/json`, [`ClientError::Body`] when the JSON is not the status (or
     /// error) shape, [`ClientError::UnexpectedStatus`] for another success status.
     pub fn parse_status(&self, response: &Response) -> Result<AttemptStatus, ClientError> {
-        parse_status(response)
+        parse_status(self.endpoint, response)
     }
 
     /// Parses the answer to a cancel: any 2xx (Vault: 204, no body), or the server's error.
@@ -522,8 +524,14 @@ fn is_success(status: u16) -> bool {
     (200..300).contains(&status)
 }
 
+/// OpenBao's logical-response envelope around the status ([`Endpoint::RootToken`]).
+#[derive(serde::Deserialize)]
+struct Envelope {
+    data: Option<AttemptStatus>,
+}
+
 /// See [`Client::parse_status`].
-fn parse_status(response: &Response) -> Result<AttemptStatus, ClientError> {
+fn parse_status(endpoint: Endpoint, response: &Response) -> Result<AttemptStatus, ClientError> {
     let status = response.status;
     if !is_success(status) {
         return Err(error_answer(response));
@@ -535,6 +543,14 @@ fn parse_status(response: &Response) -> Result<AttemptStatus, ClientError> {
         return Err(ClientError::ContentType {
             status,
             content_type: response.content_type.clone(),
+        });
+    }
+    if endpoint == Endpoint::RootToken {
+        let envelope: Envelope =
+            serde_json::from_slice(&response.body).map_err(|e| body_error(status, &e))?;
+        return envelope.data.ok_or(ClientError::Body {
+            status,
+            reason: "no \"data\" in the answer".to_owned(),
         });
     }
     serde_json::from_slice(&response.body).map_err(|e| body_error(status, &e))
@@ -725,7 +741,7 @@ impl Ceremony {
     /// server's attempt has another nonce than this ceremony's (the ceremony is unchanged: a
     /// new one is needed to join the other attempt).
     pub fn handle_status(&mut self, response: &Response) -> Result<AttemptStatus, ClientError> {
-        let status = parse_status(response)?;
+        let status = parse_status(self.client.endpoint, response)?;
         let next = match &self.phase {
             Phase::Complete { .. } => None,
             Phase::Idle | Phase::Starting { .. } if status.started => {
@@ -825,7 +841,7 @@ impl Ceremony {
         let Phase::Starting { generate_otp, pgp } = self.phase else {
             return Err(ClientError::NotStarted);
         };
-        let status = parse_status(response)?;
+        let status = parse_status(self.client.endpoint, response)?;
         if !status.started || status.nonce.is_empty() {
             return Err(ClientError::UnexpectedAnswer(
                 "the start answer shows no attempt",
@@ -916,7 +932,7 @@ impl Ceremony {
     /// complete answer without a token.
     pub fn handle_update(&mut self, response: &Response) -> Result<AttemptStatus, ClientError> {
         let nonce = self.in_progress_nonce()?.to_owned();
-        let status = parse_status(response)?;
+        let status = parse_status(self.client.endpoint, response)?;
         if status.nonce != nonce {
             return Err(ClientError::UnexpectedAnswer(
                 "the update answer is about another nonce",
