@@ -65,7 +65,7 @@ pub enum Endpoint {
     /// request bodies of [`Endpoint::Root`]; the request needs a token with `sudo`, see
     /// [`Client::with_token`]). Its status answers come in OpenBao's logical-response envelope,
     /// `{"request_id":...,"data":{...status...},...}` with the keys sorted (observed on OpenBao
-    /// 2.7.2): the client unwraps `data`.
+    /// 2.7.2): the client unwraps `data` (from any endpoint).
     RootToken,
 }
 
@@ -469,7 +469,7 @@ impl Client {
     /// is not `application/json`, [`ClientError::Body`] when the JSON is not the status (or
     /// error) shape, [`ClientError::UnexpectedStatus`] for another success status.
     pub fn parse_status(&self, response: &Response) -> Result<AttemptStatus, ClientError> {
-        parse_status(self.endpoint, response)
+        parse_status(response)
     }
 
     /// Parses the answer to a cancel: any 2xx (Vault: 204, no body), or the server's error.
@@ -527,11 +527,18 @@ fn is_success(status: u16) -> bool {
 /// OpenBao's logical-response envelope around the status ([`Endpoint::RootToken`]).
 #[derive(serde::Deserialize)]
 struct Envelope {
-    data: Option<AttemptStatus>,
+    data: AttemptStatus,
+}
+
+/// Which keys a status answer has, read without copying any value (the body can hold an OTP).
+#[derive(serde::Deserialize)]
+struct Shape {
+    started: Option<serde::de::IgnoredAny>,
+    data: Option<serde::de::IgnoredAny>,
 }
 
 /// See [`Client::parse_status`].
-fn parse_status(endpoint: Endpoint, response: &Response) -> Result<AttemptStatus, ClientError> {
+fn parse_status(response: &Response) -> Result<AttemptStatus, ClientError> {
     let status = response.status;
     if !is_success(status) {
         return Err(error_answer(response));
@@ -545,15 +552,28 @@ fn parse_status(endpoint: Endpoint, response: &Response) -> Result<AttemptStatus
             content_type: response.content_type.clone(),
         });
     }
-    if endpoint == Endpoint::RootToken {
-        let envelope: Envelope =
-            serde_json::from_slice(&response.body).map_err(|e| body_error(status, &e))?;
-        return envelope.data.ok_or(ClientError::Body {
+    let body_error = |e: serde_json::Error| body_error(status, &e);
+    // Vault sends all ten keys; `AttemptStatus` defaults missing ones, so without this check
+    // any JSON object would read as "not started".
+    let shape: Shape = serde_json::from_slice(&response.body).map_err(body_error)?;
+    match shape {
+        Shape {
+            started: Some(_), ..
+        } => serde_json::from_slice(&response.body).map_err(body_error),
+        Shape {
+            started: None,
+            data: Some(_),
+        } => serde_json::from_slice::<Envelope>(&response.body)
+            .map(|e| e.data)
+            .map_err(body_error),
+        Shape {
+            started: None,
+            data: None,
+        } => Err(ClientError::Body {
             status,
-            reason: "no \"data\" in the answer".to_owned(),
-        });
+            reason: "not a status answer: no \"started\" key".to_owned(),
+        }),
     }
-    serde_json::from_slice(&response.body).map_err(|e| body_error(status, &e))
 }
 
 /// See [`Client::parse_cancel`].
@@ -741,7 +761,7 @@ impl Ceremony {
     /// server's attempt has another nonce than this ceremony's (the ceremony is unchanged: a
     /// new one is needed to join the other attempt).
     pub fn handle_status(&mut self, response: &Response) -> Result<AttemptStatus, ClientError> {
-        let status = parse_status(self.client.endpoint, response)?;
+        let status = parse_status(response)?;
         let next = match &self.phase {
             Phase::Complete { .. } => None,
             Phase::Idle | Phase::Starting { .. } if status.started => {
@@ -841,7 +861,7 @@ impl Ceremony {
         let Phase::Starting { generate_otp, pgp } = self.phase else {
             return Err(ClientError::NotStarted);
         };
-        let status = parse_status(self.client.endpoint, response)?;
+        let status = parse_status(response)?;
         if !status.started || status.nonce.is_empty() {
             return Err(ClientError::UnexpectedAnswer(
                 "the start answer shows no attempt",
@@ -932,7 +952,7 @@ impl Ceremony {
     /// complete answer without a token.
     pub fn handle_update(&mut self, response: &Response) -> Result<AttemptStatus, ClientError> {
         let nonce = self.in_progress_nonce()?.to_owned();
-        let status = parse_status(self.client.endpoint, response)?;
+        let status = parse_status(response)?;
         if status.nonce != nonce {
             return Err(ClientError::UnexpectedAnswer(
                 "the update answer is about another nonce",

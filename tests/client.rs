@@ -249,6 +249,53 @@ fn a_status_answer_parses_into_attempt_status() {
 }
 
 #[test]
+fn openbaos_logical_envelope_is_unwrapped() {
+    // Verbatim from OpenBao 2.7.2, `GET /v1/sys/generate-root-token/attempt` (authenticated):
+    // the status inside a logical response, keys sorted, the encoded-token keys absent.
+    let body = r#"{"request_id":"6d952414-0639-4049-9702-7a484d761818","lease_id":"","renewable":false,"lease_duration":0,"data":{"complete":false,"nonce":"dc9b7fdc-cc3e-6743-c350-b21b553f26e9","otp":"","otp_length":26,"pgp_fingerprint":"","progress":0,"required":3,"started":true},"wrap_info":null,"warnings":null,"auth":null}"#;
+    let s = Client::new(Endpoint::RootToken)
+        .parse_status(&json(200, body))
+        .unwrap();
+    assert_eq!(
+        (
+            s.nonce.as_str(),
+            s.started,
+            s.progress,
+            s.required,
+            s.otp_length
+        ),
+        ("dc9b7fdc-cc3e-6743-c350-b21b553f26e9", true, 0, 3, 26)
+    );
+    // A JSON object that is neither a status nor an envelope is not read as "not started".
+    let e = Client::new(Endpoint::Root)
+        .parse_status(&json(200, r#"{"request_id":"x","data":null}"#))
+        .unwrap_err();
+    assert!(matches!(e, ClientError::Body { status: 200, .. }), "{e:?}");
+    let e = Client::new(Endpoint::Root)
+        .parse_status(&json(200, r#"{"nonce":"n","progress":1}"#))
+        .unwrap_err();
+    assert!(matches!(e, ClientError::Body { status: 200, .. }), "{e:?}");
+}
+
+#[test]
+fn openbaos_multi_line_error_text_is_kept_verbatim() {
+    // Verbatim from OpenBao 2.7.2, `PUT /v1/sys/generate-root-token/update` with a bad key.
+    let body = "{\"errors\":[\"1 error occurred:\\n\\t* 'key' must be a valid hex or base64 string\\n\\n\"]}\n";
+    let e = Client::new(Endpoint::RootToken)
+        .parse_status(&json(500, body))
+        .unwrap_err();
+    assert_eq!(
+        e,
+        ClientError::Server(ServerError {
+            status: 500,
+            errors: vec![
+                "1 error occurred:\n\t* 'key' must be a valid hex or base64 string\n\n".to_owned()
+            ]
+        })
+    );
+}
+
+#[test]
 fn error_answers_carry_the_servers_texts_and_status() {
     let c = Client::new(Endpoint::Recovery);
     let e = c
