@@ -754,7 +754,8 @@ impl Ceremony {
 
     /// Takes a status answer: joins the attempt in progress (when none is known), or follows
     /// its progress. An answer showing no attempt forgets an attempt in progress (it was
-    /// cancelled, expired or completed elsewhere); a complete ceremony keeps its token.
+    /// cancelled, expired or completed elsewhere); a complete ceremony keeps its token, and a
+    /// ceremony awaiting its start answer stays as it is.
     ///
     /// # Errors
     /// The parse errors of [`Client::parse_status`]; [`ClientError::UnexpectedAnswer`] when the
@@ -763,8 +764,9 @@ impl Ceremony {
     pub fn handle_status(&mut self, response: &Response) -> Result<AttemptStatus, ClientError> {
         let status = parse_status(response)?;
         let next = match &self.phase {
-            Phase::Complete { .. } => None,
-            Phase::Idle | Phase::Starting { .. } if status.started => {
+            // A start in flight: whose attempt the status shows is not known yet.
+            Phase::Complete { .. } | Phase::Starting { .. } => None,
+            Phase::Idle if status.started => {
                 if status.nonce.is_empty() {
                     return Err(ClientError::UnexpectedAnswer("started without a nonce"));
                 }
@@ -787,7 +789,7 @@ impl Ceremony {
                 })
             }
             Phase::InProgress { .. } => Some(Phase::Idle),
-            Phase::Idle | Phase::Starting { .. } => None,
+            Phase::Idle => None,
         };
         if let Some(next) = next {
             let joined = matches!(next, Phase::InProgress { .. });

@@ -765,6 +765,15 @@ fn status_of_another_attempt_does_not_move_the_ceremony() {
     assert!(matches!(e, ClientError::UnexpectedAnswer(_)));
     assert_eq!(c.nonce(), Some(ours.as_str()));
     assert!(c.otp().is_some());
+
+    // A ceremony awaiting its own start answer does not adopt the attempt a status shows.
+    let mut starting = Ceremony::new(Client::new(Endpoint::Recovery));
+    starting.start_request(Start::GenerateOtp).unwrap();
+    let s = starting
+        .handle_status(&server.send(&starting.status_request()))
+        .unwrap();
+    assert!(s.started);
+    assert_eq!(starting.nonce(), None);
 }
 
 #[test]
