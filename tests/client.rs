@@ -913,3 +913,138 @@ mod pgp {
         assert_eq!(String::from_utf8(plain).unwrap(), ROOT_TOKEN);
     }
 }
+
+// ---------------------------------------------------------------- answers other servers send
+
+/// A ceremony past a forged start answer, for answers the generator never sends.
+fn started(start: Start, answer: &str) -> Ceremony {
+    let mut c = Ceremony::new(Client::new(Endpoint::Root));
+    c.start_request(start).unwrap();
+    c.handle_start(&json(200, answer)).unwrap();
+    c
+}
+
+#[test]
+fn legacy_vault_otps_and_tokens_decode() {
+    // Vault before 0.11.2: otp_length 0, the OTP padded base64 of 16 bytes, the token a UUID.
+    let otp = "AQIDBAUGBwgJCgsMDQ4PEA==";
+    let mut c = started(
+        Start::GenerateOtp,
+        &format!(r#"{{"nonce":"n","started":true,"required":1,"otp":"{otp}","otp_length":0}}"#),
+    );
+    assert_eq!(c.otp_length(), 0);
+    // SPEC section 6's worked example.
+    let done = r#"{"nonce":"n","started":true,"progress":1,"required":1,"complete":true,"encoded_token":"p7HF1hsZTVOFlwUTJzVDTQ=="}"#;
+    c.handle_update(&json(200, done)).unwrap();
+    assert_eq!(
+        c.token().unwrap().expose_secret(),
+        "a6b3c6d2-1e1f-4a5b-8c9d-0e1f2a3b4c5d"
+    );
+}
+
+#[test]
+fn a_final_answer_with_only_encoded_root_token_is_read() {
+    let mut c = started(
+        Start::Otp(Otp::from("0123456789abcdefghijklmnop")),
+        r#"{"nonce":"n","started":true,"required":2,"otp_length":26}"#,
+    );
+    c.handle_update(&json(
+        200,
+        r#"{"nonce":"n","started":true,"progress":1,"required":2}"#,
+    ))
+    .unwrap();
+    assert_eq!(c.progress(), Some((1, 2)));
+    // SPEC section 6's worked example for `s.` tokens.
+    c.handle_update(&json(
+        200,
+        r#"{"nonce":"n","started":true,"progress":2,"required":2,"complete":true,"encoded_token":"","encoded_root_token":"Qx9zcXdxc3F/cSgoKCgoKCg4ODg4ODg4OCg"}"#,
+    ))
+    .unwrap();
+    assert_eq!(
+        c.encoded_token(),
+        Some("Qx9zcXdxc3F/cSgoKCgoKCg4ODg4ODg4OCg")
+    );
+    assert_eq!(
+        c.token().unwrap().expose_secret(),
+        "s.ABCDEFGHIJKLMNOPQRSTUVWX"
+    );
+}
+
+#[test]
+fn pgp_answers_are_checked() {
+    let mut c = Ceremony::new(Client::new(Endpoint::Root));
+    c.start_request(Start::PgpKey("mQENBGA=".to_owned()))
+        .unwrap();
+    let no_fpr = json(
+        200,
+        r#"{"nonce":"n","started":true,"required":1,"otp_length":26}"#,
+    );
+    assert!(matches!(
+        c.handle_start(&no_fpr),
+        Err(ClientError::UnexpectedAnswer(_))
+    ));
+    let fpr = "0123456789abcdef0123456789abcdef01234567";
+    c.handle_start(&json(
+        200,
+        &format!(r#"{{"nonce":"n","started":true,"required":1,"pgp_fingerprint":"{fpr}","otp_length":26}}"#),
+    ))
+    .unwrap();
+    assert_eq!(c.pgp_fingerprint(), fpr);
+    assert!(c.otp().is_none());
+    c.handle_update(&json(
+        200,
+        r#"{"nonce":"n","started":true,"progress":1,"required":1,"complete":true,"encoded_token":"not base64!"}"#,
+    ))
+    .unwrap();
+    assert_eq!(c.pgp_message().unwrap_err(), ClientError::PgpMessageBase64);
+    assert_eq!(c.token().unwrap_err(), ClientError::PgpEncoded);
+}
+
+#[test]
+fn answers_out_of_turn_are_refused() {
+    let mut c = Ceremony::new(Client::new(Endpoint::Root));
+    let status = json(
+        200,
+        r#"{"nonce":"n","started":true,"progress":1,"required":3}"#,
+    );
+    assert_eq!(
+        c.handle_update(&status).unwrap_err(),
+        ClientError::NotStarted
+    );
+    assert_eq!(
+        c.handle_start(&status).unwrap_err(),
+        ClientError::NotStarted
+    );
+    // Joining through the status, then following it.
+    c.handle_status(&status).unwrap();
+    assert_eq!((c.nonce(), c.progress()), (Some("n"), Some((1, 3))));
+    c.handle_status(&json(
+        200,
+        r#"{"nonce":"n","started":true,"progress":2,"required":3}"#,
+    ))
+    .unwrap();
+    assert_eq!(c.progress(), Some((2, 3)));
+    assert_eq!(
+        c.start_request(Start::GenerateOtp).unwrap_err(),
+        ClientError::AlreadyStarted
+    );
+    assert_eq!(
+        ServerError {
+            status: 405,
+            errors: vec![]
+        }
+        .to_string(),
+        "server answered 405"
+    );
+    assert_eq!(
+        [
+            Method::Get,
+            Method::Put,
+            Method::Post,
+            Method::Delete,
+            Method::Patch
+        ]
+        .map(Method::as_str),
+        ["GET", "PUT", "POST", "DELETE", "PATCH"]
+    );
+}
