@@ -139,8 +139,9 @@ impl fmt::Display for Method {
 /// One HTTP request as data, for the host's HTTP library to send to the server's address.
 ///
 /// The body can hold a key share or an OTP and a header can hold a token: both are zeroized on
-/// drop and redacted in `Debug`. (The copies a transport makes to send them are the transport's.)
-#[derive(Clone, PartialEq, Eq)]
+/// drop and redacted in `Debug`, and there is no `==` (it would not be constant-time). (The
+/// copies a transport makes to send them are the transport's.)
+#[derive(Clone)]
 pub struct Request {
     /// The method.
     pub method: Method,
@@ -181,8 +182,8 @@ impl fmt::Debug for Request {
 /// A server's answer as the host's HTTP library received it.
 ///
 /// The body of a start answer can hold the server-generated OTP: it is zeroized on drop and
-/// redacted in `Debug`.
-#[derive(Clone, PartialEq, Eq)]
+/// redacted in `Debug`, and there is no `==` (it would not be constant-time).
+#[derive(Clone)]
 pub struct Response {
     /// The HTTP status code.
     pub status: u16,
@@ -598,7 +599,7 @@ pub enum Start {
     PgpKey(String),
 }
 
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 enum Phase {
     /// No attempt known.
     Idle,
