@@ -742,7 +742,7 @@ fn make_key(o: &Options) -> Result<(Zeroizing<Vec<u8>>, Vec<KeyShare>), String> 
 
 /// Registers the SIGINT / SIGTERM handlers now (so a signal sent as soon as `Listening on` is
 /// printed is caught, not fatal) and resolves when one of them arrives.
-fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
+fn shutdown_signal() -> Result<impl Future<Output = ()>, String> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

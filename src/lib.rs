@@ -11,6 +11,7 @@
 )]
 
 mod audit;
+pub mod client;
 mod codec;
 mod combine;
 mod config;

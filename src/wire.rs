@@ -120,6 +120,17 @@ impl StartRequest {
             Encoding::GenerateOtp
         }
     }
+
+    /// The JSON body a client sends, Go-escaped as Vault's own clients write it; empty fields are
+    /// sent as `""`. Zeroized on drop (it can hold the caller's OTP), and sized up front so that
+    /// no copy of it is left behind by a reallocation.
+    #[must_use]
+    pub fn to_json(&self) -> Zeroizing<String> {
+        Zeroizing::new(go_json(
+            self,
+            self.otp.len().saturating_add(self.pgp_key.len()),
+        ))
+    }
 }
 
 /// The body of an update request (`PUT /sys/generate-recovery-token/update`).
@@ -144,6 +155,24 @@ impl std::fmt::Debug for UpdateRequest {
 }
 
 impl UpdateRequest {
+    /// An update body: the key share (hex or standard padded base64, as the key holder has it)
+    /// and the attempt's nonce.
+    #[must_use]
+    pub fn new(key: SecretString, nonce: String) -> Self {
+        Self { key, nonce }
+    }
+
+    /// The JSON body a client sends, `{"key":"...","nonce":"..."}`, Go-escaped. Zeroized on drop
+    /// (it holds the share), and sized up front so that no copy of the share is left behind by a
+    /// reallocation.
+    #[must_use]
+    pub fn to_json(&self) -> Zeroizing<String> {
+        Zeroizing::new(go_json(
+            self,
+            self.key.len().saturating_add(self.nonce.len()),
+        ))
+    }
+
     /// Parses an update body as Vault does: any `Content-Type`, unknown fields ignored; an empty
     /// body is an error (`EOF`), as is a missing or empty `key`.
     ///
