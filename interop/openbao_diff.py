@@ -617,6 +617,8 @@ def recovery_sequence(d: Diff, shares_hex: list[str]) -> None:
     d.req("", "PUT", U, '{"key":"zz"}')
     d.req("", "PUT", U, '{"key":"' + s0 + '","nonce":"x"}')
     d.req("", "PATCH", U, '{"key":"' + s0 + '"}')
+    d.req("", "PATCH", A, "{}")  # recovery mode: no generic PATCH check on /attempt either?
+    d.req("", "PATCH", A, "{}", {"Content-Type": "application/json"})
     d.req("", "GET", U)
     d.reset(A)
     d.req("", "PUT", A, "null")
