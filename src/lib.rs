@@ -24,7 +24,7 @@ mod wire;
 pub use audit::{AuditConfig, AuditEvent, AuditEventKind, AuditKey, ErrorKind, ShareId};
 pub use combine::{combine, combine_slices};
 pub use config::{ConfigError, GeneratorConfig, Strategy, TokenProfile};
-pub use error::{CombineError, Error};
+pub use error::{CombineError, Error, PgpKeyLimit};
 pub use generator::{ExpectedKey, Host, PendingCompletion, RecoveryTokenGenerator, UpdateOutcome};
 pub use otp::{
     BASE62_ALPHABET, TokenCodecError, decode_token, encode_legacy_token, encode_token, generate_otp,

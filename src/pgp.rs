@@ -10,12 +10,12 @@ use pgp::crypto::sym::SymmetricKeyAlgorithm;
 use pgp::packet::{
     PublicKey, PublicKeyEncryptedSessionKey, PublicSubkey, Signature, SignatureType,
 };
-use pgp::types::{KeyDetails, KeyVersion};
+use pgp::types::{KeyDetails, KeyVersion, Tag};
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
 use crate::share::decode_go_base64;
-use crate::{Error, Token};
+use crate::{Error, PgpKeyLimit, Token};
 
 /// Longest parser reason put into an error message; rPGP's texts are short, this only bounds
 /// the worst case.
@@ -118,6 +118,34 @@ impl PartialEq for PgpRecipient {
 impl Eq for PgpRecipient {}
 
 impl PgpRecipient {
+    /// The longest `pgp_key` accepted, in bytes of text (64 KiB), checked before any decoding or
+    /// parsing ([`Error::PgpKeyTooLarge`]).
+    ///
+    /// A real public key is a few KB: an RSA-4096 key with three user IDs and four RSA-4096
+    /// subkeys, exported by GnuPG 2.2 (`gpg --export`), is 7,433 bytes, 9,912 characters of base64
+    /// (10,146 armored); an Ed25519/Cv25519 key is under 1 KB. The cap leaves about six times
+    /// that. Keys that carry many third-party certifications (as fetched from keyservers) can
+    /// exceed it: export them with `gpg --export --export-options export-minimal`, which keeps
+    /// only the self-signatures this crate reads anyway.
+    pub const MAX_KEY_LEN: usize = 64 * 1024;
+    /// The most OpenPGP packets a key may hold (the RSA-4096 key above has 15).
+    pub const MAX_PACKETS: usize = 512;
+    /// The most signature packets a key may hold, self-signatures and third-party
+    /// certifications together.
+    pub const MAX_SIGNATURES: usize = 400;
+    /// The most user ID packets a key may hold.
+    pub const MAX_USER_IDS: usize = 32;
+    /// The most subkeys a key may hold.
+    pub const MAX_SUBKEYS: usize = 32;
+    /// The longest user ID accepted, in bytes (a name, a comment and an e-mail address are well
+    /// under 256).
+    pub const MAX_USER_ID_LEN: usize = 2048;
+    /// The most public-key operations one parse spends choosing the recipient: signature
+    /// verifications (each one hashes the signed key material and user ID once) and trial
+    /// encryptions. An ordinary key needs three or four (its primary user ID's certification,
+    /// the encryption subkey's binding, one trial encryption, maybe a direct-key signature).
+    pub const MAX_KEY_OPERATIONS: usize = 8;
+
     /// Parses a `pgp_key` as Vault's API takes it (standard padded base64 of a binary public key,
     /// `\r`/`\n` tolerated) or ASCII-armored, and chooses the key to encrypt to.
     ///
@@ -187,6 +215,12 @@ impl PgpRecipient {
     }
 
     fn parse_inner(pgp_key: &str, now: Option<u64>) -> Result<Self, Error> {
+        // Before anything else: the cost of everything below grows with the input.
+        if pgp_key.len() > Self::MAX_KEY_LEN {
+            return Err(Error::PgpKeyTooLarge {
+                max: Self::MAX_KEY_LEN,
+            });
+        }
         let mut keys = read_keys(pgp_key)?;
         let key = match keys.len() {
             0 => {
@@ -198,19 +232,14 @@ impl PgpRecipient {
             _ => return Err(Error::PgpKeyEntity),
         };
         let key = without_third_party_signatures(key);
-        key.verify_bindings().map_err(|e| {
-            parse_error(&format!(
-                "error verifying the key's self-signatures: {}",
-                short_reason(&e)
-            ))
-        })?;
         if key.primary_key.version() != KeyVersion::V4 {
             return Err(unusable(
                 "only OpenPGP version 4 keys are supported".to_owned(),
             ));
         }
         let now = now.unwrap_or_else(|| newest_attested_time(&key));
-        let chosen = choose_encryption_key(&key, now).map_err(unusable)?;
+        let mut budget = Budget(Self::MAX_KEY_OPERATIONS);
+        let chosen = choose_encryption_key(&key, now, &mut budget)?;
         let encryption_fingerprint = match &chosen {
             EncryptionKey::Primary(k) => hex_fingerprint(k),
             EncryptionKey::Subkey(k) => hex_fingerprint(k),
@@ -223,47 +252,161 @@ impl PgpRecipient {
     }
 }
 
-/// Decodes the input (armor or Go base64) and parses every transferable public key in it.
+/// Decodes the input (armor or Go base64), checks the packet caps on the binary data, then parses
+/// every transferable public key in it.
 fn read_keys(pgp_key: &str) -> Result<Vec<SignedPublicKey>, Error> {
-    let parsed: Vec<_> = if pgp_key.trim_start().starts_with("-----BEGIN PGP") {
-        // rPGP reads the first armor block and ignores the rest: a second block is a second key.
+    let bytes = if pgp_key.trim_start().starts_with("-----BEGIN PGP") {
+        // One armor block is one key: a second block would be a second key (rPGP would read the
+        // first block and ignore the rest).
         if pgp_key.matches("-----BEGIN PGP").count() > 1 {
             return Err(Error::PgpKeyEntity);
         }
-        let (keys, _headers) = SignedPublicKey::from_armor_many(pgp_key.trim_start().as_bytes())
-            .map_err(|e| {
-                parse_error(&format!(
-                    "error parsing given PGP key: {}",
-                    short_reason(&e)
-                ))
-            })?;
-        keys.collect()
+        dearmor(pgp_key.trim_start())?
     } else {
-        let bytes = decode_go_base64(pgp_key)
-            .ok_or_else(|| parse_error("error decoding given PGP key: illegal base64 data"))?;
-        if is_secret_key_packet(&bytes) {
-            return Err(parse_error(
-                "error parsing given PGP key: this is a secret key; send the public key \
-                 (gpg --export)",
+        // Public data: the zeroizing wrapper of the shared share decoder is not needed.
+        decode_go_base64(pgp_key)
+            .map(|b| b.to_vec())
+            .ok_or_else(|| parse_error("error decoding given PGP key: illegal base64 data"))?
+    };
+    if is_secret_key_packet(&bytes) {
+        return Err(parse_error(
+            "error parsing given PGP key: this is a secret key; send the public key \
+             (gpg --export)",
+        ));
+    }
+    check_packet_caps(&bytes)?;
+    let keys = SignedPublicKey::from_bytes_many(&bytes[..]).map_err(|e| {
+        parse_error(&format!(
+            "error parsing given PGP key: {}",
+            short_reason(&e)
+        ))
+    })?;
+    keys.collect::<Result<Vec<_>, _>>().map_err(|e| {
+        parse_error(&format!(
+            "error parsing given PGP key: {}",
+            short_reason(&e)
+        ))
+    })
+}
+
+/// The binary data of one ASCII-armored public key block (rPGP's dearmoring: headers, base64,
+/// optional checksum), refusing blocks of any other type as rPGP's `from_armor_many` does.
+fn dearmor(armored: &str) -> Result<Vec<u8>, Error> {
+    use std::io::Read as _;
+
+    let armor_error = |reason: &str| parse_error(&format!("error parsing given PGP key: {reason}"));
+    let mut dearmor = pgp::armor::Dearmor::new(armored.as_bytes());
+    dearmor
+        .read_header()
+        .map_err(|e| armor_error(&short_reason(&e)))?;
+    match dearmor.typ {
+        Some(pgp::armor::BlockType::PublicKey | pgp::armor::BlockType::File) => {}
+        Some(typ) => return Err(armor_error(&sanitize(&format!("unexpected block type: {typ}")))),
+        None => return Err(armor_error("dearmor failed to retrieve armor type")),
+    }
+    // The text is at most `MAX_KEY_LEN` bytes, so its binary content is smaller still.
+    let mut bytes = Vec::with_capacity(armored.len());
+    dearmor
+        .read_to_end(&mut bytes)
+        .map_err(|e| armor_error(&sanitize(&e.to_string())))?;
+    Ok(bytes)
+}
+
+/// Refuses binary key data that holds more packets, signatures, user IDs or subkeys than the
+/// caps, or a user ID longer than [`PgpRecipient::MAX_USER_ID_LEN`], judged from the packet
+/// headers alone (RFC 9580 section 4.2) before rPGP parses any packet. Malformed framing ends
+/// the count; rPGP then reports it.
+fn check_packet_caps(bytes: &[u8]) -> Result<(), Error> {
+    const SIGNATURE: u8 = 2;
+    const USER_ID: u8 = 13;
+    const PUBLIC_SUBKEY: u8 = 14;
+    let too_many = |limit, max| Error::PgpKeyTooComplex { limit, max };
+    let (mut packets, mut signatures, mut user_ids, mut subkeys) = (0usize, 0usize, 0usize, 0usize);
+    let mut rest = bytes;
+    while let Some((tag, body_len, after)) = next_packet(rest) {
+        packets = packets.saturating_add(1);
+        if packets > PgpRecipient::MAX_PACKETS {
+            return Err(too_many(PgpKeyLimit::Packets, PgpRecipient::MAX_PACKETS));
+        }
+        match tag {
+            SIGNATURE => signatures = signatures.saturating_add(1),
+            USER_ID => user_ids = user_ids.saturating_add(1),
+            PUBLIC_SUBKEY => subkeys = subkeys.saturating_add(1),
+            _ => {}
+        }
+        if signatures > PgpRecipient::MAX_SIGNATURES {
+            return Err(too_many(PgpKeyLimit::Signatures, PgpRecipient::MAX_SIGNATURES));
+        }
+        if user_ids > PgpRecipient::MAX_USER_IDS {
+            return Err(too_many(PgpKeyLimit::UserIds, PgpRecipient::MAX_USER_IDS));
+        }
+        if subkeys > PgpRecipient::MAX_SUBKEYS {
+            return Err(too_many(PgpKeyLimit::Subkeys, PgpRecipient::MAX_SUBKEYS));
+        }
+        if tag == USER_ID && body_len > PgpRecipient::MAX_USER_ID_LEN {
+            return Err(too_many(
+                PgpKeyLimit::UserIdLength,
+                PgpRecipient::MAX_USER_ID_LEN,
             ));
         }
-        let keys = SignedPublicKey::from_bytes_many(&bytes[..]).map_err(|e| {
-            parse_error(&format!(
-                "error parsing given PGP key: {}",
-                short_reason(&e)
-            ))
-        })?;
-        keys.collect()
-    };
-    parsed
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| {
-            parse_error(&format!(
-                "error parsing given PGP key: {}",
-                short_reason(&e)
-            ))
-        })
+        rest = after;
+    }
+    Ok(())
+}
+
+/// The tag and body length of the packet at the start of `data`, and the data after it; `None`
+/// at the end of the data or where the framing is malformed or truncated. Partial body lengths
+/// are followed to the packet's last part; each step consumes at least one byte.
+fn next_packet(data: &[u8]) -> Option<(u8, usize, &[u8])> {
+    let (&first, rest) = data.split_first()?;
+    if first & 0x80 == 0 {
+        return None;
+    }
+    if first & 0x40 == 0 {
+        // Old format: 0b10ttttll.
+        let tag = (first >> 2) & 0x0f;
+        let (len, rest) = match first & 0x03 {
+            0 => (usize::from(*rest.first()?), rest.get(1..)?),
+            1 => (be_len(rest.get(..2)?)?, rest.get(2..)?),
+            2 => (be_len(rest.get(..4)?)?, rest.get(4..)?),
+            // Indeterminate: the packet runs to the end of the data.
+            _ => (rest.len(), rest.get(rest.len()..)?),
+        };
+        return Some((tag, len, rest.get(len..)?));
+    }
+    // New format: 0b11tttttt, then one or more length parts (RFC 9580 section 4.2.1).
+    let tag = first & 0x3f;
+    let mut total = 0usize;
+    let mut rest = rest;
+    loop {
+        let (&o1, after) = rest.split_first()?;
+        let (len, partial, after) = match o1 {
+            0..=191 => (usize::from(o1), false, after),
+            // ((o1 - 192) << 8) + o2 + 192, with o1 - 192 == o1 & 0x1f in this range.
+            192..=223 => {
+                let o2 = *after.first()?;
+                let len = usize::from(u16::from_be_bytes([o1 & 0x1f, o2])).checked_add(192)?;
+                (len, false, after.get(1..)?)
+            }
+            255 => (be_len(after.get(..4)?)?, false, after.get(4..)?),
+            // A partial body length: 1 << (o1 & 0x1f), then more length parts follow.
+            _ => (1usize.checked_shl(u32::from(o1 & 0x1f))?, true, after),
+        };
+        total = total.saturating_add(len);
+        rest = after.get(len..)?;
+        if !partial {
+            return Some((tag, total, rest));
+        }
+    }
+}
+
+/// A big-endian length of two or four bytes.
+fn be_len(bytes: &[u8]) -> Option<usize> {
+    match *bytes {
+        [a, b] => Some(usize::from(u16::from_be_bytes([a, b]))),
+        [a, b, c, d] => usize::try_from(u32::from_be_bytes([a, b, c, d])).ok(),
+        _ => None,
+    }
 }
 
 /// Whether the binary data starts with a Secret-Key packet (tag 5), judged from the packet
@@ -404,53 +547,113 @@ fn is_certification(sig: &Signature) -> bool {
     )
 }
 
+/// Caps the public-key operations one parse spends (signature verifications and trial
+/// encryptions) at [`PgpRecipient::MAX_KEY_OPERATIONS`].
+struct Budget(usize);
+
+impl Budget {
+    /// Takes one operation, or refuses the key once the budget is spent.
+    fn spend(&mut self) -> Result<(), Error> {
+        self.0 = self.0.checked_sub(1).ok_or(Error::PgpKeyTooComplex {
+            limit: PgpKeyLimit::KeyOperations,
+            max: PgpRecipient::MAX_KEY_OPERATIONS,
+        })?;
+        Ok(())
+    }
+
+    /// Verifies one self-signature (`check` is rPGP's verification of it) for one operation; a
+    /// signature the choice relies on that does not verify refuses the key.
+    fn verify(&mut self, check: impl FnOnce() -> pgp::errors::Result<()>) -> Result<(), Error> {
+        self.spend()?;
+        check().map_err(|e| {
+            parse_error(&format!(
+                "error verifying the key's self-signatures: {}",
+                short_reason(&e)
+            ))
+        })
+    }
+}
+
+/// The newest of `sigs` of type `typ`, else (none of them dated) the first of that type.
+fn newest_of_type(sigs: &[Signature], typ: SignatureType) -> Option<&Signature> {
+    let of_type = || sigs.iter().filter(move |s| s.typ() == Some(typ));
+    newest(of_type()).or_else(|| of_type().next())
+}
+
 /// The primary key's self-signature that carries its flags and expiry: the newest valid
 /// certification of the primary user ID (the newest one flagged primary, else the newest of
-/// any unrevoked user ID), else the newest direct-key signature.
-fn primary_self_signature(key: &SignedPublicKey, now: u64) -> Result<&Signature, String> {
-    let mut any_user = false;
+/// any unrevoked user ID), else the newest direct-key signature. Only the signatures this
+/// choice rests on are verified: the chosen one, and the revocations of the user IDs preferred
+/// to it.
+fn primary_self_signature<'k>(
+    key: &'k SignedPublicKey,
+    now: u64,
+    budget: &mut Budget,
+) -> Result<&'k Signature, Error> {
+    let primary = &key.primary_key;
+    // Each user ID's newest certification, if valid at `now`, and its newest revocation if
+    // that is not older.
     let mut candidates = Vec::new();
-    for user in &key.details.users {
-        any_user = true;
+    for (index, user) in key.details.users.iter().enumerate() {
         let Some(cert) = newest(user.signatures.iter().filter(|s| is_certification(s))) else {
             continue;
         };
-        let revoked = newest(
-            user.signatures
-                .iter()
-                .filter(|s| s.typ() == Some(SignatureType::CertRevocation)),
-        )
-        .is_some_and(|r| created(r) >= created(cert));
-        if !revoked && signature_invalid_at(cert, now).is_none() {
-            candidates.push(cert);
+        if signature_invalid_at(cert, now).is_some() {
+            continue;
         }
+        let revocation = newest_of_type(&user.signatures, SignatureType::CertRevocation)
+            .filter(|r| created(r) >= created(cert));
+        candidates.push((index, user, cert, revocation));
     }
-    let user_sig = newest(candidates.iter().copied().filter(|s| s.is_primary()))
-        .or_else(|| newest(candidates.iter().copied()));
-    if let Some(sig) = user_sig {
-        return Ok(sig);
+    // Preferred first: flagged primary, then newer, then later in packet order (the order in
+    // which the choice was made before it was lazy).
+    candidates.sort_by_key(|&(index, _, cert, _)| {
+        std::cmp::Reverse((cert.is_primary(), created(cert), index))
+    });
+    for (_, user, cert, revocation) in candidates {
+        if let Some(revocation) = revocation {
+            budget.verify(|| revocation.verify_certification(primary, Tag::UserId, &user.id))?;
+            continue;
+        }
+        budget.verify(|| cert.verify_certification(primary, Tag::UserId, &user.id))?;
+        return Ok(cert);
     }
-    if any_user {
-        return Err("every user ID of the key is revoked or expired".to_owned());
+    if !key.details.users.is_empty() {
+        return Err(unusable(
+            "every user ID of the key is revoked or expired".to_owned(),
+        ));
     }
-    newest(
+    let direct = newest(
         key.details
             .direct_signatures
             .iter()
             .filter(|s| s.typ() == Some(SignatureType::Key)),
     )
-    .ok_or_else(|| "the primary key has no self-signature".to_owned())
+    .ok_or_else(|| unusable("the primary key has no self-signature".to_owned()))?;
+    budget.verify(|| direct.verify_key(primary))?;
+    Ok(direct)
 }
 
-/// Chooses the key to encrypt to at `now`, as Go's openpgp `Entity.encryptionKey()` does.
-fn choose_encryption_key(key: &SignedPublicKey, now: u64) -> Result<EncryptionKey, String> {
+/// Chooses the key to encrypt to at `now`, as Go's openpgp `Entity.encryptionKey()` does,
+/// verifying only the self-signatures the choice rests on, newest first, within `budget`.
+fn choose_encryption_key(
+    key: &SignedPublicKey,
+    now: u64,
+    budget: &mut Budget,
+) -> Result<EncryptionKey, Error> {
     let primary = &key.primary_key;
-    if !key.details.revocation_signatures.is_empty() {
-        return Err("the key is revoked".to_owned());
+    if let Some(revocation) = newest_of_type(
+        &key.details.revocation_signatures,
+        SignatureType::KeyRevocation,
+    )
+    .or_else(|| key.details.revocation_signatures.first())
+    {
+        budget.verify(|| revocation.verify_key(primary))?;
+        return Err(unusable("the key is revoked".to_owned()));
     }
-    let primary_sig = primary_self_signature(key, now)?;
+    let primary_sig = primary_self_signature(key, now, budget)?;
     if let Some(why) = key_invalid_at(secs(primary.created_at()), primary_sig, now) {
-        return Err(format!("the primary key is not valid: {why}"));
+        return Err(unusable(format!("the primary key is not valid: {why}")));
     }
     // A direct-key signature may set an expiry too.
     if let Some(direct) = newest(
@@ -458,14 +661,20 @@ fn choose_encryption_key(key: &SignedPublicKey, now: u64) -> Result<EncryptionKe
             .direct_signatures
             .iter()
             .filter(|s| s.typ() == Some(SignatureType::Key)),
-    ) && let Some(why) = key_invalid_at(secs(primary.created_at()), direct, now)
-    {
-        return Err(format!("the primary key is not valid: {why}"));
+    ) {
+        if !std::ptr::eq(direct, primary_sig) {
+            budget.verify(|| direct.verify_key(primary))?;
+        }
+        if let Some(why) = key_invalid_at(secs(primary.created_at()), direct, now) {
+            return Err(unusable(format!("the primary key is not valid: {why}")));
+        }
     }
 
-    let mut best: Option<(&PublicSubkey, u64)> = None;
+    // Free checks first, on each subkey's newest binding, in packet order (the first refusal is
+    // the one reported when no key qualifies).
     let mut first_refusal: Option<String> = None;
-    for sub in &key.public_subkeys {
+    let mut candidates = Vec::new();
+    for (index, sub) in key.public_subkeys.iter().enumerate() {
         let Some(binding) = newest(
             sub.signatures
                 .iter()
@@ -476,7 +685,6 @@ fn choose_encryption_key(key: &SignedPublicKey, now: u64) -> Result<EncryptionKe
         if !has_key_flags(binding) || !flags_encrypt(binding) {
             continue;
         }
-        let id = hex_fingerprint(&sub.key);
         let refusal = if !sub.key.algorithm().can_encrypt() {
             Some(format!(
                 "its algorithm {:?} cannot encrypt",
@@ -484,31 +692,52 @@ fn choose_encryption_key(key: &SignedPublicKey, now: u64) -> Result<EncryptionKe
             ))
         } else if sub.key.version() != KeyVersion::V4 {
             Some("it is not an OpenPGP version 4 key".to_owned())
-        } else if sub
-            .signatures
-            .iter()
-            .any(|s| s.typ() == Some(SignatureType::SubkeyRevocation))
-        {
-            Some("it is revoked".to_owned())
         } else {
             key_invalid_at(secs(sub.key.created_at()), binding, now)
-                .or_else(|| trial_encrypt(&sub.key).err())
         };
         if let Some(why) = refusal {
-            first_refusal.get_or_insert(format!("encryption subkey {id}: {why}"));
+            first_refusal.get_or_insert(format!(
+                "encryption subkey {}: {why}",
+                hex_fingerprint(&sub.key)
+            ));
             continue;
         }
-        let when = created(binding).unwrap_or(0);
-        if best.is_none_or(|(_, t)| when > t) {
-            best = Some((&sub.key, when));
-        }
+        candidates.push((index, sub, binding));
     }
-    if let Some((sub, _)) = best {
-        return Ok(EncryptionKey::Subkey(sub.clone()));
+    // Then the costly ones, newest binding first (the earlier in packet order on a tie), until
+    // one subkey passes: its revocation, its binding (and, for a subkey that may also sign, the
+    // embedded back-signature), a trial encryption.
+    candidates.sort_by_key(|&(index, _, binding)| (std::cmp::Reverse(created(binding)), index));
+    for (_, sub, binding) in candidates {
+        let id = hex_fingerprint(&sub.key);
+        if let Some(revocation) = newest_of_type(&sub.signatures, SignatureType::SubkeyRevocation)
+        {
+            budget.verify(|| revocation.verify_subkey_binding(primary, &sub.key))?;
+            first_refusal.get_or_insert(format!("encryption subkey {id}: it is revoked"));
+            continue;
+        }
+        budget.verify(|| binding.verify_subkey_binding(primary, &sub.key))?;
+        if binding.key_flags().sign() {
+            let backsig = binding.embedded_signature().ok_or_else(|| {
+                parse_error(
+                    "error verifying the key's self-signatures: missing embedded signature for \
+                     signing capable subkey",
+                )
+            })?;
+            budget.verify(|| backsig.verify_primary_key_binding(&sub.key, primary))?;
+        }
+        budget.spend()?;
+        match trial_encrypt(&sub.key) {
+            Ok(()) => return Ok(EncryptionKey::Subkey(sub.key.clone())),
+            Err(why) => {
+                first_refusal.get_or_insert(format!("encryption subkey {id}: {why}"));
+            }
+        }
     }
 
     let primary_may_encrypt = !has_key_flags(primary_sig) || flags_encrypt(primary_sig);
     if primary_may_encrypt && primary.algorithm().can_encrypt() {
+        budget.spend()?;
         match trial_encrypt(primary) {
             Ok(()) => return Ok(EncryptionKey::Primary(primary.clone())),
             Err(why) => {
@@ -516,11 +745,11 @@ fn choose_encryption_key(key: &SignedPublicKey, now: u64) -> Result<EncryptionKe
             }
         }
     }
-    Err(first_refusal.unwrap_or_else(|| {
+    Err(unusable(first_refusal.unwrap_or_else(|| {
         "the key has no encryption-capable key (no subkey flagged for encryption, and the \
          primary key may not encrypt)"
             .to_owned()
-    }))
+    })))
 }
 
 /// Encrypts a throwaway session key to `key` exactly as [`PgpRecipient::encrypt_token`] will,
