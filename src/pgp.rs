@@ -10,7 +10,7 @@ use pgp::crypto::sym::SymmetricKeyAlgorithm;
 use pgp::packet::{
     PublicKey, PublicKeyEncryptedSessionKey, PublicSubkey, Signature, SignatureType,
 };
-use pgp::types::{KeyDetails, KeyVersion, Tag};
+use pgp::types::{Fingerprint, KeyDetails, KeyId, KeyVersion, Tag};
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
@@ -28,8 +28,8 @@ enum EncryptionKey {
     Subkey(PublicSubkey),
 }
 
-/// A PGP public key the token will be encrypted to: parsed, its self-signatures verified, its
-/// encryption key chosen. Public data only: nothing here is secret.
+/// A PGP public key the token will be encrypted to: parsed within bounds, the self-signatures
+/// its recipient choice rests on verified, its encryption key chosen. Public data only: nothing here is secret.
 ///
 /// A start request may carry a `pgp_key` instead of an OTP. [`PgpRecipient::parse`] reads it as
 /// Vault's API takes it and the generator encrypts the minted token to it at completion; the key
@@ -46,9 +46,17 @@ enum EncryptionKey {
 /// after every holder has typed their share. This crate refuses at start:
 /// - input that does not decode or parse, and input with no public key
 ///   ([`Error::PgpKeyParse`]); more than one primary key ([`Error::PgpKeyEntity`]);
-/// - a key whose self-signatures do not verify (rPGP's `verify_bindings`) ([`Error::PgpKeyParse`]).
-///   Third-party certifications and revocations issued by other keys cannot be verified without
-///   those keys and are ignored, as they say nothing about where to encrypt;
+/// - a key over the size and structure caps ([`Error::PgpKeyTooLarge`],
+///   [`Error::PgpKeyTooComplex`]; see "Bounded work" below);
+/// - a key whose self-signatures that the choice below rests on do not verify
+///   ([`Error::PgpKeyParse`]): the chosen user ID certification (or direct-key signature), the
+///   newest direct-key signature, the newest key revocation, the revocations of user IDs
+///   preferred to the chosen one, and each encryption subkey tried, newest first: its newest
+///   revocation, else its newest binding (with the embedded back-signature if the binding also
+///   lets it sign). Other self-signatures (older duplicates, other subkeys' bindings, user
+///   attributes) are not verified: they do not change where the token goes. Third-party
+///   certifications and revocations issued by other keys cannot be verified without those keys
+///   and are ignored, as they say nothing about where to encrypt;
 /// - a key that cannot receive the token ([`Error::PgpKeyUnusable`]): not OpenPGP v4, revoked,
 ///   expired, or without an encryption-capable (sub)key.
 ///
@@ -63,12 +71,28 @@ enum EncryptionKey {
 /// take, so a key rPGP cannot encrypt to (ElGamal, an ECDH key with a forbidden KDF hash) is
 /// refused now, not after the last share.
 ///
+/// # Bounded work
+/// The start endpoint is unauthenticated, so `pgp_key` is attacker input. Whatever it holds, a
+/// parse costs at most a few milliseconds (BENCHMARKS.md, `benches/pgp_parse.rs`):
+/// - the text is at most [`Self::MAX_KEY_LEN`] bytes, checked before any decoding;
+/// - the binary key's packet headers are counted before rPGP parses a packet: at most
+///   [`Self::MAX_PACKETS`] packets, [`Self::MAX_SIGNATURES`] signatures,
+///   [`Self::MAX_USER_IDS`] user IDs, [`Self::MAX_SUBKEYS`] subkeys, and no user ID over
+///   [`Self::MAX_USER_ID_LEN`] bytes;
+/// - only the signatures listed above are verified, each at most once, and a parse spends at most
+///   [`Self::MAX_KEY_OPERATIONS`] signature verifications and trial encryptions.
+///
+/// A key one of them refuses gets [`Error::PgpKeyTooLarge`] or [`Error::PgpKeyTooComplex`]
+/// (naming the [`crate::PgpKeyLimit`]), whose texts keep Vault's `error parsing PGP key: `
+/// prefix.
+///
 /// # Which "now" expiry is checked against
 /// The crate is sans-IO and never reads the clock. [`PgpRecipient::parse_at`] checks expiry
 /// against the wall-clock time the caller passes. [`PgpRecipient::parse`] (which the generator
 /// calls, since `start` receives a monotonic `Instant` that has no calendar meaning) checks it
 /// against the newest moment the key itself attests to: the latest creation time among its key
-/// packets and its verified self-signatures. That is a lower bound of the real time, so what
+/// packets and its own-issued self-signatures (verified or not: a later date only makes the
+/// check stricter). That is a lower bound of the real time, so what
 /// `parse` refuses is certainly expired (for example an encryption subkey that expired before
 /// the owner's latest self-signature), but a key that expired later, with no newer signature,
 /// passes. Such a key still receives the token: gpg decrypts with expired keys, so completion
@@ -153,10 +177,19 @@ impl PgpRecipient {
     /// (see [`PgpRecipient`]); use [`Self::parse_at`] to check against a time you
     /// pass.
     ///
+    /// The text may be at most [`Self::MAX_KEY_LEN`] bytes (64 KiB), checked before any
+    /// decoding or parsing; the binary key is held to the structure caps
+    /// ([`Self::MAX_PACKETS`] and the others) before rPGP parses it, and the parse to
+    /// [`Self::MAX_KEY_OPERATIONS`] public-key operations (see "Bounded work" on
+    /// [`PgpRecipient`]). A real public key is a few KB.
+    ///
     /// # Errors
+    /// [`Error::PgpKeyTooLarge`] if the text is longer than [`Self::MAX_KEY_LEN`];
+    /// [`Error::PgpKeyTooComplex`] if the key exceeds a structure cap or the operation budget;
     /// [`Error::PgpKeyParse`] if the input does not decode, does not parse, holds no public key or
-    /// its self-signatures do not verify; [`Error::PgpKeyEntity`] if it holds more than one
-    /// primary key; [`Error::PgpKeyUnusable`] if the key cannot receive the token.
+    /// a self-signature the recipient choice rests on does not verify; [`Error::PgpKeyEntity`] if
+    /// it holds more than one primary key; [`Error::PgpKeyUnusable`] if the key cannot receive
+    /// the token.
     pub fn parse(pgp_key: &str) -> Result<Self, Error> {
         Self::parse_inner(pgp_key, None)
     }
@@ -301,7 +334,11 @@ fn dearmor(armored: &str) -> Result<Vec<u8>, Error> {
         .map_err(|e| armor_error(&short_reason(&e)))?;
     match dearmor.typ {
         Some(pgp::armor::BlockType::PublicKey | pgp::armor::BlockType::File) => {}
-        Some(typ) => return Err(armor_error(&sanitize(&format!("unexpected block type: {typ}")))),
+        Some(typ) => {
+            return Err(armor_error(&sanitize(&format!(
+                "unexpected block type: {typ}"
+            ))));
+        }
         None => return Err(armor_error("dearmor failed to retrieve armor type")),
     }
     // The text is at most `MAX_KEY_LEN` bytes, so its binary content is smaller still.
@@ -335,7 +372,10 @@ fn check_packet_caps(bytes: &[u8]) -> Result<(), Error> {
             _ => {}
         }
         if signatures > PgpRecipient::MAX_SIGNATURES {
-            return Err(too_many(PgpKeyLimit::Signatures, PgpRecipient::MAX_SIGNATURES));
+            return Err(too_many(
+                PgpKeyLimit::Signatures,
+                PgpRecipient::MAX_SIGNATURES,
+            ));
         }
         if user_ids > PgpRecipient::MAX_USER_IDS {
             return Err(too_many(PgpKeyLimit::UserIds, PgpRecipient::MAX_USER_IDS));
@@ -422,22 +462,27 @@ fn is_secret_key_packet(bytes: &[u8]) -> bool {
     }
 }
 
-/// Whether `sig` names the primary key as its issuer (or names no issuer, and so must verify
-/// against it).
-fn issued_by(sig: &Signature, primary: &PublicKey) -> bool {
+/// Whether `sig` names the primary key (its key ID `id`, fingerprint `fp`) as its issuer (or
+/// names no issuer, and so must verify against it).
+fn issued_by(sig: &Signature, id: &KeyId, fp: &Fingerprint) -> bool {
     let ids = sig.issuer_key_id();
     let fps = sig.issuer_fingerprint();
     (ids.is_empty() && fps.is_empty())
-        || ids.iter().any(|id| **id == primary.legacy_key_id())
-        || fps.iter().any(|fp| **fp == primary.fingerprint())
+        || ids.iter().any(|i| *i == id)
+        || fps.iter().any(|f| *f == fp)
 }
 
 /// Drops signatures issued by other keys (certifications by third parties, revocations by
-/// designated revokers): they cannot be verified without those keys, and rPGP's
-/// `verify_bindings` would otherwise refuse every key that others have signed.
+/// designated revokers): they cannot be verified without those keys, and would otherwise be
+/// taken for the owner's own.
 fn without_third_party_signatures(mut key: SignedPublicKey) -> SignedPublicKey {
-    let primary = key.primary_key.clone();
-    let own = |sigs: &mut Vec<Signature>| sigs.retain(|s| issued_by(s, &primary));
+    // Computed once: a fingerprint is a hash of the key packet, and a key may carry hundreds of
+    // signatures.
+    let (id, fp) = (
+        key.primary_key.legacy_key_id(),
+        key.primary_key.fingerprint(),
+    );
+    let own = |sigs: &mut Vec<Signature>| sigs.retain(|s| issued_by(s, &id, &fp));
     own(&mut key.details.revocation_signatures);
     own(&mut key.details.direct_signatures);
     for user in &mut key.details.users {
@@ -458,7 +503,7 @@ fn without_third_party_signatures(mut key: SignedPublicKey) -> SignedPublicKey {
 }
 
 /// The newest moment the key attests to: the latest creation time of its key packets and of
-/// its (verified) self-signatures.
+/// its own-issued self-signatures, verified or not (a later "now" only makes expiry stricter).
 fn newest_attested_time(key: &SignedPublicKey) -> u64 {
     let details = &key.details;
     let sigs = details
@@ -710,8 +755,7 @@ fn choose_encryption_key(
     candidates.sort_by_key(|&(index, _, binding)| (std::cmp::Reverse(created(binding)), index));
     for (_, sub, binding) in candidates {
         let id = hex_fingerprint(&sub.key);
-        if let Some(revocation) = newest_of_type(&sub.signatures, SignatureType::SubkeyRevocation)
-        {
+        if let Some(revocation) = newest_of_type(&sub.signatures, SignatureType::SubkeyRevocation) {
             budget.verify(|| revocation.verify_subkey_binding(primary, &sub.key))?;
             first_refusal.get_or_insert(format!("encryption subkey {id}: it is revoked"));
             continue;
