@@ -410,12 +410,21 @@ fn next_packet(data: &[u8]) -> Option<(u8, usize, &[u8])> {
             1 => (be_len(rest.get(..2)?)?, rest.get(2..)?),
             2 => (be_len(rest.get(..4)?)?, rest.get(4..)?),
             // Indeterminate: the packet runs to the end of the data.
-            _ => (rest.len(), rest.get(rest.len()..)?),
+            _ => return Some((tag, rest.len(), &[])),
         };
         return Some((tag, len, rest.get(len..)?));
     }
     // New format: 0b11tttttt, then one or more length parts (RFC 9580 section 4.2.1).
     let tag = first & 0x3f;
+    // rPGP refuses partial lengths on other packets than data packets, and a first part under
+    // 512 bytes, and then reads on right after the length octet: what it reads next is the
+    // body, taken for packet headers. Count the same way.
+    if let Some(&o1) = rest.first()
+        && (224..=254).contains(&o1)
+        && (!matches!(tag, 8 | 9 | 11 | 18 | 20) || o1 & 0x1f < 9)
+    {
+        return Some((tag, 0, rest.get(1..)?));
+    }
     let mut total = 0usize;
     let mut rest = rest;
     loop {
@@ -467,9 +476,7 @@ fn is_secret_key_packet(bytes: &[u8]) -> bool {
 fn issued_by(sig: &Signature, id: &KeyId, fp: &Fingerprint) -> bool {
     let ids = sig.issuer_key_id();
     let fps = sig.issuer_fingerprint();
-    (ids.is_empty() && fps.is_empty())
-        || ids.iter().any(|i| *i == id)
-        || fps.iter().any(|f| *f == fp)
+    (ids.is_empty() && fps.is_empty()) || ids.contains(&id) || fps.contains(&fp)
 }
 
 /// Drops signatures issued by other keys (certifications by third parties, revocations by
@@ -1008,6 +1015,115 @@ mod tests {
         assert_eq!(more, want_more);
         assert_eq!(x, rand_core::Rng::next_u32(&mut b));
         assert_eq!(y, rand_core::Rng::next_u64(&mut b));
+    }
+
+    #[test]
+    fn packet_headers_are_framed_as_rfc_9580_says() {
+        // New format: one-, two- and five-octet lengths.
+        assert_eq!(next_packet(&[0xc2, 2, 7, 8, 9]), Some((2, 2, &[9u8][..])));
+        let mut two = vec![0xcd, 0xc0, 0x00];
+        two.extend([0u8; 192]);
+        assert_eq!(next_packet(&two), Some((13, 192, &[][..])));
+        let mut two_max = vec![0xcd, 0xdf, 0xff];
+        two_max.extend(vec![0u8; 8383]);
+        assert_eq!(next_packet(&two_max), Some((13, 8383, &[][..])));
+        let mut five = vec![0xcd, 0xff, 0, 0, 1, 0];
+        five.extend([0u8; 256]);
+        assert_eq!(next_packet(&five), Some((13, 256, &[][..])));
+        // Partial lengths on a data packet: 512 bytes, then 2, then a final part of 1.
+        let mut partial = vec![0xcb, 0xe9];
+        partial.extend([0u8; 512]);
+        partial.extend([0xe1, 1, 2, 0x01, 3, 0xc2]);
+        assert_eq!(next_packet(&partial), Some((11, 515, &[0xc2u8][..])));
+        // rPGP refuses a partial length on a user ID, or a first part under 512 bytes, and reads
+        // the body as packets: so does the count.
+        assert_eq!(
+            next_packet(&[0xcd, 0xe9, 0xc2, 0]),
+            Some((13, 0, &[0xc2u8, 0][..]))
+        );
+        assert_eq!(
+            next_packet(&[0xcb, 0xe1, 0xc2, 0]),
+            Some((11, 0, &[0xc2u8, 0][..]))
+        );
+        // Old format: one-, two-, four-octet and indeterminate lengths.
+        assert_eq!(next_packet(&[0x88, 1, 5]), Some((2, 1, &[][..])));
+        assert_eq!(next_packet(&[0xb5, 0, 1, 5, 6]), Some((13, 1, &[6u8][..])));
+        assert_eq!(
+            next_packet(&[0xb6, 0, 0, 0, 2, 5, 6]),
+            Some((13, 2, &[][..]))
+        );
+        assert_eq!(next_packet(&[0xb7, 1, 2, 3]), Some((13, 3, &[][..])));
+        // Truncated, or not a packet: the count stops.
+        for bad in [
+            &[][..],
+            &[0x05, 1, 2],
+            &[0xc2],
+            &[0xc2, 5, 1],
+            &[0xcd, 0xc0],
+            &[0xcd, 0xff, 0, 0],
+            &[0xcb, 0xe9, 1],
+            &[0x89, 0],
+        ] {
+            assert_eq!(next_packet(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn packet_caps_count_headers_before_any_parse() {
+        let uid = |len: usize| {
+            let mut p = vec![0xcd, 0xff];
+            p.extend(u32::try_from(len).unwrap().to_be_bytes());
+            p.extend(vec![b'a'; len]);
+            p
+        };
+        assert_eq!(
+            check_packet_caps(&uid(PgpRecipient::MAX_USER_ID_LEN)),
+            Ok(())
+        );
+        assert_eq!(
+            check_packet_caps(&uid(PgpRecipient::MAX_USER_ID_LEN + 1)),
+            Err(Error::PgpKeyTooComplex {
+                limit: PgpKeyLimit::UserIdLength,
+                max: PgpRecipient::MAX_USER_ID_LEN
+            })
+        );
+        // Old-format user IDs count too.
+        let mut old = vec![0xb5];
+        old.extend(
+            u16::try_from(PgpRecipient::MAX_USER_ID_LEN + 1)
+                .unwrap()
+                .to_be_bytes(),
+        );
+        old.extend(vec![b'a'; PgpRecipient::MAX_USER_ID_LEN + 1]);
+        assert!(check_packet_caps(&old).is_err());
+        let sigs = |n: usize| [0xc2u8, 0].repeat(n);
+        assert_eq!(
+            check_packet_caps(&sigs(PgpRecipient::MAX_SIGNATURES)),
+            Ok(())
+        );
+        assert_eq!(
+            check_packet_caps(&sigs(PgpRecipient::MAX_SIGNATURES + 1)),
+            Err(Error::PgpKeyTooComplex {
+                limit: PgpKeyLimit::Signatures,
+                max: PgpRecipient::MAX_SIGNATURES
+            })
+        );
+        let subkeys = |n: usize| [0xceu8, 0].repeat(n);
+        assert!(check_packet_caps(&subkeys(PgpRecipient::MAX_SUBKEYS + 1)).is_err());
+        let uids = |n: usize| [0xcdu8, 0].repeat(n);
+        assert!(check_packet_caps(&uids(PgpRecipient::MAX_USER_IDS + 1)).is_err());
+        let markers = |n: usize| [0xcau8, 0].repeat(n);
+        assert_eq!(
+            check_packet_caps(&markers(PgpRecipient::MAX_PACKETS)),
+            Ok(())
+        );
+        assert_eq!(
+            check_packet_caps(&markers(PgpRecipient::MAX_PACKETS + 1)),
+            Err(Error::PgpKeyTooComplex {
+                limit: PgpKeyLimit::Packets,
+                max: PgpRecipient::MAX_PACKETS
+            })
+        );
     }
 
     #[test]
