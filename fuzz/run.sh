@@ -30,11 +30,12 @@ cargo fuzz build --debug-assertions
 
 failed=0
 # Per-target libFuzzer options. pgp_key: inputs up to past the 64 KiB size cap of a `pgp_key`
-# (libFuzzer's default max_len would stay far below it), and a timeout far above the bounded
+# (libFuzzer's default max_len would stay far below it; -len_control=0 uses that length from the
+# start instead of growing to it over hours), and a timeout far above the bounded
 # parse time (milliseconds), so a slow input is reported.
 extra_args() {
     case "$1" in
-        pgp_key) echo "-max_len=66000 -timeout=2" ;;
+        pgp_key) echo "-max_len=66000 -len_control=0 -timeout=2" ;;
         *) echo "" ;;
     esac
 }
