@@ -33,6 +33,40 @@ impl fmt::Display for CombineError {
 
 impl std::error::Error for CombineError {}
 
+/// Which bound on a `pgp_key`'s structure or verification work was exceeded (see
+/// [`Error::PgpKeyTooComplex`]). The values are the associated constants of `PgpRecipient`
+/// (feature `pgp`): `MAX_PACKETS`, `MAX_SIGNATURES`, `MAX_USER_IDS`, `MAX_SUBKEYS`,
+/// `MAX_USER_ID_LEN` and `MAX_KEY_OPERATIONS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PgpKeyLimit {
+    /// OpenPGP packets in the key.
+    Packets,
+    /// Signature packets in the key.
+    Signatures,
+    /// User ID packets in the key.
+    UserIds,
+    /// Subkeys in the key.
+    Subkeys,
+    /// Bytes in one user ID packet.
+    UserIdLength,
+    /// Signature verifications and trial encryptions needed to choose the recipient key.
+    KeyOperations,
+}
+
+impl fmt::Display for PgpKeyLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Packets => "packets",
+            Self::Signatures => "signatures",
+            Self::UserIds => "user IDs",
+            Self::Subkeys => "subkeys",
+            Self::UserIdLength => "bytes in a user ID",
+            Self::KeyOperations => "signature checks and trial encryptions",
+        })
+    }
+}
+
 /// Everything that can go wrong in a generation ceremony.
 ///
 /// `Display` gives Vault's exact text where Vault has one (clients such as hvac match on some of
@@ -80,6 +114,25 @@ pub enum Error {
     PgpKeyParse {
         /// The parser's reason.
         reason: String,
+    },
+    /// Beyond Vault: the `pgp_key` text is longer than the crate accepts (`PgpRecipient::MAX_KEY_LEN`
+    /// with feature `pgp`), refused before any decoding or parsing. A real public key is a few
+    /// KB; Vault parses any size.
+    #[error("error parsing PGP key: the key is longer than {max} characters")]
+    PgpKeyTooLarge {
+        /// The longest accepted `pgp_key`, in bytes of text.
+        max: usize,
+    },
+    /// Beyond Vault: the `pgp_key` holds more packets, signatures, user IDs or subkeys than the
+    /// crate accepts, a longer user ID, or needs more signature checks and trial encryptions
+    /// than it spends on one key. These bounds keep the parse of any input to a few
+    /// milliseconds.
+    #[error("error parsing PGP key: over this server's limit of {max} {limit}")]
+    PgpKeyTooComplex {
+        /// Which bound was exceeded.
+        limit: PgpKeyLimit,
+        /// Its value.
+        max: usize,
     },
     /// The `pgp_key` did not yield exactly one primary key.
     #[error("could not acquire PGP key entity")]

@@ -33,7 +33,7 @@ pub use combine::{combine, combine_slices};
 pub use config::{
     ConfigError, Dialect, GeneratorConfig, ServerState, Strategy, TokenFormat, TokenProfile,
 };
-pub use error::{CombineError, Error};
+pub use error::{CombineError, Error, PgpKeyLimit};
 pub use generator::{
     ExpectedKey, Host, IssueHostToken, IssueRecoveryToken, KeyAccepted, PendingCompletion,
     RecoveryTokenGenerator, Unissued, UpdateOutcome,

@@ -10,12 +10,12 @@ use pgp::crypto::sym::SymmetricKeyAlgorithm;
 use pgp::packet::{
     PublicKey, PublicKeyEncryptedSessionKey, PublicSubkey, Signature, SignatureType,
 };
-use pgp::types::{KeyDetails, KeyVersion};
+use pgp::types::{Fingerprint, KeyDetails, KeyId, KeyVersion, Tag};
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
 use crate::share::decode_go_base64;
-use crate::{Error, Token};
+use crate::{Error, PgpKeyLimit, Token};
 
 /// Longest parser reason put into an error message; rPGP's texts are short, this only bounds
 /// the worst case.
@@ -28,8 +28,8 @@ enum EncryptionKey {
     Subkey(PublicSubkey),
 }
 
-/// A PGP public key the token will be encrypted to: parsed, its self-signatures verified, its
-/// encryption key chosen. Public data only: nothing here is secret.
+/// A PGP public key the token will be encrypted to: parsed within bounds, the self-signatures
+/// its recipient choice rests on verified, its encryption key chosen. Public data only: nothing here is secret.
 ///
 /// A start request may carry a `pgp_key` instead of an OTP. [`PgpRecipient::parse`] reads it as
 /// Vault's API takes it and the generator encrypts the minted token to it at completion; the key
@@ -46,9 +46,17 @@ enum EncryptionKey {
 /// after every holder has typed their share. This crate refuses at start:
 /// - input that does not decode or parse, and input with no public key
 ///   ([`Error::PgpKeyParse`]); more than one primary key ([`Error::PgpKeyEntity`]);
-/// - a key whose self-signatures do not verify (rPGP's `verify_bindings`) ([`Error::PgpKeyParse`]).
-///   Third-party certifications and revocations issued by other keys cannot be verified without
-///   those keys and are ignored, as they say nothing about where to encrypt;
+/// - a key over the size and structure caps ([`Error::PgpKeyTooLarge`],
+///   [`Error::PgpKeyTooComplex`]; see "Bounded work" below);
+/// - a key whose self-signatures that the choice below rests on do not verify
+///   ([`Error::PgpKeyParse`]): the chosen user ID certification (or direct-key signature), the
+///   newest direct-key signature, the newest key revocation, the revocations of user IDs
+///   preferred to the chosen one, and each encryption subkey tried, newest first: its newest
+///   revocation, else its newest binding (with the embedded back-signature if the binding also
+///   lets it sign). Other self-signatures (older duplicates, other subkeys' bindings, user
+///   attributes) are not verified: they do not change where the token goes. Third-party
+///   certifications and revocations issued by other keys cannot be verified without those keys
+///   and are ignored, as they say nothing about where to encrypt;
 /// - a key that cannot receive the token ([`Error::PgpKeyUnusable`]): not OpenPGP v4, revoked,
 ///   expired, or without an encryption-capable (sub)key.
 ///
@@ -63,12 +71,28 @@ enum EncryptionKey {
 /// take, so a key rPGP cannot encrypt to (ElGamal, an ECDH key with a forbidden KDF hash) is
 /// refused now, not after the last share.
 ///
+/// # Bounded work
+/// The start endpoint is unauthenticated, so `pgp_key` is attacker input. Whatever it holds, a
+/// parse costs at most a few milliseconds (BENCHMARKS.md, `benches/pgp_parse.rs`):
+/// - the text is at most [`Self::MAX_KEY_LEN`] bytes, checked before any decoding;
+/// - the binary key's packet headers are counted before rPGP parses a packet: at most
+///   [`Self::MAX_PACKETS`] packets, [`Self::MAX_SIGNATURES`] signatures,
+///   [`Self::MAX_USER_IDS`] user IDs, [`Self::MAX_SUBKEYS`] subkeys, and no user ID over
+///   [`Self::MAX_USER_ID_LEN`] bytes;
+/// - only the signatures listed above are verified, each at most once, and a parse spends at most
+///   [`Self::MAX_KEY_OPERATIONS`] signature verifications and trial encryptions.
+///
+/// A key one of them refuses gets [`Error::PgpKeyTooLarge`] or [`Error::PgpKeyTooComplex`]
+/// (naming the [`crate::PgpKeyLimit`]), whose texts keep Vault's `error parsing PGP key: `
+/// prefix.
+///
 /// # Which "now" expiry is checked against
 /// The crate is sans-IO and never reads the clock. [`PgpRecipient::parse_at`] checks expiry
 /// against the wall-clock time the caller passes. [`PgpRecipient::parse`] (which the generator
 /// calls, since `start` receives a monotonic `Instant` that has no calendar meaning) checks it
 /// against the newest moment the key itself attests to: the latest creation time among its key
-/// packets and its verified self-signatures. That is a lower bound of the real time, so what
+/// packets and its own-issued self-signatures (verified or not: a later date only makes the
+/// check stricter). That is a lower bound of the real time, so what
 /// `parse` refuses is certainly expired (for example an encryption subkey that expired before
 /// the owner's latest self-signature), but a key that expired later, with no newer signature,
 /// passes. Such a key still receives the token: gpg decrypts with expired keys, so completion
@@ -118,6 +142,34 @@ impl PartialEq for PgpRecipient {
 impl Eq for PgpRecipient {}
 
 impl PgpRecipient {
+    /// The longest `pgp_key` accepted, in bytes of text (64 KiB), checked before any decoding or
+    /// parsing ([`Error::PgpKeyTooLarge`]).
+    ///
+    /// A real public key is a few KB: an RSA-4096 key with three user IDs and four RSA-4096
+    /// subkeys, exported by GnuPG 2.2 (`gpg --export`), is 7,433 bytes, 9,912 characters of base64
+    /// (10,146 armored); an Ed25519/Cv25519 key is under 1 KB. The cap leaves about six times
+    /// that. Keys that carry many third-party certifications (as fetched from keyservers) can
+    /// exceed it: export them with `gpg --export --export-options export-minimal`, which keeps
+    /// only the self-signatures this crate reads anyway.
+    pub const MAX_KEY_LEN: usize = 64 * 1024;
+    /// The most OpenPGP packets a key may hold (the RSA-4096 key above has 15).
+    pub const MAX_PACKETS: usize = 512;
+    /// The most signature packets a key may hold, self-signatures and third-party
+    /// certifications together.
+    pub const MAX_SIGNATURES: usize = 400;
+    /// The most user ID packets a key may hold.
+    pub const MAX_USER_IDS: usize = 32;
+    /// The most subkeys a key may hold.
+    pub const MAX_SUBKEYS: usize = 32;
+    /// The longest user ID accepted, in bytes (a name, a comment and an e-mail address are well
+    /// under 256).
+    pub const MAX_USER_ID_LEN: usize = 2048;
+    /// The most public-key operations one parse spends choosing the recipient: signature
+    /// verifications (each one hashes the signed key material and user ID once) and trial
+    /// encryptions. An ordinary key needs three or four (its primary user ID's certification,
+    /// the encryption subkey's binding, one trial encryption, maybe a direct-key signature).
+    pub const MAX_KEY_OPERATIONS: usize = 8;
+
     /// Parses a `pgp_key` as Vault's API takes it (standard padded base64 of a binary public key,
     /// `\r`/`\n` tolerated) or ASCII-armored, and chooses the key to encrypt to.
     ///
@@ -125,10 +177,19 @@ impl PgpRecipient {
     /// (see [`PgpRecipient`]); use [`Self::parse_at`] to check against a time you
     /// pass.
     ///
+    /// The text may be at most [`Self::MAX_KEY_LEN`] bytes (64 KiB), checked before any
+    /// decoding or parsing; the binary key is held to the structure caps
+    /// ([`Self::MAX_PACKETS`] and the others) before rPGP parses it, and the parse to
+    /// [`Self::MAX_KEY_OPERATIONS`] public-key operations (see "Bounded work" on
+    /// [`PgpRecipient`]). A real public key is a few KB.
+    ///
     /// # Errors
+    /// [`Error::PgpKeyTooLarge`] if the text is longer than [`Self::MAX_KEY_LEN`];
+    /// [`Error::PgpKeyTooComplex`] if the key exceeds a structure cap or the operation budget;
     /// [`Error::PgpKeyParse`] if the input does not decode, does not parse, holds no public key or
-    /// its self-signatures do not verify; [`Error::PgpKeyEntity`] if it holds more than one
-    /// primary key; [`Error::PgpKeyUnusable`] if the key cannot receive the token.
+    /// a self-signature the recipient choice rests on does not verify; [`Error::PgpKeyEntity`] if
+    /// it holds more than one primary key; [`Error::PgpKeyUnusable`] if the key cannot receive
+    /// the token.
     pub fn parse(pgp_key: &str) -> Result<Self, Error> {
         Self::parse_inner(pgp_key, None)
     }
@@ -187,6 +248,12 @@ impl PgpRecipient {
     }
 
     fn parse_inner(pgp_key: &str, now: Option<u64>) -> Result<Self, Error> {
+        // Before anything else: the cost of everything below grows with the input.
+        if pgp_key.len() > Self::MAX_KEY_LEN {
+            return Err(Error::PgpKeyTooLarge {
+                max: Self::MAX_KEY_LEN,
+            });
+        }
         let mut keys = read_keys(pgp_key)?;
         let key = match keys.len() {
             0 => {
@@ -198,19 +265,14 @@ impl PgpRecipient {
             _ => return Err(Error::PgpKeyEntity),
         };
         let key = without_third_party_signatures(key);
-        key.verify_bindings().map_err(|e| {
-            parse_error(&format!(
-                "error verifying the key's self-signatures: {}",
-                short_reason(&e)
-            ))
-        })?;
         if key.primary_key.version() != KeyVersion::V4 {
             return Err(unusable(
                 "only OpenPGP version 4 keys are supported".to_owned(),
             ));
         }
         let now = now.unwrap_or_else(|| newest_attested_time(&key));
-        let chosen = choose_encryption_key(&key, now).map_err(unusable)?;
+        let mut budget = Budget(Self::MAX_KEY_OPERATIONS);
+        let chosen = choose_encryption_key(&key, now, &mut budget)?;
         let encryption_fingerprint = match &chosen {
             EncryptionKey::Primary(k) => hex_fingerprint(k),
             EncryptionKey::Subkey(k) => hex_fingerprint(k),
@@ -223,47 +285,177 @@ impl PgpRecipient {
     }
 }
 
-/// Decodes the input (armor or Go base64) and parses every transferable public key in it.
+/// Decodes the input (armor or Go base64), checks the packet caps on the binary data, then parses
+/// every transferable public key in it.
 fn read_keys(pgp_key: &str) -> Result<Vec<SignedPublicKey>, Error> {
-    let parsed: Vec<_> = if pgp_key.trim_start().starts_with("-----BEGIN PGP") {
-        // rPGP reads the first armor block and ignores the rest: a second block is a second key.
+    let bytes = if pgp_key.trim_start().starts_with("-----BEGIN PGP") {
+        // One armor block is one key: a second block would be a second key (rPGP would read the
+        // first block and ignore the rest).
         if pgp_key.matches("-----BEGIN PGP").count() > 1 {
             return Err(Error::PgpKeyEntity);
         }
-        let (keys, _headers) = SignedPublicKey::from_armor_many(pgp_key.trim_start().as_bytes())
-            .map_err(|e| {
-                parse_error(&format!(
-                    "error parsing given PGP key: {}",
-                    short_reason(&e)
-                ))
-            })?;
-        keys.collect()
+        dearmor(pgp_key.trim_start())?
     } else {
-        let bytes = decode_go_base64(pgp_key)
-            .ok_or_else(|| parse_error("error decoding given PGP key: illegal base64 data"))?;
-        if is_secret_key_packet(&bytes) {
-            return Err(parse_error(
-                "error parsing given PGP key: this is a secret key; send the public key \
-                 (gpg --export)",
+        // Public data: the zeroizing wrapper of the shared share decoder is not needed.
+        decode_go_base64(pgp_key)
+            .map(|b| b.to_vec())
+            .ok_or_else(|| parse_error("error decoding given PGP key: illegal base64 data"))?
+    };
+    if is_secret_key_packet(&bytes) {
+        return Err(parse_error(
+            "error parsing given PGP key: this is a secret key; send the public key \
+             (gpg --export)",
+        ));
+    }
+    check_packet_caps(&bytes)?;
+    let keys = SignedPublicKey::from_bytes_many(&bytes[..]).map_err(|e| {
+        parse_error(&format!(
+            "error parsing given PGP key: {}",
+            short_reason(&e)
+        ))
+    })?;
+    keys.collect::<Result<Vec<_>, _>>().map_err(|e| {
+        parse_error(&format!(
+            "error parsing given PGP key: {}",
+            short_reason(&e)
+        ))
+    })
+}
+
+/// The binary data of one ASCII-armored public key block (rPGP's dearmoring: headers, base64,
+/// optional checksum), refusing blocks of any other type as rPGP's `from_armor_many` does.
+fn dearmor(armored: &str) -> Result<Vec<u8>, Error> {
+    use std::io::Read as _;
+
+    let armor_error = |reason: &str| parse_error(&format!("error parsing given PGP key: {reason}"));
+    let mut dearmor = pgp::armor::Dearmor::new(armored.as_bytes());
+    dearmor
+        .read_header()
+        .map_err(|e| armor_error(&short_reason(&e)))?;
+    match dearmor.typ {
+        Some(pgp::armor::BlockType::PublicKey | pgp::armor::BlockType::File) => {}
+        Some(typ) => {
+            return Err(armor_error(&sanitize(&format!(
+                "unexpected block type: {typ}"
+            ))));
+        }
+        None => return Err(armor_error("dearmor failed to retrieve armor type")),
+    }
+    // The text is at most `MAX_KEY_LEN` bytes, so its binary content is smaller still.
+    let mut bytes = Vec::with_capacity(armored.len());
+    dearmor
+        .read_to_end(&mut bytes)
+        .map_err(|e| armor_error(&sanitize(&e.to_string())))?;
+    Ok(bytes)
+}
+
+/// Refuses binary key data that holds more packets, signatures, user IDs or subkeys than the
+/// caps, or a user ID longer than [`PgpRecipient::MAX_USER_ID_LEN`], judged from the packet
+/// headers alone (RFC 9580 section 4.2) before rPGP parses any packet. Malformed framing ends
+/// the count; rPGP then reports it.
+fn check_packet_caps(bytes: &[u8]) -> Result<(), Error> {
+    const SIGNATURE: u8 = 2;
+    const USER_ID: u8 = 13;
+    const PUBLIC_SUBKEY: u8 = 14;
+    let too_many = |limit, max| Error::PgpKeyTooComplex { limit, max };
+    let (mut packets, mut signatures, mut user_ids, mut subkeys) = (0usize, 0usize, 0usize, 0usize);
+    let mut rest = bytes;
+    while let Some((tag, body_len, after)) = next_packet(rest) {
+        packets = packets.saturating_add(1);
+        if packets > PgpRecipient::MAX_PACKETS {
+            return Err(too_many(PgpKeyLimit::Packets, PgpRecipient::MAX_PACKETS));
+        }
+        match tag {
+            SIGNATURE => signatures = signatures.saturating_add(1),
+            USER_ID => user_ids = user_ids.saturating_add(1),
+            PUBLIC_SUBKEY => subkeys = subkeys.saturating_add(1),
+            _ => {}
+        }
+        if signatures > PgpRecipient::MAX_SIGNATURES {
+            return Err(too_many(
+                PgpKeyLimit::Signatures,
+                PgpRecipient::MAX_SIGNATURES,
             ));
         }
-        let keys = SignedPublicKey::from_bytes_many(&bytes[..]).map_err(|e| {
-            parse_error(&format!(
-                "error parsing given PGP key: {}",
-                short_reason(&e)
-            ))
-        })?;
-        keys.collect()
-    };
-    parsed
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| {
-            parse_error(&format!(
-                "error parsing given PGP key: {}",
-                short_reason(&e)
-            ))
-        })
+        if user_ids > PgpRecipient::MAX_USER_IDS {
+            return Err(too_many(PgpKeyLimit::UserIds, PgpRecipient::MAX_USER_IDS));
+        }
+        if subkeys > PgpRecipient::MAX_SUBKEYS {
+            return Err(too_many(PgpKeyLimit::Subkeys, PgpRecipient::MAX_SUBKEYS));
+        }
+        if tag == USER_ID && body_len > PgpRecipient::MAX_USER_ID_LEN {
+            return Err(too_many(
+                PgpKeyLimit::UserIdLength,
+                PgpRecipient::MAX_USER_ID_LEN,
+            ));
+        }
+        rest = after;
+    }
+    Ok(())
+}
+
+/// The tag and body length of the packet at the start of `data`, and the data after it; `None`
+/// at the end of the data or where the framing is malformed or truncated. Partial body lengths
+/// are followed to the packet's last part; each step consumes at least one byte.
+fn next_packet(data: &[u8]) -> Option<(u8, usize, &[u8])> {
+    let (&first, rest) = data.split_first()?;
+    if first & 0x80 == 0 {
+        return None;
+    }
+    if first & 0x40 == 0 {
+        // Old format: 0b10ttttll.
+        let tag = (first >> 2) & 0x0f;
+        let (len, rest) = match first & 0x03 {
+            0 => (usize::from(*rest.first()?), rest.get(1..)?),
+            1 => (be_len(rest.get(..2)?)?, rest.get(2..)?),
+            2 => (be_len(rest.get(..4)?)?, rest.get(4..)?),
+            // Indeterminate: the packet runs to the end of the data.
+            _ => return Some((tag, rest.len(), &[])),
+        };
+        return Some((tag, len, rest.get(len..)?));
+    }
+    // New format: 0b11tttttt, then one or more length parts (RFC 9580 section 4.2.1).
+    let tag = first & 0x3f;
+    // rPGP refuses partial lengths on other packets than data packets, and a first part under
+    // 512 bytes, and then reads on right after the length octet: what it reads next is the
+    // body, taken for packet headers. Count the same way.
+    if let Some(&o1) = rest.first()
+        && (224..=254).contains(&o1)
+        && (!matches!(tag, 8 | 9 | 11 | 18 | 20) || o1 & 0x1f < 9)
+    {
+        return Some((tag, 0, rest.get(1..)?));
+    }
+    let mut total = 0usize;
+    let mut rest = rest;
+    loop {
+        let (&o1, after) = rest.split_first()?;
+        let (len, partial, after) = match o1 {
+            0..=191 => (usize::from(o1), false, after),
+            // ((o1 - 192) << 8) + o2 + 192, with o1 - 192 == o1 & 0x1f in this range.
+            192..=223 => {
+                let o2 = *after.first()?;
+                let len = usize::from(u16::from_be_bytes([o1 & 0x1f, o2])).checked_add(192)?;
+                (len, false, after.get(1..)?)
+            }
+            255 => (be_len(after.get(..4)?)?, false, after.get(4..)?),
+            // A partial body length: 1 << (o1 & 0x1f), then more length parts follow.
+            _ => (1usize.checked_shl(u32::from(o1 & 0x1f))?, true, after),
+        };
+        total = total.saturating_add(len);
+        rest = after.get(len..)?;
+        if !partial {
+            return Some((tag, total, rest));
+        }
+    }
+}
+
+/// A big-endian length of two or four bytes.
+fn be_len(bytes: &[u8]) -> Option<usize> {
+    match *bytes {
+        [a, b] => Some(usize::from(u16::from_be_bytes([a, b]))),
+        [a, b, c, d] => usize::try_from(u32::from_be_bytes([a, b, c, d])).ok(),
+        _ => None,
+    }
 }
 
 /// Whether the binary data starts with a Secret-Key packet (tag 5), judged from the packet
@@ -279,22 +471,25 @@ fn is_secret_key_packet(bytes: &[u8]) -> bool {
     }
 }
 
-/// Whether `sig` names the primary key as its issuer (or names no issuer, and so must verify
-/// against it).
-fn issued_by(sig: &Signature, primary: &PublicKey) -> bool {
+/// Whether `sig` names the primary key (its key ID `id`, fingerprint `fp`) as its issuer (or
+/// names no issuer, and so must verify against it).
+fn issued_by(sig: &Signature, id: &KeyId, fp: &Fingerprint) -> bool {
     let ids = sig.issuer_key_id();
     let fps = sig.issuer_fingerprint();
-    (ids.is_empty() && fps.is_empty())
-        || ids.iter().any(|id| **id == primary.legacy_key_id())
-        || fps.iter().any(|fp| **fp == primary.fingerprint())
+    (ids.is_empty() && fps.is_empty()) || ids.contains(&id) || fps.contains(&fp)
 }
 
 /// Drops signatures issued by other keys (certifications by third parties, revocations by
-/// designated revokers): they cannot be verified without those keys, and rPGP's
-/// `verify_bindings` would otherwise refuse every key that others have signed.
+/// designated revokers): they cannot be verified without those keys, and would otherwise be
+/// taken for the owner's own.
 fn without_third_party_signatures(mut key: SignedPublicKey) -> SignedPublicKey {
-    let primary = key.primary_key.clone();
-    let own = |sigs: &mut Vec<Signature>| sigs.retain(|s| issued_by(s, &primary));
+    // Computed once: a fingerprint is a hash of the key packet, and a key may carry hundreds of
+    // signatures.
+    let (id, fp) = (
+        key.primary_key.legacy_key_id(),
+        key.primary_key.fingerprint(),
+    );
+    let own = |sigs: &mut Vec<Signature>| sigs.retain(|s| issued_by(s, &id, &fp));
     own(&mut key.details.revocation_signatures);
     own(&mut key.details.direct_signatures);
     for user in &mut key.details.users {
@@ -315,7 +510,7 @@ fn without_third_party_signatures(mut key: SignedPublicKey) -> SignedPublicKey {
 }
 
 /// The newest moment the key attests to: the latest creation time of its key packets and of
-/// its (verified) self-signatures.
+/// its own-issued self-signatures, verified or not (a later "now" only makes expiry stricter).
 fn newest_attested_time(key: &SignedPublicKey) -> u64 {
     let details = &key.details;
     let sigs = details
@@ -404,53 +599,113 @@ fn is_certification(sig: &Signature) -> bool {
     )
 }
 
+/// Caps the public-key operations one parse spends (signature verifications and trial
+/// encryptions) at [`PgpRecipient::MAX_KEY_OPERATIONS`].
+struct Budget(usize);
+
+impl Budget {
+    /// Takes one operation, or refuses the key once the budget is spent.
+    fn spend(&mut self) -> Result<(), Error> {
+        self.0 = self.0.checked_sub(1).ok_or(Error::PgpKeyTooComplex {
+            limit: PgpKeyLimit::KeyOperations,
+            max: PgpRecipient::MAX_KEY_OPERATIONS,
+        })?;
+        Ok(())
+    }
+
+    /// Verifies one self-signature (`check` is rPGP's verification of it) for one operation; a
+    /// signature the choice relies on that does not verify refuses the key.
+    fn verify(&mut self, check: impl FnOnce() -> pgp::errors::Result<()>) -> Result<(), Error> {
+        self.spend()?;
+        check().map_err(|e| {
+            parse_error(&format!(
+                "error verifying the key's self-signatures: {}",
+                short_reason(&e)
+            ))
+        })
+    }
+}
+
+/// The newest of `sigs` of type `typ`, else (none of them dated) the first of that type.
+fn newest_of_type(sigs: &[Signature], typ: SignatureType) -> Option<&Signature> {
+    let of_type = || sigs.iter().filter(move |s| s.typ() == Some(typ));
+    newest(of_type()).or_else(|| of_type().next())
+}
+
 /// The primary key's self-signature that carries its flags and expiry: the newest valid
 /// certification of the primary user ID (the newest one flagged primary, else the newest of
-/// any unrevoked user ID), else the newest direct-key signature.
-fn primary_self_signature(key: &SignedPublicKey, now: u64) -> Result<&Signature, String> {
-    let mut any_user = false;
+/// any unrevoked user ID), else the newest direct-key signature. Only the signatures this
+/// choice rests on are verified: the chosen one, and the revocations of the user IDs preferred
+/// to it.
+fn primary_self_signature<'k>(
+    key: &'k SignedPublicKey,
+    now: u64,
+    budget: &mut Budget,
+) -> Result<&'k Signature, Error> {
+    let primary = &key.primary_key;
+    // Each user ID's newest certification, if valid at `now`, and its newest revocation if
+    // that is not older.
     let mut candidates = Vec::new();
-    for user in &key.details.users {
-        any_user = true;
+    for (index, user) in key.details.users.iter().enumerate() {
         let Some(cert) = newest(user.signatures.iter().filter(|s| is_certification(s))) else {
             continue;
         };
-        let revoked = newest(
-            user.signatures
-                .iter()
-                .filter(|s| s.typ() == Some(SignatureType::CertRevocation)),
-        )
-        .is_some_and(|r| created(r) >= created(cert));
-        if !revoked && signature_invalid_at(cert, now).is_none() {
-            candidates.push(cert);
+        if signature_invalid_at(cert, now).is_some() {
+            continue;
         }
+        let revocation = newest_of_type(&user.signatures, SignatureType::CertRevocation)
+            .filter(|r| created(r) >= created(cert));
+        candidates.push((index, user, cert, revocation));
     }
-    let user_sig = newest(candidates.iter().copied().filter(|s| s.is_primary()))
-        .or_else(|| newest(candidates.iter().copied()));
-    if let Some(sig) = user_sig {
-        return Ok(sig);
+    // Preferred first: flagged primary, then newer, then later in packet order (the order in
+    // which the choice was made before it was lazy).
+    candidates.sort_by_key(|&(index, _, cert, _)| {
+        std::cmp::Reverse((cert.is_primary(), created(cert), index))
+    });
+    for (_, user, cert, revocation) in candidates {
+        if let Some(revocation) = revocation {
+            budget.verify(|| revocation.verify_certification(primary, Tag::UserId, &user.id))?;
+            continue;
+        }
+        budget.verify(|| cert.verify_certification(primary, Tag::UserId, &user.id))?;
+        return Ok(cert);
     }
-    if any_user {
-        return Err("every user ID of the key is revoked or expired".to_owned());
+    if !key.details.users.is_empty() {
+        return Err(unusable(
+            "every user ID of the key is revoked or expired".to_owned(),
+        ));
     }
-    newest(
+    let direct = newest(
         key.details
             .direct_signatures
             .iter()
             .filter(|s| s.typ() == Some(SignatureType::Key)),
     )
-    .ok_or_else(|| "the primary key has no self-signature".to_owned())
+    .ok_or_else(|| unusable("the primary key has no self-signature".to_owned()))?;
+    budget.verify(|| direct.verify_key(primary))?;
+    Ok(direct)
 }
 
-/// Chooses the key to encrypt to at `now`, as Go's openpgp `Entity.encryptionKey()` does.
-fn choose_encryption_key(key: &SignedPublicKey, now: u64) -> Result<EncryptionKey, String> {
+/// Chooses the key to encrypt to at `now`, as Go's openpgp `Entity.encryptionKey()` does,
+/// verifying only the self-signatures the choice rests on, newest first, within `budget`.
+fn choose_encryption_key(
+    key: &SignedPublicKey,
+    now: u64,
+    budget: &mut Budget,
+) -> Result<EncryptionKey, Error> {
     let primary = &key.primary_key;
-    if !key.details.revocation_signatures.is_empty() {
-        return Err("the key is revoked".to_owned());
+    if let Some(revocation) = newest_of_type(
+        &key.details.revocation_signatures,
+        SignatureType::KeyRevocation,
+    )
+    .or_else(|| key.details.revocation_signatures.first())
+    {
+        budget.verify(|| revocation.verify_key(primary))?;
+        return Err(unusable("the key is revoked".to_owned()));
     }
-    let primary_sig = primary_self_signature(key, now)?;
+    let primary_sig = primary_self_signature(key, now, budget)?;
     if let Some(why) = key_invalid_at(secs(primary.created_at()), primary_sig, now) {
-        return Err(format!("the primary key is not valid: {why}"));
+        return Err(unusable(format!("the primary key is not valid: {why}")));
     }
     // A direct-key signature may set an expiry too.
     if let Some(direct) = newest(
@@ -458,14 +713,20 @@ fn choose_encryption_key(key: &SignedPublicKey, now: u64) -> Result<EncryptionKe
             .direct_signatures
             .iter()
             .filter(|s| s.typ() == Some(SignatureType::Key)),
-    ) && let Some(why) = key_invalid_at(secs(primary.created_at()), direct, now)
-    {
-        return Err(format!("the primary key is not valid: {why}"));
+    ) {
+        if !std::ptr::eq(direct, primary_sig) {
+            budget.verify(|| direct.verify_key(primary))?;
+        }
+        if let Some(why) = key_invalid_at(secs(primary.created_at()), direct, now) {
+            return Err(unusable(format!("the primary key is not valid: {why}")));
+        }
     }
 
-    let mut best: Option<(&PublicSubkey, u64)> = None;
+    // Free checks first, on each subkey's newest binding, in packet order (the first refusal is
+    // the one reported when no key qualifies).
     let mut first_refusal: Option<String> = None;
-    for sub in &key.public_subkeys {
+    let mut candidates = Vec::new();
+    for (index, sub) in key.public_subkeys.iter().enumerate() {
         let Some(binding) = newest(
             sub.signatures
                 .iter()
@@ -476,7 +737,6 @@ fn choose_encryption_key(key: &SignedPublicKey, now: u64) -> Result<EncryptionKe
         if !has_key_flags(binding) || !flags_encrypt(binding) {
             continue;
         }
-        let id = hex_fingerprint(&sub.key);
         let refusal = if !sub.key.algorithm().can_encrypt() {
             Some(format!(
                 "its algorithm {:?} cannot encrypt",
@@ -484,31 +744,51 @@ fn choose_encryption_key(key: &SignedPublicKey, now: u64) -> Result<EncryptionKe
             ))
         } else if sub.key.version() != KeyVersion::V4 {
             Some("it is not an OpenPGP version 4 key".to_owned())
-        } else if sub
-            .signatures
-            .iter()
-            .any(|s| s.typ() == Some(SignatureType::SubkeyRevocation))
-        {
-            Some("it is revoked".to_owned())
         } else {
             key_invalid_at(secs(sub.key.created_at()), binding, now)
-                .or_else(|| trial_encrypt(&sub.key).err())
         };
         if let Some(why) = refusal {
-            first_refusal.get_or_insert(format!("encryption subkey {id}: {why}"));
+            first_refusal.get_or_insert(format!(
+                "encryption subkey {}: {why}",
+                hex_fingerprint(&sub.key)
+            ));
             continue;
         }
-        let when = created(binding).unwrap_or(0);
-        if best.is_none_or(|(_, t)| when > t) {
-            best = Some((&sub.key, when));
-        }
+        candidates.push((index, sub, binding));
     }
-    if let Some((sub, _)) = best {
-        return Ok(EncryptionKey::Subkey(sub.clone()));
+    // Then the costly ones, newest binding first (the earlier in packet order on a tie), until
+    // one subkey passes: its revocation, its binding (and, for a subkey that may also sign, the
+    // embedded back-signature), a trial encryption.
+    candidates.sort_by_key(|&(index, _, binding)| (std::cmp::Reverse(created(binding)), index));
+    for (_, sub, binding) in candidates {
+        let id = hex_fingerprint(&sub.key);
+        if let Some(revocation) = newest_of_type(&sub.signatures, SignatureType::SubkeyRevocation) {
+            budget.verify(|| revocation.verify_subkey_binding(primary, &sub.key))?;
+            first_refusal.get_or_insert(format!("encryption subkey {id}: it is revoked"));
+            continue;
+        }
+        budget.verify(|| binding.verify_subkey_binding(primary, &sub.key))?;
+        if binding.key_flags().sign() {
+            let backsig = binding.embedded_signature().ok_or_else(|| {
+                parse_error(
+                    "error verifying the key's self-signatures: missing embedded signature for \
+                     signing capable subkey",
+                )
+            })?;
+            budget.verify(|| backsig.verify_primary_key_binding(&sub.key, primary))?;
+        }
+        budget.spend()?;
+        match trial_encrypt(&sub.key) {
+            Ok(()) => return Ok(EncryptionKey::Subkey(sub.key.clone())),
+            Err(why) => {
+                first_refusal.get_or_insert(format!("encryption subkey {id}: {why}"));
+            }
+        }
     }
 
     let primary_may_encrypt = !has_key_flags(primary_sig) || flags_encrypt(primary_sig);
     if primary_may_encrypt && primary.algorithm().can_encrypt() {
+        budget.spend()?;
         match trial_encrypt(primary) {
             Ok(()) => return Ok(EncryptionKey::Primary(primary.clone())),
             Err(why) => {
@@ -516,11 +796,11 @@ fn choose_encryption_key(key: &SignedPublicKey, now: u64) -> Result<EncryptionKe
             }
         }
     }
-    Err(first_refusal.unwrap_or_else(|| {
+    Err(unusable(first_refusal.unwrap_or_else(|| {
         "the key has no encryption-capable key (no subkey flagged for encryption, and the \
          primary key may not encrypt)"
             .to_owned()
-    }))
+    })))
 }
 
 /// Encrypts a throwaway session key to `key` exactly as [`PgpRecipient::encrypt_token`] will,
@@ -735,6 +1015,115 @@ mod tests {
         assert_eq!(more, want_more);
         assert_eq!(x, rand_core::Rng::next_u32(&mut b));
         assert_eq!(y, rand_core::Rng::next_u64(&mut b));
+    }
+
+    #[test]
+    fn packet_headers_are_framed_as_rfc_9580_says() {
+        // New format: one-, two- and five-octet lengths.
+        assert_eq!(next_packet(&[0xc2, 2, 7, 8, 9]), Some((2, 2, &[9u8][..])));
+        let mut two = vec![0xcd, 0xc0, 0x00];
+        two.extend([0u8; 192]);
+        assert_eq!(next_packet(&two), Some((13, 192, &[][..])));
+        let mut two_max = vec![0xcd, 0xdf, 0xff];
+        two_max.extend(vec![0u8; 8383]);
+        assert_eq!(next_packet(&two_max), Some((13, 8383, &[][..])));
+        let mut five = vec![0xcd, 0xff, 0, 0, 1, 0];
+        five.extend([0u8; 256]);
+        assert_eq!(next_packet(&five), Some((13, 256, &[][..])));
+        // Partial lengths on a data packet: 512 bytes, then 2, then a final part of 1.
+        let mut partial = vec![0xcb, 0xe9];
+        partial.extend([0u8; 512]);
+        partial.extend([0xe1, 1, 2, 0x01, 3, 0xc2]);
+        assert_eq!(next_packet(&partial), Some((11, 515, &[0xc2u8][..])));
+        // rPGP refuses a partial length on a user ID, or a first part under 512 bytes, and reads
+        // the body as packets: so does the count.
+        assert_eq!(
+            next_packet(&[0xcd, 0xe9, 0xc2, 0]),
+            Some((13, 0, &[0xc2u8, 0][..]))
+        );
+        assert_eq!(
+            next_packet(&[0xcb, 0xe1, 0xc2, 0]),
+            Some((11, 0, &[0xc2u8, 0][..]))
+        );
+        // Old format: one-, two-, four-octet and indeterminate lengths.
+        assert_eq!(next_packet(&[0x88, 1, 5]), Some((2, 1, &[][..])));
+        assert_eq!(next_packet(&[0xb5, 0, 1, 5, 6]), Some((13, 1, &[6u8][..])));
+        assert_eq!(
+            next_packet(&[0xb6, 0, 0, 0, 2, 5, 6]),
+            Some((13, 2, &[][..]))
+        );
+        assert_eq!(next_packet(&[0xb7, 1, 2, 3]), Some((13, 3, &[][..])));
+        // Truncated, or not a packet: the count stops.
+        for bad in [
+            &[][..],
+            &[0x05, 1, 2],
+            &[0xc2],
+            &[0xc2, 5, 1],
+            &[0xcd, 0xc0],
+            &[0xcd, 0xff, 0, 0],
+            &[0xcb, 0xe9, 1],
+            &[0x89, 0],
+        ] {
+            assert_eq!(next_packet(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn packet_caps_count_headers_before_any_parse() {
+        let uid = |len: usize| {
+            let mut p = vec![0xcd, 0xff];
+            p.extend(u32::try_from(len).unwrap().to_be_bytes());
+            p.extend(vec![b'a'; len]);
+            p
+        };
+        assert_eq!(
+            check_packet_caps(&uid(PgpRecipient::MAX_USER_ID_LEN)),
+            Ok(())
+        );
+        assert_eq!(
+            check_packet_caps(&uid(PgpRecipient::MAX_USER_ID_LEN + 1)),
+            Err(Error::PgpKeyTooComplex {
+                limit: PgpKeyLimit::UserIdLength,
+                max: PgpRecipient::MAX_USER_ID_LEN
+            })
+        );
+        // Old-format user IDs count too.
+        let mut old = vec![0xb5];
+        old.extend(
+            u16::try_from(PgpRecipient::MAX_USER_ID_LEN + 1)
+                .unwrap()
+                .to_be_bytes(),
+        );
+        old.extend(vec![b'a'; PgpRecipient::MAX_USER_ID_LEN + 1]);
+        assert!(check_packet_caps(&old).is_err());
+        let sigs = |n: usize| [0xc2u8, 0].repeat(n);
+        assert_eq!(
+            check_packet_caps(&sigs(PgpRecipient::MAX_SIGNATURES)),
+            Ok(())
+        );
+        assert_eq!(
+            check_packet_caps(&sigs(PgpRecipient::MAX_SIGNATURES + 1)),
+            Err(Error::PgpKeyTooComplex {
+                limit: PgpKeyLimit::Signatures,
+                max: PgpRecipient::MAX_SIGNATURES
+            })
+        );
+        let subkeys = |n: usize| [0xceu8, 0].repeat(n);
+        assert!(check_packet_caps(&subkeys(PgpRecipient::MAX_SUBKEYS + 1)).is_err());
+        let uids = |n: usize| [0xcdu8, 0].repeat(n);
+        assert!(check_packet_caps(&uids(PgpRecipient::MAX_USER_IDS + 1)).is_err());
+        let markers = |n: usize| [0xcau8, 0].repeat(n);
+        assert_eq!(
+            check_packet_caps(&markers(PgpRecipient::MAX_PACKETS)),
+            Ok(())
+        );
+        assert_eq!(
+            check_packet_caps(&markers(PgpRecipient::MAX_PACKETS + 1)),
+            Err(Error::PgpKeyTooComplex {
+                limit: PgpKeyLimit::Packets,
+                max: PgpRecipient::MAX_PACKETS
+            })
+        );
     }
 
     #[test]

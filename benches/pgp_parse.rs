@@ -1,0 +1,91 @@
+//! Criterion bench of `PgpRecipient::parse` (issue 9 item 1): the hostile key shapes of
+//! `tests/pgp_bounds.rs` at the caps next to ordinary gpg-made keys, and, as the "before"
+//! baseline on the same input, what the crate did until the bounds: rPGP parsing the key and
+//! verifying every self-signature (`verify_bindings`). See BENCHMARKS.md for the figures.
+//!
+//! Run: `cargo bench --bench pgp_parse -- --warm-up-time 1 --measurement-time 3`
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, missing_docs)]
+
+#[cfg(feature = "pgp")]
+#[path = "../tests/pgp_forge/mod.rs"]
+mod pgp_forge;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+
+#[cfg(feature = "pgp")]
+fn bench_parse(c: &mut Criterion) {
+    use std::hint::black_box;
+
+    use pgp::composed::{Deserializable as _, SignedPublicKey};
+    use recovery_token::PgpRecipient;
+
+    use pgp_forge::{
+        Forge, b64, repeated_signature_at_cap, revoked_user_ids, subkeys_with_bindings,
+    };
+
+    let forge = Forge::new();
+    let mut random = vec![0u8; PgpRecipient::MAX_KEY_LEN / 4 * 3];
+    let mut state = 0x1234_5678_u64;
+    for b in &mut random {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        *b = state as u8;
+    }
+    let repeated = repeated_signature_at_cap(&forge);
+    let shapes: [(&str, Vec<u8>, bool); 4] = [
+        ("repeated_signature_at_cap", repeated.clone(), true),
+        ("revoked_user_ids", revoked_user_ids(&forge), false),
+        (
+            "subkeys_with_bindings",
+            subkeys_with_bindings(&forge, PgpRecipient::MAX_SUBKEYS),
+            true,
+        ),
+        ("random_bytes_at_cap", random, false),
+    ];
+    let ordinary = [
+        (
+            "gpg_cv25519",
+            include_str!("keys/cv25519.b64").trim().to_owned(),
+        ),
+        (
+            "gpg_rsa3072",
+            include_str!("keys/rsa3072.b64").trim().to_owned(),
+        ),
+    ];
+
+    let mut group = c.benchmark_group("pgp_parse");
+    for (name, key) in &ordinary {
+        PgpRecipient::parse(key).unwrap();
+        group.bench_with_input(BenchmarkId::new("crate", name), key, |b, key| {
+            b.iter(|| PgpRecipient::parse(black_box(key)).unwrap());
+        });
+    }
+    for (name, binary, accepted) in &shapes {
+        let key = b64(binary);
+        assert!(key.len() <= PgpRecipient::MAX_KEY_LEN, "{name}");
+        assert_eq!(PgpRecipient::parse(&key).is_ok(), *accepted, "{name}");
+        group.bench_with_input(BenchmarkId::new("crate", name), &key, |b, key| {
+            b.iter(|| PgpRecipient::parse(black_box(key)).is_ok());
+        });
+    }
+    // Before the bounds: every copy of the signature verified, on the same bytes.
+    group.sample_size(10);
+    group.bench_with_input(
+        BenchmarkId::new("rpgp_verify_all", "repeated_signature_at_cap"),
+        &repeated,
+        |b, bytes| {
+            b.iter(|| {
+                let key = SignedPublicKey::from_bytes(black_box(&bytes[..])).unwrap();
+                key.verify_bindings().unwrap();
+            });
+        },
+    );
+    group.finish();
+}
+
+#[cfg(not(feature = "pgp"))]
+fn bench_parse(_: &mut Criterion) {}
+
+criterion_group!(benches, bench_parse);
+criterion_main!(benches);
