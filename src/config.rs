@@ -40,7 +40,7 @@ pub enum ServerState {
 /// The longest token prefix a [`TokenFormat`] holds, in bytes.
 const MAX_PREFIX_LEN: usize = 16;
 
-/// The shape of one kind of token, and so the OTP that encodes it (SPEC section 6).
+/// The shape of one kind of token, and so the OTP that encodes it (PROTOCOL.md section 6).
 ///
 /// Three shapes cover the servers seen in the wild:
 /// - [`TokenFormat::base62`]: a prefix and a number of base62 characters (every Vault since
@@ -222,7 +222,7 @@ impl std::fmt::Debug for TokenFormat {
 }
 
 /// The token formats of a server: one for root and DR operation tokens (which the host mints),
-/// one for recovery tokens (which the generator mints). SPEC section 6.
+/// one for recovery tokens (which the generator mints). PROTOCOL.md section 6.
 ///
 /// The three constants are the servers this crate is tested against; [`Self::new`] describes any
 /// other (RustyVault's UUID tokens, a custom prefix). Not secret.
@@ -285,8 +285,8 @@ impl Default for TokenProfile {
     }
 }
 
-/// Whose texts the answers carry where Vault and OpenBao word an error differently (SPEC
-/// section 12). The protocol, status codes and every other text are the same.
+/// Whose texts the answers carry where Vault and OpenBao word an error differently
+/// (PROTOCOL.md section 12). The protocol, status codes and every other text are the same.
 ///
 /// [`crate::Error`]'s `Display` is always Vault's; [`crate::Error::message`] and
 /// [`crate::HttpResponse::error_in`] give a dialect's text.
@@ -330,7 +330,8 @@ pub enum ConfigError {
 
 /// How a [`crate::RecoveryTokenGenerator`] runs.
 ///
-/// The defaults are Vault's behaviour; the safety options (SPEC section 10) are off unless noted.
+/// The defaults are Vault's behaviour; the safety options (PROTOCOL.md section 10) are off unless
+/// noted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GeneratorConfig {
     pub(crate) threshold: usize,
@@ -393,7 +394,7 @@ impl GeneratorConfig {
     /// Beyond Vault: an attempt older than `lifetime` (by the host's clock) reports
     /// `started: false`, refuses updates with [`crate::Error::AttemptExpired`], and its shares are
     /// wiped. Default: no expiry, Vault's behaviour, where a forgotten (or deliberately squatted)
-    /// attempt blocks every new one until someone cancels (SPEC section 10).
+    /// attempt blocks every new one until someone cancels (PROTOCOL.md section 10).
     ///
     /// Expiry is lazy and sans-IO: every mutating call runs
     /// [`crate::RecoveryTokenGenerator::handle_timeout`] with its `now` first, and hosts that want
@@ -412,9 +413,9 @@ impl GeneratorConfig {
     }
 
     /// Whether the wrong-nonce error repeats the attempt's nonce, as Vault's does (default
-    /// `true`, SPEC section 4 step 5). With `false` the error is
-    /// [`crate::Error::WrongNonceUndisclosed`] (SPEC section 10: the disclosure is a weakness).
-    /// The nonce is readable from the status anyway unless the host guards it.
+    /// `true`, PROTOCOL.md section 4 step 5). With `false` the error is
+    /// [`crate::Error::WrongNonceUndisclosed`] (PROTOCOL.md section 10: the disclosure is a
+    /// weakness). The nonce is readable from the status anyway unless the host guards it.
     #[must_use]
     pub fn disclose_nonce_in_errors(mut self, disclose: bool) -> Self {
         self.disclose_nonce_in_errors = disclose;
@@ -423,7 +424,7 @@ impl GeneratorConfig {
 
     /// Beyond Vault: a cancel must name the attempt's nonce (default `false`, Vault's
     /// behaviour). Vault lets anyone cancel, so one unauthenticated caller can wipe everyone's
-    /// progress (CVE-2026-5807, SPEC section 10).
+    /// progress (CVE-2026-5807, PROTOCOL.md section 10).
     ///
     /// A missing or wrong nonce gets [`crate::Error::WrongNonceUndisclosed`] (never the
     /// disclosing text, whatever [`Self::disclose_nonce_in_errors`] says) and the attempt is kept;

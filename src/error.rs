@@ -250,8 +250,9 @@ impl Error {
         }
     }
 
-    /// Whether this failure cleared the attempt's progress (SPEC: a failed combine, a failed key
-    /// check, a failed mint or encoding). The attempt itself and its nonce are kept.
+    /// Whether this failure cleared the attempt's progress (PROTOCOL.md section 2: a failed
+    /// combine, a failed key check, a failed mint or encoding). The attempt itself and its nonce
+    /// are kept.
     #[must_use]
     pub fn cleared_progress(&self) -> bool {
         matches!(
@@ -273,7 +274,7 @@ impl Error {
     }
 
     /// The text `dialect`'s server answers with. [`Dialect::Vault`] gives `Display`'s text;
-    /// [`Dialect::OpenBao`] gives OpenBao 2.7's words where they differ (SPEC section 12):
+    /// [`Dialect::OpenBao`] gives OpenBao 2.7's words where they differ (PROTOCOL.md section 12):
     ///
     /// | error | OpenBao |
     /// |---|---|

@@ -1,4 +1,6 @@
-#![doc = include_str!("../README.md")]
+// The crate docs are their own text (src/lib.md), not the repository README: no repository-only
+// instructions, no relative links (they break on docs.rs). The example in it runs as a doctest.
+#![doc = include_str!("lib.md")]
 // docs.rs builds with `--cfg docsrs`: feature-gated items then carry their feature badge.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 // No panic on any input: beyond `unwrap_used` and `indexing_slicing` (Cargo.toml, every target),
@@ -23,6 +25,11 @@ mod secret;
 mod share;
 mod token;
 mod wire;
+
+// The README's Rust examples run as doctests too (not part of the documented API).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 pub use audit::{AuditConfig, AuditEvent, AuditEventKind, AuditKey, ErrorKind, ShareId};
 pub use codec::{

@@ -1,4 +1,4 @@
-//! Token minting and the recovery token holder (SPEC section 9).
+//! Token minting and the recovery token holder (PROTOCOL.md section 9).
 
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;

@@ -9,8 +9,8 @@ use crate::{Dialect, Error, Otp, SecretString};
 ///
 /// Serializes to Vault's ten keys in Vault's order, none omitted:
 /// `nonce, started, progress, required, complete, encoded_token, encoded_root_token,
-/// pgp_fingerprint, otp, otp_length`. Which values each operation sets is Vault's (SPEC
-/// section 5); the generator fills them, hosts only serialize.
+/// pgp_fingerprint, otp, otp_length`. Which values each operation sets is Vault's
+/// (PROTOCOL.md section 5); the generator fills them, hosts only serialize.
 ///
 /// `otp` holds the server-generated OTP only in the start answer that generated it; it is an
 /// [`Otp`] (zeroized, redacted in `Debug`).

@@ -1,5 +1,5 @@
-//! Audit events (beyond Vault, SPEC section 10: "an audit trail of who submitted which share,
-//! without logging the share"): one test per rule.
+//! Audit events (beyond Vault, docs/PROTOCOL.md section 10: "an audit trail of who submitted
+//! which share, without logging the share"): one test per rule.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 mod common;

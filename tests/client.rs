@@ -933,7 +933,7 @@ fn legacy_vault_otps_and_tokens_decode() {
         &format!(r#"{{"nonce":"n","started":true,"required":1,"otp":"{otp}","otp_length":0}}"#),
     );
     assert_eq!(c.otp_length(), 0);
-    // SPEC section 6's worked example.
+    // docs/PROTOCOL.md section 6's worked example.
     let done = r#"{"nonce":"n","started":true,"progress":1,"required":1,"complete":true,"encoded_token":"p7HF1hsZTVOFlwUTJzVDTQ=="}"#;
     c.handle_update(&json(200, done)).unwrap();
     assert_eq!(
@@ -954,7 +954,7 @@ fn a_final_answer_with_only_encoded_root_token_is_read() {
     ))
     .unwrap();
     assert_eq!(c.progress(), Some((1, 2)));
-    // SPEC section 6's worked example for `s.` tokens.
+    // docs/PROTOCOL.md section 6's worked example for `s.` tokens.
     c.handle_update(&json(
         200,
         r#"{"nonce":"n","started":true,"progress":2,"required":2,"complete":true,"encoded_token":"","encoded_root_token":"Qx9zcXdxc3F/cSgoKCgoKCg4ODg4ODg4OCg"}"#,

@@ -1,5 +1,5 @@
-//! The OpenBao dialect (SPEC section 12): texts observed with the real OpenBao 2.7.2 server, and
-//! its order of checks where it differs from Vault's. interop/openbao_diff.py compares the
+//! The OpenBao dialect (docs/PROTOCOL.md section 12): texts observed with the real OpenBao 2.7.2
+//! server, and its order of checks where it differs from Vault's. interop/openbao_diff.py compares the
 //! example server with the real server live; these tests pin the crate's side.
 #![allow(clippy::unwrap_used)]
 

@@ -1,4 +1,4 @@
-//! Every error text and HTTP status code (SPEC.md sections 3, 4, 6 and 7).
+//! Every error text and HTTP status code (docs/PROTOCOL.md sections 3, 4, 6 and 7).
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use recovery_token::{CombineError, Error};

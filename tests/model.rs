@@ -1,10 +1,10 @@
 //! Model-based tests: random sequences of start / cancel / update / status / time passing, run
-//! against `RecoveryTokenGenerator` and, step by step, against a small reference model of SPEC
-//! section 2 (and the check orders of sections 3 and 4) written here. After every step: the same
-//! answer (`Ok` status fields or the exact `Err`), the same state (status on every strategy), the
-//! same audit events, progress never above the threshold, no OTP shown twice, no share kept after
-//! a completion, cancel, expiry or failure. Expiry on and off, nonce-bound cancel on and off,
-//! disclosing errors on and off, a declared key length on and off, strategies mixed.
+//! against `RecoveryTokenGenerator` and, step by step, against a small reference model of
+//! docs/PROTOCOL.md section 2 (and the check orders of sections 3 and 4) written here. After every
+//! step: the same answer (`Ok` status fields or the exact `Err`), the same state (status on every
+//! strategy), the same audit events, progress never above the threshold, no OTP shown twice, no
+//! share kept after a completion, cancel, expiry or failure. Expiry on and off, nonce-bound cancel
+//! on and off, disclosing errors on and off, a declared key length on and off, strategies mixed.
 //!
 //! PGP encoding is left out here (tests/pgp_gpg.rs covers it).
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
@@ -270,7 +270,7 @@ impl Model {
         s
     }
 
-    /// Start: inputs, server state, slot (SPEC section 3). On success the real nonce and OTP
+    /// Start: inputs, server state, slot (PROTOCOL.md section 3). On success the real nonce and OTP
     /// are adopted by the caller through `started`.
     fn start(&mut self, strategy: Strategy, enc: &Encoding, now: Instant) -> Result<(), Error> {
         self.expire(now);
@@ -371,7 +371,7 @@ impl Model {
         self.refuse_share(strategy, None, e)
     }
 
-    /// Update (SPEC section 4, steps 3 to 11; the key is already decoded).
+    /// Update (PROTOCOL.md section 4, steps 3 to 11; the key is already decoded).
     fn update(&mut self, strategy: Strategy, share: &[u8], nonce: &str, now: Instant) -> Answer {
         self.expire(now);
         if strategy == Strategy::Recovery && self.recovery_issued {

@@ -1,4 +1,4 @@
-//! One test per rule of SPEC.md sections 2 to 4: the state table, start, update.
+//! One test per rule of docs/PROTOCOL.md sections 2 to 4: the state table, start, update.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 mod common;

@@ -1,5 +1,6 @@
-//! The protections Vault lacks (SPEC section 10), one test per rule: attempt lifetime, nonce-bound
-//! cancel (CVE-2026-5807), errors that do not disclose the nonce, the recovery token holder.
+//! The protections Vault lacks (docs/PROTOCOL.md section 10), one test per rule: attempt
+//! lifetime, nonce-bound cancel (CVE-2026-5807), errors that do not disclose the nonce, the
+//! recovery token holder.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 mod common;

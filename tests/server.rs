@@ -359,7 +359,7 @@ fn recovery_ceremony_with_a_generated_otp_opens_sys_raw() {
             .all(|k| STANDARD.decode(k).unwrap().len() == 33)
     );
 
-    // The status before any attempt, byte for byte (SPEC section 5, plus Go's newline).
+    // The status before any attempt, byte for byte (PROTOCOL.md section 5, plus Go's newline).
     let r = s.get("/v1/sys/generate-recovery-token/attempt");
     assert_eq!(r.status, 200);
     r.assert_json_type();
@@ -769,7 +769,7 @@ fn key_hex_the_combined_key_must_equal_it() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Every refusal of SPEC sections 3 and 4: Vault's text, status code, and the state after.
+// Every refusal of PROTOCOL.md sections 3 and 4: Vault's text, status code, and the state after.
 // ---------------------------------------------------------------------------------------------
 
 /// Asserts the attempt is still `nonce` with `progress` shares.
@@ -1103,7 +1103,8 @@ fn update_takes_every_method_as_an_update() {
     let s = Server::start(&[]);
     let nonce = str_field(&s.start_attempt(RECOVERY, &json!({})), "nonce").to_owned();
     let update = "/v1/sys/generate-recovery-token/update";
-    // Bodiless: an empty update, as PUT with no body is (SPEC section 1: Vault's text is `EOF`).
+    // Bodiless: an empty update, as PUT with no body is (docs/PROTOCOL.md section 4 step 1:
+    // Vault's text is `EOF`).
     let empty = s.request("PUT", update, Some(""));
     assert_eq!(empty.status, 400, "{empty:?}");
     for method in ["GET", "DELETE", "OPTIONS"] {

@@ -1,4 +1,5 @@
-//! SPEC.md section 7: Vault's share layout and combination, against an independent reference.
+//! docs/PROTOCOL.md section 7: Vault's share layout and combination, against an independent
+//! reference.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 mod common;

@@ -1,7 +1,7 @@
 //! `KeyShare::split` (vsss-rs underneath) against three independent combiners: the crate's own
 //! `combine`, vsss-rs's `Gf256::combine_bytes` on the shares moved back to its layout, and the
 //! textbook Lagrange interpolation of `tests/common` (plain bit-by-bit GF(2^8) multiply). Plus
-//! Vault's rules for the x coordinates, threshold 1, and the refusals (SPEC section 7).
+//! Vault's rules for the x coordinates, threshold 1, and the refusals (PROTOCOL.md section 7).
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use proptest::prelude::*;

@@ -1,4 +1,4 @@
-//! SPEC.md section 5 and the request rules of section 1: the exact JSON text.
+//! docs/PROTOCOL.md section 5 and the request rules of section 1: the exact JSON text.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 mod common;

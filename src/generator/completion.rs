@@ -336,9 +336,9 @@ impl RecoveryTokenGenerator {
     /// [`Self::submit`] and the steps of [`PendingCompletion`].
     ///
     /// # Errors
-    /// Every refusal of SPEC section 4, with Vault's texts. Refusals leave the state as it was;
-    /// the failures for which [`Error::cleared_progress`] is true cleared the shares and kept the
-    /// attempt.
+    /// Every refusal of PROTOCOL.md section 4, with Vault's texts. Refusals leave the state as it
+    /// was; the failures for which [`Error::cleared_progress`] is true cleared the shares and kept
+    /// the attempt.
     pub fn update<H: Host + ?Sized, R: CryptoRng + ?Sized>(
         &mut self,
         strategy: Strategy,

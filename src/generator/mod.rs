@@ -78,7 +78,7 @@ use state::{Attempt, AttemptEncoding, InProgress};
 /// takes the host's `now`; the ones that need randomness take the host's RNG. Nothing here reads
 /// a clock, the OS, or the network.
 ///
-/// Every refused call leaves the state exactly as it was, except the failures SPEC section 2
+/// Every refused call leaves the state exactly as it was, except the failures PROTOCOL.md section 2
 /// lists: a failed combine, key check, mint or encoding clears the shares but keeps the attempt
 /// (and its nonce); a success clears the attempt.
 pub struct RecoveryTokenGenerator {
