@@ -249,9 +249,9 @@ async fn main() {
     let mut key = [0u8; 32];
     rand_core::Rng::fill_bytes(&mut rand::rng(), &mut key);
     let shares = split(&key, 3, 5);
-    let config = GeneratorConfig::new(3)
-        .unwrap()
+    let config = GeneratorConfig::builder(3)
         .with_key_length(key.len())
+        .build()
         .unwrap();
     let host = Arc::new(AsyncHost::new(config, &key, Duration::from_millis(20)));
 

@@ -773,22 +773,18 @@ fn shutdown_signal() -> Result<impl Future<Output = ()>, String> {
 
 async fn serve(options: Options) -> Result<(), String> {
     let (key, shares) = make_key(&options)?;
-    let mut config = GeneratorConfig::new(options.threshold)
-        .map_err(|e| e.to_string())?
+    let mut config = GeneratorConfig::builder(options.threshold)
         .with_profile(options.profile)
         .with_dialect(options.dialect)
-        .disclose_nonce_in_errors(options.disclose_nonce);
+        .with_disclose_nonce_in_errors(options.disclose_nonce);
     if options.strict_share_sets {
         // The host knows its key: a share of another length is refused on its own merits.
-        config = config
-            .with_key_length(key.len())
-            .map_err(|e| e.to_string())?;
+        config = config.with_key_length(key.len());
     }
     if let Some(lifetime) = options.attempt_lifetime {
-        config = config
-            .with_attempt_lifetime(lifetime)
-            .map_err(|e| e.to_string())?;
+        config = config.with_attempt_lifetime(lifetime);
     }
+    let config = config.build().map_err(|e| e.to_string())?;
     let app: App = Arc::new(Mutex::new(Slot {
         generator: RecoveryTokenGenerator::new(config),
         host: VaultHost {

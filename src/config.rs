@@ -328,7 +328,9 @@ pub enum ConfigError {
     TokenLength(usize),
 }
 
-/// How a [`crate::RecoveryTokenGenerator`] runs.
+/// How a [`crate::RecoveryTokenGenerator`] runs. Made by [`GeneratorConfigBuilder::build`]
+/// (or [`Self::new`] for Vault's defaults), so a configuration is always valid; every setting
+/// reads back through the getter of its name.
 ///
 /// The defaults are Vault's behaviour; the safety options (PROTOCOL.md section 10) are off unless
 /// noted.
@@ -347,15 +349,19 @@ pub struct GeneratorConfig {
 
 impl GeneratorConfig {
     /// A configuration with the given threshold (the number of shares that recombine the key)
-    /// and Vault's defaults otherwise.
+    /// and Vault's defaults otherwise: `GeneratorConfig::builder(threshold).build()`.
     ///
     /// # Errors
     /// [`ConfigError::Threshold`] unless `1 <= threshold <= 255`.
     pub fn new(threshold: usize) -> Result<Self, ConfigError> {
-        if !(1..=255).contains(&threshold) {
-            return Err(ConfigError::Threshold(threshold));
-        }
-        Ok(Self {
+        Self::builder(threshold).build()
+    }
+
+    /// A builder with the given threshold and Vault's defaults; its `with_*` methods never fail,
+    /// [`GeneratorConfigBuilder::build`] checks everything once.
+    #[must_use]
+    pub fn builder(threshold: usize) -> GeneratorConfigBuilder {
+        GeneratorConfigBuilder {
             threshold,
             share_lengths: KeyShare::DEFAULT_LENGTHS,
             profile: TokenProfile::VAULT,
@@ -365,148 +371,17 @@ impl GeneratorConfig {
             key_length: None,
             audit: AuditConfig::default(),
             dialect: Dialect::Vault,
-        })
-    }
-
-    /// Accepted share lengths in bytes (default `16..=33`, Vault's).
-    ///
-    /// # Errors
-    /// [`ConfigError::ShareLengths`] for an empty range or one that admits zero bytes.
-    pub fn with_share_lengths(
-        mut self,
-        lengths: RangeInclusive<usize>,
-    ) -> Result<Self, ConfigError> {
-        if lengths.is_empty() || *lengths.start() == 0 {
-            return Err(ConfigError::ShareLengths);
         }
-        self.key_length = None;
-        self.share_lengths = lengths;
-        Ok(self)
     }
 
-    /// The token profile (default [`TokenProfile::VAULT`]).
-    #[must_use]
-    pub fn with_profile(mut self, profile: TokenProfile) -> Self {
-        self.profile = profile;
-        self
-    }
-
-    /// Beyond Vault: an attempt older than `lifetime` (by the host's clock) reports
-    /// `started: false`, refuses updates with [`crate::Error::AttemptExpired`], and its shares are
-    /// wiped. Default: no expiry, Vault's behaviour, where a forgotten (or deliberately squatted)
-    /// attempt blocks every new one until someone cancels (PROTOCOL.md section 10).
-    ///
-    /// Expiry is lazy and sans-IO: every mutating call runs
-    /// [`crate::RecoveryTokenGenerator::handle_timeout`] with its `now` first, and hosts that want
-    /// the shares wiped on time call it from a timer set to
-    /// [`crate::RecoveryTokenGenerator::poll_timeout`]. An expired attempt is reported as an
-    /// [`crate::AuditEventKind::Expired`] event.
-    ///
-    /// # Errors
-    /// [`ConfigError::Lifetime`] for a zero lifetime.
-    pub fn with_attempt_lifetime(mut self, lifetime: Duration) -> Result<Self, ConfigError> {
-        if lifetime.is_zero() {
-            return Err(ConfigError::Lifetime);
-        }
-        self.attempt_lifetime = Some(lifetime);
-        Ok(self)
-    }
-
-    /// Whether the wrong-nonce error repeats the attempt's nonce, as Vault's does (default
-    /// `true`, PROTOCOL.md section 4 step 5). With `false` the error is
-    /// [`crate::Error::WrongNonceUndisclosed`] (PROTOCOL.md section 10: the disclosure is a
-    /// weakness). The nonce is readable from the status anyway unless the host guards it.
-    #[must_use]
-    pub fn disclose_nonce_in_errors(mut self, disclose: bool) -> Self {
-        self.disclose_nonce_in_errors = disclose;
-        self
-    }
-
-    /// Beyond Vault: a cancel must name the attempt's nonce (default `false`, Vault's
-    /// behaviour). Vault lets anyone cancel, so one unauthenticated caller can wipe everyone's
-    /// progress (CVE-2026-5807, PROTOCOL.md section 10).
-    ///
-    /// A missing or wrong nonce gets [`crate::Error::WrongNonceUndisclosed`] (never the
-    /// disclosing text, whatever [`Self::disclose_nonce_in_errors`] says) and the attempt is kept;
-    /// with nothing in progress a cancel still succeeds. Since Vault's status shows the nonce to
-    /// anyone, this binds cancel to whoever may read the status: guard the status endpoint too to
-    /// make the nonce a capability.
-    #[must_use]
-    pub fn cancel_requires_nonce(mut self, require: bool) -> Self {
-        self.cancel_requires_nonce = require;
-        self
-    }
-
-    /// Beyond Vault: the length in bytes of the key the shares combine to (the host's barrier
-    /// or recovery key, 16..=32), so that a share of any other length is refused on its own
-    /// merits, in any order, with progress kept: the accepted share lengths become exactly
-    /// `key_length + 1` (Shamir's x byte), or `key_length` with threshold 1 (the share is the
-    /// key), and Vault's own texts apply (`invalid key: key is shorter than minimum 33 bytes`).
-    /// Without it (the default, Vault's behaviour) any length in [`Self::share_lengths`] is held,
-    /// and shares of mixed lengths fail the final combine, wiping everyone's progress.
-    ///
-    /// The accepted length is the same for every caller whatever the attempt holds, so the
-    /// refusal tells nothing about other holders' shares (README, "Threat model"). A later
-    /// [`Self::with_share_lengths`] replaces it.
-    ///
-    /// # Errors
-    /// [`ConfigError::KeyLength`] unless `16 <= key_length <= 32`.
-    pub fn with_key_length(mut self, key_length: usize) -> Result<Self, ConfigError> {
-        if !(16..=32).contains(&key_length) {
-            return Err(ConfigError::KeyLength(key_length));
-        }
-        let share = if self.threshold == 1 {
-            key_length
-        } else {
-            key_length.saturating_add(1)
-        };
-        self.key_length = Some(key_length);
-        self.share_lengths = share..=share;
-        Ok(self)
-    }
-
-    /// The declared key length ([`Self::with_key_length`]), if any.
-    #[must_use]
-    pub fn key_length(&self) -> Option<usize> {
-        self.key_length
-    }
-
-    /// How audit events are recorded (default: on, a bounded queue, a random per-attempt key
-    /// for share IDs). See [`crate::AuditEvent`].
-    #[must_use]
-    pub fn with_audit(mut self, audit: AuditConfig) -> Self {
-        self.audit = audit;
-        self
-    }
-
-    /// Whose error texts the host's answers carry (default [`Dialect::Vault`]). The generator
-    /// behaves the same either way; hosts pass [`Self::dialect`] to
-    /// [`crate::HttpResponse::error_in`] / [`crate::HttpResponse::from_result_in`].
-    #[must_use]
-    pub fn with_dialect(mut self, dialect: Dialect) -> Self {
-        self.dialect = dialect;
-        self
-    }
-
-    /// The dialect.
-    #[must_use]
-    pub fn dialect(&self) -> Dialect {
-        self.dialect
-    }
-
-    /// The audit configuration.
-    #[must_use]
-    pub fn audit(&self) -> &AuditConfig {
-        &self.audit
-    }
-
-    /// The threshold.
+    /// The threshold: how many shares recombine the key.
     #[must_use]
     pub fn threshold(&self) -> usize {
         self.threshold
     }
 
-    /// The accepted share lengths.
+    /// The accepted share lengths in bytes (exactly `key_length + 1`, or `key_length` with
+    /// threshold 1, when [`Self::key_length`] is set).
     #[must_use]
     pub fn share_lengths(&self) -> &RangeInclusive<usize> {
         &self.share_lengths
@@ -523,6 +398,182 @@ impl GeneratorConfig {
     pub fn attempt_lifetime(&self) -> Option<Duration> {
         self.attempt_lifetime
     }
+
+    /// Whether the wrong-nonce error repeats the attempt's nonce (Vault's behaviour, the default).
+    #[must_use]
+    pub fn disclose_nonce_in_errors(&self) -> bool {
+        self.disclose_nonce_in_errors
+    }
+
+    /// Whether a cancel must name the attempt's nonce.
+    #[must_use]
+    pub fn cancel_requires_nonce(&self) -> bool {
+        self.cancel_requires_nonce
+    }
+
+    /// The declared key length ([`GeneratorConfigBuilder::with_key_length`]), if any.
+    #[must_use]
+    pub fn key_length(&self) -> Option<usize> {
+        self.key_length
+    }
+
+    /// The audit configuration.
+    #[must_use]
+    pub fn audit(&self) -> &AuditConfig {
+        &self.audit
+    }
+
+    /// The dialect.
+    #[must_use]
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+}
+
+/// Builds a [`GeneratorConfig`]: from [`GeneratorConfig::builder`], infallible `with_*` setters
+/// (a later call of the same setter wins), then one [`Self::build`] that validates everything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct GeneratorConfigBuilder {
+    threshold: usize,
+    share_lengths: RangeInclusive<usize>,
+    profile: TokenProfile,
+    attempt_lifetime: Option<Duration>,
+    disclose_nonce_in_errors: bool,
+    cancel_requires_nonce: bool,
+    key_length: Option<usize>,
+    audit: AuditConfig,
+    dialect: Dialect,
+}
+
+impl GeneratorConfigBuilder {
+    /// Accepted share lengths in bytes (default `16..=33`, Vault's). Replaces an earlier
+    /// [`Self::with_key_length`]. [`Self::build`] refuses an empty range or one that admits zero
+    /// bytes ([`ConfigError::ShareLengths`]).
+    pub fn with_share_lengths(mut self, lengths: RangeInclusive<usize>) -> Self {
+        self.key_length = None;
+        self.share_lengths = lengths;
+        self
+    }
+
+    /// The token profile (default [`TokenProfile::VAULT`]).
+    pub fn with_profile(mut self, profile: TokenProfile) -> Self {
+        self.profile = profile;
+        self
+    }
+
+    /// Beyond Vault: an attempt older than `lifetime` (by the host's clock) reports
+    /// `started: false`, refuses updates with [`crate::Error::AttemptExpired`], and its shares are
+    /// wiped. Default: no expiry, Vault's behaviour, where a forgotten (or deliberately squatted)
+    /// attempt blocks every new one until someone cancels (PROTOCOL.md section 10).
+    ///
+    /// Expiry is lazy and sans-IO: every mutating call runs
+    /// [`crate::RecoveryTokenGenerator::handle_timeout`] with its `now` first, and hosts that want
+    /// the shares wiped on time call it from a timer set to
+    /// [`crate::RecoveryTokenGenerator::poll_timeout`]. An expired attempt is reported as an
+    /// [`crate::AuditEventKind::Expired`] event.
+    ///
+    /// [`Self::build`] refuses a zero lifetime ([`ConfigError::Lifetime`]).
+    pub fn with_attempt_lifetime(mut self, lifetime: Duration) -> Self {
+        self.attempt_lifetime = Some(lifetime);
+        self
+    }
+
+    /// Whether the wrong-nonce error repeats the attempt's nonce, as Vault's does (default
+    /// `true`, PROTOCOL.md section 4 step 5). With `false` the error is
+    /// [`crate::Error::WrongNonceUndisclosed`] (PROTOCOL.md section 10: the disclosure is a
+    /// weakness). The nonce is readable from the status anyway unless the host guards it.
+    pub fn with_disclose_nonce_in_errors(mut self, disclose: bool) -> Self {
+        self.disclose_nonce_in_errors = disclose;
+        self
+    }
+
+    /// Beyond Vault: a cancel must name the attempt's nonce (default `false`, Vault's
+    /// behaviour). Vault lets anyone cancel, so one unauthenticated caller can wipe everyone's
+    /// progress (CVE-2026-5807, PROTOCOL.md section 10).
+    ///
+    /// A missing or wrong nonce gets [`crate::Error::WrongNonceUndisclosed`] (never the
+    /// disclosing text, whatever [`Self::with_disclose_nonce_in_errors`] says) and the attempt is
+    /// kept; with nothing in progress a cancel still succeeds. Since Vault's status shows the
+    /// nonce to anyone, this binds cancel to whoever may read the status: guard the status
+    /// endpoint too to make the nonce a capability.
+    pub fn with_cancel_requires_nonce(mut self, require: bool) -> Self {
+        self.cancel_requires_nonce = require;
+        self
+    }
+
+    /// Beyond Vault: the length in bytes of the key the shares combine to (the host's barrier
+    /// or recovery key, 16..=32), so that a share of any other length is refused on its own
+    /// merits, in any order, with progress kept: the accepted share lengths become exactly
+    /// `key_length + 1` (Shamir's x byte), or `key_length` with threshold 1 (the share is the
+    /// key), and Vault's own texts apply (`invalid key: key is shorter than minimum 33 bytes`).
+    /// Without it (the default, Vault's behaviour) any length in [`Self::with_share_lengths`] is
+    /// held, and shares of mixed lengths fail the final combine, wiping everyone's progress.
+    ///
+    /// The accepted length is the same for every caller whatever the attempt holds, so the
+    /// refusal tells nothing about other holders' shares (README, "Threat model"). A later
+    /// [`Self::with_share_lengths`] replaces it. [`Self::build`] refuses a length outside
+    /// `16..=32` ([`ConfigError::KeyLength`]).
+    pub fn with_key_length(mut self, key_length: usize) -> Self {
+        self.key_length = Some(key_length);
+        self
+    }
+
+    /// How audit events are recorded (default: on, a bounded queue, a random per-attempt key
+    /// for share IDs). See [`crate::AuditEvent`].
+    pub fn with_audit(mut self, audit: AuditConfig) -> Self {
+        self.audit = audit;
+        self
+    }
+
+    /// Whose error texts the host's answers carry (default [`Dialect::Vault`]). The generator
+    /// behaves the same either way; hosts pass [`GeneratorConfig::dialect`] to
+    /// [`crate::HttpResponse::error_in`] / [`crate::HttpResponse::from_result_in`].
+    pub fn with_dialect(mut self, dialect: Dialect) -> Self {
+        self.dialect = dialect;
+        self
+    }
+
+    /// Checks every setting and makes the configuration.
+    ///
+    /// # Errors
+    /// The first of, in this order: [`ConfigError::Threshold`] unless `1 <= threshold <= 255`;
+    /// [`ConfigError::KeyLength`] for a key length outside `16..=32`;
+    /// [`ConfigError::ShareLengths`] for an empty share length range or one that admits zero
+    /// bytes; [`ConfigError::Lifetime`] for a zero attempt lifetime.
+    pub fn build(self) -> Result<GeneratorConfig, ConfigError> {
+        if !(1..=255).contains(&self.threshold) {
+            return Err(ConfigError::Threshold(self.threshold));
+        }
+        let share_lengths = match self.key_length {
+            Some(key_length) if !(16..=32).contains(&key_length) => {
+                return Err(ConfigError::KeyLength(key_length));
+            }
+            Some(key_length) if self.threshold == 1 => key_length..=key_length,
+            Some(key_length) => {
+                let share = key_length.saturating_add(1);
+                share..=share
+            }
+            None => self.share_lengths,
+        };
+        if share_lengths.is_empty() || *share_lengths.start() == 0 {
+            return Err(ConfigError::ShareLengths);
+        }
+        if self.attempt_lifetime.is_some_and(|l| l.is_zero()) {
+            return Err(ConfigError::Lifetime);
+        }
+        Ok(GeneratorConfig {
+            threshold: self.threshold,
+            share_lengths,
+            profile: self.profile,
+            attempt_lifetime: self.attempt_lifetime,
+            disclose_nonce_in_errors: self.disclose_nonce_in_errors,
+            cancel_requires_nonce: self.cancel_requires_nonce,
+            key_length: self.key_length,
+            audit: self.audit,
+            dialect: self.dialect,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -534,7 +585,52 @@ mod tests {
         let config = GeneratorConfig::new(3).map(|c| c.dialect());
         assert_eq!(config, Ok(Dialect::Vault));
         assert_eq!(Dialect::default(), Dialect::Vault);
-        let bao = GeneratorConfig::new(3).map(|c| c.with_dialect(Dialect::OpenBao).dialect());
+        let bao = GeneratorConfig::builder(3)
+            .with_dialect(Dialect::OpenBao)
+            .build()
+            .map(|c| c.dialect());
         assert_eq!(bao, Ok(Dialect::OpenBao));
+    }
+
+    #[test]
+    fn every_setting_reads_back_and_build_validates_once() {
+        let c = GeneratorConfig::builder(2)
+            .with_profile(TokenProfile::OPENBAO)
+            .with_attempt_lifetime(Duration::from_secs(5))
+            .with_disclose_nonce_in_errors(false)
+            .with_cancel_requires_nonce(true)
+            .with_key_length(16)
+            .with_audit(AuditConfig::disabled())
+            .with_dialect(Dialect::OpenBao)
+            .build();
+        let c = c.as_ref().ok();
+        assert_eq!(c.map(GeneratorConfig::threshold), Some(2));
+        assert_eq!(c.map(GeneratorConfig::profile), Some(TokenProfile::OPENBAO));
+        assert_eq!(
+            c.and_then(GeneratorConfig::attempt_lifetime),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(
+            c.map(GeneratorConfig::disclose_nonce_in_errors),
+            Some(false)
+        );
+        assert_eq!(c.map(GeneratorConfig::cancel_requires_nonce), Some(true));
+        assert_eq!(c.and_then(GeneratorConfig::key_length), Some(16));
+        assert_eq!(c.map(GeneratorConfig::share_lengths), Some(&(17..=17)));
+        assert_eq!(
+            c.map(GeneratorConfig::audit),
+            Some(&AuditConfig::disabled())
+        );
+        assert_eq!(c.map(GeneratorConfig::dialect), Some(Dialect::OpenBao));
+        // The threshold is checked first, whatever else is wrong.
+        let bad = GeneratorConfig::builder(0)
+            .with_key_length(1)
+            .with_attempt_lifetime(Duration::ZERO)
+            .build();
+        assert_eq!(bad, Err(ConfigError::Threshold(0)));
+        let bad = GeneratorConfig::builder(3)
+            .with_share_lengths(0..=33)
+            .build();
+        assert_eq!(bad, Err(ConfigError::ShareLengths));
     }
 }

@@ -38,7 +38,8 @@ pub use codec::{
 };
 pub use combine::{combine, combine_slices};
 pub use config::{
-    ConfigError, Dialect, GeneratorConfig, ServerState, Strategy, TokenFormat, TokenProfile,
+    ConfigError, Dialect, GeneratorConfig, GeneratorConfigBuilder, ServerState, Strategy,
+    TokenFormat, TokenProfile,
 };
 pub use error::{CombineError, Error, PgpKeyLimit};
 pub use generator::{

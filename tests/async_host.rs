@@ -17,9 +17,9 @@ fn host(key: &[u8; 32], t: usize) -> Arc<AsyncHost> {
 }
 
 fn host_with_latency(key: &[u8; 32], t: usize, latency: Duration) -> Arc<AsyncHost> {
-    let config = GeneratorConfig::new(t)
-        .unwrap()
+    let config = GeneratorConfig::builder(t)
         .with_key_length(32)
+        .build()
         .unwrap();
     Arc::new(AsyncHost::new(config, key, latency))
 }

@@ -179,7 +179,10 @@ fn a_failed_mint_is_reported() {
 
 #[test]
 fn refused_starts_and_refused_cancels_are_reported() {
-    let config = GeneratorConfig::new(3).unwrap().cancel_requires_nonce(true);
+    let config = GeneratorConfig::builder(3)
+        .with_cancel_requires_nonce(true)
+        .build()
+        .unwrap();
     let mut f = Fixture::with_config(config);
     let s = f.start(R);
     f.generator
@@ -203,9 +206,10 @@ fn refused_starts_and_refused_cancels_are_reported() {
 #[test]
 fn under_a_host_key_share_ids_are_stable_and_computable_in_advance() {
     let host_key = AuditKey::new([42u8; 32]);
-    let config = GeneratorConfig::new(3)
-        .unwrap()
-        .with_audit(AuditConfig::default().with_key(host_key.clone()));
+    let config = GeneratorConfig::builder(3)
+        .with_audit(AuditConfig::default().with_key(host_key.clone()))
+        .build()
+        .unwrap();
     let mut f = Fixture::with_config(config);
     let alice = ShareId::compute(
         &host_key,
@@ -264,12 +268,12 @@ impl Host for RootHost {
 #[test]
 fn no_event_prints_a_share_an_otp_a_token_or_a_key() {
     let host_key = [0xa5u8; 32];
-    let config = GeneratorConfig::new(2)
-        .unwrap()
-        .cancel_requires_nonce(true)
+    let config = GeneratorConfig::builder(2)
+        .with_cancel_requires_nonce(true)
         .with_attempt_lifetime(Duration::from_secs(60))
-        .unwrap()
-        .with_audit(AuditConfig::default().with_key(AuditKey::new(host_key)));
+        .with_audit(AuditConfig::default().with_key(AuditKey::new(host_key)))
+        .build()
+        .unwrap();
     let mut f = Fixture::with_config(config);
     let mut events = vec![];
     let mut secrets: Vec<String> = vec![hex(&f.key), hex(&host_key), ROOT_TOKEN.to_owned()];
@@ -377,9 +381,10 @@ fn no_event_prints_a_share_an_otp_a_token_or_a_key() {
 
 #[test]
 fn auditing_can_be_disabled() {
-    let config = GeneratorConfig::new(2)
-        .unwrap()
-        .with_audit(AuditConfig::disabled());
+    let config = GeneratorConfig::builder(2)
+        .with_audit(AuditConfig::disabled())
+        .build()
+        .unwrap();
     let mut f = Fixture::with_config(config);
     let s = f.start(R);
     f.update(R, &f.share(0), &s.nonce).unwrap();
@@ -390,9 +395,10 @@ fn auditing_can_be_disabled() {
 
 #[test]
 fn the_queue_is_bounded_and_counts_what_it_dropped() {
-    let config = GeneratorConfig::new(3)
-        .unwrap()
-        .with_audit(AuditConfig::default().with_capacity(4));
+    let config = GeneratorConfig::builder(3)
+        .with_audit(AuditConfig::default().with_capacity(4))
+        .build()
+        .unwrap();
     let mut f = Fixture::with_config(config);
     let s = f.start(R);
     for _ in 0..10 {

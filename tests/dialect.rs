@@ -14,10 +14,11 @@ const R: Strategy = Strategy::Recovery;
 
 fn fixture(dialect: Dialect) -> Fixture {
     Fixture::with_config(
-        GeneratorConfig::new(1)
-            .unwrap()
+        GeneratorConfig::builder(1)
             .with_profile(TokenProfile::OPENBAO)
-            .with_dialect(dialect),
+            .with_dialect(dialect)
+            .build()
+            .unwrap(),
     )
 }
 

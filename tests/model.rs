@@ -524,18 +524,16 @@ impl Run {
         let real = key_set(&key, s.threshold, &mut rng);
         let foreign = key_set(&other, s.threshold, &mut rng);
         let short = key_set(&key[..16], s.threshold, &mut rng);
-        let mut config = GeneratorConfig::new(s.threshold)
-            .unwrap()
-            .cancel_requires_nonce(s.cancel_requires_nonce)
-            .disclose_nonce_in_errors(s.disclose);
+        let mut config = GeneratorConfig::builder(s.threshold)
+            .with_cancel_requires_nonce(s.cancel_requires_nonce)
+            .with_disclose_nonce_in_errors(s.disclose);
         if s.strict {
-            config = config.with_key_length(32).unwrap();
+            config = config.with_key_length(32);
         }
         if let Some(l) = s.lifetime {
-            config = config
-                .with_attempt_lifetime(Duration::from_secs(l))
-                .unwrap();
+            config = config.with_attempt_lifetime(Duration::from_secs(l));
         }
+        let config = config.build().unwrap();
         Self {
             model: Model {
                 t: s.threshold,

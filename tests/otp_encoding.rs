@@ -462,7 +462,12 @@ fn encode_for_picks_the_legacy_encoder_for_the_legacy_format_only() {
 
 /// A whole recovery ceremony under `profile`; the token decoded with the status's `otp_length`.
 fn ceremony(profile: TokenProfile) -> (usize, String, Token) {
-    let mut f = Fixture::with_config(GeneratorConfig::new(3).unwrap().with_profile(profile));
+    let mut f = Fixture::with_config(
+        GeneratorConfig::builder(3)
+            .with_profile(profile)
+            .build()
+            .unwrap(),
+    );
     let started = f.start(Strategy::Recovery);
     let mut last = None;
     for i in [0, 2, 4] {
@@ -515,7 +520,12 @@ fn a_ceremony_runs_the_legacy_scheme_end_to_end() {
 #[test]
 fn the_legacy_format_takes_a_callers_otp_only_as_base64_of_16_bytes() {
     let profile = TokenProfile::new(TokenFormat::VAULT_ROOT, TokenFormat::LEGACY_UUID);
-    let mut f = Fixture::with_config(GeneratorConfig::new(3).unwrap().with_profile(profile));
+    let mut f = Fixture::with_config(
+        GeneratorConfig::builder(3)
+            .with_profile(profile)
+            .build()
+            .unwrap(),
+    );
     for otp in [
         "",
         "0123456789abcdefghijklmnopqr",

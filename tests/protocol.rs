@@ -331,9 +331,10 @@ fn otp_length_must_match_the_profile_and_strategy() {
         ),
         Err(Error::OtpWrongLength)
     );
-    let config = GeneratorConfig::new(2)
-        .unwrap()
-        .with_profile(TokenProfile::LEGACY);
+    let config = GeneratorConfig::builder(2)
+        .with_profile(TokenProfile::LEGACY)
+        .build()
+        .unwrap();
     let mut g = RecoveryTokenGenerator::new(config);
     let mut rng = ScriptedRng::seeded(1);
     let now = std::time::Instant::now();
@@ -514,9 +515,10 @@ fn nonce_is_checked_before_strategy_and_duplicates() {
 
 #[test]
 fn wrong_nonce_error_can_hide_the_nonce() {
-    let config = GeneratorConfig::new(2)
-        .unwrap()
-        .disclose_nonce_in_errors(false);
+    let config = GeneratorConfig::builder(2)
+        .with_disclose_nonce_in_errors(false)
+        .build()
+        .unwrap();
     let mut f = Fixture::with_config(config);
     let s = f.start(R);
     let err = f.update(R, &f.share(0), "wrong").unwrap_err();
@@ -637,9 +639,9 @@ fn threshold_bounds_are_one_to_255() {
 #[test]
 fn beyond_vault_a_share_of_another_length_is_refused_and_progress_kept() {
     // The host declares its key length: the refusal is on the share's own merits (Vault's text).
-    let config = GeneratorConfig::new(3)
-        .unwrap()
+    let config = GeneratorConfig::builder(3)
         .with_key_length(32)
+        .build()
         .unwrap();
     let mut f = Fixture::with_config(config);
     let s = f.start(R);
@@ -749,9 +751,9 @@ fn a_completion_for_a_cancelled_attempt_is_stale() {
 
 #[test]
 fn an_expired_attempt_reports_not_started_and_refuses_updates() {
-    let config = GeneratorConfig::new(3)
-        .unwrap()
+    let config = GeneratorConfig::builder(3)
         .with_attempt_lifetime(Duration::from_secs(60))
+        .build()
         .unwrap();
     let mut f = Fixture::with_config(config);
     let s = f.start(R);
@@ -777,7 +779,10 @@ fn an_expired_attempt_reports_not_started_and_refuses_updates() {
 
 #[test]
 fn nonce_bound_cancel_refuses_a_wrong_nonce_and_keeps_progress() {
-    let config = GeneratorConfig::new(3).unwrap().cancel_requires_nonce(true);
+    let config = GeneratorConfig::builder(3)
+        .with_cancel_requires_nonce(true)
+        .build()
+        .unwrap();
     let mut f = Fixture::with_config(config);
     let s = f.start(R);
     f.update(R, &f.share(0), &s.nonce).unwrap();
@@ -796,9 +801,10 @@ fn nonce_bound_cancel_refuses_a_wrong_nonce_and_keeps_progress() {
 
 #[test]
 fn status_reports_threshold_and_profile_otp_length_per_strategy() {
-    let config = GeneratorConfig::new(4)
-        .unwrap()
-        .with_profile(TokenProfile::OPENBAO);
+    let config = GeneratorConfig::builder(4)
+        .with_profile(TokenProfile::OPENBAO)
+        .build()
+        .unwrap();
     let g = RecoveryTokenGenerator::new(config);
     let now = std::time::Instant::now();
     let r: AttemptStatus = g.status(R, now);

@@ -13,9 +13,9 @@ use recovery_token::{AuditEventKind, Error, GeneratorConfig, Strategy};
 const R: Strategy = Strategy::Recovery;
 
 fn with_lifetime(t: usize, secs: u64) -> Fixture {
-    let config = GeneratorConfig::new(t)
-        .unwrap()
+    let config = GeneratorConfig::builder(t)
         .with_attempt_lifetime(Duration::from_secs(secs))
+        .build()
         .unwrap();
     Fixture::with_config(config)
 }
@@ -45,11 +45,11 @@ fn attempt_lifetime_is_off_by_default_as_in_vault() {
 
 #[test]
 fn a_zero_attempt_lifetime_is_refused() {
-    assert!(
-        GeneratorConfig::new(3)
-            .unwrap()
+    assert_eq!(
+        GeneratorConfig::builder(3)
             .with_attempt_lifetime(Duration::ZERO)
-            .is_err()
+            .build(),
+        Err(recovery_token::ConfigError::Lifetime)
     );
 }
 
@@ -160,7 +160,10 @@ fn by_default_anyone_may_cancel_as_in_vault() {
 
 #[test]
 fn nonce_bound_cancel_accepts_the_right_nonce_and_wipes_the_shares() {
-    let config = GeneratorConfig::new(3).unwrap().cancel_requires_nonce(true);
+    let config = GeneratorConfig::builder(3)
+        .with_cancel_requires_nonce(true)
+        .build()
+        .unwrap();
     let mut f = Fixture::with_config(config);
     let s = f.start(R);
     f.update(R, &f.share(0), &s.nonce).unwrap();
@@ -175,10 +178,11 @@ fn nonce_bound_cancel_accepts_the_right_nonce_and_wipes_the_shares() {
 
 #[test]
 fn a_refused_cancel_never_discloses_the_nonce_even_where_updates_do() {
-    let config = GeneratorConfig::new(3)
-        .unwrap()
-        .cancel_requires_nonce(true)
-        .disclose_nonce_in_errors(true);
+    let config = GeneratorConfig::builder(3)
+        .with_cancel_requires_nonce(true)
+        .with_disclose_nonce_in_errors(true)
+        .build()
+        .unwrap();
     let mut f = Fixture::with_config(config);
     let s = f.start(R);
     let err = f.generator.cancel(Some("guess"), f.now).unwrap_err();
@@ -190,7 +194,10 @@ fn a_refused_cancel_never_discloses_the_nonce_even_where_updates_do() {
 
 #[test]
 fn nonce_bound_cancel_with_nothing_in_progress_succeeds() {
-    let config = GeneratorConfig::new(3).unwrap().cancel_requires_nonce(true);
+    let config = GeneratorConfig::builder(3)
+        .with_cancel_requires_nonce(true)
+        .build()
+        .unwrap();
     let mut f = Fixture::with_config(config);
     assert_eq!(f.generator.cancel(None, f.now), Ok(()));
     assert_eq!(f.generator.poll_event(), None);
@@ -214,9 +221,10 @@ fn wrong_nonce_error_discloses_the_nonce_by_default_as_vault_does() {
 
 #[test]
 fn undisclosed_wrong_nonce_error_names_no_nonce_and_keeps_state() {
-    let config = GeneratorConfig::new(3)
-        .unwrap()
-        .disclose_nonce_in_errors(false);
+    let config = GeneratorConfig::builder(3)
+        .with_disclose_nonce_in_errors(false)
+        .build()
+        .unwrap();
     let mut f = Fixture::with_config(config);
     let s = f.start(R);
     f.update(R, &f.share(0), &s.nonce).unwrap();

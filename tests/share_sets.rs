@@ -45,9 +45,9 @@ fn answer(config: &GeneratorConfig, held: &[usize], probe: &[u8]) -> Result<(), 
 fn no_answer_depends_on_the_shares_already_held() {
     let configs = [
         GeneratorConfig::new(5).unwrap(),
-        GeneratorConfig::new(5)
-            .unwrap()
+        GeneratorConfig::builder(5)
             .with_key_length(32)
+            .build()
             .unwrap(),
     ];
     for config in &configs {
@@ -81,9 +81,9 @@ fn a_garbage_share_sent_first_does_not_lock_out_the_genuine_ones() {
     );
 
     // ...with one, it is refused on its own merits, first or not, and the ceremony completes.
-    let config = GeneratorConfig::new(3)
-        .unwrap()
+    let config = GeneratorConfig::builder(3)
         .with_key_length(32)
+        .build()
         .unwrap();
     let mut f = Fixture::with_config(config);
     let s = f.start(R);
@@ -115,9 +115,9 @@ fn a_share_at_a_held_x_is_held_not_refused_so_no_holder_is_locked_out() {
 
 #[test]
 fn no_error_text_states_a_held_length_or_index() {
-    let config = GeneratorConfig::new(4)
-        .unwrap()
+    let config = GeneratorConfig::builder(4)
         .with_key_length(32)
+        .build()
         .unwrap();
     let mut f = Fixture::with_config(config);
     let s = f.start(R);
@@ -138,32 +138,30 @@ fn no_error_text_states_a_held_length_or_index() {
 fn the_declared_key_length_fixes_the_share_length() {
     for bad in [0, 15, 33, 64] {
         assert_eq!(
-            GeneratorConfig::new(3).unwrap().with_key_length(bad),
+            GeneratorConfig::builder(3).with_key_length(bad).build(),
             Err(ConfigError::KeyLength(bad))
         );
     }
-    let c = GeneratorConfig::new(3)
-        .unwrap()
+    let c = GeneratorConfig::builder(3)
         .with_key_length(16)
+        .build()
         .unwrap();
     assert_eq!((c.key_length(), c.share_lengths()), (Some(16), &(17..=17)));
     // Threshold 1: the share is the key itself.
-    let c = GeneratorConfig::new(1)
-        .unwrap()
-        .with_key_length(24)
-        .unwrap();
+    let b = GeneratorConfig::builder(1).with_key_length(24);
+    let c = b.clone().build().unwrap();
     assert_eq!(c.share_lengths(), &(24..=24));
     // A later explicit range replaces it.
-    let c = c.with_share_lengths(16..=33).unwrap();
+    let c = b.with_share_lengths(16..=33).build().unwrap();
     assert_eq!((c.key_length(), c.share_lengths()), (None, &(16..=33)));
     assert_eq!(GeneratorConfig::new(3).unwrap().key_length(), None);
 }
 
 #[test]
 fn threshold_one_with_a_declared_key_length_takes_only_the_key() {
-    let config = GeneratorConfig::new(1)
-        .unwrap()
+    let config = GeneratorConfig::builder(1)
         .with_key_length(32)
+        .build()
         .unwrap();
     let mut f = Fixture::with_config(config);
     let s = f.start(R);

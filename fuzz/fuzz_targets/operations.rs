@@ -180,21 +180,18 @@ fuzz_target!(|input: Input| {
     } else {
         TokenProfile::VAULT
     };
-    let mut config = GeneratorConfig::new(threshold)
-        .expect("threshold")
+    let mut config = GeneratorConfig::builder(threshold)
         .with_profile(profile)
-        .cancel_requires_nonce(input.cancel_requires_nonce)
-        .disclose_nonce_in_errors(input.disclose_nonce)
+        .with_cancel_requires_nonce(input.cancel_requires_nonce)
+        .with_disclose_nonce_in_errors(input.disclose_nonce)
         .with_audit(AuditConfig::default().with_capacity(usize::from(input.audit_capacity)));
     if input.strict {
-        config = config.with_key_length(32).expect("a valid key length");
+        config = config.with_key_length(32);
     }
     if let Some(s) = input.lifetime_secs {
-        config = config
-            .with_attempt_lifetime(Duration::from_secs(u64::from(s) + 1))
-            .expect("lifetime");
+        config = config.with_attempt_lifetime(Duration::from_secs(u64::from(s) + 1));
     }
-    let mut generator = RecoveryTokenGenerator::new(config);
+    let mut generator = RecoveryTokenGenerator::new(config.build().expect("a valid configuration"));
 
     let mut key = [0u8; 32];
     rand::Rng::fill_bytes(&mut rng, &mut key);

@@ -511,7 +511,7 @@ impl RecoveryTokenGenerator {
         // "this length" would answer questions about other holders' shares and let whoever
         // comes first lock the honest holders out (README, "Threat model"). A share of the wrong
         // length is refused on its own merits by the host's declared key length
-        // (`GeneratorConfig::with_key_length`); a repeated x coordinate fails the combine.
+        // (`GeneratorConfigBuilder::with_key_length`); a repeated x coordinate fails the combine.
         a.shares.push(share);
         let progress = a.shares.len();
         if progress < threshold {
