@@ -163,49 +163,51 @@ pub enum ErrorKind {
     PgpEncrypt,
 }
 
-impl ErrorKind {
-    /// The kind of `error`.
+// Beside `ErrorKind` rather than in error.rs, so that the two lists stay side by side.
+impl Error {
+    /// Which error this is, without its text (which may carry a host's reason or the nonce): what
+    /// audit events report, and a `Copy` value for metrics and logs.
     #[must_use]
-    pub fn of(error: &Error) -> Self {
-        match error {
-            Error::EmptyBody => Self::EmptyBody,
-            Error::InvalidBody { .. } => Self::InvalidBody,
-            Error::MissingKey => Self::MissingKey,
-            Error::InvalidKeyEncoding => Self::InvalidKeyEncoding,
-            Error::KeyTooShort { .. } => Self::KeyTooShort,
-            Error::KeyTooLong { .. } => Self::KeyTooLong,
-            Error::OtpWrongLength => Self::OtpWrongLength,
-            Error::PgpKeyParse { .. } => Self::PgpKeyParse,
-            Error::PgpKeyTooLarge { .. } => Self::PgpKeyTooLarge,
-            Error::PgpKeyTooComplex { .. } => Self::PgpKeyTooComplex,
-            Error::PgpKeyEntity => Self::PgpKeyEntity,
-            Error::PgpKeyUnusable { .. } => Self::PgpKeyUnusable,
-            Error::PgpUnsupported => Self::PgpUnsupported,
-            Error::Sealed => Self::Sealed,
-            Error::Standby => Self::Standby,
-            Error::NotInitialized => Self::NotInitialized,
-            Error::AlreadyUnsealed => Self::AlreadyUnsealed,
-            Error::InProgress => Self::InProgress,
-            Error::NoAttempt => Self::NoAttempt,
-            Error::WrongNonce { .. } => Self::WrongNonce,
-            Error::WrongNonceUndisclosed => Self::WrongNonceUndisclosed,
-            Error::WrongStrategy => Self::WrongStrategy,
-            Error::DuplicateShare => Self::DuplicateShare,
-            Error::CompletionPending => Self::CompletionPending,
-            Error::AttemptExpired => Self::AttemptExpired,
-            Error::StaleCompletion => Self::StaleCompletion,
-            Error::Combine(_) => Self::Combine,
-            Error::KeyCheckFailed { .. } => Self::KeyCheckFailed,
-            Error::TokenMint { .. } => Self::TokenMint,
-            Error::XorLength { .. } => Self::XorLength,
-            Error::PgpEncrypt { .. } => Self::PgpEncrypt,
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::EmptyBody => ErrorKind::EmptyBody,
+            Error::InvalidBody { .. } => ErrorKind::InvalidBody,
+            Error::MissingKey => ErrorKind::MissingKey,
+            Error::InvalidKeyEncoding => ErrorKind::InvalidKeyEncoding,
+            Error::KeyTooShort { .. } => ErrorKind::KeyTooShort,
+            Error::KeyTooLong { .. } => ErrorKind::KeyTooLong,
+            Error::OtpWrongLength => ErrorKind::OtpWrongLength,
+            Error::PgpKeyParse { .. } => ErrorKind::PgpKeyParse,
+            Error::PgpKeyTooLarge { .. } => ErrorKind::PgpKeyTooLarge,
+            Error::PgpKeyTooComplex { .. } => ErrorKind::PgpKeyTooComplex,
+            Error::PgpKeyEntity => ErrorKind::PgpKeyEntity,
+            Error::PgpKeyUnusable { .. } => ErrorKind::PgpKeyUnusable,
+            Error::PgpUnsupported => ErrorKind::PgpUnsupported,
+            Error::Sealed => ErrorKind::Sealed,
+            Error::Standby => ErrorKind::Standby,
+            Error::NotInitialized => ErrorKind::NotInitialized,
+            Error::AlreadyUnsealed => ErrorKind::AlreadyUnsealed,
+            Error::InProgress => ErrorKind::InProgress,
+            Error::NoAttempt => ErrorKind::NoAttempt,
+            Error::WrongNonce { .. } => ErrorKind::WrongNonce,
+            Error::WrongNonceUndisclosed => ErrorKind::WrongNonceUndisclosed,
+            Error::WrongStrategy => ErrorKind::WrongStrategy,
+            Error::DuplicateShare => ErrorKind::DuplicateShare,
+            Error::CompletionPending => ErrorKind::CompletionPending,
+            Error::AttemptExpired => ErrorKind::AttemptExpired,
+            Error::StaleCompletion => ErrorKind::StaleCompletion,
+            Error::Combine(_) => ErrorKind::Combine,
+            Error::KeyCheckFailed { .. } => ErrorKind::KeyCheckFailed,
+            Error::TokenMint { .. } => ErrorKind::TokenMint,
+            Error::XorLength { .. } => ErrorKind::XorLength,
+            Error::PgpEncrypt { .. } => ErrorKind::PgpEncrypt,
         }
     }
 }
 
 impl From<&Error> for ErrorKind {
     fn from(error: &Error) -> Self {
-        Self::of(error)
+        error.kind()
     }
 }
 
@@ -446,5 +448,20 @@ mod tests {
         assert_eq!(a.poll().map(|e| e.progress), Some(3));
         assert_eq!(a.poll().map(|e| e.progress), Some(4));
         assert_eq!(a.poll(), None);
+    }
+
+    #[test]
+    fn error_kind_names_the_variant_and_carries_no_text() {
+        let nonce = "3a1c0f7e-0000-4000-8000-000000000000".to_owned();
+        let e = Error::WrongNonce { nonce };
+        assert_eq!(e.kind(), ErrorKind::WrongNonce);
+        assert_eq!(ErrorKind::from(&e), e.kind());
+        assert!(!format!("{:?}", e.kind()).contains("3a1c"));
+        assert_eq!(
+            Error::KeyTooShort { min: 33 }.kind(),
+            ErrorKind::KeyTooShort
+        );
+        assert_eq!(Error::InProgress.kind(), ErrorKind::InProgress);
+        assert_ne!(Error::NoAttempt.kind(), Error::InProgress.kind());
     }
 }

@@ -284,12 +284,7 @@ impl Model {
         };
         if let Some(e) = refused {
             let (nonce, progress) = self.nonce_progress();
-            self.emit(
-                Kind::StartRefused(ErrorKind::of(&e)),
-                strategy,
-                nonce,
-                progress,
-            );
+            self.emit(Kind::StartRefused(e.kind()), strategy, nonce, progress);
             return Err(e);
         }
         Ok(())
@@ -327,7 +322,7 @@ impl Model {
         // A share is named only while an attempt (its key) exists.
         let named = share.filter(|_| self.attempt.is_some()).map(<[u8]>::to_vec);
         self.emit(
-            Kind::ShareRefused(named, ErrorKind::of(&e)),
+            Kind::ShareRefused(named, e.kind()),
             strategy,
             nonce,
             progress,
@@ -437,7 +432,7 @@ impl Model {
             };
             if let Some(c) = combine_error {
                 let e = Error::Combine(c);
-                self.emit(Kind::Failed(ErrorKind::of(&e)), strategy, attempt_nonce, 0);
+                self.emit(Kind::Failed(e.kind()), strategy, attempt_nonce, 0);
                 return Answer::Exact(Err(e));
             }
         }

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use super::RecoveryTokenGenerator;
 use super::state::Attempt;
-use crate::audit::{AuditEvent, AuditEventKind, ErrorKind};
+use crate::audit::{AuditEvent, AuditEventKind};
 use crate::{Error, Strategy};
 
 impl RecoveryTokenGenerator {
@@ -65,7 +65,7 @@ impl RecoveryTokenGenerator {
         let (nonce, progress) = self.nonce_progress();
         let kind = AuditEventKind::ShareRefused {
             share,
-            error: ErrorKind::of(error),
+            error: error.kind(),
         };
         self.emit(kind, strategy, nonce, progress, now);
     }
@@ -85,9 +85,7 @@ impl RecoveryTokenGenerator {
         };
         let kind = match error {
             Error::KeyCheckFailed { .. } => AuditEventKind::KeyCheckFailed,
-            e => AuditEventKind::Failed {
-                error: ErrorKind::of(e),
-            },
+            e => AuditEventKind::Failed { error: e.kind() },
         };
         self.emit(kind, strategy, nonce, progress, now);
     }

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use rand_core::CryptoRng;
 
-use crate::audit::{AuditEventKind, Auditor, ErrorKind};
+use crate::audit::{AuditEventKind, Auditor};
 use crate::codec::{generate_otp, otp_fits};
 use crate::combine::combine;
 use crate::secret::ct_eq;
@@ -283,9 +283,7 @@ impl RecoveryTokenGenerator {
             }
             Err(e) => {
                 let (nonce, progress) = self.nonce_progress();
-                let kind = AuditEventKind::StartRefused {
-                    error: ErrorKind::of(e),
-                };
+                let kind = AuditEventKind::StartRefused { error: e.kind() };
                 self.emit(kind, strategy, nonce, progress, now);
             }
         }
@@ -450,9 +448,7 @@ impl RecoveryTokenGenerator {
             Err(e @ Error::Combine(_)) => {
                 self.audit_accepted(strategy, id, threshold, now);
                 let (attempt_nonce, progress) = self.nonce_progress();
-                let kind = AuditEventKind::Failed {
-                    error: ErrorKind::of(e),
-                };
+                let kind = AuditEventKind::Failed { error: e.kind() };
                 self.emit(kind, strategy, attempt_nonce, progress, now);
             }
             Err(e) => self.audit_refused(strategy, id, e, now),
