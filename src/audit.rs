@@ -339,12 +339,12 @@ impl AuditConfig {
     }
 }
 
-/// The generator's recorder: the bounded queue and the current attempt's HMAC key.
+/// The generator's recorder: the bounded queue. (The per-attempt HMAC key lives in the attempt,
+/// so that it ends with it.)
 #[derive(Debug)]
 pub(crate) struct Auditor {
     queue: VecDeque<AuditEvent>,
     dropped: u64,
-    attempt_key: Option<AuditKey>,
 }
 
 impl Auditor {
@@ -352,37 +352,31 @@ impl Auditor {
         Self {
             queue: VecDeque::new(),
             dropped: 0,
-            attempt_key: None,
         }
     }
 
-    /// A new attempt started: draw its key (unless the host gave one, or auditing is off).
-    pub(crate) fn begin_attempt<R: CryptoRng + ?Sized>(
-        &mut self,
+    /// A new attempt's own key, which the attempt holds (and zeroizes when it ends): `None` when
+    /// the host gave a key or auditing is off.
+    pub(crate) fn attempt_key<R: CryptoRng + ?Sized>(
         config: &AuditConfig,
         rng: &mut R,
-    ) {
-        self.attempt_key = if config.capacity == 0 || config.key.is_some() {
-            None
-        } else {
-            Some(AuditKey::random(rng))
-        };
-    }
-
-    /// The attempt is over: its key is zeroized.
-    pub(crate) fn end_attempt(&mut self) {
-        self.attempt_key = None;
+    ) -> Option<AuditKey> {
+        (config.capacity != 0 && config.key.is_none()).then(|| AuditKey::random(rng))
     }
 
     /// The share's ID under the host key or the current attempt's key.
-    pub(crate) fn share_id(&self, config: &AuditConfig, share: &KeyShare) -> Option<ShareId> {
+    pub(crate) fn share_id(
+        config: &AuditConfig,
+        attempt_key: Option<&AuditKey>,
+        share: &KeyShare,
+    ) -> Option<ShareId> {
         if config.capacity == 0 {
             return None;
         }
         config
             .key
             .as_ref()
-            .or(self.attempt_key.as_ref())
+            .or(attempt_key)
             .map(|k| ShareId::compute(k, share))
     }
 

@@ -16,7 +16,7 @@ use recovery_token::{
 const R: Strategy = Strategy::Recovery;
 
 fn drain(f: &mut Fixture) -> Vec<AuditEvent> {
-    std::iter::from_fn(|| f.generator.poll_event()).collect()
+    f.generator.drain_events().collect()
 }
 
 fn kinds(events: &[AuditEvent]) -> Vec<AuditEventKind> {
@@ -247,6 +247,46 @@ fn per_attempt_keys_make_ids_unlinkable_across_attempts_and_die_with_the_attempt
             error: ErrorKind::NoAttempt
         }
     );
+}
+
+#[test]
+fn an_attempt_that_expires_or_completes_takes_its_key_with_it() {
+    let config = GeneratorConfig::builder(2)
+        .with_attempt_lifetime(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let mut f = Fixture::with_config(config);
+    let refused_id = |f: &mut Fixture| {
+        f.update(R, &f.share(0), "none").unwrap_err();
+        drain(f).iter().find_map(|e| match &e.kind {
+            AuditEventKind::ShareRefused { share, .. } => Some(*share),
+            _ => None,
+        })
+    };
+    // Expiry ends the attempt and its key.
+    let s = f.start(R);
+    f.update(R, &f.share(0), &s.nonce).unwrap();
+    f.now += Duration::from_secs(61);
+    f.generator.handle_timeout(f.now);
+    assert_eq!(refused_id(&mut f), Some(None));
+    // So does completion.
+    let s = f.start(R);
+    f.update(R, &f.share(0), &s.nonce).unwrap();
+    assert!(f.update(R, &f.share(1), &s.nonce).unwrap().complete);
+    assert_eq!(refused_id(&mut f), Some(None));
+}
+
+#[test]
+fn drain_events_takes_only_what_it_yields() {
+    let mut f = Fixture::new(3);
+    let s = f.start(R);
+    f.update(R, &f.share(0), &s.nonce).unwrap();
+    let first: Vec<_> = f.generator.drain_events().take(1).collect();
+    assert_eq!(kinds(&first), vec![AuditEventKind::Started]);
+    let rest = drain(&mut f);
+    assert_eq!(rest.len(), 1);
+    assert!(matches!(rest[0].kind, AuditEventKind::ShareAccepted { .. }));
+    assert_eq!(f.generator.drain_events().count(), 0);
 }
 
 /// A root host that mints a fixed token, to see that the token never reaches an event.

@@ -21,9 +21,7 @@ fn with_lifetime(t: usize, secs: u64) -> Fixture {
 }
 
 fn drain(f: &mut Fixture) -> Vec<AuditEventKind> {
-    std::iter::from_fn(|| f.generator.poll_event())
-        .map(|e| e.kind)
-        .collect()
+    f.generator.drain_events().map(|e| e.kind).collect()
 }
 
 // ----- attempt lifetime -----

@@ -15,6 +15,13 @@ impl RecoveryTokenGenerator {
         self.audit.poll()
     }
 
+    /// Every queued audit event, oldest first, taken from the queue as the iterator is advanced
+    /// (events it does not reach stay queued). The usual way to empty the queue after a call:
+    /// `for event in generator.drain_events() { log(event) }`.
+    pub fn drain_events(&mut self) -> impl Iterator<Item = AuditEvent> + '_ {
+        std::iter::from_fn(move || self.audit.poll())
+    }
+
     /// How many audit events were dropped because the queue was full.
     #[must_use]
     pub fn dropped_events(&self) -> u64 {

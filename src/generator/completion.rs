@@ -434,7 +434,6 @@ impl RecoveryTokenGenerator {
             self.recovery_token.set(token);
             self.recovery_issued = true;
         }
-        self.audit.end_attempt();
         self.emit(
             AuditEventKind::Completed,
             strategy,

@@ -44,6 +44,9 @@ mod state {
         pub(super) shares: Vec<KeyShare>,
         /// The completion handed to the host at the threshold, while the host holds it.
         pub(super) completion: Option<Weak<()>>,
+        /// The attempt's own share-ID key (none under a host key or with auditing off): it is
+        /// zeroized when the attempt ends, however it ends.
+        pub(super) audit_key: Option<crate::AuditKey>,
     }
 
     impl InProgress {
@@ -220,7 +223,6 @@ impl RecoveryTokenGenerator {
             let (strategy, nonce, discarded) = (a.strategy, a.nonce.clone(), a.shares.len());
             self.expired_nonce = Some(nonce.clone());
             self.attempt = Attempt::Idle;
-            self.audit.end_attempt();
             self.emit(
                 AuditEventKind::Expired { discarded },
                 strategy,
@@ -277,7 +279,6 @@ impl RecoveryTokenGenerator {
         let result = self.start_attempt(strategy, encoding, now, rng);
         match &result {
             Ok(status) => {
-                self.audit.begin_attempt(&self.config.audit, rng);
                 let nonce = status.nonce.clone();
                 self.emit(AuditEventKind::Started, strategy, nonce, 0, now);
             }
@@ -344,6 +345,7 @@ impl RecoveryTokenGenerator {
             started_at: now,
             shares: Vec::with_capacity(self.config.threshold),
             completion: None,
+            audit_key: Auditor::attempt_key(&self.config.audit, rng),
         }));
         let mut status = self.status(strategy, now);
         if let Some(otp) = generated {
@@ -365,7 +367,6 @@ impl RecoveryTokenGenerator {
         let result = self.cancel_attempt(nonce);
         if let Some((strategy, attempt_nonce, progress)) = before {
             if result.is_ok() {
-                self.audit.end_attempt();
                 let kind = AuditEventKind::Cancelled {
                     discarded: progress,
                 };
@@ -428,7 +429,11 @@ impl RecoveryTokenGenerator {
         now: Instant,
     ) -> Result<UpdateOutcome, Error> {
         self.handle_timeout(now);
-        let id = self.audit.share_id(&self.config.audit, &share);
+        let attempt_key = match &self.attempt {
+            Attempt::InProgress(a) => a.audit_key.as_ref(),
+            Attempt::Idle => None,
+        };
+        let id = Auditor::share_id(&self.config.audit, attempt_key, &share);
         let result = self.hold_share(strategy, share, nonce);
         let threshold = self.config.threshold;
         match &result {
