@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use recovery_token::{
     AttemptStatus, CombinedKey, Encoding, Error, GeneratorConfig, KeyAccepted, KeyShare,
     RecoveryTokenGenerator, Strategy, Token, TokenProfile, UpdateOutcome, UpdateRequest,
-    decode_token, mint_token,
+    decode_token,
 };
 
 /// A failure the fake store will inject into its next mint.
@@ -74,7 +74,7 @@ impl TokenStore {
             Some(Fault::WrongFormat) => TokenProfile::LEGACY,
             None => TokenProfile::VAULT,
         };
-        let token = mint_token(profile, strategy, &mut rand::rng());
+        let token = profile.format(strategy).mint(&mut rand::rng());
         lock(&self.live).insert(token.expose_secret().to_owned());
         Ok(token)
     }

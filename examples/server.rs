@@ -86,7 +86,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use rand::Rng as _;
 use recovery_token::{
     CombinedKey, Dialect, Encoding, ExpectedKey, GeneratorConfig, Host, HttpResponse, KeyShare,
-    RecoveryTokenGenerator, StartRequest, Strategy, Token, TokenProfile, UpdateRequest, mint_token,
+    RecoveryTokenGenerator, StartRequest, Strategy, Token, TokenProfile, UpdateRequest,
 };
 use tokio::sync::Semaphore;
 use zeroize::{Zeroize as _, Zeroizing};
@@ -260,7 +260,7 @@ impl Host for VaultHost {
     }
 
     fn mint_token(&mut self, strategy: Strategy) -> Result<Token, String> {
-        Ok(mint_token(self.profile, strategy, &mut rand::rng()))
+        Ok(self.profile.format(strategy).mint(&mut rand::rng()))
     }
 }
 

@@ -51,7 +51,7 @@ const MAX_PREFIX_LEN: usize = 16;
 /// - [`TokenFormat::LEGACY_UUID`]: Vault before 0.11.2: a UUID, an OTP of padded base64 of 16
 ///   bytes, `otp_length` 0 on the wire, and the XOR of the 16 bytes as padded base64.
 ///
-/// The generator mints recovery tokens in this shape itself ([`crate::mint_token`]); root and DR
+/// The generator mints recovery tokens in this shape itself ([`Self::mint`]); root and DR
 /// operation tokens come from the host, and must have [`Self::token_length`] characters.
 /// A format is validated when it is made, so a [`TokenProfile`] built from formats is always
 /// usable. Not secret.

@@ -50,7 +50,7 @@ pub use generator::{
 pub use pgp::PgpRecipient;
 pub use secret::{CombinedKey, Otp, SecretString, Token};
 pub use share::{KeyShare, SplitError};
-pub use token::{RecoveryTokenHolder, mint_token};
+pub use token::RecoveryTokenHolder;
 pub use wire::{
     AttemptStatus, CONTENT_TYPE_JSON, Encoding, ErrorBody, HttpResponse, StartRequest,
     UpdateRequest,

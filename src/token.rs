@@ -5,19 +5,22 @@ use zeroize::Zeroizing;
 
 use crate::Token;
 use crate::codec::random_base62;
-use crate::config::{Strategy, TokenProfile};
+use crate::config::TokenFormat;
 
-/// Mints a token of `profile`'s format for `strategy` from the host's RNG: its prefix followed by
-/// its number of base62 characters (Vault's `base62.Random`), or, for the UUID formats, a random
-/// (version 4) lowercase UUID as Vault before 0.11.2 and RustyVault mint them.
-///
-/// Secret: the result is a [`Token`], and every buffer it was built in is zeroized.
-pub fn mint_token<R: CryptoRng + ?Sized>(
-    profile: TokenProfile,
-    strategy: Strategy,
-    rng: &mut R,
-) -> Token {
-    let format = profile.format(strategy);
+impl TokenFormat {
+    /// Mints a token of this format from the host's RNG: its prefix followed by its number of
+    /// base62 characters (Vault's `base62.Random`), or, for the UUID formats, a random
+    /// (version 4) lowercase UUID as Vault before 0.11.2 and RustyVault mint them. For a
+    /// strategy's token: `profile.format(strategy).mint(rng)`.
+    ///
+    /// Secret: the result is a [`Token`], and every buffer it was built in is zeroized.
+    #[must_use]
+    pub fn mint<R: CryptoRng + ?Sized>(&self, rng: &mut R) -> Token {
+        mint(*self, rng)
+    }
+}
+
+fn mint<R: CryptoRng + ?Sized>(format: TokenFormat, rng: &mut R) -> Token {
     if format.is_uuid() {
         let mut bytes = Zeroizing::new([0u8; 16]);
         rng.fill_bytes(&mut *bytes);

@@ -382,6 +382,15 @@ impl HttpResponse {
     pub fn body(&self) -> &str {
         &self.body
     }
+
+    /// The body, owned, for a transport that takes ownership (no copy): still a [`Zeroizing`]
+    /// string, because a start answer's body holds the generated OTP, so it is wiped when the
+    /// transport drops it. `Zeroizing<String>` is `AsRef<[u8]>`, e.g. for
+    /// `bytes::Bytes::from_owner`. Taking the `String` out of it gives up the wipe.
+    #[must_use]
+    pub fn into_body(self) -> Zeroizing<String> {
+        self.body
+    }
 }
 
 impl std::fmt::Debug for HttpResponse {
@@ -416,6 +425,8 @@ mod tests {
              \"encoded_token\":\"\",\"encoded_root_token\":\"\",\"pgp_fingerprint\":\"\",\"otp\":\"\",\
              \"otp_length\":28}\n"
         );
+        let body = r.body().to_owned();
+        assert_eq!(*r.into_body(), body);
     }
 
     #[test]

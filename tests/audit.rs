@@ -360,11 +360,9 @@ fn no_event_prints_a_share_an_otp_a_token_or_a_key() {
     let recovery_token::KeyAccepted::NeedsToken(step) = p.accept_key() else {
         panic!("a root completion")
     };
-    let token = recovery_token::mint_token(
-        recovery_token::TokenProfile::VAULT,
-        Strategy::Root,
-        &mut f.rng,
-    );
+    let token = recovery_token::TokenProfile::VAULT
+        .format(Strategy::Root)
+        .mint(&mut f.rng);
     secrets.push(token.expose_secret().to_owned());
     let stale = step.issue(&mut f.generator, token, f.now, &mut f.rng);
     assert_eq!(stale.unwrap_err().into_error(), Error::StaleCompletion);

@@ -26,7 +26,7 @@ use base64::engine::general_purpose::STANDARD_NO_PAD;
 use common::ScriptedRng;
 use recovery_token::{
     Otp, Strategy, TokenCodecError, TokenFormat, TokenProfile, decode_token, encode_for,
-    encode_token, generate_otp, mint_token,
+    encode_token, generate_otp,
 };
 
 /// Whether the `bao` CLI can run here; panics in CI if it cannot.
@@ -235,7 +235,7 @@ fn tokens_we_encode_decode_with_the_bao_cli() {
     ];
     for profile in profiles {
         for strategy in [Strategy::Root, Strategy::Recovery] {
-            let token = mint_token(profile, strategy, &mut rng);
+            let token = profile.format(strategy).mint(&mut rng);
             let otp = generate_otp(profile.otp_length(strategy), &mut rng);
             let encoded = encode_token(&token, &otp).unwrap();
             let decoded = check(&server, otp.len(), &encoded, otp.expose_secret());
@@ -283,7 +283,7 @@ fn legacy_decoding_matches_the_bao_cli() {
     let mut rng = ScriptedRng::seeded(3);
     let profile = TokenProfile::new(TokenFormat::LEGACY_UUID, TokenFormat::VAULT_RECOVERY);
     for _ in 0..3 {
-        let token = mint_token(profile, Strategy::Root, &mut rng);
+        let token = profile.format(Strategy::Root).mint(&mut rng);
         let otp: Otp = generate_otp(profile.otp_length(Strategy::Root), &mut rng);
         let encoded = encode_for(profile.format(Strategy::Root), &token, &otp).unwrap();
         let decoded = check(&server, 0, &encoded, otp.expose_secret());

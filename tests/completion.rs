@@ -6,7 +6,7 @@ mod common;
 use common::{Fixture, req};
 use recovery_token::{
     AttemptStatus, AuditEventKind, Error, ErrorKind, GeneratorConfig, IssueHostToken, KeyAccepted,
-    PendingCompletion, Strategy, Token, TokenProfile, UpdateOutcome, decode_token, mint_token,
+    PendingCompletion, Strategy, Token, TokenProfile, UpdateOutcome, decode_token,
 };
 
 const R: Strategy = Strategy::Recovery;
@@ -121,7 +121,7 @@ fn cancel_while_pending_ends_the_attempt_and_the_completion_is_stale() {
     f.generator.cancel(None, f.now).unwrap();
     assert!(!f.status(ROOT).started);
     // The host already minted: the token comes back to be revoked.
-    let token = mint_token(TokenProfile::VAULT, ROOT, &mut f.rng);
+    let token = TokenProfile::VAULT.format(ROOT).mint(&mut f.rng);
     let minted = token.expose_secret().to_owned();
     let unissued = host_step(p)
         .issue(&mut f.generator, token, f.now, &mut f.rng)
@@ -184,7 +184,7 @@ fn a_failure_after_minting_hands_the_unissued_token_back() {
     let (started, p) = pending(&mut f, ROOT);
     let nonce = started.nonce.clone();
     // A token of another profile: 26 characters where the OTP has 28.
-    let token = mint_token(TokenProfile::LEGACY, ROOT, &mut f.rng);
+    let token = TokenProfile::LEGACY.format(ROOT).mint(&mut f.rng);
     let minted = token.expose_secret().to_owned();
     let unissued = host_step(p)
         .issue(&mut f.generator, token, f.now, &mut f.rng)
@@ -210,7 +210,7 @@ fn a_failure_after_minting_hands_the_unissued_token_back() {
     else {
         panic!("threshold reached")
     };
-    let token = mint_token(TokenProfile::VAULT, ROOT, &mut f.rng);
+    let token = TokenProfile::VAULT.format(ROOT).mint(&mut f.rng);
     let minted = token.expose_secret().to_owned();
     let done = host_step(p)
         .issue(&mut f.generator, token, f.now, &mut f.rng)

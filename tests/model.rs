@@ -20,7 +20,7 @@ use proptest::prelude::*;
 use recovery_token::{
     AttemptStatus, AuditEvent, AuditEventKind, CombineError, CombinedKey, Encoding, Error,
     ErrorKind, GeneratorConfig, Host, Otp, RecoveryTokenGenerator, ShareId, Strategy, Token,
-    TokenProfile, UpdateRequest, decode_token, mint_token,
+    TokenProfile, UpdateRequest, decode_token,
 };
 
 const OTP_LEN: usize = 28; // TokenProfile::VAULT, every strategy
@@ -477,7 +477,7 @@ impl Host for ModelHost {
     }
 
     fn mint_token(&mut self, strategy: Strategy) -> Result<Token, String> {
-        let t = mint_token(TokenProfile::VAULT, strategy, &mut self.rng);
+        let t = TokenProfile::VAULT.format(strategy).mint(&mut self.rng);
         self.minted = Some(t.expose_secret().to_owned());
         Ok(t)
     }

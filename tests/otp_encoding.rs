@@ -12,7 +12,7 @@ use common::ScriptedRng;
 use recovery_token::{
     BASE62_ALPHABET, ConfigError, Error, GeneratorConfig, Otp, StartRequest, Strategy, Token,
     TokenCodecError, TokenFormat, TokenProfile, decode_token, encode_for, encode_legacy_token,
-    encode_token, generate_otp, mint_token,
+    encode_token, generate_otp,
 };
 
 fn enc(token: &str, otp: &str) -> String {
@@ -335,7 +335,7 @@ fn token_profiles_set_prefix_and_otp_length() {
     for (profile, strategy, prefix, len) in cases {
         assert_eq!(profile.prefix(strategy), prefix);
         assert_eq!(profile.otp_length(strategy), len);
-        let t = mint_token(profile, strategy, &mut rng);
+        let t = profile.format(strategy).mint(&mut rng);
         assert_eq!(t.len(), len);
         let body = t.expose_secret().strip_prefix(prefix).unwrap();
         assert_eq!(body.len(), 24);
@@ -347,7 +347,9 @@ fn token_profiles_set_prefix_and_otp_length() {
 fn encode_then_decode_recovers_any_token() {
     let mut rng = ScriptedRng::seeded(11);
     for _ in 0..50 {
-        let token = mint_token(TokenProfile::VAULT, Strategy::Recovery, &mut rng);
+        let token = TokenProfile::VAULT
+            .format(Strategy::Recovery)
+            .mint(&mut rng);
         let otp = generate_otp(28, &mut rng);
         let e = encode_token(&token, &otp).unwrap();
         assert_eq!(decode_token(&e, otp.expose_secret(), 28).unwrap(), token);
@@ -409,7 +411,7 @@ fn uuid_formats_mint_uuids_with_their_otp_lengths() {
     let mut seen = Vec::new();
     for (profile, strategy) in [(rusty, Strategy::Recovery), (legacy, Strategy::Root)] {
         for _ in 0..20 {
-            let t = mint_token(profile, strategy, &mut rng);
+            let t = profile.format(strategy).mint(&mut rng);
             let u = uuid::Uuid::parse_str(t.expose_secret()).unwrap();
             assert_eq!(u.get_version_num(), 4);
             assert_eq!(t.expose_secret(), u.hyphenated().to_string());
@@ -426,11 +428,11 @@ fn custom_base62_formats_mint_their_prefix_and_length() {
         TokenFormat::base62("b.", 30).unwrap(),
         TokenFormat::base62("", 22).unwrap(),
     );
-    let root = mint_token(profile, Strategy::DrOperation, &mut rng);
+    let root = profile.format(Strategy::DrOperation).mint(&mut rng);
     assert_eq!(root.len(), 32);
     assert_eq!(profile.otp_length(Strategy::Root), 32);
     assert!(root.expose_secret().starts_with("b."));
-    let rec = mint_token(profile, Strategy::Recovery, &mut rng);
+    let rec = profile.format(Strategy::Recovery).mint(&mut rng);
     assert_eq!(rec.len(), 22);
     assert!(
         rec.expose_secret()

@@ -14,7 +14,7 @@ use rand::rngs::StdRng;
 use recovery_token::{
     AttemptStatus, AuditConfig, CombinedKey, Encoding, Error, GeneratorConfig, Host, KeyAccepted,
     KeyShare, Otp, PendingCompletion, RecoveryTokenGenerator, Strategy, Token, TokenProfile,
-    UpdateOutcome, UpdateRequest, decode_token, mint_token,
+    UpdateOutcome, UpdateRequest, decode_token,
 };
 
 #[derive(Arbitrary, Debug, Clone, Copy)]
@@ -116,7 +116,7 @@ impl Host for TestHost {
     }
 
     fn mint_token(&mut self, strategy: Strategy) -> Result<Token, String> {
-        Ok(mint_token(self.profile, strategy, &mut self.rng))
+        Ok(self.profile.format(strategy).mint(&mut self.rng))
     }
 }
 
@@ -348,7 +348,7 @@ fuzz_target!(|input: Input| {
                                 step.issue(&mut generator, now, &mut rng)
                             }
                             KeyAccepted::NeedsToken(step) if *mint => {
-                                let token = mint_token(profile, strategy, &mut rng);
+                                let token = profile.format(strategy).mint(&mut rng);
                                 step.issue(&mut generator, token, now, &mut rng)
                                     .map_err(|u| u.into_error())
                             }

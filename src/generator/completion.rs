@@ -17,7 +17,6 @@ use super::RecoveryTokenGenerator;
 use super::state::{Attempt, AttemptEncoding};
 use crate::audit::AuditEventKind;
 use crate::codec::encode_for;
-use crate::token::mint_token;
 use crate::{AttemptStatus, CombinedKey, Error, Otp, Strategy, Token, UpdateRequest};
 
 /// What the host supplies to finish a ceremony: the check of the combined key and, for root and
@@ -226,7 +225,11 @@ impl IssueRecoveryToken {
         if let Err(e) = generator.check_ticket(&self.ticket) {
             return Err(generator.fail_step(&self.ticket, e, now));
         }
-        let token = mint_token(generator.config.profile, Strategy::Recovery, rng);
+        let token = generator
+            .config
+            .profile
+            .format(Strategy::Recovery)
+            .mint(rng);
         generator
             .issue_token(self.ticket, token, now, rng)
             .map_err(|unissued| unissued.error)
