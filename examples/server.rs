@@ -11,7 +11,9 @@
 //!
 //! One attempt slot (a [`RecoveryTokenGenerator`] behind a `std::sync::Mutex`) serves
 //! `/v1/sys/generate-recovery-token/{attempt,update}` (the recovery strategy) and
-//! `/v1/sys/generate-root/{attempt,update}` (the root strategy) exactly as Vault does, so Vault's
+//! `/v1/sys/generate-root/{attempt,update}` (the root strategy) and
+//! `/v1/sys/replication/dr/secondary/generate-operation-token/{attempt,update}` (the DR
+//! operation strategy, on the same slot) exactly as Vault does, so Vault's
 //! own clients (hvac, node-vault, `curl` as in Vault's documentation) drive it unchanged.
 //! `GET /v1/sys/raw/<path>` stands for a recovery-mode request: 403 unless `X-Vault-Token`
 //! carries the minted recovery token, 404 with it (this example stores nothing).
@@ -248,7 +250,8 @@ fn parse_key_hex(hex: &str) -> Result<Zeroizing<Vec<u8>>, String> {
 }
 
 /// What this host owns besides the generator: the key check (constant time, through
-/// [`ExpectedKey`]) and the minting of root tokens (recovery tokens the generator mints itself).
+/// [`ExpectedKey`]) and the minting of root and DR operation tokens (recovery tokens the
+/// generator mints itself).
 struct VaultHost {
     key: ExpectedKey,
     profile: TokenProfile,
@@ -264,7 +267,7 @@ impl Host for VaultHost {
     }
 }
 
-/// The one attempt slot, shared by both strategies as in Vault.
+/// The one attempt slot, shared by every strategy as in Vault.
 struct Slot {
     generator: RecoveryTokenGenerator,
     host: VaultHost,
@@ -663,9 +666,13 @@ fn consume_value(v: &str) -> Option<(Vec<u8>, &str)> {
 }
 
 /// The strategies, by the path segment that selects them.
-const ENDPOINTS: [(&str, Strategy); 2] = [
+const ENDPOINTS: [(&str, Strategy); 3] = [
     ("generate-recovery-token", Strategy::Recovery),
     ("generate-root", Strategy::Root),
+    (
+        "replication/dr/secondary/generate-operation-token",
+        Strategy::DrOperation,
+    ),
 ];
 
 /// One request, in OpenBao's order: the whole body first (so an oversized body gets 413 on any

@@ -305,6 +305,7 @@ fn dechunk(mut s: &str) -> String {
 
 const RECOVERY: &str = "generate-recovery-token";
 const ROOT: &str = "generate-root";
+const DR: &str = "replication/dr/secondary/generate-operation-token";
 
 fn b64_to_hex(b64: &str) -> String {
     STANDARD
@@ -501,6 +502,52 @@ fn root_ceremony_with_the_callers_otp_and_hex_shares() {
     .assert_no_errors(403);
     // Root generation is not limited to one per run.
     assert_eq!(s.start_attempt(ROOT, &json!({}))["started"], true);
+}
+
+#[test]
+fn dr_operation_ceremony_decodes_a_token_and_shares_the_slot() {
+    let s = Server::start(&["--threshold", "2", "--shares", "3"]);
+    assert_eq!(s.status(DR)["started"], false);
+    assert_eq!(s.status(DR)["otp_length"], 28);
+    let started = s.start_attempt(DR, &json!({}));
+    assert_eq!(started["started"], true);
+    let otp = str_field(&started, "otp").to_owned();
+    assert_eq!(otp.len(), 28, "a generated OTP");
+    let nonce = str_field(&started, "nonce").to_owned();
+    assert!(is_vault_nonce(&nonce));
+
+    // One slot for every strategy: a start on another endpoint is refused, and so is one of
+    // the other strategies' updates, with the attempt kept.
+    for other in [ROOT, RECOVERY] {
+        s.put(&format!("/v1/sys/{other}/attempt"), &json!({}))
+            .assert_error(400, "root generation already in progress");
+        assert_eq!(s.status(other)["nonce"], nonce.as_str());
+    }
+    s.put(&format!("/v1/sys/{DR}/attempt"), &json!({}))
+        .assert_error(400, "root generation already in progress");
+    s.submit(ROOT, &s.shares[0], &nonce).assert_error(
+        400,
+        "incorrect strategy supplied; a generate root operation of another type is already in progress",
+    );
+
+    let first = s.submit(DR, &s.shares[1], &nonce).json();
+    assert_eq!(
+        (first["progress"].as_u64(), first["complete"].as_bool()),
+        (Some(1), Some(false))
+    );
+    let done = s.submit(DR, &s.shares[2], &nonce).json();
+    assert_eq!(done["complete"], true);
+    let token = decode_token(str_field(&done, "encoded_token"), &otp, 28).unwrap();
+    let token = token.expose_secret();
+    assert!(
+        token.starts_with("hvs.") && token.len() == 28,
+        "a DR operation token has the root format"
+    );
+    assert_eq!(s.status(DR)["started"], false);
+    // The slot is free again for any strategy.
+    assert_eq!(s.start_attempt(ROOT, &json!({}))["started"], true);
+    s.put(&format!("/v1/sys/{DR}/attempt"), &json!({}))
+        .assert_error(400, "root generation already in progress");
 }
 
 /// A throwaway GnuPG home with one Curve25519 key (ed25519 primary, cv25519 encryption
