@@ -14,8 +14,12 @@ use crate::{Dialect, Error, Otp, SecretString};
 ///
 /// `otp` holds the server-generated OTP only in the start answer that generated it; it is an
 /// [`Otp`] (zeroized, redacted in `Debug`).
+///
+/// `#[non_exhaustive]`: Vault's status has grown fields over its versions and may again; outside
+/// the crate, build one from [`AttemptStatus::default`] and set its fields.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct AttemptStatus {
     /// The attempt's nonce (`""` when none); in update answers, the nonce from the request.
     pub nonce: String,

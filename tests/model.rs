@@ -254,11 +254,10 @@ impl Model {
     }
 
     fn status(&self, strategy: Strategy, now: Instant) -> AttemptStatus {
-        let mut s = AttemptStatus {
-            required: self.t,
-            otp_length: OTP_LEN,
-            ..AttemptStatus::default()
-        };
+        // `#[non_exhaustive]`: built from the default, as a host outside the crate must.
+        let mut s = AttemptStatus::default();
+        s.required = self.t;
+        s.otp_length = OTP_LEN;
         if let Some(a) = &self.attempt
             && !self.is_expired(a, now)
         {
@@ -411,13 +410,12 @@ impl Model {
             progress,
         );
         if progress < t {
-            return Answer::Exact(Ok(AttemptStatus {
-                nonce: nonce.to_owned(),
-                started: true,
-                progress,
-                required: t,
-                ..AttemptStatus::default()
-            }));
+            let mut s = AttemptStatus::default();
+            s.nonce = nonce.to_owned();
+            s.started = true;
+            s.progress = progress;
+            s.required = t;
+            return Answer::Exact(Ok(s));
         }
         // Threshold: the shares are cleared before the result is looked at.
         let a = self.attempt.as_mut().unwrap();
@@ -684,14 +682,12 @@ impl Run {
                     }
                 };
                 self.see_otp(&st.otp);
-                let expected = AttemptStatus {
-                    nonce: st.nonce.clone(),
-                    started: true,
-                    required: self.model.t,
-                    otp: st.otp.clone(),
-                    otp_length: OTP_LEN,
-                    ..AttemptStatus::default()
-                };
+                let mut expected = AttemptStatus::default();
+                expected.nonce = st.nonce.clone();
+                expected.started = true;
+                expected.required = self.model.t;
+                expected.otp = st.otp.clone();
+                expected.otp_length = OTP_LEN;
                 assert_eq!(st, expected);
                 self.nonces.push(st.nonce.clone());
                 self.latest_strategy = strategy;

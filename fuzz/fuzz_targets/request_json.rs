@@ -39,11 +39,9 @@ fuzz_target!(|body: &[u8]| {
     check_go_escaping(&json);
     let back: ErrorBody = serde_json::from_str(&json).expect("error body parses back");
     assert_eq!(back, errors);
-    let status = AttemptStatus {
-        nonce: text.clone(),
-        pgp_fingerprint: text,
-        ..AttemptStatus::default()
-    };
+    let mut status = AttemptStatus::default();
+    status.nonce = text.clone();
+    status.pgp_fingerprint = text;
     let json = status.to_json();
     check_go_escaping(&json);
     let back: AttemptStatus = serde_json::from_str(&json).expect("status parses back");
