@@ -359,7 +359,6 @@ impl GeneratorConfig {
 
     /// A builder with the given threshold and Vault's defaults; its `with_*` methods never fail,
     /// [`GeneratorConfigBuilder::build`] checks everything once.
-    #[must_use]
     pub fn builder(threshold: usize) -> GeneratorConfigBuilder {
         GeneratorConfigBuilder {
             threshold,
