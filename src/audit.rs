@@ -88,6 +88,9 @@ impl ShareId {
     }
 
     /// The ID of raw share bytes (Vault's layout) under `key`.
+    ///
+    /// # Panics
+    /// Never: HMAC takes a key of any length.
     #[must_use]
     pub fn of_bytes(key: &AuditKey, share: &[u8]) -> Self {
         #[allow(

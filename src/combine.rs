@@ -189,6 +189,10 @@ fn lagrange_at_zero(xs: &[u64; LANE_WORDS], count: usize) -> [u64; LANE_WORDS] {
 }
 
 /// Byte `index` of a lane vector (0 past its end).
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "takes the addressed low byte"
+)]
 fn lane(words: &[u64], index: usize) -> u8 {
     words
         .get(index / 8)

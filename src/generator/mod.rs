@@ -325,13 +325,12 @@ impl RecoveryTokenGenerator {
         }
 
         let mut generated = None;
-        let encoding = match parsed {
-            Some(e) => e,
-            None => {
-                let otp = generate_otp(otp_length, rng);
-                generated = Some(otp.clone());
-                AttemptEncoding::Otp(otp)
-            }
+        let encoding = if let Some(e) = parsed {
+            e
+        } else {
+            let otp = generate_otp(otp_length, rng);
+            generated = Some(otp.clone());
+            AttemptEncoding::Otp(otp)
         };
         let mut nonce_bytes = [0u8; 16];
         rng.fill_bytes(&mut nonce_bytes);
