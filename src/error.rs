@@ -134,7 +134,8 @@ pub enum Error {
         /// Its value.
         max: usize,
     },
-    /// The `pgp_key` did not yield exactly one primary key.
+    /// The `pgp_key` yielded no key fingerprint (Vault's text; this crate's parser reports every
+    /// such case as [`Error::PgpKeyParse`], so it is produced only by hosts).
     #[error("could not acquire PGP key entity")]
     PgpKeyEntity,
     /// Beyond Vault: the PGP key parsed but cannot receive an encrypted token (no

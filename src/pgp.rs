@@ -14,7 +14,6 @@ use pgp::types::{Fingerprint, KeyDetails, KeyId, KeyVersion, Tag};
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use crate::share::decode_go_base64;
 use crate::{Error, PgpKeyLimit, Token};
 
 /// Longest parser reason put into an error message; rPGP's texts are short, this only bounds
@@ -45,7 +44,8 @@ enum EncryptionKey {
 /// Vault accepts any key that parses and fails (or panics) only when the token is encrypted,
 /// after every holder has typed their share. This crate refuses at start:
 /// - input that does not decode or parse, and input with no public key
-///   ([`Error::PgpKeyParse`]); more than one primary key ([`Error::PgpKeyEntity`]);
+///   ([`Error::PgpKeyParse`]); of several keys only the first is read, as Vault's
+///   `openpgp.ReadEntity` does;
 /// - a key over the size and structure caps ([`Error::PgpKeyTooLarge`],
 ///   [`Error::PgpKeyTooComplex`]; see "Bounded work" below);
 /// - a key whose self-signatures that the choice below rests on do not verify
@@ -187,9 +187,9 @@ impl PgpRecipient {
     /// [`Error::PgpKeyTooLarge`] if the text is longer than [`Self::MAX_KEY_LEN`];
     /// [`Error::PgpKeyTooComplex`] if the key exceeds a structure cap or the operation budget;
     /// [`Error::PgpKeyParse`] if the input does not decode, does not parse, holds no public key or
-    /// a self-signature the recipient choice rests on does not verify; [`Error::PgpKeyEntity`] if
-    /// it holds more than one primary key; [`Error::PgpKeyUnusable`] if the key cannot receive
-    /// the token.
+    /// a self-signature the recipient choice rests on does not verify (of several keys only the
+    /// first is read, as Vault's `openpgp.ReadEntity` does); [`Error::PgpKeyUnusable`] if the
+    /// key cannot receive the token.
     pub fn parse(pgp_key: &str) -> Result<Self, Error> {
         Self::parse_inner(pgp_key, None)
     }
@@ -254,16 +254,7 @@ impl PgpRecipient {
                 max: Self::MAX_KEY_LEN,
             });
         }
-        let mut keys = read_keys(pgp_key)?;
-        let key = match keys.len() {
-            0 => {
-                return Err(parse_error(
-                    "error parsing given PGP key: no public key found",
-                ));
-            }
-            1 => keys.pop().ok_or(Error::PgpKeyEntity)?,
-            _ => return Err(Error::PgpKeyEntity),
-        };
+        let key = read_first_key(pgp_key)?;
         let key = without_third_party_signatures(key);
         if key.primary_key.version() != KeyVersion::V4 {
             return Err(unusable(
@@ -286,20 +277,22 @@ impl PgpRecipient {
 }
 
 /// Decodes the input (armor or Go base64), checks the packet caps on the binary data, then parses
-/// every transferable public key in it.
-fn read_keys(pgp_key: &str) -> Result<Vec<SignedPublicKey>, Error> {
+/// the FIRST transferable public key in it, as Vault's and OpenBao's `pgpkeys.GetFingerprints`
+/// (Go's `openpgp.ReadEntity`) do: whatever follows the first key is not looked at, so a
+/// `pgp_key` holding two keys encrypts to the first (observed on OpenBao 2.7.2, which answers
+/// with the first key's fingerprint).
+fn read_first_key(pgp_key: &str) -> Result<SignedPublicKey, Error> {
     let bytes = if pgp_key.trim_start().starts_with("-----BEGIN PGP") {
-        // One armor block is one key: a second block would be a second key (rPGP would read the
-        // first block and ignore the rest).
-        if pgp_key.matches("-----BEGIN PGP").count() > 1 {
-            return Err(Error::PgpKeyEntity);
-        }
         dearmor(pgp_key.trim_start())?
     } else {
-        // Public data: the zeroizing wrapper of the shared share decoder is not needed.
-        decode_go_base64(pgp_key)
+        // Go's `base64.StdEncoding.DecodeString`, with its error offset in the text.
+        crate::codec::go_base64_decode(pgp_key.as_bytes(), true)
             .map(|b| b.to_vec())
-            .ok_or_else(|| parse_error("error decoding given PGP key: illegal base64 data"))?
+            .map_err(|at| {
+                parse_error(&format!(
+                    "error decoding given PGP key: illegal base64 data at input byte {at}"
+                ))
+            })?
     };
     if is_secret_key_packet(&bytes) {
         return Err(parse_error(
@@ -308,18 +301,17 @@ fn read_keys(pgp_key: &str) -> Result<Vec<SignedPublicKey>, Error> {
         ));
     }
     check_packet_caps(&bytes)?;
-    let keys = SignedPublicKey::from_bytes_many(&bytes[..]).map_err(|e| {
+    let parse = |e: pgp::errors::Error| {
         parse_error(&format!(
             "error parsing given PGP key: {}",
             short_reason(&e)
         ))
-    })?;
-    keys.collect::<Result<Vec<_>, _>>().map_err(|e| {
-        parse_error(&format!(
-            "error parsing given PGP key: {}",
-            short_reason(&e)
-        ))
-    })
+    };
+    SignedPublicKey::from_bytes_many(&bytes[..])
+        .map_err(parse)?
+        .next()
+        .ok_or_else(|| parse_error("error parsing given PGP key: no public key found"))?
+        .map_err(parse)
 }
 
 /// The binary data of one ASCII-armored public key block (rPGP's dearmoring: headers, base64,
