@@ -1,4 +1,5 @@
 #![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
 // No panic on any input: beyond `unwrap_used` and `indexing_slicing` (Cargo.toml, every target),
 // the library itself denies `expect` (an invariant `expect` carries an `#[allow]` stating it),
 // `panic!`, and arithmetic that can overflow. Here rather than in Cargo.toml so that tests,
@@ -35,6 +36,6 @@ pub use secret::{CombinedKey, Otp, SecretString, Token};
 pub use share::KeyShare;
 pub use token::{RecoveryTokenHolder, mint_token};
 pub use wire::{
-    AttemptStatus, CONTENT_TYPE_JSON, Encoding, ErrorBody, HttpResponse, StartRequest,
-    UpdateRequest,
+    AttemptStatus, CONTENT_TYPE_JSON, CancelRequest, Encoding, ErrorBody, HttpResponse,
+    StartRequest, UpdateRequest,
 };
