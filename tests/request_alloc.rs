@@ -156,6 +156,10 @@ fn parse_update(body: &[u8]) {
     drop(request);
 }
 
+fn parse_update_refused(body: &[u8]) {
+    assert!(UpdateRequest::from_json(body).is_err());
+}
+
 fn parse_start(body: &[u8]) {
     let request = StartRequest::from_json(body).unwrap();
     assert_eq!(request.otp.len(), OTP.len());
@@ -181,7 +185,10 @@ fn main() {
         s.reserve(4096);
         drop(std::hint::black_box(s));
     });
-    assert_eq!(hits, 2, "a moved-away block and the final free are both seen");
+    assert_eq!(
+        hits, 2,
+        "a moved-away block and the final free are both seen"
+    );
 
     let mut passed = 0;
     let mut failed = 0;
@@ -213,6 +220,18 @@ fn main() {
                 u_escaped(SHARE_HEX)
             ),
             parse_update,
+        ),
+        (
+            "update refused after the key was decoded (type error)",
+            SHARE_HEX,
+            format!(r#"{{"key":"{}","nonce":1}}"#, u_escaped(SHARE_HEX)),
+            parse_update_refused,
+        ),
+        (
+            "update refused after the key was decoded (trailing text)",
+            SHARE_B64,
+            format!(r#"{{"key":"{b64_slashes}"}} trailing"#),
+            parse_update_refused,
         ),
         (
             "start, plain OTP",

@@ -284,7 +284,9 @@ impl Decoder<'_> {
                 State::ArrayNext => self.value(c, Role::Skip)?,
                 State::MemberValue => match c {
                     b'}' => return Err(Fault::Text("missing value after object key".to_owned())),
-                    b']' => return Err(invalid_char(self.b, self.i, "after object key:value pair")),
+                    b']' => {
+                        return Err(invalid_char(self.b, self.i, "after object key:value pair"));
+                    }
                     _ => {
                         let role = match self.member {
                             Some(f) if self.in_request_object() => Role::Field(f),
@@ -374,7 +376,13 @@ impl Decoder<'_> {
             b'-' | b'0'..=b'9' => "number",
             b't' | b'f' => "bool",
             b'n' => "null",
-            _ => return Err(invalid_char(self.b, self.i, "looking for beginning of value")),
+            _ => {
+                return Err(invalid_char(
+                    self.b,
+                    self.i,
+                    "looking for beginning of value",
+                ));
+            }
         };
         match role {
             Role::Request => match kind {
@@ -523,7 +531,13 @@ impl Decoder<'_> {
                 self.scan_literal(lit)?;
                 return Err(Fault::Text(NOT_A_STRING.to_owned()));
             }
-            _ => return Err(invalid_char(self.b, self.i, "looking for beginning of value")),
+            _ => {
+                return Err(invalid_char(
+                    self.b,
+                    self.i,
+                    "looking for beginning of value",
+                ));
+            }
         }
         let start = self.i;
         let end = scan_string(self.b, start, false)?;
@@ -704,12 +718,11 @@ fn scan_string(b: &[u8], start: usize, secret: bool) -> Result<usize, Fault> {
 }
 
 fn invalid_escape(seq: &[u8], secret: bool) -> Fault {
-    let what: &[u8] = if secret && seq.len() > 2 {
-        b"\\u"
-    } else {
-        seq
-    };
-    Fault::Text(format!("invalid escape sequence {} in string", quote_text(what)))
+    let what: &[u8] = if secret && seq.len() > 2 { b"\\u" } else { seq };
+    Fault::Text(format!(
+        "invalid escape sequence {} in string",
+        quote_text(what)
+    ))
 }
 
 /// Walks a validated raw string (between the quotes) and hands each decoded piece to `out`.
@@ -747,7 +760,9 @@ fn unescape_walk(raw: &[u8], mut out: impl FnMut(&[u8])) {
                     None
                 };
                 match low {
-                    Some(v2) if (0xD800..0xDC00).contains(&v1) && (0xDC00..0xE000).contains(&v2) => {
+                    Some(v2)
+                        if (0xD800..0xDC00).contains(&v1) && (0xDC00..0xE000).contains(&v2) =>
+                    {
                         n = n.saturating_add(6);
                         let joined = 0x10000u32
                             .saturating_add((v1.saturating_sub(0xD800)) << 10)

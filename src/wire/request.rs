@@ -82,7 +82,7 @@ fn go_string_len(s: &str) -> usize {
 /// reallocates (a reallocation would free an unwiped copy of a secret).
 fn two_fields(a: (&str, &str), b: (&str, &str)) -> Zeroizing<String> {
     let len = [
-        7usize, // {"":,"":} minus the names' lengths
+        9usize, // `{"` `":` `,"` `":` `}` around the names and the quoted values
         a.0.len(),
         b.0.len(),
         go_string_len(a.1),
@@ -166,7 +166,12 @@ impl StartRequest {
 /// `GenerateRootUpdateRequest`.
 ///
 /// It has no `Serialize` (the share is a secret): [`UpdateRequest::to_json`] writes it
-/// explicitly.
+/// explicitly, and this does not compile:
+///
+/// ```compile_fail
+/// let request = recovery_token::UpdateRequest::default();
+/// let _ = serde_json::to_string(&request); // UpdateRequest: Serialize is not satisfied
+/// ```
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct UpdateRequest {
     /// The key share, hex or standard padded base64. Secret: zeroized on drop, not printed.
