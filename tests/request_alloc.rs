@@ -19,25 +19,43 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 
-use recovery_token::{StartRequest, UpdateRequest};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use recovery_token::{
+    ExpectedKey, GeneratorConfig, KeyShare, RecoveryTokenGenerator, StartRequest, Strategy,
+    UpdateRequest, decode_token,
+};
 
 const MAX_NEEDLE: usize = 128;
-const NEEDLES: usize = 2;
+const NEEDLES: usize = 3;
 
-/// The secrets being looked for (two at most), as bytes; set only while disarmed.
+/// The secrets being looked for (three at most), as bytes; set only while disarmed.
 static NEEDLE: [[AtomicU8; MAX_NEEDLE]; NEEDLES] =
     [const { [const { AtomicU8::new(0) }; MAX_NEEDLE] }; NEEDLES];
 static NEEDLE_LEN: [AtomicUsize; NEEDLES] = [const { AtomicUsize::new(0) }; NEEDLES];
 static ARMED: AtomicBool = AtomicBool::new(false);
 /// Freed (or moved-away) blocks that held a needle while armed.
 static HITS: AtomicUsize = AtomicUsize::new(0);
+/// The same, per needle.
+static HITS_BY: [AtomicUsize; NEEDLES] = [const { AtomicUsize::new(0) }; NEEDLES];
 /// Blocks scanned while armed: proves the scanner saw the parse's frees at all.
 static SCANNED: AtomicUsize = AtomicUsize::new(0);
 
 struct Scanning;
 
 fn holds_needle(block: &[u8]) -> bool {
-    (0..NEEDLES).any(|n| {
+    let mut any = false;
+    for (n, hits) in HITS_BY.iter().enumerate() {
+        if contains_needle(block, n) {
+            hits.fetch_add(1, Ordering::Relaxed);
+            any = true;
+        }
+    }
+    any
+}
+
+fn contains_needle(block: &[u8], n: usize) -> bool {
+    {
         let len = NEEDLE_LEN[n].load(Ordering::Relaxed);
         len > 0
             && block.len() >= len
@@ -46,7 +64,7 @@ fn holds_needle(block: &[u8]) -> bool {
                     .zip(&NEEDLE[n][..len])
                     .all(|(a, b)| *a == b.load(Ordering::Relaxed))
             })
-    })
+    }
 }
 
 /// Called on every block about to go back to the system.
@@ -123,6 +141,9 @@ fn set_needles(needles: &[&[u8]]) {
 fn armed(needles: &[&[u8]], f: impl FnOnce()) -> (usize, usize) {
     set_needles(needles);
     HITS.store(0, Ordering::SeqCst);
+    for h in &HITS_BY {
+        h.store(0, Ordering::SeqCst);
+    }
     SCANNED.store(0, Ordering::SeqCst);
     ARMED.store(true, Ordering::SeqCst);
     f();
@@ -166,10 +187,53 @@ fn parse_start(body: &[u8]) {
     drop(request);
 }
 
-/// The same secret written with the first character escaped as `\u00XX`.
+/// The same secret written with its second character escaped as `\u00XX`. (Not the first: the
+/// escape of a digit ends with that digit, so `\u0030a1..` still holds `0a1..` verbatim, and the
+/// body itself, which the test frees, would be a hit.)
 fn u_escaped(secret: &str) -> String {
-    let first = secret.as_bytes()[0];
-    format!("\\u{:04x}{}", first, &secret[1..])
+    let second = secret.as_bytes()[1];
+    format!("{}\\u{:04x}{}", &secret[..1], second, &secret[2..])
+}
+
+/// A whole ceremony from JSON bodies (escaped OTP and shares), seeded so that two runs mint the
+/// same token. Returns the token (only used when disarmed).
+fn ceremony(shares: &[KeyShare], key: &[u8]) -> String {
+    let mut rng = StdRng::seed_from_u64(7);
+    let now = std::time::Instant::now();
+    let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(3).unwrap());
+    let mut host = ExpectedKey::new(key);
+    let body = format!(r#"{{"otp":"{}"}}"#, u_escaped(OTP));
+    let encoding = StartRequest::from_json(body.as_bytes())
+        .unwrap()
+        .into_encoding();
+    let started = generator
+        .start(Strategy::Recovery, encoding, now, &mut rng)
+        .unwrap();
+    let mut last = None;
+    for share in shares.iter().take(3) {
+        // The test's own hex text of the share: built in place and wiped, so it is no hit.
+        let mut hex = zeroize::Zeroizing::new(String::with_capacity(share.len() * 2));
+        for b in share.expose_secret() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            hex.push(char::from(HEX[usize::from(b >> 4)]));
+            hex.push(char::from(HEX[usize::from(b & 15)]));
+        }
+        let body = format!(
+            r#"{{"key":"{}","nonce":"{}"}}"#,
+            u_escaped(&hex),
+            started.nonce
+        );
+        let request = UpdateRequest::from_json(body.as_bytes()).unwrap();
+        last = Some(
+            generator
+                .update(Strategy::Recovery, &request, now, &mut host, &mut rng)
+                .unwrap(),
+        );
+    }
+    let done = last.unwrap();
+    assert!(done.complete);
+    let token = decode_token(&done.encoded_token, OTP, OTP.len()).unwrap();
+    token.expose_secret().to_owned()
 }
 
 fn main() {
@@ -246,13 +310,57 @@ fn main() {
             parse_start,
         ),
     ];
-    println!("request_alloc: {} cases", cases.len());
+    println!("request_alloc: {} cases", cases.len() + 1);
     for (name, needle, body, parse) in cases {
         if check(name, needle, body, parse) {
             passed += 1;
         } else {
             failed += 1;
         }
+    }
+
+    // A whole ceremony driven by escaped JSON bodies: neither the OTP, nor a share, nor the
+    // minted token is left in a freed block.
+    let mut split_rng = StdRng::seed_from_u64(3);
+    let key: [u8; 32] = std::array::from_fn(|i| u8::try_from(i).unwrap().wrapping_mul(29) ^ 0xa5);
+    let shares: Vec<KeyShare> = vsss_rs::Gf256::split_bytes(3, 5, key, &mut split_rng)
+        .unwrap()
+        .iter()
+        .map(|s| KeyShare::from_vsss_layout(s, &KeyShare::DEFAULT_LENGTHS).unwrap())
+        .collect();
+    let token = ceremony(&shares, &key);
+    let share_hex: String = shares[1]
+        .expose_secret()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let (hits, scanned) = armed(
+        &[token.as_bytes(), OTP.as_bytes(), share_hex.as_bytes()],
+        || {
+            let again = ceremony(&shares, &key);
+            // Compared armed, then wiped, so that this copy is not a hit.
+            let mut again = zeroize::Zeroizing::new(again);
+            assert_eq!(
+                again.as_bytes(),
+                token.as_bytes(),
+                "seeded runs mint the same token"
+            );
+            zeroize::Zeroize::zeroize(&mut *again);
+        },
+    );
+    let ok = hits == 0 && scanned > 0;
+    let by: Vec<usize> = HITS_BY.iter().map(|h| h.load(Ordering::SeqCst)).collect();
+    println!(
+        "  ceremony from escaped bodies: {hits} freed block(s) held a secret (token {}, OTP {}, share {}; {scanned} scanned){}",
+        by[0],
+        by[1],
+        by[2],
+        if ok { "" } else { "  <-- FAIL" }
+    );
+    if ok {
+        passed += 1;
+    } else {
+        failed += 1;
     }
     println!("request_alloc: {passed} passed, {failed} failed");
     assert_eq!(failed, 0, "a freed block held a secret");
