@@ -411,6 +411,41 @@ fn a_syntax_error_wins_over_a_type_error_and_a_cut_first_value_is_eof() {
 }
 
 #[test]
+fn a_number_beyond_float64_is_refused_wherever_it_stands() {
+    // OpenBao's first pass reads every token with `Token()`, which converts numbers to float64:
+    // an out-of-range number is refused in document order, before a later syntax error and
+    // before any type error, even in an unknown field or a later value.
+    let t = "json: cannot unmarshal number 1e400 into Go value of type float64";
+    assert_eq!(start_err(br#"{"x":1e400}"#), t);
+    assert_eq!(start_err(br#"{"otp":1,"x":1e400}"#), t);
+    assert_eq!(start_err(br#"{"otp":1e400}"#), t);
+    assert_eq!(start_err(br#"[1e400]"#), t);
+    assert_eq!(start_err(br#"{"x":1e400} x"#), t);
+    assert_eq!(start_err(br#"{"x":1} 1e400x"#), t);
+    assert_eq!(
+        start_err(br#"{"x":[{"y":-1e999}]}"#),
+        "json: cannot unmarshal number -1e999 into Go value of type float64"
+    );
+    // In range, underflowing to zero, or only long: accepted.
+    for body in [
+        &br#"{"x":1.7976931348623157e308}"#[..],
+        br#"{"x":1e-400}"#,
+        br#"{"x":0e99999999999999999999}"#,
+        br#"{"x":123456789012345678901234567890}"#,
+    ] {
+        assert!(StartRequest::from_json(body).is_ok());
+    }
+    // The boundary is float64's rounding: 2^1024 - 2^970 and above round to infinity.
+    let max = "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497791";
+    assert!(StartRequest::from_json(format!(r#"{{"x":{max}}}"#).as_bytes()).is_ok());
+    let over = format!("{}2", &max[..max.len() - 1]);
+    assert_eq!(
+        start_err(format!(r#"{{"x":{over}}}"#).as_bytes()),
+        format!("json: cannot unmarshal number {over} into Go value of type float64")
+    );
+}
+
+#[test]
 fn empty_bodies_follow_each_endpoint() {
     for body in [&b""[..], b"   ", b"\r\n\t "] {
         assert_eq!(

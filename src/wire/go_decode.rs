@@ -15,6 +15,11 @@
 //! 2. A decode of the first value into the request struct (`Decoder.Decode`): the first type
 //!    error (in document order) is reported when there is no syntax error.
 //!
+//! The first pass also converts every number to a float64 (Go's `Token()` does, OpenBao does
+//! not set `UseNumber` there): a number beyond float64's range is refused where it stands, before
+//! any later syntax error, with `json: cannot unmarshal number 1e400 into Go value of type
+//! float64`.
+//!
 //! Both passes are one linear scan here, iterative (an explicit stack, no recursion) with Go's
 //! depth limit of 10000 (`exceeded max depth` beyond it).
 //!
@@ -486,7 +491,25 @@ impl Decoder<'_> {
         }
     }
 
+    /// Scans a number; like Go's `Decoder.Token()` (OpenBao's first pass, without `UseNumber`)
+    /// it then converts it to a float64, which refuses a number beyond float64's range with
+    /// `json: cannot unmarshal number <the number> into Go value of type float64`, wherever the
+    /// number stands (an unknown field, a later value). Go's text quotes the number: a number
+    /// is never a secret (secrets are strings).
     fn number(&mut self) -> Result<(), Fault> {
+        let start = self.i;
+        self.scan_number()?;
+        let text = self.b.get(start..self.i).unwrap_or_default();
+        let text = std::str::from_utf8(text).unwrap_or_default();
+        if text.parse::<f64>().is_ok_and(f64::is_infinite) {
+            return Err(Fault::Text(format!(
+                "json: cannot unmarshal number {text} into Go value of type float64"
+            )));
+        }
+        Ok(())
+    }
+
+    fn scan_number(&mut self) -> Result<(), Fault> {
         if self.peek() == Some(b'-') {
             self.i = self.i.saturating_add(1);
         }
