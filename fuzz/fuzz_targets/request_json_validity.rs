@@ -11,9 +11,9 @@
 //! - nesting deeper than serde_json's recursion limit (128): Go allows 10000;
 //! - a later value cut off (serde_json: EOF) after a complete first value: Go's `Token()` loop
 //!   ends at `EOF` between tokens, so OpenBao accepts `{...} [`;
-//! - adjacent values that serde_json's stream will not split (`01`, `0-1`, `1.5.5`-like runs of
-//!   number characters, a literal glued to a number): Go ends a number at the first character
-//!   that cannot continue it and starts a new value there.
+//! - top-level values glued without whitespace after a number or a literal (`01`, `null0`,
+//!   `1"a"`): Go ends a number or literal at the first byte that cannot continue it and starts
+//!   the next value there; serde_json's stream wants a delimiter.
 //! - a number beyond float64's range (`1e400`): Go's `Token()` refuses it (not a syntax error,
 //!   and it ends the scan), serde_json's `IgnoredAny` skips it; such bodies are not compared.
 //! Duplicate names are not a difference here (`IgnoredAny` accepts them, as Go does).
@@ -85,12 +85,37 @@ fn max_depth(body: &[u8]) -> usize {
     max
 }
 
-/// Two values glued without whitespace where the first is a number: Go splits them, serde_json's
-/// stream refuses.
-fn glued_number(body: &[u8]) -> bool {
-    body.windows(2).any(|w| {
-        w[0].is_ascii_digit() && matches!(w[1], b'0'..=b'9' | b'-' | b'.' | b'e' | b'E' | b'+' | b't' | b'f' | b'n' | b'"' | b'{' | b'[')
-    })
+/// Two top-level values glued without whitespace where the first is a number or a literal
+/// (`01`, `null0`, `1"a"`, `true[]`): Go ends the first at the first byte that cannot continue it
+/// and starts the next value there; serde_json's stream wants a delimiter after them.
+fn glued_top_level(body: &[u8]) -> bool {
+    let (mut d, mut in_str, mut esc) = (0usize, false, false);
+    let mut prev = b' ';
+    for &c in body {
+        if in_str {
+            match (esc, c) {
+                (true, _) => esc = false,
+                (false, b'\\') => esc = true,
+                (false, b'"') => in_str = false,
+                _ => {}
+            }
+            prev = c;
+            continue;
+        }
+        let ends_scalar = prev.is_ascii_digit() || matches!(prev, b'e' | b'l');
+        let starts_value = matches!(c, b'0'..=b'9' | b'-' | b'"' | b'{' | b'[' | b't' | b'f' | b'n');
+        if d == 0 && ends_scalar && starts_value {
+            return true;
+        }
+        match c {
+            b'"' => in_str = true,
+            b'{' | b'[' => d += 1,
+            b'}' | b']' => d = d.saturating_sub(1),
+            _ => {}
+        }
+        prev = c;
+    }
+    false
 }
 
 fuzz_target!(|body: &[u8]| {
@@ -110,7 +135,7 @@ fuzz_target!(|body: &[u8]| {
                     || has_lone_surrogate_escape(body)
                     || max_depth(body) > 127
                     || later_eof
-                    || glued_number(body);
+                    || glued_top_level(body);
                 assert!(
                     allowed,
                     "we accept, serde_json refuses: {:?}",
