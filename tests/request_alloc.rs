@@ -157,6 +157,9 @@ const SHARE_HEX: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f9091a2b3c4d5e6f708192a3b
 const SHARE_B64: &str = "q/Lk9wX7nP0/Rz1sYt3uVm8+Qa6bCd5eFg4hIj2kLn1o";
 const OTP: &str = "Zq7Xw3Rt9Yp2Lm5Nb8Vc1Kd4Hg6F";
 
+/// A name, the secret to look for, the body, and how to parse it.
+type Case = (&'static str, &'static str, String, fn(&[u8]));
+
 fn check(name: &str, needle: &str, body: String, parse: fn(&[u8])) -> bool {
     let body = body.into_bytes();
     let (hits, scanned) = armed(&[needle.as_bytes()], || parse(&body));
@@ -257,7 +260,7 @@ fn main() {
     let mut passed = 0;
     let mut failed = 0;
     let b64_slashes = SHARE_B64.replace('/', "\\/");
-    let cases: Vec<(&str, &str, String, fn(&[u8]))> = vec![
+    let cases: Vec<Case> = vec![
         (
             "update, plain hex key",
             SHARE_HEX,
