@@ -50,8 +50,8 @@ pub enum Error {
     #[error("failed to parse JSON input: {reason}")]
     InvalidBody {
         /// Go's text. It quotes input only where Go's text does (one character, a field name
-        /// that matched, an invalid escape outside secret fields), never a secret beyond one
-        /// character.
+        /// that matched, an invalid escape outside secret fields, a number beyond float64's
+        /// range), never a secret beyond one character.
         reason: String,
     },
     /// An update request had no `key`, or an empty one.
