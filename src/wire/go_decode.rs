@@ -293,9 +293,10 @@ impl Decoder<'_> {
                         return Err(invalid_char(self.b, self.i, "after object key:value pair"));
                     }
                     _ => {
+                        // `name()` sets `member` only for a name of the request object itself.
                         let role = match self.member {
-                            Some(f) if self.in_request_object() => Role::Field(f),
-                            _ => Role::Skip,
+                            Some(f) => Role::Field(f),
+                            None => Role::Skip,
                         };
                         self.value(c, role)?
                     }
