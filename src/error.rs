@@ -79,11 +79,15 @@ pub enum Error {
     /// An update request had an empty body (Vault answers Go's `EOF`).
     #[error("EOF")]
     EmptyBody,
-    /// The request body is not JSON of the expected shape. The reason names the position and the
-    /// kind of fault, never the input itself.
+    /// The request body is not JSON of the expected shape. The reason is Go's `encoding/json`
+    /// text as the real server gives it (without the `failed to parse JSON input: ` prefix, so
+    /// that either server's prefix can be applied), e.g.
+    /// `invalid character 'o' in literal null (expecting 'u')`.
     #[error("failed to parse JSON input: {reason}")]
     InvalidBody {
-        /// What is wrong with the body (no input bytes are echoed).
+        /// Go's text. It quotes input only where Go's text does (one character, a field name
+        /// that matched, an invalid escape outside secret fields, a number beyond float64's
+        /// range), never a secret beyond one character.
         reason: String,
     },
     /// An update request had no `key`, or an empty one.
