@@ -110,7 +110,7 @@ fn the_last_repeated_field_wins_whatever_its_case() {
 
 #[test]
 fn unknown_fields_are_ignored_whatever_their_valid_value() {
-    let body = br#"{"a":[[[{"b":[1,{"c":null}]}]]],"x":-1.5e3,"y":true,"z":{"key":1},"key":"ab","w":"\u00e9\ud800"}"#;
+    let body = br#"{"a":[[[{"b":[1,{"c":null}]}]]],"x":-1.5e3,"y":true,"v":false,"z":{"key":1},"key":"ab","w":"\u00e9\ud800"}"#;
     assert_eq!(key(body), "ab");
     // A request field nested in an unknown one is not the request's.
     assert_eq!(
