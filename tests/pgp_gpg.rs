@@ -738,9 +738,15 @@ fn of_two_keys_concatenated_the_first_is_read_as_vaults_read_entity_does() {
     let one_block = gpg.run(&["--armor", "--export", "one@example.com", "two@example.com"]);
     let one_block = String::from_utf8(one_block.stdout).unwrap();
     assert_eq!(one_block.matches("-----BEGIN PGP").count(), 1);
-    assert_eq!(PgpRecipient::parse(&one_block).unwrap().fingerprint(), first);
+    assert_eq!(
+        PgpRecipient::parse(&one_block).unwrap().fingerprint(),
+        first
+    );
     let two_blocks = gpg.export_armor("one@example.com") + &gpg.export_armor("two@example.com");
-    assert_eq!(PgpRecipient::parse(&two_blocks).unwrap().fingerprint(), first);
+    assert_eq!(
+        PgpRecipient::parse(&two_blocks).unwrap().fingerprint(),
+        first
+    );
 }
 
 #[test]
