@@ -336,6 +336,7 @@ async fn attempt(
     strategy: Strategy,
     method: &Method,
     query: Option<&str>,
+    content_type: Option<&str>,
     body: &[u8],
 ) -> HttpResponse {
     let app = &shared.app;
@@ -348,7 +349,12 @@ async fn attempt(
             let closed = shared.dialect == Dialect::OpenBao
                 && strategy == Strategy::Recovery
                 && lock(app).generator.recovery_issued();
-            let encoding = match StartRequest::from_json(body) {
+            let parsed = match shared.dialect {
+                // OpenBao's texts for a non-object body depend on the Content-Type (observed).
+                Dialect::OpenBao => StartRequest::from_http(body, content_type),
+                _ => StartRequest::from_json(body),
+            };
+            let encoding = match parsed {
                 Ok(_) if closed => {
                     let refused = recovery_token::Error::AlreadyUnsealed;
                     return HttpResponse::error_in(&refused, shared.dialect);
@@ -421,8 +427,18 @@ async fn with_wall_clock(shared: &Shared, encoding: Encoding) -> Result<Encoding
 /// `/v1/sys/<endpoint>/update`. Every method is an update: neither Vault nor OpenBao checks the
 /// method here (OpenBao 2.7.2 answers a bodiless GET, DELETE, HEAD or OPTIONS as an empty
 /// update; PROTOCOL.md section 1).
-fn update(app: &App, dialect: Dialect, strategy: Strategy, body: &[u8]) -> HttpResponse {
-    let result = UpdateRequest::from_json(body).and_then(|request| {
+fn update(
+    app: &App,
+    dialect: Dialect,
+    strategy: Strategy,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> HttpResponse {
+    let parsed = match dialect {
+        Dialect::OpenBao => UpdateRequest::from_http(body, content_type),
+        _ => UpdateRequest::from_json(body),
+    };
+    let result = parsed.and_then(|request| {
         let mut slot = lock(app);
         let Slot {
             generator, host, ..
@@ -737,13 +753,20 @@ async fn route(
     {
         return raw(&shared.app, method, headers);
     }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
     for (endpoint, strategy) in ENDPOINTS {
         match path
             .strip_prefix("/v1/sys/")
             .and_then(|p| p.strip_prefix(endpoint))
         {
-            Some("/attempt") => return attempt(shared, strategy, method, query, body).await,
-            Some("/update") => return update(&shared.app, shared.dialect, strategy, body),
+            Some("/attempt") => {
+                return attempt(shared, strategy, method, query, content_type, body).await;
+            }
+            Some("/update") => {
+                return update(&shared.app, shared.dialect, strategy, content_type, body);
+            }
             _ => {}
         }
     }

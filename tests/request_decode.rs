@@ -650,3 +650,41 @@ fn a_cancel_nonce_comes_from_the_body_or_the_query() {
     );
     assert_eq!(CancelRequest::new(Some("x".into())).nonce(), Some("x"));
 }
+
+/// `from_http`: OpenBao 2.7.2's answer depends on the `Content-Type` for a top-level value that is
+/// not an object (observed with curl against `bao server`: any type but a form, or none, names
+/// `map[string]interface {}`; a form, whatever its case or parameters, names the request type).
+#[test]
+fn from_http_names_the_map_type_unless_the_body_was_sent_as_a_form() {
+    let map = |kind: &str| {
+        format!(
+            "failed to parse JSON input: json: cannot unmarshal {kind} into Go value of type map[string]interface {{}}"
+        )
+    };
+    let typed = |kind: &str, t: &str| {
+        format!("failed to parse JSON input: json: cannot unmarshal {kind} into Go value of type http.{t}")
+    };
+    for ct in [None, Some("application/json"), Some("text/plain"), Some("foo")] {
+        for (body, kind) in [(&b"\"otp\""[..], "string"), (b"1", "number"), (b"true", "bool")] {
+            let e = StartRequest::from_http(body, ct).unwrap_err().to_string();
+            assert_eq!(e, map(kind), "{ct:?}");
+            let e = UpdateRequest::from_http(body, ct).unwrap_err().to_string();
+            assert_eq!(e, map(kind), "{ct:?}");
+        }
+    }
+    for ct in [
+        "application/x-www-form-urlencoded",
+        "APPLICATION/X-WWW-FORM-URLENCODED",
+        "application/x-www-form-urlencoded; charset=utf-8",
+    ] {
+        let e = StartRequest::from_http(b"\"otp\"", Some(ct)).unwrap_err().to_string();
+        assert_eq!(e, typed("string", "GenerateRootInitRequest"), "{ct}");
+        let e = UpdateRequest::from_http(b"1", Some(ct)).unwrap_err().to_string();
+        assert_eq!(e, typed("number", "GenerateRootUpdateRequest"), "{ct}");
+    }
+    // Everything else is from_json's: objects decode, arrays name the map either way.
+    let r = StartRequest::from_http(br#"{"OTP":"abc"}"#, Some("application/json")).unwrap();
+    assert_eq!(r.otp.expose_secret(), "abc");
+    let e = StartRequest::from_http(b"[]", Some("application/x-www-form-urlencoded"));
+    assert_eq!(e.unwrap_err().to_string(), map("array"));
+}

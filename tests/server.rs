@@ -1528,7 +1528,13 @@ fn cancel_requires_nonce_reads_it_from_the_body_or_the_query() {
     http(s.addr, "DELETE", &attempt, None, &[]).assert_error(400, "incorrect nonce supplied");
     // The right nonce in the query (percent-encoded hyphens decode too): cancelled.
     let encoded = nonce.replace('-', "%2D");
-    let r = http(s.addr, "DELETE", &format!("{attempt}?nonce={encoded}"), None, &[]);
+    let r = http(
+        s.addr,
+        "DELETE",
+        &format!("{attempt}?nonce={encoded}"),
+        None,
+        &[],
+    );
     assert_eq!(r.status, 204, "{r:?}");
     assert_state(&s, RECOVERY, "", 0);
     // The right nonce in a body: cancelled.

@@ -180,6 +180,9 @@ struct Decoder<'a> {
     b: &'a [u8],
     i: usize,
     shape: Shape,
+    /// Whether the body first went through OpenBao's JSON-limits layer, which decodes every body
+    /// not sent as a form into `map[string]interface {}` (see [`decode_http`]).
+    json_limits: bool,
     /// Open containers: `true` for an object.
     stack: Vec<bool>,
     values: usize,
@@ -196,10 +199,36 @@ struct Decoder<'a> {
 /// # Errors
 /// Go's error text (without any prefix).
 pub(crate) fn decode(body: &[u8], shape: Shape) -> Result<Body, String> {
+    decode_inner(body, shape, false)
+}
+
+/// [`decode`] for a body whose `Content-Type` is known, as OpenBao 2.7.2 answers (observed): a
+/// body sent with any type but `application/x-www-form-urlencoded` (none included) first passes
+/// its JSON-limits layer, which decodes it into `map[string]interface {}`, so a top-level string,
+/// number or bool is refused with `json: cannot unmarshal <kind> into Go value of type
+/// map[string]interface {}` rather than naming the request type. Everything else is the same.
+///
+/// # Errors
+/// Go's error text (without any prefix).
+pub(crate) fn decode_http(
+    body: &[u8],
+    shape: Shape,
+    content_type: Option<&str>,
+) -> Result<Body, String> {
+    let media = content_type
+        .and_then(|t| t.split(';').next())
+        .map(str::trim)
+        .unwrap_or_default();
+    let form = media.eq_ignore_ascii_case("application/x-www-form-urlencoded");
+    decode_inner(body, shape, !form)
+}
+
+fn decode_inner(body: &[u8], shape: Shape, json_limits: bool) -> Result<Body, String> {
     let mut d = Decoder {
         b: body,
         i: 0,
         shape,
+        json_limits,
         stack: Vec::new(),
         values: 0,
         slots: [Slot::Unset, Slot::Unset],
@@ -397,6 +426,9 @@ impl Decoder<'_> {
                     "json: cannot unmarshal array into Go value of type map[string]interface {}"
                         .to_owned(),
                 ),
+                _ if self.json_limits => self.record_type_error(format!(
+                    "json: cannot unmarshal {kind} into Go value of type map[string]interface {{}}"
+                )),
                 _ => {
                     let t = self.shape.type_name();
                     self.record_type_error(format!(

@@ -128,7 +128,25 @@ impl StartRequest {
     /// `json: cannot unmarshal number into Go struct field GenerateRootInitRequest.otp of type
     /// string` or `invalid character 'o' in literal null (expecting 'u')`.
     pub fn from_json(body: &[u8]) -> Result<Self, Error> {
-        match go_decode::decode(body, Shape::Start).map_err(invalid)? {
+        Self::from_fields(go_decode::decode(body, Shape::Start).map_err(invalid)?)
+    }
+
+    /// [`Self::from_json`] for a body whose `Content-Type` the host knows, as OpenBao 2.7.2
+    /// answers it (observed): sent with any type but `application/x-www-form-urlencoded`, a
+    /// top-level string, number or bool is refused as `json: cannot unmarshal <kind> into Go value
+    /// of type map[string]interface {}` (its JSON-limits layer decodes such bodies into a map
+    /// first). Every other rule and text is [`Self::from_json`]'s. Vault was not observed; hosts
+    /// of the Vault dialect use [`Self::from_json`].
+    ///
+    /// # Errors
+    /// As [`Self::from_json`].
+    pub fn from_http(body: &[u8], content_type: Option<&str>) -> Result<Self, Error> {
+        let fields = go_decode::decode_http(body, Shape::Start, content_type).map_err(invalid)?;
+        Self::from_fields(fields)
+    }
+
+    fn from_fields(fields: Body) -> Result<Self, Error> {
+        match fields {
             Body::Blank => Ok(Self::default()),
             Body::Fields([otp, pgp_key]) => Ok(Self {
                 otp: Otp::new(take(secret(otp))),
@@ -205,7 +223,21 @@ impl UpdateRequest {
     /// text, [`Error::MissingKey`] when `key` is missing, `null` or empty (also for a `null`
     /// body).
     pub fn from_json(body: &[u8]) -> Result<Self, Error> {
-        match go_decode::decode(body, Shape::Update).map_err(invalid)? {
+        Self::from_fields(go_decode::decode(body, Shape::Update).map_err(invalid)?)
+    }
+
+    /// [`Self::from_json`] for a body whose `Content-Type` the host knows, as OpenBao 2.7.2
+    /// answers it (see [`StartRequest::from_http`]).
+    ///
+    /// # Errors
+    /// As [`Self::from_json`].
+    pub fn from_http(body: &[u8], content_type: Option<&str>) -> Result<Self, Error> {
+        let fields = go_decode::decode_http(body, Shape::Update, content_type).map_err(invalid)?;
+        Self::from_fields(fields)
+    }
+
+    fn from_fields(fields: Body) -> Result<Self, Error> {
+        match fields {
             Body::Blank => Err(Error::EmptyBody),
             Body::Fields([key, nonce]) => {
                 let request = Self {
