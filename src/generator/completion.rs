@@ -164,18 +164,22 @@ pub enum UpdateOutcome {
 /// let nonce = generator.start(Strategy::Recovery, Encoding::GenerateOtp, now, &mut rng)?.nonce;
 /// let update = UpdateRequest::new("07".repeat(16).into(), nonce);
 ///
-/// let UpdateOutcome::KeyReady(pending) = generator.submit(Strategy::Recovery, &update, now)? else {
+/// let outcome = generator.submit(Strategy::Recovery, &update, now)?;
+/// let UpdateOutcome::KeyReady(pending) = outcome else {
 ///     unreachable!()
 /// };
 /// let error = pending.reject_key(&mut generator, "the barrier did not open", now);
 /// assert_eq!(error.to_string(), "root generation aborted: the barrier did not open");
 /// assert!(generator.status(Strategy::Recovery, now).started);
 ///
-/// let UpdateOutcome::KeyReady(pending) = generator.submit(Strategy::Recovery, &update, now)? else {
+/// let outcome = generator.submit(Strategy::Recovery, &update, now)?;
+/// let UpdateOutcome::KeyReady(pending) = outcome else {
 ///     unreachable!()
 /// };
 /// match pending.accept_key() {
-///     KeyAccepted::Recovery(issue) => assert!(issue.issue(&mut generator, now, &mut rng)?.complete),
+///     KeyAccepted::Recovery(issue) => {
+///         assert!(issue.issue(&mut generator, now, &mut rng)?.complete)
+///     }
 ///     KeyAccepted::NeedsToken(_) => unreachable!("root and DR operation only"),
 /// }
 /// # Ok(()) }
@@ -284,7 +288,8 @@ impl PendingCompletion {
 /// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(1)?);
 /// let started = generator.start(Strategy::Root, Encoding::GenerateOtp, now, &mut rng)?;
 /// let update = UpdateRequest::new("07".repeat(16).into(), started.nonce.clone());
-/// let UpdateOutcome::KeyReady(pending) = generator.submit(Strategy::Root, &update, now)? else {
+/// let outcome = generator.submit(Strategy::Root, &update, now)?;
+/// let UpdateOutcome::KeyReady(pending) = outcome else {
 ///     unreachable!()
 /// };
 /// let KeyAccepted::NeedsToken(issue) = pending.accept_key() else { unreachable!() };
@@ -398,7 +403,8 @@ impl IssueHostToken {
     /// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(1)?);
     /// let nonce = generator.start(Strategy::Root, Encoding::GenerateOtp, now, &mut rng)?.nonce;
     /// let update = UpdateRequest::new("07".repeat(16).into(), nonce);
-    /// let UpdateOutcome::KeyReady(pending) = generator.submit(Strategy::Root, &update, now)? else {
+    /// let outcome = generator.submit(Strategy::Root, &update, now)?;
+    /// let UpdateOutcome::KeyReady(pending) = outcome else {
     ///     unreachable!()
     /// };
     /// let KeyAccepted::NeedsToken(issue) = pending.accept_key() else { unreachable!() };
@@ -443,11 +449,13 @@ impl IssueHostToken {
 /// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(1)?);
 /// let nonce = generator.start(Strategy::Root, Encoding::GenerateOtp, now, &mut rng)?.nonce;
 /// let update = UpdateRequest::new("07".repeat(16).into(), nonce);
-/// let UpdateOutcome::KeyReady(pending) = generator.submit(Strategy::Root, &update, now)? else {
+/// let outcome = generator.submit(Strategy::Root, &update, now)?;
+/// let UpdateOutcome::KeyReady(pending) = outcome else {
 ///     unreachable!()
 /// };
 /// let KeyAccepted::NeedsToken(issue) = pending.accept_key() else { unreachable!() };
-/// let unissued = issue.issue(&mut generator, Token::from("hvs.short"), now, &mut rng).unwrap_err();
+/// let short = Token::from("hvs.short");
+/// let unissued = issue.issue(&mut generator, short, now, &mut rng).unwrap_err();
 /// assert_eq!(unissued.token().expose_secret(), "hvs.short"); // revoke it in the token store
 /// assert!(matches!(unissued.into_error(), Error::XorLength { .. }));
 /// # Ok(()) }
@@ -509,7 +517,8 @@ impl RecoveryTokenGenerator {
     /// let shares = KeyShare::split(&key, 3, 5, &mut rng)?;
     /// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(3)?);
     /// let mut host = ExpectedKey::new(&key);
-    /// let nonce = generator.start(Strategy::Recovery, Encoding::GenerateOtp, now, &mut rng)?.nonce;
+    /// let started = generator.start(Strategy::Recovery, Encoding::GenerateOtp, now, &mut rng)?;
+    /// let nonce = started.nonce;
     ///
     /// for (i, share) in shares.iter().take(3).enumerate() {
     ///     let hex: String = share.expose_secret().iter().map(|b| format!("{b:02x}")).collect();

@@ -283,8 +283,9 @@ impl RecoveryTokenGenerator {
     /// // `hvr.` and 24 base62 characters: the OTP must be as long as the token.
     /// assert_eq!((idle.progress, idle.required, idle.otp_length), (0, 3, 28));
     ///
+    /// let mut rng = rand::rng();
     /// let started =
-    ///     generator.start(Strategy::Recovery, Encoding::GenerateOtp, Instant::now(), &mut rand::rng())?;
+    ///     generator.start(Strategy::Recovery, Encoding::GenerateOtp, Instant::now(), &mut rng)?;
     /// let status = generator.status(Strategy::Recovery, Instant::now());
     /// assert!(status.started);
     /// assert_eq!(status.nonce, started.nonce);
@@ -321,13 +322,15 @@ impl RecoveryTokenGenerator {
     ///
     /// # Examples
     ///
-    /// The caller brings its own OTP (base62, as long as the token); a second start is refused while
-    /// the first attempt is in progress, and changes nothing:
+    /// The caller brings its own OTP (base62, as long as the token); a second start is refused
+    /// while the first attempt is in progress, and changes nothing:
     ///
     /// ```
     /// use std::time::Instant;
     ///
-    /// use recovery_token::{Encoding, Error, GeneratorConfig, Otp, RecoveryTokenGenerator, Strategy};
+    /// use recovery_token::{
+    ///     Encoding, Error, GeneratorConfig, Otp, RecoveryTokenGenerator, Strategy,
+    /// };
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let (mut rng, now) = (rand::rng(), Instant::now());
     /// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(3)?);
@@ -497,8 +500,8 @@ impl RecoveryTokenGenerator {
     ///
     /// # Examples
     ///
-    /// A host whose key check is asynchronous takes the completion's steps itself (and would release
-    /// its lock on the generator while it awaits the check):
+    /// A host whose key check is asynchronous takes the completion's steps itself (and would
+    /// release its lock on the generator while it awaits the check):
     ///
     /// ```
     /// use std::time::Instant;
@@ -513,7 +516,8 @@ impl RecoveryTokenGenerator {
     /// let started = generator.start(Strategy::Recovery, Encoding::GenerateOtp, now, &mut rng)?;
     ///
     /// let update = UpdateRequest::new("07".repeat(16).into(), started.nonce);
-    /// let UpdateOutcome::KeyReady(pending) = generator.submit(Strategy::Recovery, &update, now)? else {
+    /// let outcome = generator.submit(Strategy::Recovery, &update, now)?;
+    /// let UpdateOutcome::KeyReady(pending) = outcome else {
     ///     unreachable!("threshold 1: the first share completes");
     /// };
     /// assert!(pending.key().ct_eq_bytes(&[7u8; 16])); // the host's (possibly async) check
@@ -568,7 +572,8 @@ impl RecoveryTokenGenerator {
     /// assert!(matches!(outcome, UpdateOutcome::Progress(ref s) if s.progress == 1));
     ///
     /// // The same share twice is refused, and the progress stays.
-    /// let again = generator.submit_share(Strategy::Recovery, shares[0].clone(), &started.nonce, now);
+    /// let second = shares[0].clone();
+    /// let again = generator.submit_share(Strategy::Recovery, second, &started.nonce, now);
     /// assert!(again.is_err());
     /// assert_eq!(generator.status(Strategy::Recovery, now).progress, 1);
     /// # Ok(()) }
