@@ -72,6 +72,26 @@ impl fmt::Display for PgpKeyLimit {
 /// `Display` gives Vault's exact text where Vault has one (clients such as hvac match on some of
 /// them); [`Error::http_status`] gives the status code Vault answers with. No variant carries
 /// secret bytes: shares, keys, OTPs and tokens never appear in an error.
+///
+/// # Examples
+///
+/// ```
+/// use recovery_token::{Dialect, Error};
+///
+/// let error = Error::InProgress;
+/// assert_eq!(error.to_string(), "root generation already in progress");
+/// assert_eq!(error.http_status(), 400);
+/// assert_eq!(error.to_body().to_json(), r#"{"errors":["root generation already in progress"]}"#);
+/// assert_eq!(
+///     error.message(Dialect::OpenBao),
+///     "root generation already in progress for this namespace"
+/// );
+/// assert_eq!(Error::Sealed.http_status(), 503);
+///
+/// // The failures that wipe the shares (the attempt stays).
+/// let refused = Error::KeyCheckFailed { reason: "wrong key".into() };
+/// assert!(refused.cleared_progress() && !error.cleared_progress());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

@@ -114,6 +114,29 @@ enum EncryptionKey {
 /// against gpg-made keys): DSA with an ElGamal subkey (rPGP 0.21 cannot encrypt to ElGamal).
 /// Also refused: brainpool and secp256k1 curves (rPGP cannot verify or parse them), version 6 keys
 /// (their fingerprints are not Vault's 40 hex digits) and version 3 keys.
+///
+/// # Examples
+///
+/// A start with a PGP key (only with the `pgp` feature, which gates this type): the answers carry
+/// its fingerprint, and the token will come back encrypted to it.
+///
+/// ```
+/// use std::time::Instant;
+///
+/// use recovery_token::{Encoding, GeneratorConfig, PgpRecipient, RecoveryTokenGenerator, Strategy};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let recipient = PgpRecipient::parse(include_str!("../benches/keys/cv25519.b64"))?;
+/// // As `gpg --show-keys --with-colons` prints them, lowercased: primary, then the subkey.
+/// assert_eq!(recipient.fingerprint(), "da951bba56bcee76cca6e7b6ca269010eea2a87d");
+/// assert_eq!(recipient.encryption_fingerprint(), "be0287c0b53d61567383183e96f04ba3cd3d949a");
+///
+/// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(3)?);
+/// let encoding = Encoding::Pgp(Box::new(recipient));
+/// let started = generator.start(Strategy::Recovery, encoding, Instant::now(), &mut rand::rng())?;
+/// assert_eq!(started.pgp_fingerprint, "da951bba56bcee76cca6e7b6ca269010eea2a87d");
+/// assert!(started.otp.is_empty()); // no OTP: the PGP key protects the token
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct PgpRecipient {
     fingerprint: String,
@@ -190,6 +213,20 @@ impl PgpRecipient {
     /// a self-signature the recipient choice rests on does not verify (of several keys only the
     /// first is read, as Vault's `openpgp.ReadEntity` does); [`Error::PgpKeyUnusable`] if the
     /// key cannot receive the token.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use recovery_token::{Error, PgpRecipient};
+    ///
+    /// // `gpg --export | base64 -w0` of an Ed25519 key with a Cv25519 encryption subkey.
+    /// let key = include_str!("../benches/keys/cv25519.b64");
+    /// assert!(PgpRecipient::parse(key).is_ok());
+    ///
+    /// assert!(matches!(PgpRecipient::parse("bm90IGEga2V5"), Err(Error::PgpKeyParse { .. })));
+    /// let huge = "A".repeat(PgpRecipient::MAX_KEY_LEN + 4);
+    /// assert!(matches!(PgpRecipient::parse(&huge), Err(Error::PgpKeyTooLarge { .. })));
+    /// ```
     pub fn parse(pgp_key: &str) -> Result<Self, Error> {
         Self::parse_inner(pgp_key, None)
     }
@@ -223,6 +260,21 @@ impl PgpRecipient {
     ///
     /// # Errors
     /// [`Error::PgpEncrypt`] if rPGP fails (it does not for the keys `parse` accepts).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use recovery_token::{PgpRecipient, Token};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let recipient = PgpRecipient::parse(include_str!("../benches/keys/cv25519.b64"))?;
+    /// let token = Token::from("hvr.ABCDEFGHIJKLMNOPQRSTUVWX");
+    /// let encrypted = recipient.encrypt_token(&token, &mut rand::rng())?;
+    /// // Binary OpenPGP in padded base64, with no trace of the token (only `gpg -d` with the
+    /// // secret key recovers it); a fresh session key each time.
+    /// assert!(encrypted.len() % 4 == 0 && !encrypted.contains("ABCDEFGH"));
+    /// assert_ne!(encrypted, recipient.encrypt_token(&token, &mut rand::rng())?);
+    /// # Ok(()) }
+    /// ```
     pub fn encrypt_token<R: CryptoRng + ?Sized>(
         &self,
         token: &Token,

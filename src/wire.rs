@@ -160,6 +160,30 @@ fn go_json<T: Serialize>(value: &T, strings_len: usize) -> String {
 ///
 /// The body of a start answer can hold the server-generated OTP: it is zeroized on drop and
 /// redacted in `Debug`. (The copy a transport makes to send it is the transport's.)
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Instant;
+///
+/// use recovery_token::{
+///     CONTENT_TYPE_JSON, Error, GeneratorConfig, HttpResponse, RecoveryTokenGenerator, Strategy,
+/// };
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let generator = RecoveryTokenGenerator::new(GeneratorConfig::new(3)?);
+/// let ok = HttpResponse::ok(&generator.status(Strategy::Recovery, Instant::now()));
+/// assert_eq!((ok.status(), ok.content_type()), (200, CONTENT_TYPE_JSON));
+/// assert!(ok.body().contains(r#""required":3"#) && ok.body().ends_with('\n'));
+///
+/// let refused = HttpResponse::error(&Error::InProgress);
+/// assert_eq!(refused.status(), 400);
+/// assert_eq!(refused.body(), "{\"errors\":[\"root generation already in progress\"]}\n");
+///
+/// let sealed = HttpResponse::from_result(&Err(Error::Sealed));
+/// assert_eq!(sealed.status(), 503);
+/// assert_eq!(HttpResponse::from_cancel(&Ok(())).status(), 204);
+/// # Ok(()) }
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct HttpResponse {
     status: u16,
