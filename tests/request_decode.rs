@@ -662,10 +662,21 @@ fn from_http_names_the_map_type_unless_the_body_was_sent_as_a_form() {
         )
     };
     let typed = |kind: &str, t: &str| {
-        format!("failed to parse JSON input: json: cannot unmarshal {kind} into Go value of type http.{t}")
+        format!(
+            "failed to parse JSON input: json: cannot unmarshal {kind} into Go value of type http.{t}"
+        )
     };
-    for ct in [None, Some("application/json"), Some("text/plain"), Some("foo")] {
-        for (body, kind) in [(&b"\"otp\""[..], "string"), (b"1", "number"), (b"true", "bool")] {
+    for ct in [
+        None,
+        Some("application/json"),
+        Some("text/plain"),
+        Some("foo"),
+    ] {
+        for (body, kind) in [
+            (&b"\"otp\""[..], "string"),
+            (b"1", "number"),
+            (b"true", "bool"),
+        ] {
             let e = StartRequest::from_http(body, ct).unwrap_err().to_string();
             assert_eq!(e, map(kind), "{ct:?}");
             let e = UpdateRequest::from_http(body, ct).unwrap_err().to_string();
@@ -677,9 +688,13 @@ fn from_http_names_the_map_type_unless_the_body_was_sent_as_a_form() {
         "APPLICATION/X-WWW-FORM-URLENCODED",
         "application/x-www-form-urlencoded; charset=utf-8",
     ] {
-        let e = StartRequest::from_http(b"\"otp\"", Some(ct)).unwrap_err().to_string();
+        let e = StartRequest::from_http(b"\"otp\"", Some(ct))
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, typed("string", "GenerateRootInitRequest"), "{ct}");
-        let e = UpdateRequest::from_http(b"1", Some(ct)).unwrap_err().to_string();
+        let e = UpdateRequest::from_http(b"1", Some(ct))
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, typed("number", "GenerateRootUpdateRequest"), "{ct}");
     }
     // Everything else is from_json's: objects decode, arrays name the map either way.
