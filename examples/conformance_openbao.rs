@@ -65,7 +65,9 @@ fn config(path: &Path, port: u16, raft: Option<&Path>) -> std::io::Result<()> {
         }
         None => text.push_str("storage \"inmem\" {}\n"),
     }
-    text.push_str(&format!("listener \"tcp\" {{\n  address = \"127.0.0.1:{port}\"\n"));
+    text.push_str(&format!(
+        "listener \"tcp\" {{\n  address = \"127.0.0.1:{port}\"\n"
+    ));
     if raft.is_some() {
         text.push_str(&format!("  cluster_address = \"127.0.0.1:{}\"\n", port + 1));
     }
@@ -91,7 +93,13 @@ fn get(port: u16, path: &str) -> Result<recovery_token::client::Response, String
         .map_err(|e| e.to_string())
 }
 
-fn start_bao(bao: &Path, conf: &Path, port: u16, log: &Path, recovery: bool) -> Result<Bao, String> {
+fn start_bao(
+    bao: &Path,
+    conf: &Path,
+    port: u16,
+    log: &Path,
+    recovery: bool,
+) -> Result<Bao, String> {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -125,19 +133,29 @@ fn start_bao(bao: &Path, conf: &Path, port: u16, log: &Path, recovery: bool) -> 
 /// `bao operator init -key-shares=5 -key-threshold=3`: the unseal keys, hex.
 fn init(bao: &Path, port: u16) -> Result<Vec<SecretString>, String> {
     let out = Command::new(bao)
-        .args(["operator", "init", "-key-shares=5", "-key-threshold=3", "-format=json"])
+        .args([
+            "operator",
+            "init",
+            "-key-shares=5",
+            "-key-threshold=3",
+            "-format=json",
+        ])
         .env("BAO_ADDR", format!("http://127.0.0.1:{port}"))
         .env_remove("BAO_TOKEN")
         .env_remove("VAULT_TOKEN")
         .output()
         .map_err(|e| e.to_string())?;
     if !out.status.success() {
-        return Err(format!("bao operator init failed: {}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "bao operator init failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     let stdout = Zeroizing::new(out.stdout);
     let v: serde_json::Value = serde_json::from_slice(&stdout).map_err(|e| e.to_string())?;
-    let keys = v["unseal_keys_hex"]
-        .as_array()
+    let keys = v
+        .get("unseal_keys_hex")
+        .and_then(serde_json::Value::as_array)
         .ok_or("no unseal_keys_hex in bao operator init's answer")?
         .iter()
         .filter_map(|k| k.as_str().map(|s| SecretString::from(s.to_owned())))
@@ -157,10 +175,15 @@ fn unseal(port: u16, keys: &[SecretString]) -> Result<(), String> {
         let request = Request {
             method: Method::Put,
             path: "/v1/sys/unseal".to_owned(),
-            headers: vec![("Content-Type".to_owned(), Zeroizing::new("application/json".to_owned()))],
+            headers: vec![(
+                "Content-Type".to_owned(),
+                Zeroizing::new("application/json".to_owned()),
+            )],
             body,
         };
-        let r = TcpTransport::new(addr(port)).send(&request).map_err(|e| e.to_string())?;
+        let r = TcpTransport::new(addr(port))
+            .send(&request)
+            .map_err(|e| e.to_string())?;
         if r.status != 200 {
             return Err(format!("unseal answered {}", r.status));
         }
@@ -175,7 +198,11 @@ fn foreign() -> Vec<SecretString> {
         .unwrap_or_default()
         .iter()
         .map(|s| {
-            let hex: String = s.expose_secret().iter().map(|b| format!("{b:02x}")).collect();
+            let hex: String = s
+                .expose_secret()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
             SecretString::from(hex)
         })
         .collect()
@@ -203,7 +230,10 @@ fn root_run(bao: &Path, work: &Path) -> Result<Report, String> {
     let keys = init(bao, PORT)?;
     unseal(PORT, &keys)?;
     println!("--- real OpenBao (inmem, unsealed), sys/generate-root, OpenBao dialect");
-    Ok(run(&mut TcpTransport::new(addr(PORT)), &claims(Endpoint::Root, PORT, keys)))
+    Ok(run(
+        &mut TcpTransport::new(addr(PORT)),
+        &claims(Endpoint::Root, PORT, keys),
+    ))
 }
 
 fn recovery_run(bao: &Path, work: &Path) -> Result<Report, String> {
@@ -257,7 +287,9 @@ fn main() -> ExitCode {
         println!("conformance_openbao: rules failed that are not documented OpenBao differences");
         ExitCode::FAILURE
     } else {
-        println!("conformance_openbao: the real OpenBao passes every rule but the documented differences");
+        println!(
+            "conformance_openbao: the real OpenBao passes every rule but the documented differences"
+        );
         ExitCode::SUCCESS
     }
 }

@@ -112,15 +112,28 @@ fn foreign_shares(len: usize, threshold: usize, n: usize) -> Vec<SecretString> {
         .unwrap()
         .iter()
         .map(|s| {
-            let hex: String = s.expose_secret().iter().map(|b| format!("{b:02x}")).collect();
+            let hex: String = s
+                .expose_secret()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
             SecretString::from(hex)
         })
         .collect()
 }
 
-fn claims_for(server: &Server, dialect: Dialect, profile: TokenProfile, threshold: usize) -> Claims {
+fn claims_for(
+    server: &Server,
+    dialect: Dialect,
+    profile: TokenProfile,
+    threshold: usize,
+) -> Claims {
     let addr = server.addr;
-    let shares: Vec<SecretString> = server.shares.iter().map(|s| SecretString::from(s.clone())).collect();
+    let shares: Vec<SecretString> = server
+        .shares
+        .iter()
+        .map(|s| SecretString::from(s.clone()))
+        .collect();
     Claims::new(dialect, profile, threshold)
         .with_endpoints(&[Endpoint::Root, Endpoint::Recovery])
         .with_shares(shares, foreign_shares(32, threshold, 5))
@@ -167,16 +180,26 @@ fn assert_conforms(report: &recovery_token::conformance::Report) {
         .map(|r| r.name.as_str())
         .collect();
     if !now_passing.is_empty() {
-        println!("GO_DECODER_PENDING rules that now pass (remove them from the list): {now_passing:#?}");
+        println!(
+            "GO_DECODER_PENDING rules that now pass (remove them from the list): {now_passing:#?}"
+        );
     }
     let unexpected: Vec<&str> = report
         .failures()
         .map(|r| r.name.as_str())
         .filter(|n| !is_pending(n))
         .collect();
-    assert!(unexpected.is_empty(), "rules failed: {unexpected:#?}\n{report}");
     assert!(
-        report.results().iter().filter(|r| r.outcome == Outcome::Pass).count() > 60,
+        unexpected.is_empty(),
+        "rules failed: {unexpected:#?}\n{report}"
+    );
+    assert!(
+        report
+            .results()
+            .iter()
+            .filter(|r| r.outcome == Outcome::Pass)
+            .count()
+            > 60,
         "too few rules ran:\n{report}"
     );
 }
@@ -185,16 +208,30 @@ fn assert_conforms(report: &recovery_token::conformance::Report) {
 fn example_server_conforms_in_the_vault_dialect() {
     // The example's default: a declared key length (strict share sets), a documented extension.
     let server = Server::start(&["--threshold", "3", "--shares", "5"]);
-    let claims = claims_for(&server, Dialect::Vault, TokenProfile::VAULT, 3).with_key_length(Some(32));
+    let claims =
+        claims_for(&server, Dialect::Vault, TokenProfile::VAULT, 3).with_key_length(Some(32));
     let report = run(&mut TcpTransport::new(server.addr), &claims);
     assert_conforms(&report);
-    assert!(report.results().iter().all(|r| !matches!(r.outcome, Outcome::Skipped(_))), "{report}");
+    assert!(
+        report
+            .results()
+            .iter()
+            .all(|r| !matches!(r.outcome, Outcome::Skipped(_))),
+        "{report}"
+    );
 }
 
 #[test]
 fn example_server_conforms_in_the_openbao_dialect() {
     // Vault's and OpenBao's share checks (no declared key length): mixed lengths fail the combine.
-    let server = Server::start(&["--openbao", "--threshold", "3", "--shares", "5", "--no-strict-share-sets"]);
+    let server = Server::start(&[
+        "--openbao",
+        "--threshold",
+        "3",
+        "--shares",
+        "5",
+        "--no-strict-share-sets",
+    ]);
     let claims = claims_for(&server, Dialect::OpenBao, TokenProfile::OPENBAO, 3);
     let report = run(&mut TcpTransport::new(server.addr), &claims);
     assert_conforms(&report);
@@ -205,7 +242,8 @@ fn a_wrong_claim_is_caught() {
     // The server speaks Vault's texts; the claims say OpenBao's: the rules whose texts differ
     // must fail (the kit judges the server, it does not learn from it).
     let server = Server::start(&["--threshold", "2", "--shares", "3"]);
-    let claims = claims_for(&server, Dialect::OpenBao, TokenProfile::VAULT, 2).with_key_length(Some(32));
+    let claims =
+        claims_for(&server, Dialect::OpenBao, TokenProfile::VAULT, 2).with_key_length(Some(32));
     let report = run(&mut TcpTransport::new(server.addr), &claims);
     let failed: Vec<&str> = report.failures().map(|r| r.name.as_str()).collect();
     for rule in [

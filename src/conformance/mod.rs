@@ -112,7 +112,10 @@ impl fmt::Debug for Claims {
             .field("threshold", &self.threshold)
             .field("endpoints", &self.endpoints)
             .field("shares", &format_args!("[{} REDACTED]", self.shares.len()))
-            .field("foreign", &format_args!("[{} REDACTED]", self.foreign.len()))
+            .field(
+                "foreign",
+                &format_args!("[{} REDACTED]", self.foreign.len()),
+            )
             .field("recovery_mintable", &self.recovery_mintable)
             .field("key_length", &self.key_length)
             .field("disclose_nonce", &self.disclose_nonce)
@@ -344,8 +347,7 @@ pub(crate) mod go_text {
     /// A truncated object.
     pub(crate) const UNEXPECTED_EOF: &str = "unexpected EOF";
     /// `{"otp":1}` on a start.
-    pub(crate) const START_OTP_NUMBER: &str =
-        "json: cannot unmarshal number into Go struct field GenerateRootInitRequest.otp of type string";
+    pub(crate) const START_OTP_NUMBER: &str = "json: cannot unmarshal number into Go struct field GenerateRootInitRequest.otp of type string";
     /// `{"key":1}` on an update.
     pub(crate) const UPDATE_KEY_NUMBER: &str = "json: cannot unmarshal number into Go struct field GenerateRootUpdateRequest.key of type string";
 }

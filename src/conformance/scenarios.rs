@@ -197,7 +197,12 @@ impl<'a> Runner<'a> {
             .map_err(|e| fail("an answer", e.to_string()))
     }
 
-    fn attempt(&mut self, ep: Endpoint, method: Method, body: Zeroizing<Vec<u8>>) -> Result<Response, Fail> {
+    fn attempt(
+        &mut self,
+        ep: Endpoint,
+        method: Method,
+        body: Zeroizing<Vec<u8>>,
+    ) -> Result<Response, Fail> {
         let ct = (!body.is_empty()).then_some(CONTENT_TYPE_JSON);
         self.send(method, format!("{}attempt", ep.base_path()), ct, body)
     }
@@ -224,7 +229,8 @@ impl<'a> Runner<'a> {
         if !s.started || s.nonce.is_empty() {
             return Err(fail("a started attempt (setup)", self.describe(&r)));
         }
-        self.secrets.push(Zeroizing::new(s.otp.expose_secret().to_owned()));
+        self.secrets
+            .push(Zeroizing::new(s.otp.expose_secret().to_owned()));
         Ok(s)
     }
 
@@ -236,7 +242,11 @@ impl<'a> Runner<'a> {
 
     fn redact(&self, body: &[u8]) -> String {
         let mut text = String::from_utf8_lossy(body).into_owned();
-        for key in ["\"otp\":\"", "\"encoded_token\":\"", "\"encoded_root_token\":\""] {
+        for key in [
+            "\"otp\":\"",
+            "\"encoded_token\":\"",
+            "\"encoded_root_token\":\"",
+        ] {
             let mut from = 0;
             while let Some(found) = text.get(from..).and_then(|t| t.find(key)) {
                 let start = from.saturating_add(found).saturating_add(key.len());
@@ -306,8 +316,9 @@ impl<'a> Runner<'a> {
     fn expect_error_prefix(&self, r: &Response, status: u16, prefix: &str) -> Check {
         let ok = r.status == status
             && Self::is_json_type(r)
-            && serde_json::from_slice::<ErrorBody>(Self::json_text(r))
-                .is_ok_and(|b| b.errors.len() == 1 && b.errors.iter().all(|e| e.starts_with(prefix)))
+            && serde_json::from_slice::<ErrorBody>(Self::json_text(r)).is_ok_and(|b| {
+                b.errors.len() == 1 && b.errors.iter().all(|e| e.starts_with(prefix))
+            })
             && Self::json_text(r).starts_with(b"{\"errors\":[\"");
         if ok {
             Ok(())
@@ -374,9 +385,19 @@ impl<'a> Runner<'a> {
 
     fn endpoint_rules(&mut self, ep: Endpoint) {
         let check = self.cancel_idle(ep);
-        self.record(ep, "cancel with nothing in progress answers 204", "1", check);
+        self.record(
+            ep,
+            "cancel with nothing in progress answers 204",
+            "1",
+            check,
+        );
         let check = self.idle_status(ep);
-        self.record(ep, "status with no attempt: all ten keys, idle values", "5", check);
+        self.record(
+            ep,
+            "status with no attempt: all ten keys, idle values",
+            "5",
+            check,
+        );
         self.start_refusals(ep);
         self.method_edges(ep);
         self.update_refusals(ep);
@@ -422,7 +443,14 @@ impl<'a> Runner<'a> {
         self.expect_fields(&s, &want, ok)
     }
 
-    fn start_refusal(&mut self, ep: Endpoint, name: &str, section: &'static str, b: &str, error: &Error) {
+    fn start_refusal(
+        &mut self,
+        ep: Endpoint,
+        name: &str,
+        section: &'static str,
+        b: &str,
+        error: &Error,
+    ) {
         let check = self
             .attempt(ep, Method::Put, body(&[b]))
             .and_then(|r| self.expect_error(&r, error));
@@ -431,12 +459,24 @@ impl<'a> Runner<'a> {
 
     fn start_refusals(&mut self, ep: Endpoint) {
         self.reset(ep);
-        self.start_refusal(ep, "start: an OTP of the wrong length", "3", r#"{"otp":"short"}"#, &Error::OtpWrongLength);
+        self.start_refusal(
+            ep,
+            "start: an OTP of the wrong length",
+            "3",
+            r#"{"otp":"short"}"#,
+            &Error::OtpWrongLength,
+        );
         let check = self.idle_status(ep);
         self.record(ep, "a refused start leaves no attempt", "2", check);
         let long = "a".repeat(self.otp_length(ep).saturating_add(2));
         let b = format!(r#"{{"otp":"{long}"}}"#);
-        self.start_refusal(ep, "start: an OTP two characters too long", "3", &b, &Error::OtpWrongLength);
+        self.start_refusal(
+            ep,
+            "start: an OTP two characters too long",
+            "3",
+            &b,
+            &Error::OtpWrongLength,
+        );
         let check = self
             .attempt(ep, Method::Put, body(&[r#"{"pgp_key":"AAAA"}"#]))
             .and_then(|r| {
@@ -451,13 +491,37 @@ impl<'a> Runner<'a> {
         let go = |reason: &str| Error::InvalidBody {
             reason: reason.to_owned(),
         };
-        self.start_refusal(ep, "start: a body that is not JSON (Go's text)", "11", "nope", &go(go_text::NOPE));
+        self.start_refusal(
+            ep,
+            "start: a body that is not JSON (Go's text)",
+            "11",
+            "nope",
+            &go(go_text::NOPE),
+        );
         self.reset(ep);
-        self.start_refusal(ep, "start: text after the object (Go's text)", "11", r#"{"otp":"short"} trailing"#, &go(go_text::TRAILING));
+        self.start_refusal(
+            ep,
+            "start: text after the object (Go's text)",
+            "11",
+            r#"{"otp":"short"} trailing"#,
+            &go(go_text::TRAILING),
+        );
         self.reset(ep);
-        self.start_refusal(ep, "start: a truncated object (Go's text)", "11", r#"{"otp":"x""#, &go(go_text::UNEXPECTED_EOF));
+        self.start_refusal(
+            ep,
+            "start: a truncated object (Go's text)",
+            "11",
+            r#"{"otp":"x""#,
+            &go(go_text::UNEXPECTED_EOF),
+        );
         self.reset(ep);
-        self.start_refusal(ep, "start: otp of the wrong JSON type (Go's text)", "11", r#"{"otp":1}"#, &go(go_text::START_OTP_NUMBER));
+        self.start_refusal(
+            ep,
+            "start: otp of the wrong JSON type (Go's text)",
+            "11",
+            r#"{"otp":1}"#,
+            &go(go_text::START_OTP_NUMBER),
+        );
         self.reset(ep);
     }
 
@@ -472,59 +536,165 @@ impl<'a> Runner<'a> {
                 );
                 self.expect_errors(&r, 415, &[&text])
             });
-        self.record(ep, "PATCH without the merge-patch type answers 415", "1", check);
+        self.record(
+            ep,
+            "PATCH without the merge-patch type answers 415",
+            "1",
+            check,
+        );
         let check = self
-            .send(Method::Patch, attempt, Some("application/merge-patch+json"), body(&["{}"]))
+            .send(
+                Method::Patch,
+                attempt,
+                Some("application/merge-patch+json"),
+                body(&["{}"]),
+            )
             .and_then(|r| self.expect_errors(&r, 405, &[]));
-        self.record(ep, "another method on /attempt answers 405 {\"errors\":[]}", "1", check);
+        self.record(
+            ep,
+            "another method on /attempt answers 405 {\"errors\":[]}",
+            "1",
+            check,
+        );
         let check = self
-            .send(Method::Get, update.clone(), None, Zeroizing::new(Vec::new()))
+            .send(
+                Method::Get,
+                update.clone(),
+                None,
+                Zeroizing::new(Vec::new()),
+            )
             .and_then(|r| self.expect_error(&r, &Error::EmptyBody));
         // Neither server looks at the method: a bodiless GET is a bodiless update (section 4.1:
         // Vault answers Go's `EOF`, OpenBao the missing-key text).
         self.record(ep, "GET on /update is an update (empty body)", "1", check);
         let check = self
-            .send(Method::Patch, update, Some("application/merge-patch+json"), body(&["{}"]))
+            .send(
+                Method::Patch,
+                update,
+                Some("application/merge-patch+json"),
+                body(&["{}"]),
+            )
             .and_then(|r| self.expect_error(&r, &Error::MissingKey));
-        self.record(ep, "PATCH (merge-patch) on /update is an update", "1", check);
+        self.record(
+            ep,
+            "PATCH (merge-patch) on /update is an update",
+            "1",
+            check,
+        );
         self.reset(ep);
     }
 
-    fn update_refusal(&mut self, ep: Endpoint, name: &str, section: &'static str, b: Zeroizing<Vec<u8>>, error: &Error) {
-        let check = self.update(ep, b).and_then(|r| self.expect_error(&r, error));
+    fn update_refusal(
+        &mut self,
+        ep: Endpoint,
+        name: &str,
+        section: &'static str,
+        b: Zeroizing<Vec<u8>>,
+        error: &Error,
+    ) {
+        let check = self
+            .update(ep, b)
+            .and_then(|r| self.expect_error(&r, error));
         self.record(ep, name, section, check);
     }
 
     fn update_refusals(&mut self, ep: Endpoint) {
         self.reset(ep);
         let (min, max) = self.share_bounds();
-        self.update_refusal(ep, "update: an empty body", "4", Zeroizing::new(Vec::new()), &Error::EmptyBody);
-        self.update_refusal(ep, "update: a null body is a missing key", "11", body(&["null"]), &Error::MissingKey);
+        self.update_refusal(
+            ep,
+            "update: an empty body",
+            "4",
+            Zeroizing::new(Vec::new()),
+            &Error::EmptyBody,
+        );
+        self.update_refusal(
+            ep,
+            "update: a null body is a missing key",
+            "11",
+            body(&["null"]),
+            &Error::MissingKey,
+        );
         self.update_refusal(ep, "update: no key", "4", body(&["{}"]), &Error::MissingKey);
-        self.update_refusal(ep, "update: an empty key", "4", body(&[r#"{"key":""}"#]), &Error::MissingKey);
-        self.update_refusal(ep, "update: a null key", "11", body(&[r#"{"key":null,"nonce":"x"}"#]), &Error::MissingKey);
-        self.update_refusal(ep, "update: a key neither hex nor base64", "4", body(&[r#"{"key":"zz"}"#]), &Error::InvalidKeyEncoding);
-        self.update_refusal(ep, "update: a share shorter than the minimum", "4", body(&[r#"{"key":"00112233"}"#]), &Error::KeyTooShort { min });
+        self.update_refusal(
+            ep,
+            "update: an empty key",
+            "4",
+            body(&[r#"{"key":""}"#]),
+            &Error::MissingKey,
+        );
+        self.update_refusal(
+            ep,
+            "update: a null key",
+            "11",
+            body(&[r#"{"key":null,"nonce":"x"}"#]),
+            &Error::MissingKey,
+        );
+        self.update_refusal(
+            ep,
+            "update: a key neither hex nor base64",
+            "4",
+            body(&[r#"{"key":"zz"}"#]),
+            &Error::InvalidKeyEncoding,
+        );
+        self.update_refusal(
+            ep,
+            "update: a share shorter than the minimum",
+            "4",
+            body(&[r#"{"key":"00112233"}"#]),
+            &Error::KeyTooShort { min },
+        );
         let long = "ab".repeat(34);
-        self.update_refusal(ep, "update: a share longer than the maximum", "4", update_body(&long, "x"), &Error::KeyTooLong { max });
+        self.update_refusal(
+            ep,
+            "update: a share longer than the maximum",
+            "4",
+            update_body(&long, "x"),
+            &Error::KeyTooLong { max },
+        );
         let go = Error::InvalidBody {
             reason: go_text::UPDATE_KEY_NUMBER.to_owned(),
         };
-        self.update_refusal(ep, "update: key of the wrong JSON type (Go's text)", "11", body(&[r#"{"key":1}"#]), &go);
+        self.update_refusal(
+            ep,
+            "update: key of the wrong JSON type (Go's text)",
+            "11",
+            body(&[r#"{"key":1}"#]),
+            &go,
+        );
         if let Some(b) = self.share_b64(0) {
             let unpadded = b.trim_end_matches('=');
             let cut = if unpadded.len() == b.len() {
-                unpadded.get(..unpadded.len().saturating_sub(1)).unwrap_or_default()
+                unpadded
+                    .get(..unpadded.len().saturating_sub(1))
+                    .unwrap_or_default()
             } else {
                 unpadded
             };
             let cut = Zeroizing::new(cut.to_owned());
-            self.update_refusal(ep, "update: base64 without its padding", "4", update_body(&cut, "x"), &Error::InvalidKeyEncoding);
+            self.update_refusal(
+                ep,
+                "update: base64 without its padding",
+                "4",
+                update_body(&cut, "x"),
+                &Error::InvalidKeyEncoding,
+            );
         }
         if let Some(h) = self.share_hex(0) {
-            self.update_refusal(ep, "update with no attempt in progress", "4", update_body(&h, "x"), &Error::NoAttempt);
+            self.update_refusal(
+                ep,
+                "update with no attempt in progress",
+                "4",
+                update_body(&h, "x"),
+                &Error::NoAttempt,
+            );
         } else {
-            self.skip(ep, "update with no attempt in progress", "4", "no shares claimed");
+            self.skip(
+                ep,
+                "update with no attempt in progress",
+                "4",
+                "no shares claimed",
+            );
         }
     }
 
@@ -564,17 +734,34 @@ impl<'a> Runner<'a> {
         let check = self
             .attempt(ep, Method::Post, body(&[r#"{"otp":""#, &otp, r#""}"#]))
             .and_then(|r| self.expect_error(&r, &Error::InProgress));
-        self.record(ep, "start by POST while an attempt is in progress", "1", check);
+        self.record(
+            ep,
+            "start by POST while an attempt is in progress",
+            "1",
+            check,
+        );
         // The status shows the attempt, without the OTP.
         let check = self.status(ep).and_then(|st| {
-            let ok = st.started && st.nonce == nonce && st.progress == 0 && st.otp.is_empty() && st.otp_length == otp_len;
-            self.expect_fields(&st, "started, the same nonce, progress 0, otp \"\" (never repeated)", ok)
+            let ok = st.started
+                && st.nonce == nonce
+                && st.progress == 0
+                && st.otp.is_empty()
+                && st.otp_length == otp_len;
+            self.expect_fields(
+                &st,
+                "started, the same nonce, progress 0, otp \"\" (never repeated)",
+                ok,
+            )
         });
         self.record(ep, "status during an attempt", "5", check);
-        let (Some(s0), Some(s0_b64)) = (self.share_hex(0), self.share_b64(0)) else { return };
+        let (Some(s0), Some(s0_b64)) = (self.share_hex(0), self.share_b64(0)) else {
+            return;
+        };
         // Another nonce.
         let wrong = if self.c.disclose_nonce {
-            Error::WrongNonce { nonce: nonce.clone() }
+            Error::WrongNonce {
+                nonce: nonce.clone(),
+            }
         } else {
             Error::WrongNonceUndisclosed
         };
@@ -594,7 +781,11 @@ impl<'a> Runner<'a> {
                 && st.encoded_root_token.is_empty()
                 && st.otp.is_empty()
                 && st.otp_length == 0;
-            self.expect_fields(&st, "the request's nonce, started, progress 1, complete false, otp_length 0", ok)
+            self.expect_fields(
+                &st,
+                "the request's nonce, started, progress 1, complete false, otp_length 0",
+                ok,
+            )
         });
         self.record(ep, "update below the threshold: progress 1", "4", check);
         let check = self
@@ -605,7 +796,12 @@ impl<'a> Runner<'a> {
             let ok = st.started && st.nonce == nonce && st.progress == 1;
             self.expect_fields(&st, "the same attempt, progress 1", ok)
         });
-        self.record(ep, "refused updates keep the attempt and its shares", "2", check);
+        self.record(
+            ep,
+            "refused updates keep the attempt and its shares",
+            "2",
+            check,
+        );
         // Cancel.
         let check = self.cancel_idle(ep).and_then(|()| self.idle_status(ep));
         self.record(ep, "cancel clears the attempt and its shares", "2", check);
@@ -613,15 +809,24 @@ impl<'a> Runner<'a> {
 
     /// Sends `keys` in turn on a new attempt; all but the last must be taken. Returns the nonce
     /// and the last answer.
-    fn feed(&mut self, ep: Endpoint, keys: &[Zeroizing<String>]) -> Result<(String, Response), Fail> {
+    fn feed(
+        &mut self,
+        ep: Endpoint,
+        keys: &[Zeroizing<String>],
+    ) -> Result<(String, Response), Fail> {
         self.reset(ep);
         let s = self.start(ep)?;
-        let (last, rest) = keys.split_last().ok_or_else(|| fail("shares to send", "none"))?;
+        let (last, rest) = keys
+            .split_last()
+            .ok_or_else(|| fail("shares to send", "none"))?;
         for k in rest {
             let r = self.submit(ep, k, &s.nonce)?;
             let st = self.judge_status(&r)?;
             if st.complete {
-                return Err(fail("a share below the threshold taken (setup)", self.describe(&r)));
+                return Err(fail(
+                    "a share below the threshold taken (setup)",
+                    self.describe(&r),
+                ));
             }
         }
         let r = self.submit(ep, last, &s.nonce)?;
@@ -636,7 +841,8 @@ impl<'a> Runner<'a> {
 
     fn failed_completions(&mut self, ep: Endpoint) {
         let t = self.c.threshold;
-        let (Some(first), Some(second)) = (self.shares.first().cloned(), self.shares.get(1).cloned())
+        let (Some(first), Some(second)) =
+            (self.shares.first().cloned(), self.shares.get(1).cloned())
         else {
             return;
         };
@@ -650,15 +856,24 @@ impl<'a> Runner<'a> {
         keys.extend(rest.iter().cloned());
         let fed = self.feed(ep, &keys);
         let nonce = fed.as_ref().map(|(n, _)| n.clone()).unwrap_or_default();
-        let check = fed.and_then(|(_, r)| self.expect_error(&r, &Error::Combine(CombineError::DuplicatePart)));
+        let check = fed
+            .and_then(|(_, r)| self.expect_error(&r, &Error::Combine(CombineError::DuplicatePart)));
         self.record(ep, "a failed combine (two shares with one x)", "4", check);
         let check = self.kept_attempt(ep, &nonce);
-        self.record(ep, "a failed combine keeps the attempt, progress 0", "2", check);
-        let check = self.share_hex(0).ok_or_else(|| fail("a share", "none")).and_then(|s0| {
-            let r = self.submit(ep, &s0, &nonce)?;
-            let st = self.judge_status(&r)?;
-            self.expect_fields(&st, "progress 1", st.progress == 1 && st.nonce == nonce)
-        });
+        self.record(
+            ep,
+            "a failed combine keeps the attempt, progress 0",
+            "2",
+            check,
+        );
+        let check = self
+            .share_hex(0)
+            .ok_or_else(|| fail("a share", "none"))
+            .and_then(|s0| {
+                let r = self.submit(ep, &s0, &nonce)?;
+                let st = self.judge_status(&r)?;
+                self.expect_fields(&st, "progress 1", st.progress == 1 && st.nonce == nonce)
+            });
         self.record(ep, "the kept attempt takes shares again", "2", check);
         // A share of another length.
         // In base64: hex of 32 bytes would be rejected as hex and read as base64 (section 4.1).
@@ -674,48 +889,97 @@ impl<'a> Runner<'a> {
                 let r = self.submit(ep, &short, &s.nonce)?;
                 self.expect_error(&r, &Error::KeyTooShort { min })?;
                 let st = self.status(ep)?;
-                self.expect_fields(&st, "progress 1 kept", st.progress == 1 && st.nonce == s.nonce)
+                self.expect_fields(
+                    &st,
+                    "progress 1 kept",
+                    st.progress == 1 && st.nonce == s.nonce,
+                )
             })();
-            self.record(ep, "a share of another length is refused at once (declared key length)", "10", check);
+            self.record(
+                ep,
+                "a share of another length is refused at once (declared key length)",
+                "10",
+                check,
+            );
         } else {
             let mut keys = vec![hex(first.expose_secret()), short];
             keys.extend(rest.iter().cloned());
             let fed = self.feed(ep, &keys);
             let nonce = fed.as_ref().map(|(n, _)| n.clone()).unwrap_or_default();
-            let check = fed.and_then(|(_, r)| self.expect_error(&r, &Error::Combine(CombineError::LengthMismatch)));
-            self.record(ep, "a failed combine (shares of different lengths)", "4", check);
+            let check = fed.and_then(|(_, r)| {
+                self.expect_error(&r, &Error::Combine(CombineError::LengthMismatch))
+            });
+            self.record(
+                ep,
+                "a failed combine (shares of different lengths)",
+                "4",
+                check,
+            );
             let check = self.kept_attempt(ep, &nonce);
-            self.record(ep, "a failed combine of mixed lengths keeps the attempt", "2", check);
+            self.record(
+                ep,
+                "a failed combine of mixed lengths keeps the attempt",
+                "2",
+                check,
+            );
         }
         // A foreign key set.
         if self.foreign.len() >= t {
-            let keys: Vec<Zeroizing<String>> =
-                self.foreign.iter().take(t).map(|s| hex(s.expose_secret())).collect();
+            let keys: Vec<Zeroizing<String>> = self
+                .foreign
+                .iter()
+                .take(t)
+                .map(|s| hex(s.expose_secret()))
+                .collect();
             let fed = self.feed(ep, &keys);
             let nonce = fed.as_ref().map(|(n, _)| n.clone()).unwrap_or_default();
-            let prefix = self.c.text(&Error::KeyCheckFailed { reason: String::new() });
+            let prefix = self.c.text(&Error::KeyCheckFailed {
+                reason: String::new(),
+            });
             let check = fed.and_then(|(_, r)| self.expect_error_prefix(&r, 400, &prefix));
             self.record(ep, "a foreign key set fails the key check", "4", check);
             let check = self.kept_attempt(ep, &nonce);
-            self.record(ep, "a failed key check keeps the attempt, progress 0", "2", check);
+            self.record(
+                ep,
+                "a failed key check keeps the attempt, progress 0",
+                "2",
+                check,
+            );
         } else {
-            self.skip(ep, "a foreign key set fails the key check", "4", "no foreign shares claimed");
+            self.skip(
+                ep,
+                "a foreign key set fails the key check",
+                "4",
+                "no foreign shares claimed",
+            );
         }
         self.reset(ep);
     }
 
     /// One share sent in a given body on a fresh attempt: taken (progress 1) or refused.
-    fn probe_update(&mut self, ep: Endpoint, name: &str, section: &'static str, make: impl Fn(&str, &str) -> Zeroizing<Vec<u8>>, refused: Option<&Error>) {
+    fn probe_update(
+        &mut self,
+        ep: Endpoint,
+        name: &str,
+        section: &'static str,
+        make: impl Fn(&str, &str, &str) -> Zeroizing<Vec<u8>>,
+        refused: Option<&Error>,
+    ) {
         let check = (|| {
             self.reset(ep);
             let s = self.start(ep)?;
             let s0 = self.share_hex(0).ok_or_else(|| fail("a share", "none"))?;
-            let r = self.update(ep, make(&s0, &s.nonce))?;
+            let s0_b64 = self.share_b64(0).ok_or_else(|| fail("a share", "none"))?;
+            let r = self.update(ep, make(&s0, &s0_b64, &s.nonce))?;
             match refused {
                 Some(e) => self.expect_error(&r, e),
                 None => {
                     let st = self.judge_status(&r)?;
-                    self.expect_fields(&st, "the share taken: progress 1", st.progress == 1 && st.nonce == s.nonce)
+                    self.expect_fields(
+                        &st,
+                        "the share taken: progress 1",
+                        st.progress == 1 && st.nonce == s.nonce,
+                    )
                 }
             }
         })();
@@ -723,31 +987,104 @@ impl<'a> Runner<'a> {
     }
 
     fn update_decoding(&mut self, ep: Endpoint) {
-        self.probe_update(ep, "update: a share with every character \\u-escaped", "11", |k, n| update_body(&escaped(k), n), None);
-        self.probe_update(ep, "update: an upper-case hex share", "4", |k, n| update_body(&k.to_uppercase(), n), None);
+        self.probe_update(
+            ep,
+            "update: a share with every character \\u-escaped",
+            "11",
+            |k, _, n| update_body(&escaped(k), n),
+            None,
+        );
+        self.probe_update(
+            ep,
+            "update: an upper-case hex share",
+            "4",
+            |k, _, n| update_body(&k.to_uppercase(), n),
+            None,
+        );
         self.probe_update(
             ep,
             "update: a base64 share, '/' escaped",
             "4",
-            |k, n| {
-                let raw: Vec<u8> = (0..k.len() / 2)
-                    .filter_map(|i| k.get(2 * i..2 * i + 2).and_then(|p| u8::from_str_radix(p, 16).ok()))
-                    .collect();
-                let raw = Zeroizing::new(raw);
-                update_body(&b64(&raw).replace('/', "\\/"), n)
+            |_, b, n| update_body(&b.replace('/', "\\/"), n),
+            None,
+        );
+        self.probe_update(
+            ep,
+            "update: field names in upper case",
+            "11",
+            |k, _, n| body(&[r#"{"KEY":""#, k, r#"","NONCE":""#, n, r#""}"#]),
+            None,
+        );
+        self.probe_update(
+            ep,
+            "update: field names in mixed case",
+            "11",
+            |k, _, n| body(&[r#"{"Key":""#, k, r#"","nOnCe":""#, n, r#""}"#]),
+            None,
+        );
+        self.probe_update(
+            ep,
+            "update: a repeated key, the last wins",
+            "11",
+            |k, _, n| {
+                body(&[
+                    r#"{"key":"garbage","nonce":""#,
+                    n,
+                    r#"","key":""#,
+                    k,
+                    r#""}"#,
+                ])
             },
             None,
         );
-        self.probe_update(ep, "update: field names in upper case", "11", |k, n| body(&[r#"{"KEY":""#, k, r#"","NONCE":""#, n, r#""}"#]), None);
-        self.probe_update(ep, "update: field names in mixed case", "11", |k, n| body(&[r#"{"Key":""#, k, r#"","nOnCe":""#, n, r#""}"#]), None);
-        self.probe_update(ep, "update: a repeated key, the last wins", "11", |k, n| body(&[r#"{"key":"garbage","nonce":""#, n, r#"","key":""#, k, r#""}"#]), None);
-        self.probe_update(ep, "update: a repeated nonce, the last wins", "11", |k, n| body(&[r#"{"key":""#, k, r#"","nonce":"x","nonce":""#, n, r#""}"#]), None);
-        self.probe_update(ep, "update: unknown fields are ignored", "1", |k, n| body(&[r#"{"key":""#, k, r#"","nonce":""#, n, r#"","extra":{"k":[true,null]}}"#]), None);
-        self.probe_update(ep, "update: whitespace around the object", "11", |k, n| body(&[" \t", &update_body(k, n).iter().map(|b| char::from(*b)).collect::<String>(), "\n\n"]), None);
+        self.probe_update(
+            ep,
+            "update: a repeated nonce, the last wins",
+            "11",
+            |k, _, n| body(&[r#"{"key":""#, k, r#"","nonce":"x","nonce":""#, n, r#""}"#]),
+            None,
+        );
+        self.probe_update(
+            ep,
+            "update: unknown fields are ignored",
+            "1",
+            |k, _, n| {
+                body(&[
+                    r#"{"key":""#,
+                    k,
+                    r#"","nonce":""#,
+                    n,
+                    r#"","extra":{"k":[true,null]}}"#,
+                ])
+            },
+            None,
+        );
+        self.probe_update(
+            ep,
+            "update: whitespace around the object",
+            "11",
+            |k, _, n| {
+                body(&[
+                    " \t",
+                    &update_body(k, n)
+                        .iter()
+                        .map(|b| char::from(*b))
+                        .collect::<String>(),
+                    "\n\n",
+                ])
+            },
+            None,
+        );
         let trailing = Error::InvalidBody {
             reason: go_text::TRAILING.to_owned(),
         };
-        self.probe_update(ep, "update: text after the object (Go's text)", "11", |k, n| body(&[r#"{"key":""#, k, r#"","nonce":""#, n, r#""} trailing"#]), Some(&trailing));
+        self.probe_update(
+            ep,
+            "update: text after the object (Go's text)",
+            "11",
+            |k, _, n| body(&[r#"{"key":""#, k, r#"","nonce":""#, n, r#""} trailing"#]),
+            Some(&trailing),
+        );
         self.reset(ep);
     }
 
@@ -757,7 +1094,11 @@ impl<'a> Runner<'a> {
             self.reset(ep);
             let r = self.attempt(ep, Method::Put, body(&[b]))?;
             let st = self.judge_status(&r)?;
-            self.expect_fields(&st, "started, the caller's OTP taken (otp \"\": not echoed, not generated)", st.started && st.otp.is_empty())
+            self.expect_fields(
+                &st,
+                "started, the caller's OTP taken (otp \"\": not echoed, not generated)",
+                st.started && st.otp.is_empty(),
+            )
         })();
         self.record(ep, name, "11", check);
     }
@@ -767,22 +1108,44 @@ impl<'a> Runner<'a> {
             self.reset(ep);
             let r = self.attempt(ep, Method::Put, body(&["null"]))?;
             let st = self.judge_status(&r)?;
-            self.secrets.push(Zeroizing::new(st.otp.expose_secret().to_owned()));
+            self.secrets
+                .push(Zeroizing::new(st.otp.expose_secret().to_owned()));
             let len = self.otp_length(ep);
-            self.expect_fields(&st, "started, an OTP generated", st.started && st.otp.len() == len)
+            self.expect_fields(
+                &st,
+                "started, an OTP generated",
+                st.started && st.otp.len() == len,
+            )
         })();
         self.record(ep, "start: a null body is an empty start", "11", check);
         let otp = Zeroizing::new("c".repeat(self.otp_length(ep)));
-        self.probe_start(ep, "start: a caller's OTP is not echoed", &format!(r#"{{"otp":"{}"}}"#, otp.as_str()));
-        self.probe_start(ep, "start: field names match case-insensitively", &format!(r#"{{"OTP":"{}","other":[1,{{"a":null}}]}}"#, otp.as_str()));
-        self.probe_start(ep, "start: a repeated field, the last wins", &format!(r#"{{"otp":"short","otp":"{}"}}"#, otp.as_str()));
+        self.probe_start(
+            ep,
+            "start: a caller's OTP is not echoed",
+            &format!(r#"{{"otp":"{}"}}"#, otp.as_str()),
+        );
+        self.probe_start(
+            ep,
+            "start: field names match case-insensitively",
+            &format!(r#"{{"OTP":"{}","other":[1,{{"a":null}}]}}"#, otp.as_str()),
+        );
+        self.probe_start(
+            ep,
+            "start: a repeated field, the last wins",
+            &format!(r#"{{"otp":"short","otp":"{}"}}"#, otp.as_str()),
+        );
         self.reset(ep);
     }
 
     fn shared_slot_rules(&mut self) {
         let (root, recovery) = (Endpoint::Root, Endpoint::Recovery);
         if !self.has_shares() {
-            self.skip(recovery, "one attempt slot for both strategies", "3", "no shares claimed");
+            self.skip(
+                recovery,
+                "one attempt slot for both strategies",
+                "3",
+                "no shares claimed",
+            );
             return;
         }
         self.reset(root);
@@ -793,7 +1156,12 @@ impl<'a> Runner<'a> {
             let r = self.submit(recovery, &s0, &s.nonce)?;
             self.expect_error(&r, &Error::WrongStrategy)
         });
-        self.record(recovery, "one slot: start and update refused while a root attempt is in progress", "3", check);
+        self.record(
+            recovery,
+            "one slot: start and update refused while a root attempt is in progress",
+            "3",
+            check,
+        );
         self.reset(root);
     }
 
@@ -801,8 +1169,15 @@ impl<'a> Runner<'a> {
     fn ceremony_keys(&self, from: usize) -> Vec<Zeroizing<String>> {
         (0..self.c.threshold)
             .filter_map(|i| {
-                let j = from.saturating_add(i) % self.shares.len().max(1);
-                if i % 2 == 0 { self.share_hex(j) } else { self.share_b64(j) }
+                let j = from
+                    .saturating_add(i)
+                    .checked_rem(self.shares.len())
+                    .unwrap_or(0);
+                if i % 2 == 0 {
+                    self.share_hex(j)
+                } else {
+                    self.share_b64(j)
+                }
             })
             .collect()
     }
@@ -819,7 +1194,11 @@ impl<'a> Runner<'a> {
             && st.progress == t
             && st.required == t
             && !st.encoded_token.is_empty()
-            && (if root { st.encoded_root_token == st.encoded_token } else { st.encoded_root_token.is_empty() })
+            && (if root {
+                st.encoded_root_token == st.encoded_token
+            } else {
+                st.encoded_root_token.is_empty()
+            })
             && st.otp.is_empty()
             && st.otp_length == 0;
         let want = if root {
@@ -841,14 +1220,28 @@ impl<'a> Runner<'a> {
             Ok(())
         } else {
             Err(fail(
-                format!("a {}-character token starting {:?}", format.token_length(), format.prefix()),
-                format!("a {}-character token starting {:?}", text.len(), text.get(..format.prefix().len()).unwrap_or_default()),
+                format!(
+                    "a {}-character token starting {:?}",
+                    format.token_length(),
+                    format.prefix()
+                ),
+                format!(
+                    "a {}-character token starting {:?}",
+                    text.len(),
+                    text.get(..format.prefix().len()).unwrap_or_default()
+                ),
             ))
         }
     }
 
     /// A whole ceremony: `concurrent` final updates at once when a factory is claimed.
-    fn ceremony(&mut self, ep: Endpoint, from: usize, caller_otp: bool, concurrent: bool) -> (Check, Option<Check>) {
+    fn ceremony(
+        &mut self,
+        ep: Endpoint,
+        from: usize,
+        caller_otp: bool,
+        concurrent: bool,
+    ) -> (Check, Option<Check>) {
         self.reset(ep);
         let started = if caller_otp {
             // The caller's OTP: one the server generated for a start cancelled at once (random,
@@ -859,11 +1252,20 @@ impl<'a> Runner<'a> {
                     self.reset(ep);
                     let r = self.attempt(ep, Method::Put, body(&[r#"{"otp":""#, &otp, r#""}"#]))?;
                     let st = self.judge_status(&r)?;
-                    self.expect_fields(&st, "started, the caller's OTP not echoed", st.started && st.otp.is_empty())?;
+                    self.expect_fields(
+                        &st,
+                        "started, the caller's OTP not echoed",
+                        st.started && st.otp.is_empty(),
+                    )?;
                     Ok((st.nonce, otp))
                 })
         } else {
-            self.start(ep).map(|st| (st.nonce.clone(), Zeroizing::new(st.otp.expose_secret().to_owned())))
+            self.start(ep).map(|st| {
+                (
+                    st.nonce.clone(),
+                    Zeroizing::new(st.otp.expose_secret().to_owned()),
+                )
+            })
         };
         let (nonce, otp) = match started {
             Ok(v) => v,
@@ -879,7 +1281,11 @@ impl<'a> Runner<'a> {
                 Err(f) => return (Err(f), None),
             };
             let check = self.judge_status(&r).and_then(|st| {
-                self.expect_fields(&st, &format!("progress {}", i.saturating_add(1)), st.progress == i.saturating_add(1) && !st.complete)
+                self.expect_fields(
+                    &st,
+                    &format!("progress {}", i.saturating_add(1)),
+                    st.progress == i.saturating_add(1) && !st.complete,
+                )
             });
             if check.is_err() {
                 return (check, None);
@@ -887,7 +1293,9 @@ impl<'a> Runner<'a> {
         }
         let concurrency = self.c.concurrency.as_ref().filter(|_| concurrent);
         let Some((factory, senders)) = concurrency else {
-            let check = self.submit(ep, last, &nonce).and_then(|r| self.judge_final(ep, &r, &nonce, &otp));
+            let check = self
+                .submit(ep, last, &nonce)
+                .and_then(|r| self.judge_final(ep, &r, &nonce, &otp));
             return (check, None);
         };
         let senders = (*senders).max(2);
@@ -895,7 +1303,10 @@ impl<'a> Runner<'a> {
         let request = Request {
             method: Method::Put,
             path: format!("{}update", ep.base_path()),
-            headers: vec![("Content-Type".to_owned(), Zeroizing::new(CONTENT_TYPE_JSON.to_owned()))],
+            headers: vec![(
+                "Content-Type".to_owned(),
+                Zeroizing::new(CONTENT_TYPE_JSON.to_owned()),
+            )],
             body: update_body(last, &nonce),
         };
         let answers: Vec<Result<Response, String>> = std::thread::scope(|scope| {
@@ -912,7 +1323,10 @@ impl<'a> Runner<'a> {
                 .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| Err("a sender thread panicked".to_owned())))
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err("a sender thread panicked".to_owned()))
+                })
                 .collect()
         });
         let mut winners = Vec::new();
@@ -927,13 +1341,20 @@ impl<'a> Runner<'a> {
         // Vault holds its lock through the completion, so the others see its outcome: no attempt
         // (a root completion cleared it) or, after a recovery token, the already-unsealed text.
         // A sans-IO host that completes asynchronously may refuse them while it completes.
-        let mut refusals = vec![self.c.text(&Error::NoAttempt), self.c.text(&Error::CompletionPending)];
+        let mut refusals = vec![
+            self.c.text(&Error::NoAttempt),
+            self.c.text(&Error::CompletionPending),
+        ];
         if matches!(ep, Endpoint::Recovery) {
             refusals.push(self.c.text(&Error::AlreadyUnsealed));
         }
         let one = if winners.len() == 1
             && others.iter().all(|o| {
-                o.as_ref().is_ok_and(|r| refusals.iter().any(|t| self.expect_errors(r, 400, &[t]).is_ok()))
+                o.as_ref().is_ok_and(|r| {
+                    refusals
+                        .iter()
+                        .any(|t| self.expect_errors(r, 400, &[t]).is_ok())
+                })
             }) {
             Ok(())
         } else {
@@ -962,48 +1383,98 @@ impl<'a> Runner<'a> {
         }
         let recovery = matches!(ep, Endpoint::Recovery);
         if recovery && !self.c.recovery_mintable {
-            self.skip(ep, "a complete ceremony", "4", "the recovery token is not mintable (claims)");
+            self.skip(
+                ep,
+                "a complete ceremony",
+                "4",
+                "the recovery token is not mintable (claims)",
+            );
             return;
         }
         let n = self.shares.len();
         if !recovery {
             let (check, _) = self.ceremony(ep, n.saturating_sub(self.c.threshold), false, false);
-            self.record(ep, "a complete ceremony (generated OTP, hex and base64 shares), token decoded", "4", check);
+            self.record(
+                ep,
+                "a complete ceremony (generated OTP, hex and base64 shares), token decoded",
+                "4",
+                check,
+            );
             let check = self.idle_status(ep);
             self.record(ep, "success clears the attempt", "2", check);
             let (check, _) = self.ceremony(ep, 1, true, false);
-            self.record(ep, "a complete ceremony with the caller's OTP, token decoded", "6", check);
+            self.record(
+                ep,
+                "a complete ceremony with the caller's OTP, token decoded",
+                "6",
+                check,
+            );
             if self.c.concurrency.is_some() {
                 let (check, one) = self.ceremony(ep, 0, false, true);
                 self.record(ep, "the concurrent ceremony's token decodes", "4", check);
                 if let Some(one) = one {
-                    self.record(ep, "concurrent final updates: exactly one completion", "4", one);
+                    self.record(
+                        ep,
+                        "concurrent final updates: exactly one completion",
+                        "4",
+                        one,
+                    );
                 }
             } else {
-                self.skip(ep, "concurrent final updates: exactly one completion", "4", "no transport factory claimed");
+                self.skip(
+                    ep,
+                    "concurrent final updates: exactly one completion",
+                    "4",
+                    "no transport factory claimed",
+                );
             }
             self.reset(ep);
             return;
         }
         let concurrent = self.c.concurrency.is_some();
         let (check, one) = self.ceremony(ep, n.saturating_sub(self.c.threshold), false, concurrent);
-        self.record(ep, "a complete ceremony (generated OTP, hex and base64 shares), token decoded", "4", check);
+        self.record(
+            ep,
+            "a complete ceremony (generated OTP, hex and base64 shares), token decoded",
+            "4",
+            check,
+        );
         match one {
-            Some(one) => self.record(ep, "concurrent final updates: exactly one completion", "4", one),
-            None => self.skip(ep, "concurrent final updates: exactly one completion", "4", "no transport factory claimed"),
+            Some(one) => self.record(
+                ep,
+                "concurrent final updates: exactly one completion",
+                "4",
+                one,
+            ),
+            None => self.skip(
+                ep,
+                "concurrent final updates: exactly one completion",
+                "4",
+                "no transport factory claimed",
+            ),
         }
         let check = self.idle_status(ep);
         self.record(ep, "success clears the attempt", "2", check);
         let check = self
             .attempt(ep, Method::Put, Zeroizing::new(Vec::new()))
             .and_then(|r| self.expect_error(&r, &Error::AlreadyUnsealed));
-        self.record(ep, "after the recovery token, a start is refused", "9", check);
+        self.record(
+            ep,
+            "after the recovery token, a start is refused",
+            "9",
+            check,
+        );
         let check = self
             .share_hex(0)
             .ok_or_else(|| fail("a share", "none"))
             .and_then(|s0| self.submit(ep, &s0, "x"))
             .and_then(|r| self.expect_error(&r, &Error::AlreadyUnsealed));
-        self.record(ep, "after the recovery token, an update is refused", "9", check);
+        self.record(
+            ep,
+            "after the recovery token, an update is refused",
+            "9",
+            check,
+        );
     }
 }
 

@@ -56,7 +56,11 @@ impl Transport for TcpTransport {
         );
         let mut raw = Zeroizing::new(Vec::new());
         for (name, value) in &request.headers {
-            if name.bytes().chain(value.bytes()).any(|b| b == b'\r' || b == b'\n') {
+            if name
+                .bytes()
+                .chain(value.bytes())
+                .any(|b| b == b'\r' || b == b'\n')
+            {
                 return Err(TransportError("a header holds a line break".to_owned()));
             }
             head.push_str(name);
@@ -69,9 +73,14 @@ impl Transport for TcpTransport {
         raw.extend_from_slice(head.as_bytes());
         raw.extend_from_slice(b"\r\n");
         raw.extend_from_slice(&request.body);
-        let mut stream = TcpStream::connect_timeout(&self.addr, self.timeout).map_err(|e| io(&e))?;
-        stream.set_read_timeout(Some(self.timeout)).map_err(|e| io(&e))?;
-        stream.set_write_timeout(Some(self.timeout)).map_err(|e| io(&e))?;
+        let mut stream =
+            TcpStream::connect_timeout(&self.addr, self.timeout).map_err(|e| io(&e))?;
+        stream
+            .set_read_timeout(Some(self.timeout))
+            .map_err(|e| io(&e))?;
+        stream
+            .set_write_timeout(Some(self.timeout))
+            .map_err(|e| io(&e))?;
         stream.write_all(&raw).map_err(|e| io(&e))?;
         let mut answer = Zeroizing::new(Vec::with_capacity(4096));
         stream
@@ -122,7 +131,9 @@ fn parse_answer(raw: &[u8]) -> Result<Response, TransportError> {
     let body = if chunked {
         dechunk(rest)?
     } else if let Some(n) = length {
-        rest.get(..n).ok_or_else(|| bad("body shorter than Content-Length"))?.to_vec()
+        rest.get(..n)
+            .ok_or_else(|| bad("body shorter than Content-Length"))?
+            .to_vec()
     } else {
         rest.to_vec()
     };
@@ -157,7 +168,10 @@ mod tests {
     #[test]
     fn parses_length_chunked_and_close_framed_answers() {
         let r = parse_answer(b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n{\"errors\":[]}").unwrap();
-        assert_eq!((r.status, r.content_type.as_deref()), (400, Some("application/json")));
+        assert_eq!(
+            (r.status, r.content_type.as_deref()),
+            (400, Some("application/json"))
+        );
         assert_eq!(&r.body[..], b"{\"errors\":[]");
         let r = parse_answer(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n").unwrap();
         assert_eq!((&r.body[..], r.content_type), (&b"abcde"[..], None));

@@ -1,6 +1,7 @@
 //! The kit's own judgement: against the crate's generator routed in memory it passes (but for
 //! the rules the request decoder does not meet yet), and a deliberately wrong server fails
 //! exactly the rules it breaks.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -56,27 +57,34 @@ impl Transport for InMemory {
     fn send(&mut self, request: &Request) -> Result<Response, TransportError> {
         let mut inner = self.0.lock().unwrap();
         let Inner { generator, host } = &mut *inner;
-        let (strategy, leaf) = if let Some(l) = request.path.strip_prefix(Endpoint::Root.base_path()) {
-            (Strategy::Root, l)
-        } else if let Some(l) = request.path.strip_prefix(Endpoint::Recovery.base_path()) {
-            (Strategy::Recovery, l)
-        } else {
-            return Ok(answer(&HttpResponse::with_errors(404, &[])));
-        };
+        let (strategy, leaf) =
+            if let Some(l) = request.path.strip_prefix(Endpoint::Root.base_path()) {
+                (Strategy::Root, l)
+            } else if let Some(l) = request.path.strip_prefix(Endpoint::Recovery.base_path()) {
+                (Strategy::Recovery, l)
+            } else {
+                return Ok(answer(&HttpResponse::with_errors(404, &[])));
+            };
         if request.method == Method::Patch {
-            let ct = request.header("content-type").unwrap_or_default().to_owned();
+            let ct = request
+                .header("content-type")
+                .unwrap_or_default()
+                .to_owned();
             if ct != "application/merge-patch+json" {
-                let text = format!("PATCH requires Content-Type of application/merge-patch+json, provided {ct}");
+                let text = format!(
+                    "PATCH requires Content-Type of application/merge-patch+json, provided {ct}"
+                );
                 return Ok(answer(&HttpResponse::with_errors(415, &[&text])));
             }
         }
         let now = Instant::now();
         let r = match (leaf, request.method) {
             ("attempt", Method::Get) => HttpResponse::ok(&generator.status(strategy, now)),
-            ("attempt", Method::Put | Method::Post) => HttpResponse::from_result(
-                &StartRequest::from_json(&request.body)
-                    .and_then(|s| generator.start(strategy, s.into_encoding(), now, &mut rand::rng())),
-            ),
+            ("attempt", Method::Put | Method::Post) => {
+                HttpResponse::from_result(&StartRequest::from_json(&request.body).and_then(|s| {
+                    generator.start(strategy, s.into_encoding(), now, &mut rand::rng())
+                }))
+            }
             ("attempt", Method::Delete) => HttpResponse::from_cancel(&generator.cancel(None, now)),
             ("attempt", _) => HttpResponse::method_not_allowed(),
             ("update", _) => HttpResponse::from_result(
@@ -129,7 +137,13 @@ fn setup() -> Setup {
     let factory_server = server.clone();
     let claims = Claims::new(Dialect::Vault, TokenProfile::VAULT, 2)
         .with_endpoints(&[Endpoint::Root, Endpoint::Recovery])
-        .with_shares(shares.iter().map(|s| SecretString::from(s.clone())).collect(), foreign)
+        .with_shares(
+            shares
+                .iter()
+                .map(|s| SecretString::from(s.clone()))
+                .collect(),
+            foreign,
+        )
         .with_recovery_mintable(true)
         .with_concurrency(
             Box::new(move || Box::new(factory_server.clone()) as Box<dyn Transport + Send>),
@@ -160,11 +174,24 @@ fn decoder_rule(name: &str) -> bool {
 fn the_crates_own_generator_passes() {
     let mut s = setup();
     let report = run(&mut s.server, &s.claims);
-    let unexpected: Vec<String> = failed(&report).into_iter().filter(|n| !decoder_rule(n)).collect();
+    let unexpected: Vec<String> = failed(&report)
+        .into_iter()
+        .filter(|n| !decoder_rule(n))
+        .collect();
     assert!(unexpected.is_empty(), "{unexpected:?}\n{report}");
     assert!(report.results().len() > 100, "{report}");
-    assert!(report.get("root: concurrent final updates: exactly one completion").is_some_and(|r| r.outcome == Outcome::Pass), "{report}");
-    assert!(report.get("recovery: concurrent final updates: exactly one completion").is_some_and(|r| r.outcome == Outcome::Pass), "{report}");
+    assert!(
+        report
+            .get("root: concurrent final updates: exactly one completion")
+            .is_some_and(|r| r.outcome == Outcome::Pass),
+        "{report}"
+    );
+    assert!(
+        report
+            .get("recovery: concurrent final updates: exactly one completion")
+            .is_some_and(|r| r.outcome == Outcome::Pass),
+        "{report}"
+    );
     let text = report.to_string();
     assert!(text.ends_with("skipped"), "{text}");
 }
@@ -181,7 +208,10 @@ fn newly_failed(rewrite: impl FnMut(&Request, Response) -> Response) -> (BTreeSe
     };
     let report = run(&mut wrong, &s.claims);
     let now = failed(&report);
-    assert!(baseline.is_subset(&now), "a wrong server passed a rule the right one fails:\n{report}");
+    assert!(
+        baseline.is_subset(&now),
+        "a wrong server passed a rule the right one fails:\n{report}"
+    );
     let _ = &mut s.shares;
     (now.difference(&baseline).cloned().collect(), report)
 }
@@ -194,16 +224,23 @@ fn set(names: &[&str]) -> BTreeSet<String> {
 fn a_wrong_error_text_fails_exactly_its_rule() {
     let (failed, report) = newly_failed(|req, mut r| {
         if &req.body[..] == br#"{"otp":"short"}"# {
-            r.body = zeroize::Zeroizing::new(br#"{"errors":["OTP has the wrong length"]}"#.to_vec());
+            r.body =
+                zeroize::Zeroizing::new(br#"{"errors":["OTP has the wrong length"]}"#.to_vec());
         }
         r
     });
     assert_eq!(
         failed,
-        set(&["root: start: an OTP of the wrong length", "recovery: start: an OTP of the wrong length"]),
+        set(&[
+            "root: start: an OTP of the wrong length",
+            "recovery: start: an OTP of the wrong length"
+        ]),
         "{report}"
     );
-    assert!(report.to_string().contains("OTP has the wrong length"), "{report}");
+    assert!(
+        report.to_string().contains("OTP has the wrong length"),
+        "{report}"
+    );
 }
 
 #[test]
@@ -216,7 +253,10 @@ fn a_text_plain_error_fails_exactly_its_rule() {
     });
     assert_eq!(
         failed,
-        set(&["root: update: a key neither hex nor base64", "recovery: update: a key neither hex nor base64"]),
+        set(&[
+            "root: update: a key neither hex nor base64",
+            "recovery: update: a key neither hex nor base64"
+        ]),
         "{report}"
     );
 }
@@ -251,15 +291,22 @@ fn two_completions_fail_the_one_completion_rule_and_secrets_stay_out_of_the_repo
     let w = Arc::clone(&winner);
     let rewrite = move |req: &Request, mut r: Response| {
         let body = String::from_utf8_lossy(&req.body).into_owned();
-        if r.status == 200 && body.contains("\"key\"") && r.body.windows(15).any(|x| x == b"\"complete\":true") {
+        if r.status == 200
+            && body.contains("\"key\"")
+            && r.body.windows(15).any(|x| x == b"\"complete\":true")
+        {
             *w.lock().unwrap() = Some(r.clone());
-        } else if r.status == 400 && body.contains("\"key\"") && r.body.windows(8).any(|x| x == b"no root ") {
-            if let Some(first) = w.lock().unwrap().clone() {
-                return first;
-            }
+        } else if r.status == 400
+            && body.contains("\"key\"")
+            && r.body.windows(8).any(|x| x == b"no root ")
+            && let Some(first) = w.lock().unwrap().clone()
+        {
+            return first;
         }
         if body.contains("not-the-nonce") {
-            r.body = zeroize::Zeroizing::new(format!("{{\"errors\":[\"bad nonce for key {share}\"]}}").into_bytes());
+            r.body = zeroize::Zeroizing::new(
+                format!("{{\"errors\":[\"bad nonce for key {share}\"]}}").into_bytes(),
+            );
         }
         r
     };
@@ -276,19 +323,32 @@ fn two_completions_fail_the_one_completion_rule_and_secrets_stay_out_of_the_repo
     }
     let claims = s.claims.with_concurrency(
         Box::new(move || {
-            Box::new(Shared(factory_server.clone(), Arc::clone(&factory_rewrite))) as Box<dyn Transport + Send>
+            Box::new(Shared(factory_server.clone(), Arc::clone(&factory_rewrite)))
+                as Box<dyn Transport + Send>
         }),
         4,
     );
     let report = run(&mut Shared(server, rewrite), &claims);
     let fails = failed(&report);
-    assert!(fails.contains("root: concurrent final updates: exactly one completion"), "{report}");
-    assert!(fails.contains("root: update with another nonce"), "{report}");
+    assert!(
+        fails.contains("root: concurrent final updates: exactly one completion"),
+        "{report}"
+    );
+    assert!(
+        fails.contains("root: update with another nonce"),
+        "{report}"
+    );
     assert!(!report.is_success());
     let text = report.to_string();
     for secret in &s.shares {
-        assert!(!text.contains(secret.as_str()), "a share in the report:\n{text}");
-        assert!(!text.contains(&secret.to_uppercase()), "a share in the report:\n{text}");
+        assert!(
+            !text.contains(secret.as_str()),
+            "a share in the report:\n{text}"
+        );
+        assert!(
+            !text.contains(&secret.to_uppercase()),
+            "a share in the report:\n{text}"
+        );
     }
     assert!(text.contains("bad nonce for key <redacted>"), "{text}");
     assert!(text.contains("\"encoded_token\":\"<redacted>\""), "{text}");
@@ -300,10 +360,28 @@ fn allowed_differences_and_skips_are_not_failures() {
     let claims = Claims::new(Dialect::OpenBao, TokenProfile::VAULT, 2)
         .allow_difference("recovery: start: an OTP of the wrong length", "documented");
     let report = run(&mut s.server, &claims);
-    let r = report.get("recovery: start: an OTP of the wrong length").unwrap();
-    assert!(matches!(&r.outcome, Outcome::Allowed { why, .. } if why == "documented"), "{report}");
+    let r = report
+        .get("recovery: start: an OTP of the wrong length")
+        .unwrap();
+    assert!(
+        matches!(&r.outcome, Outcome::Allowed { why, .. } if why == "documented"),
+        "{report}"
+    );
     // Vault's texts where the claims say OpenBao's: the other texts that differ still fail.
-    assert!(report.failures().any(|r| r.name == "recovery: update: an empty body"), "{report}");
-    assert!(report.get("recovery: a complete ceremony").is_some_and(|r| matches!(r.outcome, Outcome::Skipped(_))));
-    assert!(report.to_string().contains("allowed  [§3] recovery: start: an OTP of the wrong length (documented)"));
+    assert!(
+        report
+            .failures()
+            .any(|r| r.name == "recovery: update: an empty body"),
+        "{report}"
+    );
+    assert!(
+        report
+            .get("recovery: a complete ceremony")
+            .is_some_and(|r| matches!(r.outcome, Outcome::Skipped(_)))
+    );
+    assert!(
+        report
+            .to_string()
+            .contains("allowed  [§3] recovery: start: an OTP of the wrong length (documented)")
+    );
 }
