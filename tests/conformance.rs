@@ -16,6 +16,7 @@ use std::sync::OnceLock;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use base64::Engine as _;
 use recovery_token::client::Endpoint;
 use recovery_token::conformance::{Claims, Outcome, TcpTransport, Transport, run};
 use recovery_token::{Dialect, KeyShare, SecretString, TokenProfile};
@@ -238,6 +239,30 @@ fn example_server_conforms_in_the_openbao_dialect() {
 }
 
 #[test]
+fn example_server_conforms_with_legacy_tokens_and_an_undisclosed_nonce() {
+    // Two more of the example's options, each a claim: `s.`/`r.` tokens (26-character OTPs), and
+    // the wrong-nonce text without the nonce (an extension); threshold 2.
+    let server = Server::start(&[
+        "--legacy-tokens",
+        "--no-disclose-nonce",
+        "--threshold",
+        "2",
+        "--shares",
+        "3",
+    ]);
+    let claims = claims_for(&server, Dialect::Vault, TokenProfile::LEGACY, 2)
+        .with_key_length(Some(32))
+        .with_disclosed_nonce(false);
+    let report = run(&mut TcpTransport::new(server.addr), &claims);
+    assert_conforms(&report);
+    // The report of a run that failed rules carries none of the shares it sent.
+    let text = report.to_string();
+    for share in &server.shares {
+        assert!(!text.contains(share.as_str()), "a share in the report");
+    }
+}
+
+#[test]
 fn a_wrong_claim_is_caught() {
     // The server speaks Vault's texts; the claims say OpenBao's: the rules whose texts differ
     // must fail (the kit judges the server, it does not learn from it).
@@ -246,6 +271,18 @@ fn a_wrong_claim_is_caught() {
         claims_for(&server, Dialect::OpenBao, TokenProfile::VAULT, 2).with_key_length(Some(32));
     let report = run(&mut TcpTransport::new(server.addr), &claims);
     let failed: Vec<&str> = report.failures().map(|r| r.name.as_str()).collect();
+    // The shares are printed base64; the kit also sends them as hex: neither may be shown.
+    let text = report.to_string();
+    for share in &server.shares {
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(share)
+            .unwrap();
+        let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+        assert!(
+            !text.contains(share.as_str()) && !text.contains(&hex),
+            "a share in the report"
+        );
+    }
     for rule in [
         "root: start: an OTP of the wrong length",
         "root: start while an attempt is in progress",
