@@ -139,6 +139,7 @@ fn claims_for(
         .with_endpoints(&[Endpoint::Root, Endpoint::Recovery])
         .with_shares(shares, foreign_shares(32, threshold, 5))
         .with_recovery_mintable(true)
+        .with_pgp(cfg!(feature = "pgp"))
         .with_concurrency(
             Box::new(move || Box::new(TcpTransport::new(addr)) as Box<dyn Transport + Send>),
             8,

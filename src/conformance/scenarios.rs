@@ -779,6 +779,7 @@ impl<'a> Runner<'a> {
                 && !st.complete
                 && st.encoded_token.is_empty()
                 && st.encoded_root_token.is_empty()
+                && st.pgp_fingerprint.is_empty()
                 && st.otp.is_empty()
                 && st.otp_length == 0;
             self.expect_fields(

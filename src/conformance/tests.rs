@@ -145,6 +145,7 @@ fn setup() -> Setup {
             foreign,
         )
         .with_recovery_mintable(true)
+        .with_pgp(cfg!(feature = "pgp"))
         .with_concurrency(
             Box::new(move || Box::new(factory_server.clone()) as Box<dyn Transport + Send>),
             4,
