@@ -100,6 +100,7 @@ pub struct Claims {
     pub(crate) key_length: Option<usize>,
     pub(crate) disclose_nonce: bool,
     pub(crate) pgp: bool,
+    pub(crate) cancel_requires_nonce: bool,
     pub(crate) concurrency: Option<(TransportFactory, usize)>,
     pub(crate) allowed: Vec<(String, String)>,
 }
@@ -120,6 +121,7 @@ impl fmt::Debug for Claims {
             .field("key_length", &self.key_length)
             .field("disclose_nonce", &self.disclose_nonce)
             .field("pgp", &self.pgp)
+            .field("cancel_requires_nonce", &self.cancel_requires_nonce)
             .field("concurrency", &self.concurrency.as_ref().map(|(_, n)| *n))
             .field("allowed", &self.allowed)
             .finish()
@@ -144,6 +146,7 @@ impl Claims {
             key_length: None,
             disclose_nonce: true,
             pgp: true,
+            cancel_requires_nonce: false,
             concurrency: None,
             allowed: Vec::new(),
         }
@@ -203,6 +206,16 @@ impl Claims {
     #[must_use]
     pub fn with_pgp(mut self, pgp: bool) -> Self {
         self.pgp = pgp;
+        self
+    }
+
+    /// Extension (`GeneratorConfig::cancel_requires_nonce(true)`): a cancel must name the
+    /// attempt's nonce (`DELETE .../attempt?nonce=N`, as `Client::cancel_request_for` sends it),
+    /// and one without it is refused with `incorrect nonce supplied`, the attempt kept. The kit
+    /// then cancels with the nonce it reads from the status, and checks the refusal.
+    #[must_use]
+    pub fn with_cancel_requires_nonce(mut self, required: bool) -> Self {
+        self.cancel_requires_nonce = required;
         self
     }
 

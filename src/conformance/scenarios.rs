@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use zeroize::Zeroizing;
 
 use super::{Claims, Outcome, Report, RuleResult, Transport, go_text};
-use crate::client::{Endpoint, Method, Request, Response};
+use crate::client::{Client, Endpoint, Method, Request, Response};
 use crate::{
     AttemptStatus, CONTENT_TYPE_JSON, CombineError, Error, ErrorBody, KeyShare, decode_token,
 };
@@ -217,9 +217,26 @@ impl<'a> Runner<'a> {
         self.judge_status(&r)
     }
 
+    /// The cancel's path: with the attempt's nonce (read from the status) when the claims say
+    /// the host requires it.
+    fn cancel_path(&mut self, ep: Endpoint) -> String {
+        if self.c.cancel_requires_nonce {
+            let nonce = self.status(ep).map(|s| s.nonce).unwrap_or_default();
+            if !nonce.is_empty() {
+                return Client::new(ep).cancel_request_for(&nonce).path;
+            }
+        }
+        format!("{}attempt", ep.base_path())
+    }
+
+    fn cancel(&mut self, ep: Endpoint) -> Result<Response, Fail> {
+        let path = self.cancel_path(ep);
+        self.send(Method::Delete, path, None, Zeroizing::new(Vec::new()))
+    }
+
     /// Cancels whatever attempt there is, unrecorded (a reset between scenarios).
     fn reset(&mut self, ep: Endpoint) {
-        let _ = self.attempt(ep, Method::Delete, Zeroizing::new(Vec::new()));
+        let _ = self.cancel(ep);
     }
 
     /// Starts an attempt with a generated OTP; the answer judged as a status answer.
@@ -414,7 +431,7 @@ impl<'a> Runner<'a> {
     }
 
     fn cancel_idle(&mut self, ep: Endpoint) -> Check {
-        let r = self.attempt(ep, Method::Delete, Zeroizing::new(Vec::new()))?;
+        let r = self.cancel(ep)?;
         if r.status == 204 && r.body.is_empty() {
             Ok(())
         } else {
@@ -803,6 +820,22 @@ impl<'a> Runner<'a> {
             "2",
             check,
         );
+        if self.c.cancel_requires_nonce {
+            let check = self
+                .attempt(ep, Method::Delete, Zeroizing::new(Vec::new()))
+                .and_then(|r| self.expect_error(&r, &Error::WrongNonceUndisclosed))
+                .and_then(|()| {
+                    let st = self.status(ep)?;
+                    let ok = st.started && st.nonce == nonce && st.progress == 1;
+                    self.expect_fields(&st, "the same attempt, progress 1", ok)
+                });
+            self.record(
+                ep,
+                "a cancel without the attempt's nonce is refused (cancel_requires_nonce)",
+                "10",
+                check,
+            );
+        }
         // Cancel.
         let check = self.cancel_idle(ep).and_then(|()| self.idle_status(ep));
         self.record(ep, "cancel clears the attempt and its shares", "2", check);

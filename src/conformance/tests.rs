@@ -42,8 +42,7 @@ fn answer(r: &HttpResponse) -> Response {
 }
 
 impl InMemory {
-    fn new(key: &[u8], threshold: usize) -> Self {
-        let config = GeneratorConfig::new(threshold).unwrap();
+    fn new(key: &[u8], config: GeneratorConfig) -> Self {
         Self(Arc::new(Mutex::new(Inner {
             generator: RecoveryTokenGenerator::new(config),
             host: TestHost {
@@ -57,14 +56,17 @@ impl Transport for InMemory {
     fn send(&mut self, request: &Request) -> Result<Response, TransportError> {
         let mut inner = self.0.lock().unwrap();
         let Inner { generator, host } = &mut *inner;
-        let (strategy, leaf) =
-            if let Some(l) = request.path.strip_prefix(Endpoint::Root.base_path()) {
-                (Strategy::Root, l)
-            } else if let Some(l) = request.path.strip_prefix(Endpoint::Recovery.base_path()) {
-                (Strategy::Recovery, l)
-            } else {
-                return Ok(answer(&HttpResponse::with_errors(404, &[])));
-            };
+        let (path, nonce) = match request.path.split_once("?nonce=") {
+            Some((p, n)) => (p, Some(n)),
+            None => (request.path.as_str(), None),
+        };
+        let (strategy, leaf) = if let Some(l) = path.strip_prefix(Endpoint::Root.base_path()) {
+            (Strategy::Root, l)
+        } else if let Some(l) = path.strip_prefix(Endpoint::Recovery.base_path()) {
+            (Strategy::Recovery, l)
+        } else {
+            return Ok(answer(&HttpResponse::with_errors(404, &[])));
+        };
         if request.method == Method::Patch {
             let ct = request
                 .header("content-type")
@@ -85,7 +87,7 @@ impl Transport for InMemory {
                     generator.start(strategy, s.into_encoding(), now, &mut rand::rng())
                 }))
             }
-            ("attempt", Method::Delete) => HttpResponse::from_cancel(&generator.cancel(None, now)),
+            ("attempt", Method::Delete) => HttpResponse::from_cancel(&generator.cancel(nonce, now)),
             ("attempt", _) => HttpResponse::method_not_allowed(),
             ("update", _) => HttpResponse::from_result(
                 &UpdateRequest::from_json(&request.body)
@@ -121,6 +123,10 @@ struct Setup {
 }
 
 fn setup() -> Setup {
+    setup_with(|c| c)
+}
+
+fn setup_with(config: impl FnOnce(GeneratorConfig) -> GeneratorConfig) -> Setup {
     let key: Vec<u8> = (0..32).map(|_| rand::random::<u8>()).collect();
     let other: Vec<u8> = (0..32).map(|_| rand::random::<u8>()).collect();
     let shares: Vec<String> = crate::KeyShare::split(&key, 2, 3, &mut rand::rng())
@@ -133,7 +139,7 @@ fn setup() -> Setup {
         .iter()
         .map(|s| SecretString::from(hex(s.expose_secret())))
         .collect();
-    let server = InMemory::new(&key, 2);
+    let server = InMemory::new(&key, config(GeneratorConfig::new(2).unwrap()));
     let factory_server = server.clone();
     let claims = Claims::new(Dialect::Vault, TokenProfile::VAULT, 2)
         .with_endpoints(&[Endpoint::Root, Endpoint::Recovery])
@@ -385,4 +391,34 @@ fn allowed_differences_and_skips_are_not_failures() {
             .to_string()
             .contains("allowed  [§3] recovery: start: an OTP of the wrong length (documented)")
     );
+}
+
+#[test]
+fn a_nonce_bound_cancel_is_a_claim() {
+    let mut s = setup_with(|c| c.cancel_requires_nonce(true));
+    let claims = s.claims.with_cancel_requires_nonce(true);
+    let report = run(&mut s.server, &claims);
+    let unexpected: Vec<String> = failed(&report)
+        .into_iter()
+        .filter(|n| !decoder_rule(n))
+        .collect();
+    assert!(unexpected.is_empty(), "{unexpected:?}\n{report}");
+    let rule = "root: a cancel without the attempt's nonce is refused (cancel_requires_nonce)";
+    assert_eq!(
+        report.get(rule).map(|r| &r.outcome),
+        Some(&Outcome::Pass),
+        "{report}"
+    );
+    // Without the claim, the kit's plain cancel is refused: it notices.
+    let mut s = setup_with(|c| c.cancel_requires_nonce(true));
+    let report = run(&mut s.server, &s.claims);
+    assert!(
+        failed(&report).contains("root: cancel clears the attempt and its shares"),
+        "{report}"
+    );
+    // And a host that ignores the nonce fails the claimed refusal.
+    let mut s = setup();
+    let claims = s.claims.with_cancel_requires_nonce(true);
+    let report = run(&mut s.server, &claims);
+    assert!(failed(&report).contains(rule), "{report}");
 }
