@@ -757,6 +757,15 @@ impl<'a> Runner<'a> {
             "1",
             check,
         );
+        let check = self
+            .attempt(ep, Method::Put, body(&[r#"{"otp":"short"}"#]))
+            .and_then(|r| self.expect_error(&r, &Error::OtpWrongLength));
+        self.record(
+            ep,
+            "start: the inputs are checked before the slot",
+            "3",
+            check,
+        );
         // The status shows the attempt, without the OTP.
         let check = self.status(ep).and_then(|st| {
             let ok = st.started
@@ -806,6 +815,15 @@ impl<'a> Runner<'a> {
             )
         });
         self.record(ep, "update below the threshold: progress 1", "4", check);
+        let check = self
+            .submit(ep, &s0_b64, "not-the-nonce")
+            .and_then(|r| self.expect_error(&r, &wrong));
+        self.record(
+            ep,
+            "update: the nonce is checked before a duplicate share",
+            "4",
+            check,
+        );
         let check = self
             .submit(ep, &s0_b64, &nonce)
             .and_then(|r| self.expect_error(&r, &Error::DuplicateShare));
@@ -1496,6 +1514,21 @@ impl<'a> Runner<'a> {
             ep,
             "after the recovery token, a start is refused",
             "9",
+            check,
+        );
+        // Vault checks a start's inputs before the server state (section 3); OpenBao 2.7 refuses
+        // a recovery start once the token was minted before it looks at them (observed).
+        let first = match self.c.dialect {
+            crate::Dialect::OpenBao => Error::AlreadyUnsealed,
+            _ => Error::OtpWrongLength,
+        };
+        let check = self
+            .attempt(ep, Method::Put, body(&[r#"{"otp":"short"}"#]))
+            .and_then(|r| self.expect_error(&r, &first));
+        self.record(
+            ep,
+            "after the recovery token, the check order of a start",
+            "3",
             check,
         );
         let check = self

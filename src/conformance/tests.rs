@@ -228,7 +228,8 @@ fn set(names: &[&str]) -> BTreeSet<String> {
 }
 
 #[test]
-fn a_wrong_error_text_fails_exactly_its_rule() {
+fn a_wrong_error_text_fails_exactly_its_rules() {
+    // The wrong text on every answer to `{"otp":"short"}`: the rules that send that body.
     let (failed, report) = newly_failed(|req, mut r| {
         if &req.body[..] == br#"{"otp":"short"}"# {
             r.body =
@@ -240,7 +241,10 @@ fn a_wrong_error_text_fails_exactly_its_rule() {
         failed,
         set(&[
             "root: start: an OTP of the wrong length",
-            "recovery: start: an OTP of the wrong length"
+            "recovery: start: an OTP of the wrong length",
+            "root: start: the inputs are checked before the slot",
+            "recovery: start: the inputs are checked before the slot",
+            "recovery: after the recovery token, the check order of a start",
         ]),
         "{report}"
     );
