@@ -13,7 +13,8 @@
 //! split by `KeyShare::split` (the foreign key set). Then recovery mode: raft storage in a
 //! temporary directory (127.0.0.1:18520, cluster 18521), initialised, stopped, restarted with
 //! `bao server -recovery`, and the kit's recovery-endpoint scenarios, the recovery completion
-//! last.
+//! last. In between, the kit is told the wrong dialect (Vault's texts) against the same root
+//! server and must fail the rules whose texts differ: it can judge a real server wrong.
 //!
 //! Prints both reports. Exits 1 if any rule fails that is not a documented OpenBao difference
 //! ([`KNOWN_DIFFERENCES`], each with its reason), 2 if OpenBao could not be run.
@@ -230,10 +231,38 @@ fn root_run(bao: &Path, work: &Path) -> Result<Report, String> {
     let keys = init(bao, PORT)?;
     unseal(PORT, &keys)?;
     println!("--- real OpenBao (inmem, unsealed), sys/generate-root, OpenBao dialect");
-    Ok(run(
-        &mut TcpTransport::new(addr(PORT)),
-        &claims(Endpoint::Root, PORT, keys),
-    ))
+    let claims = claims(Endpoint::Root, PORT, keys.clone());
+    let report = run(&mut TcpTransport::new(addr(PORT)), &claims);
+    wrong_claims_fail(&keys)?;
+    Ok(report)
+}
+
+/// The kit can fail a real server: told Vault's dialect, it must fail the rules whose texts
+/// OpenBao words differently (PROTOCOL.md sections 3, 4 and 11).
+fn wrong_claims_fail(keys: &[SecretString]) -> Result<(), String> {
+    let wrong = Claims::new(Dialect::Vault, TokenProfile::OPENBAO, 3)
+        .with_endpoints(&[Endpoint::Root])
+        .with_shares(keys.to_vec(), foreign());
+    let report = run(&mut TcpTransport::new(addr(PORT)), &wrong);
+    let failed: Vec<&str> = report.failures().map(|r| r.name.as_str()).collect();
+    let must = [
+        "root: start: an OTP of the wrong length",
+        "root: start while an attempt is in progress",
+        "root: update: an empty body",
+        "root: start: otp of the wrong JSON type (Go's text)",
+    ];
+    let missed: Vec<&&str> = must.iter().filter(|m| !failed.contains(m)).collect();
+    println!(
+        "--- the same server judged with Vault's texts (wrong claims): {} rules fail, as they must",
+        failed.len()
+    );
+    if missed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "told the wrong dialect, the kit still passed {missed:?}:\n{report}"
+        ))
+    }
 }
 
 fn recovery_run(bao: &Path, work: &Path) -> Result<Report, String> {
