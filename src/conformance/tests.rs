@@ -426,3 +426,101 @@ fn a_nonce_bound_cancel_is_a_claim() {
     let report = run(&mut s.server, &claims);
     assert!(failed(&report).contains(rule), "{report}");
 }
+
+#[test]
+fn report_verdict_and_summary() {
+    let line = |name: &str, outcome: Outcome| RuleResult {
+        name: name.to_owned(),
+        section: "1",
+        outcome,
+    };
+    let mut report = Report {
+        results: vec![
+            line("a", Outcome::Pass),
+            line("b", Outcome::Pass),
+            line("c", Outcome::Skipped("why".to_owned())),
+            line(
+                "d",
+                Outcome::Allowed {
+                    why: "documented".to_owned(),
+                    expected: "x".to_owned(),
+                    got: "y".to_owned(),
+                },
+            ),
+        ],
+    };
+    assert!(report.is_success());
+    assert_eq!(report.failures().count(), 0);
+    assert!(
+        report
+            .to_string()
+            .ends_with("conformance: 2 passed, 0 failed, 1 allowed, 1 skipped"),
+        "{report}"
+    );
+    report.results.push(line(
+        "e",
+        Outcome::Fail {
+            expected: "x".to_owned(),
+            got: "y".to_owned(),
+        },
+    ));
+    assert!(!report.is_success());
+    assert_eq!(
+        report
+            .failures()
+            .map(|r| r.name.as_str())
+            .collect::<Vec<_>>(),
+        ["e"]
+    );
+    let text = report.to_string();
+    assert!(
+        text.ends_with("conformance: 2 passed, 1 failed, 1 allowed, 1 skipped"),
+        "{text}"
+    );
+    assert!(
+        text.contains("FAIL     [§1] e\n           expected: x\n           got:      y\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn no_answer_fails_every_rule_with_the_transport_error() {
+    struct Down;
+    impl Transport for Down {
+        fn send(&mut self, _: &Request) -> Result<Response, TransportError> {
+            Err(TransportError("connection refused".to_owned()))
+        }
+    }
+    let s = setup();
+    let report = run(&mut Down, &s.claims);
+    assert!(!report.is_success());
+    let ran: Vec<_> = report
+        .results()
+        .iter()
+        .filter(|r| !matches!(r.outcome, Outcome::Skipped(_)))
+        .collect();
+    assert!(
+        ran.iter()
+            .all(|r| matches!(&r.outcome, Outcome::Fail { .. })),
+        "{report}"
+    );
+    assert!(
+        report
+            .to_string()
+            .contains("got:      transport error: connection refused"),
+        "{report}"
+    );
+}
+
+#[test]
+fn claims_debug_hides_the_shares() {
+    let s = setup();
+    let text = format!("{:?}", s.claims);
+    assert!(
+        text.contains("shares: [3 REDACTED]") && text.contains("foreign: [3 REDACTED]"),
+        "{text}"
+    );
+    for share in &s.shares {
+        assert!(!text.contains(share.as_str()), "{text}");
+    }
+}
