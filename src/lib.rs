@@ -18,6 +18,9 @@ pub mod client;
 mod codec;
 mod combine;
 mod config;
+#[cfg(feature = "conformance")]
+#[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
+pub mod conformance;
 mod error;
 mod generator;
 #[cfg(feature = "pgp")]
