@@ -5,6 +5,7 @@
 //!                                          [--key-hex HEX] [--legacy-tokens] [--openbao]
 //!                                          [--no-strict-share-sets] [--audit-log]
 //!                                          [--attempt-lifetime SECS] [--no-disclose-nonce]
+//!                                          [--cancel-requires-nonce]
 //!                                          [--header-timeout SECS] [--body-timeout SECS]
 //!                                          [--max-connections N] [--max-request-size BYTES]
 //! ```
@@ -87,8 +88,9 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use rand::Rng as _;
 use recovery_token::{
-    CombinedKey, Dialect, Encoding, ExpectedKey, GeneratorConfig, Host, HttpResponse, KeyShare,
-    RecoveryTokenGenerator, StartRequest, Strategy, Token, TokenProfile, UpdateRequest,
+    CancelRequest, CombinedKey, Dialect, Encoding, ExpectedKey, GeneratorConfig, Host,
+    HttpResponse, KeyShare, RecoveryTokenGenerator, StartRequest, Strategy, Token, TokenProfile,
+    UpdateRequest,
 };
 use tokio::sync::Semaphore;
 use zeroize::{Zeroize as _, Zeroizing};
@@ -96,8 +98,8 @@ use zeroize::{Zeroize as _, Zeroizing};
 const USAGE: &str = "\
 usage: server [--listen ADDR] [--threshold T] [--shares N] [--key-hex HEX] [--legacy-tokens]
               [--openbao] [--no-strict-share-sets] [--audit-log] [--attempt-lifetime SECS]
-              [--no-disclose-nonce] [--header-timeout SECS] [--body-timeout SECS]
-              [--max-connections N] [--max-request-size BYTES]
+              [--no-disclose-nonce] [--cancel-requires-nonce] [--header-timeout SECS]
+              [--body-timeout SECS] [--max-connections N] [--max-request-size BYTES]
 
   --listen ADDR            address to listen on (default 127.0.0.1:8200; port 0 picks one)
   --threshold T            shares needed to recombine the key, 1..=255 (default 3)
@@ -110,6 +112,8 @@ usage: server [--listen ADDR] [--threshold T] [--shares N] [--key-hex HEX] [--le
   --attempt-lifetime SECS  an attempt expires, its shares wiped, SECS after its start
                            (default 3600; 0 = never, Vault's behaviour)
   --no-disclose-nonce      a wrong-nonce update is refused without repeating the attempt's nonce
+  --cancel-requires-nonce  a cancel must name the attempt's nonce: DELETE body {\"nonce\":\"..\"}
+                           or ?nonce= query (Vault's clients send neither)
   --header-timeout SECS    close a connection whose request headers take longer, 1..=86400
                            (default 10)
   --body-timeout SECS      answer 408 and close when a request body takes longer, 1..=86400
@@ -142,6 +146,7 @@ struct Options {
     /// `None`: attempts never expire (`--attempt-lifetime 0`).
     attempt_lifetime: Option<Duration>,
     disclose_nonce: bool,
+    cancel_requires_nonce: bool,
     header_timeout: Duration,
     body_timeout: Duration,
     max_connections: usize,
@@ -161,6 +166,7 @@ impl Options {
             audit_log: false,
             attempt_lifetime: Some(Duration::from_secs(3600)),
             disclose_nonce: true,
+            cancel_requires_nonce: false,
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             max_connections: DEFAULT_MAX_CONNECTIONS,
@@ -185,6 +191,7 @@ impl Options {
                     o.attempt_lifetime = (secs > 0).then(|| Duration::from_secs(secs));
                 }
                 "--no-disclose-nonce" => o.disclose_nonce = false,
+                "--cancel-requires-nonce" => o.cancel_requires_nonce = true,
                 "--header-timeout" => {
                     o.header_timeout = parse_timeout("--header-timeout", &value()?)?
                 }
@@ -318,6 +325,8 @@ struct Shared {
     app: App,
     /// Whose error texts the answers carry (`--openbao`).
     dialect: Dialect,
+    /// `--cancel-requires-nonce`: a DELETE names the nonce (body or query).
+    cancel_requires_nonce: bool,
     /// Permits for `pgp_key` parses ([`PGP_PARSERS`]), each run on a blocking thread.
     pgp_parsers: Arc<Semaphore>,
     max_request_size: usize,
@@ -329,6 +338,8 @@ async fn attempt(
     shared: &Shared,
     strategy: Strategy,
     method: &Method,
+    query: Option<&str>,
+    content_type: Option<&str>,
     body: &[u8],
 ) -> HttpResponse {
     let app = &shared.app;
@@ -341,7 +352,12 @@ async fn attempt(
             let closed = shared.dialect == Dialect::OpenBao
                 && strategy == Strategy::Recovery
                 && lock(app).generator.recovery_issued();
-            let encoding = match StartRequest::from_json(body) {
+            let parsed = match shared.dialect {
+                // OpenBao's texts for a non-object body depend on the Content-Type (observed).
+                Dialect::OpenBao => StartRequest::from_http(body, content_type),
+                _ => StartRequest::from_json(body),
+            };
+            let encoding = match parsed {
                 Ok(_) if closed => {
                     let refused = recovery_token::Error::AlreadyUnsealed;
                     return HttpResponse::error_in(&refused, shared.dialect);
@@ -360,7 +376,15 @@ async fn attempt(
             HttpResponse::from_result_in(&result, shared.dialect)
         }
         Method::DELETE => {
-            let result = lock(app).generator.cancel(None, Instant::now());
+            // With --cancel-requires-nonce the nonce travels in a `{"nonce":".."}` body or a
+            // `?nonce=` query; without it (Vault's clients send neither) both are ignored.
+            let request = if shared.cancel_requires_nonce {
+                CancelRequest::from_http(body, query)
+            } else {
+                Ok(CancelRequest::new(None))
+            };
+            let result = request
+                .and_then(|request| lock(app).generator.cancel(request.nonce(), Instant::now()));
             HttpResponse::from_cancel_in(&result, shared.dialect)
         }
         _ => HttpResponse::method_not_allowed(),
@@ -406,8 +430,18 @@ async fn with_wall_clock(shared: &Shared, encoding: Encoding) -> Result<Encoding
 /// `/v1/sys/<endpoint>/update`. Every method is an update: neither Vault nor OpenBao checks the
 /// method here (OpenBao 2.7.2 answers a bodiless GET, DELETE, HEAD or OPTIONS as an empty
 /// update; PROTOCOL.md section 1).
-fn update(app: &App, dialect: Dialect, strategy: Strategy, body: &[u8]) -> HttpResponse {
-    let result = UpdateRequest::from_json(body).and_then(|request| {
+fn update(
+    app: &App,
+    dialect: Dialect,
+    strategy: Strategy,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> HttpResponse {
+    let parsed = match dialect {
+        Dialect::OpenBao => UpdateRequest::from_http(body, content_type),
+        _ => UpdateRequest::from_json(body),
+    };
+    let result = parsed.and_then(|request| {
         let mut slot = lock(app);
         let Slot {
             generator, host, ..
@@ -704,6 +738,7 @@ async fn handle(
         &shared,
         &parts.method,
         parts.uri.path(),
+        parts.uri.query(),
         &parts.headers,
         &body,
     )
@@ -715,6 +750,7 @@ async fn route(
     shared: &Shared,
     method: &Method,
     path: &str,
+    query: Option<&str>,
     headers: &HeaderMap,
     body: &[u8],
 ) -> HttpResponse {
@@ -724,13 +760,20 @@ async fn route(
     {
         return raw(&shared.app, method, headers);
     }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
     for (endpoint, strategy) in ENDPOINTS {
         match path
             .strip_prefix("/v1/sys/")
             .and_then(|p| p.strip_prefix(endpoint))
         {
-            Some("/attempt") => return attempt(shared, strategy, method, body).await,
-            Some("/update") => return update(&shared.app, shared.dialect, strategy, body),
+            Some("/attempt") => {
+                return attempt(shared, strategy, method, query, content_type, body).await;
+            }
+            Some("/update") => {
+                return update(&shared.app, shared.dialect, strategy, content_type, body);
+            }
             _ => {}
         }
     }
@@ -783,7 +826,8 @@ async fn serve(options: Options) -> Result<(), String> {
     let mut config = GeneratorConfig::builder(options.threshold)
         .with_profile(options.profile)
         .with_dialect(options.dialect)
-        .with_disclose_nonce_in_errors(options.disclose_nonce);
+        .with_disclose_nonce_in_errors(options.disclose_nonce)
+        .with_cancel_requires_nonce(options.cancel_requires_nonce);
     if options.strict_share_sets {
         // The host knows its key: a share of another length is refused on its own merits.
         config = config.with_key_length(key.len());
@@ -807,6 +851,7 @@ async fn serve(options: Options) -> Result<(), String> {
     let shared = Arc::new(Shared {
         app,
         dialect: options.dialect,
+        cancel_requires_nonce: options.cancel_requires_nonce,
         pgp_parsers: Arc::new(Semaphore::new(PGP_PARSERS)),
         max_request_size: options.max_request_size,
         body_timeout: options.body_timeout,

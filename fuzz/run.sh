@@ -21,7 +21,7 @@ command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 
 targets=("$@")
 if [ "${#targets[@]}" -eq 0 ]; then
-    targets=(share_parse request_json pgp_key operations)
+    targets=(share_parse request_json request_json_validity pgp_key operations)
 fi
 
 export RUSTC_BOOTSTRAP=1

@@ -457,6 +457,11 @@ def root_sequence(d: Diff, shares_hex: list[str], real_port: int, pgp: "Pgp | No
     d.req("", "PUT", A, "nope")
     d.req("", "PUT", A, "[]")
     d.req("", "PUT", A, '"otp"')
+    d.req("", "PUT", A, '"otp"', form_ct)  # the text names the request type only for a form
+    d.req("", "PUT", A, "1", json_ct)
+    d.req("", "PUT", A, "true", form_ct)
+    d.req("", "PUT", U, '"key"', form_ct)
+    d.req("", "PUT", U, "1")
     d.req("", "PUT", A, '{"otp":1}')
     d.req("", "PUT", A, '{"pgp_key":true}')
     d.req("", "PUT", A, '{"otp":"x"')

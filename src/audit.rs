@@ -74,6 +74,21 @@ impl Eq for AuditKey {}
 ///
 /// The same share gives the same ID under the same key (a resubmitted share is recognisable);
 /// without the key nothing about the share can be learned from it. Not secret: print it, log it.
+///
+/// # Examples
+///
+/// ```
+/// use recovery_token::{AuditKey, KeyShare, ShareId};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let key = AuditKey::new([1; 32]);
+/// let share = KeyShare::parse("000102030405060708090a0b0c0d0e0f01", &KeyShare::DEFAULT_LENGTHS)?;
+/// let id = ShareId::compute(&key, &share);
+/// assert_eq!(id, ShareId::of_bytes(&key, share.expose_secret())); // same share, same ID
+/// assert_ne!(id, ShareId::compute(&AuditKey::new([2; 32]), &share)); // another key
+/// assert_eq!(id.to_string().len(), 64); // lowercase hex of the MAC
+/// assert!(!id.to_string().contains("000102030405"));
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ShareId([u8; 32]);
 
@@ -268,6 +283,30 @@ pub enum AuditEventKind {
 }
 
 /// One audit record. Carries no secret: `Debug` of any event is safe to log.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Instant;
+///
+/// use recovery_token::{
+///     AuditEventKind, Encoding, GeneratorConfig, RecoveryTokenGenerator, Strategy, UpdateRequest,
+/// };
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (mut rng, now) = (rand::rng(), Instant::now());
+/// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(3)?);
+/// let nonce = generator.start(Strategy::Recovery, Encoding::GenerateOtp, now, &mut rng)?.nonce;
+/// let update = UpdateRequest::new("000102030405060708090a0b0c0d0e0f01".into(), nonce.clone());
+/// generator.submit(Strategy::Recovery, &update, now)?;
+///
+/// let started = generator.poll_event().ok_or("no event")?;
+/// assert_eq!((started.kind, started.nonce.as_str()), (AuditEventKind::Started, nonce.as_str()));
+/// let accepted = generator.poll_event().ok_or("no event")?;
+/// assert!(matches!(accepted.kind, AuditEventKind::ShareAccepted { .. }));
+/// assert_eq!((accepted.progress, accepted.required), (1, 3));
+/// assert!(generator.poll_event().is_none());
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AuditEvent {
@@ -289,6 +328,34 @@ pub struct AuditEvent {
 ///
 /// Default: enabled, a queue of at most [`AuditConfig::DEFAULT_CAPACITY`] events, and a random
 /// per-attempt HMAC key for share IDs.
+///
+/// # Examples
+///
+/// With a host key, the host computes each holder's [`ShareId`] in advance and names who
+/// submitted what:
+///
+/// ```
+/// use std::time::Instant;
+///
+/// use recovery_token::{
+///     AuditConfig, AuditEventKind, AuditKey, Encoding, GeneratorConfig, KeyShare,
+///     RecoveryTokenGenerator, ShareId, Strategy,
+/// };
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (mut rng, now) = (rand::rng(), Instant::now());
+/// let audit = AuditConfig::default().with_capacity(64).with_key(AuditKey::new([9; 32]));
+/// let config = GeneratorConfig::builder(3).with_audit(audit).build()?;
+/// let mut generator = RecoveryTokenGenerator::new(config);
+/// let share = KeyShare::parse("000102030405060708090a0b0c0d0e0f01", &KeyShare::DEFAULT_LENGTHS)?;
+/// let alice = ShareId::compute(&AuditKey::new([9; 32]), &share);
+///
+/// let nonce = generator.start(Strategy::Recovery, Encoding::GenerateOtp, now, &mut rng)?.nonce;
+/// generator.submit_share(Strategy::Recovery, share, &nonce, now)?;
+/// let kinds: Vec<_> = generator.drain_events().map(|e| e.kind).collect();
+/// assert_eq!(kinds[1], AuditEventKind::ShareAccepted { share: alice });
+/// assert_eq!(AuditConfig::disabled().capacity(), 0);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditConfig {
     capacity: usize,

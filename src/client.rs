@@ -630,6 +630,48 @@ enum Phase {
 /// was.
 ///
 /// The OTP and the encoded token are zeroized on drop and never printed by `Debug`.
+///
+/// # Examples
+///
+/// Three key holders against an in-memory server (the crate's own generator), where a real
+/// client would send each [`Request`] over HTTP:
+///
+/// ```
+/// use std::time::Instant;
+///
+/// use recovery_token::client::{Ceremony, Client, Endpoint, Request, Response, Start};
+/// use recovery_token::{
+///     ExpectedKey, GeneratorConfig, HttpResponse, KeyShare, RecoveryTokenGenerator, StartRequest,
+///     Strategy, UpdateRequest,
+/// };
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (mut rng, key) = (rand::rng(), [7u8; 32]);
+/// let shares = KeyShare::split(&key, 3, 5, &mut rng)?;
+/// let mut server = RecoveryTokenGenerator::new(GeneratorConfig::new(3)?);
+/// let mut host = ExpectedKey::new(&key);
+/// let mut send = |request: Request| -> Result<Response, Box<dyn std::error::Error>> {
+///     let (now, strategy) = (Instant::now(), Strategy::Recovery);
+///     let answer = if request.path.ends_with("/attempt") {
+///         let encoding = StartRequest::from_json(&request.body)?.into_encoding();
+///         server.start(strategy, encoding, now, &mut rng)
+///     } else {
+///         let update = UpdateRequest::from_json(&request.body)?;
+///         server.update(strategy, &update, now, &mut host, &mut rng)
+///     };
+///     Ok(Response::from_http(&HttpResponse::from_result(&answer)))
+/// };
+///
+/// let mut ceremony = Ceremony::new(Client::new(Endpoint::Recovery));
+/// let answer = send(ceremony.start_request(Start::GenerateOtp)?)?;
+/// ceremony.handle_start(&answer)?;
+/// for share in &shares[1..4] {
+///     let hex: String = share.expose_secret().iter().map(|b| format!("{b:02x}")).collect();
+///     ceremony.handle_update(&send(ceremony.update_request(hex.into())?)?)?;
+/// }
+/// assert!(ceremony.is_complete());
+/// assert!(ceremony.token()?.expose_secret().starts_with("hvr."));
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct Ceremony {
     client: Client,

@@ -58,6 +58,20 @@ pub(crate) fn random_base62<R: CryptoRng + ?Sized>(len: usize, rng: &mut R) -> Z
 /// padding of 16 random bytes, 24 characters.
 ///
 /// Secret: the result is an [`Otp`] (zeroized on drop, redacted in `Debug`).
+///
+/// # Examples
+///
+/// ```
+/// use recovery_token::{BASE62_ALPHABET, generate_otp};
+///
+/// let otp = generate_otp(28, &mut rand::rng());
+/// assert_eq!(otp.len(), 28);
+/// assert!(otp.expose_secret().bytes().all(|c| BASE62_ALPHABET.contains(&c)));
+///
+/// let legacy = generate_otp(0, &mut rand::rng()); // padded base64 of 16 bytes
+/// assert_eq!(legacy.len(), 24);
+/// assert!(legacy.expose_secret().ends_with("=="));
+/// ```
 pub fn generate_otp<R: CryptoRng + ?Sized>(len: usize, rng: &mut R) -> Otp {
     if len == 0 {
         let mut raw = Zeroizing::new([0u8; LEGACY_OTP_BYTES]);
@@ -158,6 +172,23 @@ fn xor(a: &[u8], b: &[u8]) -> Zeroizing<Vec<u8>> {
 ///
 /// # Errors
 /// [`TokenCodecError::NoToken`], [`TokenCodecError::NoOtp`], [`TokenCodecError::XorLength`].
+///
+/// # Examples
+///
+/// PROTOCOL.md section 6's worked example:
+///
+/// ```
+/// use recovery_token::{Otp, Token, TokenCodecError, encode_token};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let token = Token::from("hvs.ABCDEFGHIJKLMNOPQRSTUVWX");
+/// let otp = Otp::from("0123456789abcdefghijklmnopqr");
+/// assert_eq!(encode_token(&token, &otp)?, "WEdBHXV3dXN9fyYqKi4uKiomJjo6Pj46OiYmKg");
+///
+/// let short = Otp::from("0123456789abcdefghijklmnop");
+/// let refused = encode_token(&token, &short).unwrap_err();
+/// assert_eq!(refused, TokenCodecError::XorLength { otp: 26, token: 28 });
+/// # Ok(()) }
+/// ```
 pub fn encode_token(token: &Token, otp: &Otp) -> Result<String, TokenCodecError> {
     let t = token.expose_secret().as_bytes();
     let o = otp.expose_secret().as_bytes();
@@ -182,6 +213,23 @@ pub fn encode_token(token: &Token, otp: &Otp) -> Result<String, TokenCodecError>
 ///
 /// # Errors
 /// The chosen encoder's [`TokenCodecError`].
+///
+/// # Examples
+///
+/// ```
+/// use recovery_token::{Otp, Token, TokenFormat, encode_for, encode_legacy_token};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let token = Token::from("hvs.ABCDEFGHIJKLMNOPQRSTUVWX");
+/// let otp = Otp::from("0123456789abcdefghijklmnopqr");
+/// let encoded = encode_for(TokenFormat::VAULT_ROOT, &token, &otp)?;
+/// assert_eq!(encoded, "WEdBHXV3dXN9fyYqKi4uKiomJjo6Pj46OiYmKg");
+///
+/// let uuid = Token::from("a6b3c6d2-1e1f-4a5b-8c9d-0e1f2a3b4c5d");
+/// let legacy_otp = Otp::from("AQIDBAUGBwgJCgsMDQ4PEA==");
+/// let legacy = encode_for(TokenFormat::LEGACY_UUID, &uuid, &legacy_otp)?;
+/// assert_eq!(legacy, encode_legacy_token(&uuid, legacy_otp.expose_secret())?);
+/// # Ok(()) }
+/// ```
 pub fn encode_for(
     format: TokenFormat,
     token: &Token,
@@ -221,6 +269,27 @@ pub(crate) fn otp_fits(format: TokenFormat, otp: &Otp) -> bool {
 ///
 /// # Errors
 /// A [`TokenCodecError`] whose text is Go's.
+///
+/// # Examples
+///
+/// PROTOCOL.md section 6's worked example, and a token pasted with a line break:
+///
+/// ```
+/// use recovery_token::decode_token;
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let otp = "0123456789abcdefghijklmnopqr";
+/// let token = decode_token("WEdBHXV3dXN9fyYqKi4uKiomJjo6Pj46OiYmKg", otp, otp.len())?;
+/// assert_eq!(token.expose_secret(), "hvs.ABCDEFGHIJKLMNOPQRSTUVWX");
+/// let pasted = decode_token("WEdBHXV3dXN9fyYqKi4u\nKiomJjo6Pj46OiYmKg", otp, otp.len())?;
+/// assert_eq!(pasted, token);
+///
+/// let refused = decode_token("WEdB HXV3", otp, otp.len()).unwrap_err();
+/// assert_eq!(
+///     refused.to_string(),
+///     "error decoding base64'd token: illegal base64 data at input byte 4"
+/// );
+/// # Ok(()) }
+/// ```
 pub fn decode_token(encoded: &str, otp: &str, otp_length: usize) -> Result<Token, TokenCodecError> {
     if otp_length == 0 {
         return decode_legacy(encoded, otp);
@@ -275,6 +344,21 @@ fn decode_legacy(encoded: &str, otp: &str) -> Result<Token, TokenCodecError> {
 ///
 /// # Errors
 /// [`TokenCodecError::NotUuid`] or [`TokenCodecError::LegacyOtp`].
+///
+/// # Examples
+///
+/// PROTOCOL.md section 6's legacy worked example (`otp_length` 0 on the wire):
+///
+/// ```
+/// use recovery_token::{Token, decode_token, encode_legacy_token};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let token = Token::from("a6b3c6d2-1e1f-4a5b-8c9d-0e1f2a3b4c5d");
+/// let otp = "AQIDBAUGBwgJCgsMDQ4PEA==";
+/// let encoded = encode_legacy_token(&token, otp)?;
+/// assert_eq!(encoded, "p7HF1hsZTVOFlwUTJzVDTQ==");
+/// assert_eq!(decode_token(&encoded, otp, 0)?, token);
+/// # Ok(()) }
+/// ```
 pub fn encode_legacy_token(token: &Token, otp: &str) -> Result<String, TokenCodecError> {
     let uuid =
         uuid::Uuid::try_parse(token.expose_secret()).map_err(|_| TokenCodecError::NotUuid)?;

@@ -62,6 +62,26 @@ const BLOCK_WORDS: usize = 4;
 ///
 /// # Errors
 /// The [`CombineError`] Vault would report.
+///
+/// # Examples
+///
+/// PROTOCOL.md section 7's worked example: any three of the threshold-3 shares give "test".
+///
+/// ```
+/// use recovery_token::{CombineError, KeyShare, combine};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let shares = ["7061777801", "6279695c02", "667d6d5003"]
+///     .map(|hex| KeyShare::parse(hex, &(4..=33)))
+///     .into_iter()
+///     .collect::<Result<Vec<_>, _>>()?;
+/// assert_eq!(combine(&shares)?.as_slice(), b"test");
+/// // Fewer than the threshold combine to something else, without error (as in Vault).
+/// assert_eq!(combine(&shares[..2])?.as_slice(), [0x7e, 0x69, 0x7d, 0x64]);
+///
+/// let twice = [shares[0].clone(), shares[0].clone()];
+/// assert!(matches!(combine(&twice), Err(CombineError::DuplicatePart)));
+/// # Ok(()) }
+/// ```
 pub fn combine(shares: &[KeyShare]) -> Result<Zeroizing<Vec<u8>>, CombineError> {
     combine_slices(shares.iter().map(KeyShare::expose_secret))
 }
@@ -70,6 +90,16 @@ pub fn combine(shares: &[KeyShare]) -> Result<Zeroizing<Vec<u8>>, CombineError> 
 ///
 /// # Errors
 /// The [`CombineError`] Vault would report.
+///
+/// # Examples
+///
+/// ```
+/// use recovery_token::combine_slices;
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let shares: [&[u8]; 3] = [b"pawx\x01", b"byi\x5c\x02", b"f}mP\x03"];
+/// assert_eq!(combine_slices(shares)?.as_slice(), b"test");
+/// # Ok(()) }
+/// ```
 pub fn combine_slices<'a>(
     shares: impl IntoIterator<Item = &'a [u8]> + Clone,
 ) -> Result<Zeroizing<Vec<u8>>, CombineError> {

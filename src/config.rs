@@ -21,6 +21,30 @@ pub enum Strategy {
 
 /// The server's state, as Vault checks it on start and update (after the inputs, before the
 /// attempt slot). Set with [`crate::RecoveryTokenGenerator::set_server_state`].
+///
+/// # Examples
+///
+/// A sealed server refuses root generation (503) but serves recovery, as recovery mode does:
+///
+/// ```
+/// use std::time::Instant;
+///
+/// use recovery_token::{
+///     Encoding, Error, GeneratorConfig, RecoveryTokenGenerator, ServerState, Strategy,
+/// };
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (mut rng, now) = (rand::rng(), Instant::now());
+/// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(3)?);
+/// generator.set_server_state(ServerState::Sealed);
+///
+/// let root = generator.start(Strategy::Root, Encoding::GenerateOtp, now, &mut rng);
+/// let refused = root.unwrap_err();
+/// assert_eq!((refused.to_string().as_str(), refused.http_status()), ("Vault is sealed", 503));
+/// assert!(matches!(refused, Error::Sealed));
+///
+/// assert!(generator.start(Strategy::Recovery, Encoding::GenerateOtp, now, &mut rng).is_ok());
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum ServerState {
@@ -55,6 +79,25 @@ const MAX_PREFIX_LEN: usize = 16;
 /// operation tokens come from the host, and must have [`Self::token_length`] characters.
 /// A format is validated when it is made, so a [`TokenProfile`] built from formats is always
 /// usable. Not secret.
+///
+/// # Examples
+///
+/// ```
+/// use recovery_token::{ConfigError, TokenFormat};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let vault = TokenFormat::VAULT_ROOT;
+/// assert_eq!((vault.prefix(), vault.body_len(), vault.token_length()), ("hvs.", 24, 28));
+/// assert_eq!(vault.otp_length(), 28); // the OTP is as long as the token
+///
+/// let custom = TokenFormat::base62("b.", 30)?;
+/// assert_eq!(custom.otp_length(), 32);
+/// assert!(matches!(TokenFormat::base62("has space", 24), Err(ConfigError::TokenPrefix)));
+/// assert!(TokenFormat::base62("hvs.", 8).is_err()); // shorter than MIN_BODY_LEN
+///
+/// assert_eq!(TokenFormat::UUID.otp_length(), 36);
+/// assert_eq!(TokenFormat::LEGACY_UUID.otp_length(), 0); // Vault's legacy marker
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TokenFormat(Shape);
 
@@ -226,6 +269,23 @@ impl std::fmt::Debug for TokenFormat {
 ///
 /// The three constants are the servers this crate is tested against; [`Self::new`] describes any
 /// other (RustyVault's UUID tokens, a custom prefix). Not secret.
+///
+/// # Examples
+///
+/// ```
+/// use recovery_token::{Strategy, TokenFormat, TokenProfile};
+///
+/// let openbao = TokenProfile::OPENBAO;
+/// assert_eq!(openbao.prefix(Strategy::Root), "s.");
+/// assert_eq!(openbao.otp_length(Strategy::Root), 26);
+/// assert_eq!(openbao.otp_length(Strategy::Recovery), 28);
+/// assert_eq!(TokenProfile::default(), TokenProfile::VAULT);
+/// // DR operation tokens share the root format.
+/// assert_eq!(TokenProfile::VAULT.format(Strategy::DrOperation), TokenFormat::VAULT_ROOT);
+///
+/// let rusty_vault = TokenProfile::new(TokenFormat::UUID, TokenFormat::UUID);
+/// assert_eq!(rusty_vault.prefix(Strategy::Recovery), "");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TokenProfile {
     root: TokenFormat,
@@ -290,6 +350,21 @@ impl Default for TokenProfile {
 ///
 /// [`crate::Error`]'s `Display` is always Vault's; [`crate::Error::message`] and
 /// [`crate::HttpResponse::error_in`] give a dialect's text.
+///
+/// # Examples
+///
+/// ```
+/// use recovery_token::{Dialect, Error, HttpResponse};
+///
+/// let error = Error::OtpWrongLength;
+/// assert_eq!(error.message(Dialect::Vault), "OTP string is wrong length");
+/// assert_eq!(error.message(Dialect::OpenBao), "OTP string has incorrect length");
+///
+/// let answer = HttpResponse::error_in(&error, Dialect::OpenBao);
+/// assert_eq!(answer.status(), 400); // the same status code in every dialect
+/// assert!(answer.body().contains("has incorrect length"));
+/// assert_eq!(Dialect::default(), Dialect::Vault);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Dialect {
@@ -431,6 +506,37 @@ impl GeneratorConfig {
 
 /// Builds a [`GeneratorConfig`]: from [`GeneratorConfig::builder`], infallible `with_*` setters
 /// (a later call of the same setter wins), then one [`Self::build`] that validates everything.
+///
+/// # Examples
+///
+/// The safety options a deployment should set (PROTOCOL.md section 10), each readable back:
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use recovery_token::{ConfigError, Dialect, GeneratorConfig, TokenProfile};
+///
+/// let config = GeneratorConfig::builder(3)
+///     .with_key_length(32) // shares of any other length are refused on their own merits
+///     .with_attempt_lifetime(Duration::from_secs(3600)) // a forgotten attempt expires
+///     .with_disclose_nonce_in_errors(false) // the wrong-nonce error keeps the nonce to itself
+///     .with_cancel_requires_nonce(true) // a cancel must name the attempt's nonce
+///     .with_profile(TokenProfile::OPENBAO)
+///     .with_dialect(Dialect::OpenBao)
+///     .build()?;
+/// assert_eq!(config.threshold(), 3);
+/// assert_eq!(config.key_length(), Some(32));
+/// assert_eq!(config.share_lengths(), &(33..=33));
+/// assert_eq!(config.attempt_lifetime(), Some(Duration::from_secs(3600)));
+/// assert!(!config.disclose_nonce_in_errors() && config.cancel_requires_nonce());
+///
+/// // Validated once, in `build`: a zero lifetime or a key of 40 bytes is refused there.
+/// let zero = GeneratorConfig::builder(3).with_attempt_lifetime(Duration::ZERO).build();
+/// assert_eq!(zero, Err(ConfigError::Lifetime));
+/// let long = GeneratorConfig::builder(3).with_key_length(40).build();
+/// assert_eq!(long, Err(ConfigError::KeyLength(40)));
+/// # Ok::<(), ConfigError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct GeneratorConfigBuilder {

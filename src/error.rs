@@ -72,6 +72,26 @@ impl fmt::Display for PgpKeyLimit {
 /// `Display` gives Vault's exact text where Vault has one (clients such as hvac match on some of
 /// them); [`Error::http_status`] gives the status code Vault answers with. No variant carries
 /// secret bytes: shares, keys, OTPs and tokens never appear in an error.
+///
+/// # Examples
+///
+/// ```
+/// use recovery_token::{Dialect, Error};
+///
+/// let error = Error::InProgress;
+/// assert_eq!(error.to_string(), "root generation already in progress");
+/// assert_eq!(error.http_status(), 400);
+/// assert_eq!(error.to_body().to_json(), r#"{"errors":["root generation already in progress"]}"#);
+/// assert_eq!(
+///     error.message(Dialect::OpenBao),
+///     "root generation already in progress for this namespace"
+/// );
+/// assert_eq!(Error::Sealed.http_status(), 503);
+///
+/// // The failures that wipe the shares (the attempt stays).
+/// let refused = Error::KeyCheckFailed { reason: "wrong key".into() };
+/// assert!(refused.cleared_progress() && !error.cleared_progress());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -79,11 +99,15 @@ pub enum Error {
     /// An update request had an empty body (Vault answers Go's `EOF`).
     #[error("EOF")]
     EmptyBody,
-    /// The request body is not JSON of the expected shape. The reason names the position and the
-    /// kind of fault, never the input itself.
+    /// The request body is not JSON of the expected shape. The reason is Go's `encoding/json`
+    /// text as the real server gives it (without the `failed to parse JSON input: ` prefix, so
+    /// that either server's prefix can be applied), e.g.
+    /// `invalid character 'o' in literal null (expecting 'u')`.
     #[error("failed to parse JSON input: {reason}")]
     InvalidBody {
-        /// What is wrong with the body (no input bytes are echoed).
+        /// Go's text. It quotes input only where Go's text does (one character, a field name
+        /// that matched, an invalid escape outside secret fields, a number beyond float64's
+        /// range), never a secret beyond one character.
         reason: String,
     },
     /// An update request had no `key`, or an empty one.
@@ -134,7 +158,8 @@ pub enum Error {
         /// Its value.
         max: usize,
     },
-    /// The `pgp_key` did not yield exactly one primary key.
+    /// The `pgp_key` yielded no key fingerprint (Vault's text; this crate's parser reports every
+    /// such case as [`Error::PgpKeyParse`], so it is produced only by hosts).
     #[error("could not acquire PGP key entity")]
     PgpKeyEntity,
     /// Beyond Vault: the PGP key parsed but cannot receive an encrypted token (no

@@ -3,6 +3,7 @@
 #![doc = include_str!("lib.md")]
 // docs.rs builds with `--cfg docsrs`: feature-gated items then carry their feature badge.
 #![cfg_attr(docsrs, feature(doc_cfg))]
+#![forbid(unsafe_code)]
 // No panic on any input: beyond `unwrap_used` and `indexing_slicing` (Cargo.toml, every target),
 // the library itself denies `expect` (an invariant `expect` carries an `#[allow]` stating it),
 // `panic!`, and arithmetic that can overflow. Here rather than in Cargo.toml so that tests,
@@ -17,6 +18,9 @@ pub mod client;
 mod codec;
 mod combine;
 mod config;
+#[cfg(feature = "conformance")]
+#[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
+pub mod conformance;
 mod error;
 mod generator;
 #[cfg(feature = "pgp")]
@@ -52,6 +56,6 @@ pub use secret::{CombinedKey, Otp, SecretString, Token};
 pub use share::{KeyShare, SplitError};
 pub use token::RecoveryTokenHolder;
 pub use wire::{
-    AttemptStatus, CONTENT_TYPE_JSON, Encoding, ErrorBody, HttpResponse, StartRequest,
-    UpdateRequest,
+    AttemptStatus, CONTENT_TYPE_JSON, CancelRequest, Encoding, ErrorBody, HttpResponse,
+    StartRequest, UpdateRequest,
 };

@@ -14,7 +14,6 @@ use pgp::types::{Fingerprint, KeyDetails, KeyId, KeyVersion, Tag};
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use crate::share::decode_go_base64;
 use crate::{Error, PgpKeyLimit, Token};
 
 /// Longest parser reason put into an error message; rPGP's texts are short, this only bounds
@@ -45,7 +44,8 @@ enum EncryptionKey {
 /// Vault accepts any key that parses and fails (or panics) only when the token is encrypted,
 /// after every holder has typed their share. This crate refuses at start:
 /// - input that does not decode or parse, and input with no public key
-///   ([`Error::PgpKeyParse`]); more than one primary key ([`Error::PgpKeyEntity`]);
+///   ([`Error::PgpKeyParse`]); of several keys only the first is read, as Vault's
+///   `openpgp.ReadEntity` does;
 /// - a key over the size and structure caps ([`Error::PgpKeyTooLarge`],
 ///   [`Error::PgpKeyTooComplex`]; see "Bounded work" below);
 /// - a key whose self-signatures that the choice below rests on do not verify
@@ -114,6 +114,29 @@ enum EncryptionKey {
 /// against gpg-made keys): DSA with an ElGamal subkey (rPGP 0.21 cannot encrypt to ElGamal).
 /// Also refused: brainpool and secp256k1 curves (rPGP cannot verify or parse them), version 6 keys
 /// (their fingerprints are not Vault's 40 hex digits) and version 3 keys.
+///
+/// # Examples
+///
+/// A start with a PGP key (only with the `pgp` feature, which gates this type): the answers carry
+/// its fingerprint, and the token will come back encrypted to it.
+///
+/// ```
+/// use std::time::Instant;
+///
+/// use recovery_token::{Encoding, GeneratorConfig, PgpRecipient, RecoveryTokenGenerator, Strategy};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let recipient = PgpRecipient::parse(include_str!("../benches/keys/cv25519.b64"))?;
+/// // As `gpg --show-keys --with-colons` prints them, lowercased: primary, then the subkey.
+/// assert_eq!(recipient.fingerprint(), "da951bba56bcee76cca6e7b6ca269010eea2a87d");
+/// assert_eq!(recipient.encryption_fingerprint(), "be0287c0b53d61567383183e96f04ba3cd3d949a");
+///
+/// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(3)?);
+/// let encoding = Encoding::Pgp(Box::new(recipient));
+/// let started = generator.start(Strategy::Recovery, encoding, Instant::now(), &mut rand::rng())?;
+/// assert_eq!(started.pgp_fingerprint, "da951bba56bcee76cca6e7b6ca269010eea2a87d");
+/// assert!(started.otp.is_empty()); // no OTP: the PGP key protects the token
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct PgpRecipient {
     fingerprint: String,
@@ -187,9 +210,23 @@ impl PgpRecipient {
     /// [`Error::PgpKeyTooLarge`] if the text is longer than [`Self::MAX_KEY_LEN`];
     /// [`Error::PgpKeyTooComplex`] if the key exceeds a structure cap or the operation budget;
     /// [`Error::PgpKeyParse`] if the input does not decode, does not parse, holds no public key or
-    /// a self-signature the recipient choice rests on does not verify; [`Error::PgpKeyEntity`] if
-    /// it holds more than one primary key; [`Error::PgpKeyUnusable`] if the key cannot receive
-    /// the token.
+    /// a self-signature the recipient choice rests on does not verify (of several keys only the
+    /// first is read, as Vault's `openpgp.ReadEntity` does); [`Error::PgpKeyUnusable`] if the
+    /// key cannot receive the token.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use recovery_token::{Error, PgpRecipient};
+    ///
+    /// // `gpg --export | base64 -w0` of an Ed25519 key with a Cv25519 encryption subkey.
+    /// let key = include_str!("../benches/keys/cv25519.b64");
+    /// assert!(PgpRecipient::parse(key).is_ok());
+    ///
+    /// assert!(matches!(PgpRecipient::parse("bm90IGEga2V5"), Err(Error::PgpKeyParse { .. })));
+    /// let huge = "A".repeat(PgpRecipient::MAX_KEY_LEN + 4);
+    /// assert!(matches!(PgpRecipient::parse(&huge), Err(Error::PgpKeyTooLarge { .. })));
+    /// ```
     pub fn parse(pgp_key: &str) -> Result<Self, Error> {
         Self::parse_inner(pgp_key, None)
     }
@@ -223,6 +260,21 @@ impl PgpRecipient {
     ///
     /// # Errors
     /// [`Error::PgpEncrypt`] if rPGP fails (it does not for the keys `parse` accepts).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use recovery_token::{PgpRecipient, Token};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let recipient = PgpRecipient::parse(include_str!("../benches/keys/cv25519.b64"))?;
+    /// let token = Token::from("hvr.ABCDEFGHIJKLMNOPQRSTUVWX");
+    /// let encrypted = recipient.encrypt_token(&token, &mut rand::rng())?;
+    /// // Binary OpenPGP in padded base64, with no trace of the token (only `gpg -d` with the
+    /// // secret key recovers it); a fresh session key each time.
+    /// assert!(encrypted.len() % 4 == 0 && !encrypted.contains("ABCDEFGH"));
+    /// assert_ne!(encrypted, recipient.encrypt_token(&token, &mut rand::rng())?);
+    /// # Ok(()) }
+    /// ```
     pub fn encrypt_token<R: CryptoRng + ?Sized>(
         &self,
         token: &Token,
@@ -254,16 +306,7 @@ impl PgpRecipient {
                 max: Self::MAX_KEY_LEN,
             });
         }
-        let mut keys = read_keys(pgp_key)?;
-        let key = match keys.len() {
-            0 => {
-                return Err(parse_error(
-                    "error parsing given PGP key: no public key found",
-                ));
-            }
-            1 => keys.pop().ok_or(Error::PgpKeyEntity)?,
-            _ => return Err(Error::PgpKeyEntity),
-        };
+        let key = read_first_key(pgp_key)?;
         let key = without_third_party_signatures(key);
         if key.primary_key.version() != KeyVersion::V4 {
             return Err(unusable(
@@ -286,20 +329,22 @@ impl PgpRecipient {
 }
 
 /// Decodes the input (armor or Go base64), checks the packet caps on the binary data, then parses
-/// every transferable public key in it.
-fn read_keys(pgp_key: &str) -> Result<Vec<SignedPublicKey>, Error> {
+/// the FIRST transferable public key in it, as Vault's and OpenBao's `pgpkeys.GetFingerprints`
+/// (Go's `openpgp.ReadEntity`) do: whatever follows the first key is not looked at, so a
+/// `pgp_key` holding two keys encrypts to the first (observed on OpenBao 2.7.2, which answers
+/// with the first key's fingerprint).
+fn read_first_key(pgp_key: &str) -> Result<SignedPublicKey, Error> {
     let bytes = if pgp_key.trim_start().starts_with("-----BEGIN PGP") {
-        // One armor block is one key: a second block would be a second key (rPGP would read the
-        // first block and ignore the rest).
-        if pgp_key.matches("-----BEGIN PGP").count() > 1 {
-            return Err(Error::PgpKeyEntity);
-        }
         dearmor(pgp_key.trim_start())?
     } else {
-        // Public data: the zeroizing wrapper of the shared share decoder is not needed.
-        decode_go_base64(pgp_key)
+        // Go's `base64.StdEncoding.DecodeString`, with its error offset in the text.
+        crate::codec::go_base64_decode(pgp_key.as_bytes(), true)
             .map(|b| b.to_vec())
-            .ok_or_else(|| parse_error("error decoding given PGP key: illegal base64 data"))?
+            .map_err(|at| {
+                parse_error(&format!(
+                    "error decoding given PGP key: illegal base64 data at input byte {at}"
+                ))
+            })?
     };
     if is_secret_key_packet(&bytes) {
         return Err(parse_error(
@@ -308,18 +353,17 @@ fn read_keys(pgp_key: &str) -> Result<Vec<SignedPublicKey>, Error> {
         ));
     }
     check_packet_caps(&bytes)?;
-    let keys = SignedPublicKey::from_bytes_many(&bytes[..]).map_err(|e| {
+    let parse = |e: pgp::errors::Error| {
         parse_error(&format!(
             "error parsing given PGP key: {}",
             short_reason(&e)
         ))
-    })?;
-    keys.collect::<Result<Vec<_>, _>>().map_err(|e| {
-        parse_error(&format!(
-            "error parsing given PGP key: {}",
-            short_reason(&e)
-        ))
-    })
+    };
+    SignedPublicKey::from_bytes_many(&bytes[..])
+        .map_err(parse)?
+        .next()
+        .ok_or_else(|| parse_error("error parsing given PGP key: no public key found"))?
+        .map_err(parse)
 }
 
 /// The binary data of one ASCII-armored public key block (rPGP's dearmoring: headers, base64,

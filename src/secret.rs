@@ -98,8 +98,9 @@ macro_rules! secret_string {
 secret_string!(
     /// A one-time password: the pad the token is XORed with.
     ///
-    /// Secret: zeroized on drop, `[REDACTED]` in `Debug`, constant-time `==`. It serializes (it
-    /// travels once, in the start answer that generated it) but never prints.
+    /// Secret: zeroized on drop, `[REDACTED]` in `Debug`, constant-time `==`. It does not
+    /// implement `Serialize`: it travels once, in the start answer that generated it, which
+    /// writes it explicitly.
     Otp
 );
 
@@ -114,28 +115,25 @@ secret_string!(
 secret_string!(
     /// A secret as it arrives in a request, such as the `key` of an update body.
     ///
-    /// Secret: zeroized on drop, `[REDACTED]` in `Debug`, constant-time `==`.
+    /// Secret: zeroized on drop, `[REDACTED]` in `Debug`, constant-time `==`. It implements
+    /// neither `Serialize` nor `Deserialize`: request bodies are decoded by the crate's own
+    /// decoder straight into zeroizing buffers, and serialized by `UpdateRequest::to_json`.
     SecretString
 );
 
-macro_rules! serde_string {
-    ($name:ident) => {
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(&self.0)
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                String::deserialize(d).map(Self)
-            }
-        }
-    };
+// No secret type implements `Serialize`: `serde_json::to_string` of a request or a secret
+// cannot print it by accident. The status answer writes its generated OTP explicitly
+// (`wire.rs`), requests serialize through `to_json`, which returns a zeroizing buffer.
+//
+// `Otp` keeps `Deserialize`, for clients reading the start answer's `otp` (serde_json copies an
+// escaped string through a scratch buffer; a server-generated OTP is base62 and has no escape).
+// Request bodies are decoded by `wire/go_decode.rs`, which unescapes secrets only into
+// zeroizing buffers.
+impl<'de> serde::Deserialize<'de> for Otp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <String as serde::Deserialize>::deserialize(d).map(Self)
+    }
 }
-
-serde_string!(Otp);
-serde_string!(SecretString);
 
 /// The key recombined from the shares (the unseal / recovery key).
 ///

@@ -34,6 +34,18 @@ pub(crate) fn decode_go_base64(input: &str) -> Option<Zeroizing<Vec<u8>>> {
 /// byte holding the x coordinate. With threshold 1 the "share" is the key itself.
 ///
 /// Secret: zeroized on drop, `[REDACTED]` in `Debug`, compared in constant time.
+///
+/// # Examples
+///
+/// ```
+/// use recovery_token::KeyShare;
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let share = KeyShare::parse("7061777801", &(4..=33))?;
+/// assert_eq!(share.expose_secret(), b"pawx\x01");
+/// assert_eq!((share.len(), share.x()), (5, 1)); // y bytes, then x
+/// assert!(format!("{share:?}").contains("REDACTED"));
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct KeyShare(Vec<u8>);
 
@@ -60,6 +72,27 @@ impl KeyShare {
     /// [`Error::MissingKey`] for an empty key, [`Error::InvalidKeyEncoding`] when neither
     /// decoding works, [`Error::KeyTooShort`] / [`Error::KeyTooLong`] for a base64 key of a length
     /// outside `lengths`. No error carries the input.
+    ///
+    /// # Examples
+    ///
+    /// The same 17-byte share in hex (either case) and in base64:
+    ///
+    /// ```
+    /// use recovery_token::{Error, KeyShare};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let lengths = KeyShare::DEFAULT_LENGTHS;
+    /// let hex = KeyShare::parse("000102030405060708090a0b0c0d0e0f01", &lengths)?;
+    /// let upper = KeyShare::parse("000102030405060708090A0B0C0D0E0F01", &lengths)?;
+    /// let base64 = KeyShare::parse("AAECAwQFBgcICQoLDA0ODwE=", &lengths)?;
+    /// assert!(hex.ct_eq(&upper) && hex.ct_eq(&base64));
+    /// assert_eq!(hex.x(), 1);
+    ///
+    /// assert!(matches!(KeyShare::parse("", &lengths), Err(Error::MissingKey)));
+    /// let short = KeyShare::parse("AAEC", &lengths).unwrap_err(); // base64 of 3 bytes
+    /// assert_eq!(short.to_string(), "invalid key: key is shorter than minimum 16 bytes");
+    /// assert!(matches!(KeyShare::parse("not a key!", &lengths), Err(Error::InvalidKeyEncoding)));
+    /// # Ok(()) }
+    /// ```
     pub fn parse(key: &str, lengths: &RangeInclusive<usize>) -> Result<Self, Error> {
         if key.is_empty() {
             return Err(Error::MissingKey);
@@ -113,6 +146,19 @@ impl KeyShare {
 
     /// The same share in vsss-rs's byte layout (identifier FIRST, then the y bytes), for
     /// [`vsss_rs::Gf256::combine_bytes`]. Zeroized on drop.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use recovery_token::KeyShare;
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let share = KeyShare::parse("7061777801", &(4..=33))?; // Vault: y bytes, then x
+    /// let vsss = share.to_vsss_layout();
+    /// assert_eq!(vsss.as_slice(), [0x01, 0x70, 0x61, 0x77, 0x78]); // vsss-rs: x, then y bytes
+    /// let back = KeyShare::from_vsss_layout(&vsss, &(4..=33))?;
+    /// assert!(back.ct_eq(&share));
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn to_vsss_layout(&self) -> Zeroizing<Vec<u8>> {
         let mut out = Zeroizing::new(Vec::with_capacity(self.0.len()));
@@ -125,6 +171,17 @@ impl KeyShare {
     ///
     /// # Errors
     /// [`Error::KeyTooShort`] / [`Error::KeyTooLong`] if the result's length is outside `lengths`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use recovery_token::KeyShare;
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let share = KeyShare::from_vsss_layout(&[0x02, 0x62, 0x79, 0x69, 0x5c], &(4..=33))?;
+    /// assert_eq!(share.expose_secret(), [0x62, 0x79, 0x69, 0x5c, 0x02]);
+    /// assert_eq!(share.x(), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn from_vsss_layout(bytes: &[u8], lengths: &RangeInclusive<usize>) -> Result<Self, Error> {
         let mut v = Zeroizing::new(bytes.to_vec());
         let shift = 1.min(v.len());
@@ -160,6 +217,25 @@ impl KeyShare {
     /// # Errors
     /// [`SplitError`] with Vault's text, in Vault's order: the counts (`SealConfig.Validate`), then
     /// an empty key (`shamir.Split`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use recovery_token::{KeyShare, SplitError, combine};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let key = [42u8; 32];
+    /// let shares = KeyShare::split(&key, 3, 5, &mut rand::rng())?;
+    /// assert_eq!(shares.len(), 5);
+    /// assert!(shares.iter().all(|s| s.len() == 33 && s.x() != 0));
+    ///
+    /// // Any three recombine the key; two do not.
+    /// assert_eq!(combine(&shares[2..5])?.as_slice(), key);
+    /// assert_ne!(combine(&shares[..2])?.as_slice(), key);
+    ///
+    /// let refused = KeyShare::split(&key, 1, 3, &mut rand::rng()).unwrap_err();
+    /// assert_eq!(refused, SplitError::ThresholdOneWithManyShares);
+    /// # Ok(()) }
+    /// ```
     pub fn split<R: CryptoRng + ?Sized>(
         key: &[u8],
         threshold: usize,

@@ -14,6 +14,19 @@ impl TokenFormat {
     /// strategy's token: `profile.format(strategy).mint(rng)`.
     ///
     /// Secret: the result is a [`Token`], and every buffer it was built in is zeroized.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use recovery_token::{BASE62_ALPHABET, Strategy, TokenProfile};
+    ///
+    /// let format = TokenProfile::VAULT.format(Strategy::Root);
+    /// let token = format.mint(&mut rand::rng());
+    /// let text = token.expose_secret();
+    /// assert_eq!(text.len(), TokenProfile::VAULT.otp_length(Strategy::Root));
+    /// let body = text.strip_prefix("hvs.").unwrap_or_default();
+    /// assert!(body.len() == 24 && body.bytes().all(|c| BASE62_ALPHABET.contains(&c)));
+    /// ```
     #[must_use]
     pub fn mint<R: CryptoRng + ?Sized>(&self, rng: &mut R) -> Token {
         mint(*self, rng)
@@ -43,6 +56,33 @@ fn mint<R: CryptoRng + ?Sized>(format: TokenFormat, rng: &mut R) -> Token {
 /// Hosts authenticate recovery-mode requests (Vault guards `sys/raw` with it) through
 /// [`RecoveryTokenHolder::verify`], a constant-time comparison (a non-constant-time comparison
 /// was a 2026 OpenBao advisory). The token is zeroized when revoked or dropped and never printed.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Instant;
+///
+/// use recovery_token::{
+///     Encoding, ExpectedKey, GeneratorConfig, RecoveryTokenGenerator, Strategy, UpdateRequest,
+///     decode_token,
+/// };
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (mut rng, now) = (rand::rng(), Instant::now());
+/// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(1)?);
+/// assert!(!generator.recovery_token().verify("")); // nothing minted yet
+/// let started = generator.start(Strategy::Recovery, Encoding::GenerateOtp, now, &mut rng)?;
+/// let update = UpdateRequest::new("07".repeat(16).into(), started.nonce.clone());
+/// let mut host = ExpectedKey::new(&[7; 16]);
+/// let done = generator.update(Strategy::Recovery, &update, now, &mut host, &mut rng)?;
+/// let token = decode_token(&done.encoded_token, started.otp.expose_secret(), 28)?;
+///
+/// // The host guards recovery-mode requests (`sys/raw`) with it.
+/// assert!(generator.recovery_token().verify(token.expose_secret()));
+/// assert!(!generator.recovery_token().verify("hvr.ABCDEFGHIJKLMNOPQRSTUVWX"));
+/// generator.recovery_token_mut().revoke();
+/// assert!(!generator.recovery_token().verify(token.expose_secret()));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Default)]
 pub struct RecoveryTokenHolder {
     token: Option<Token>,

@@ -1,9 +1,17 @@
 //! Vault's JSON: the status answer, the request bodies, the error body.
+//!
+//! The request half (bodies decoded as Go's `encoding/json` decodes them) lives in
+//! `wire/request.rs` and `wire/go_decode.rs`; the answer half is here.
+
+mod go_decode;
+mod request;
 
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::{Dialect, Error, Otp, SecretString};
+use crate::{Dialect, Error, Otp};
+
+pub use request::{CancelRequest, StartRequest, UpdateRequest};
 
 /// The answer of every status, start and update call: Vault's `GenerateRootStatusResponse`.
 ///
@@ -38,6 +46,7 @@ pub struct AttemptStatus {
     /// The PGP key's fingerprint (40 lowercase hex digits), or `""`.
     pub pgp_fingerprint: String,
     /// The server-generated OTP, only in the start answer that generated it.
+    #[serde(serialize_with = "serialize_otp")]
     pub otp: Otp,
     /// The OTP length clients must use (status and start answers); 0 in update answers.
     pub otp_length: usize,
@@ -64,19 +73,6 @@ impl AttemptStatus {
     }
 }
 
-/// The body of a start request (`PUT /sys/generate-recovery-token/attempt`). Both fields are
-/// optional and an empty body is valid.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct StartRequest {
-    /// A caller-chosen OTP (must have the configured length; its characters are not checked).
-    #[serde(deserialize_with = "null_as_empty")]
-    pub otp: Otp,
-    /// Standard padded base64 of a binary OpenPGP public key.
-    #[serde(deserialize_with = "null_as_empty")]
-    pub pgp_key: String,
-}
-
 /// How the minted token is handed back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -97,101 +93,10 @@ pub enum Encoding {
     Pgp(Box<crate::PgpRecipient>),
 }
 
-impl StartRequest {
-    /// Parses a start body as Vault does: any `Content-Type`, unknown fields ignored, an empty
-    /// (or all-whitespace) body valid.
-    ///
-    /// # Errors
-    /// [`Error::InvalidBody`] when the body is not a JSON object of strings where Vault expects
-    /// them.
-    pub fn from_json(body: &[u8]) -> Result<Self, Error> {
-        if is_blank(body) {
-            return Ok(Self::default());
-        }
-        serde_json::from_slice(body).map_err(json_error)
-    }
-
-    /// Vault's rule: a non-empty OTP wins; else a non-empty PGP key; else the server generates an
-    /// OTP.
-    #[must_use]
-    pub fn into_encoding(self) -> Encoding {
-        let Self { otp, pgp_key } = self;
-        if !otp.is_empty() {
-            Encoding::Otp(otp)
-        } else if !pgp_key.is_empty() {
-            Encoding::PgpKey(pgp_key)
-        } else {
-            Encoding::GenerateOtp
-        }
-    }
-
-    /// The JSON body a client sends, Go-escaped as Vault's own clients write it; empty fields are
-    /// sent as `""`. Zeroized on drop (it can hold the caller's OTP), and sized up front so that
-    /// no copy of it is left behind by a reallocation.
-    #[must_use]
-    pub fn to_json(&self) -> Zeroizing<String> {
-        Zeroizing::new(go_json(
-            self,
-            self.otp.len().saturating_add(self.pgp_key.len()),
-        ))
-    }
-}
-
-/// The body of an update request (`PUT /sys/generate-recovery-token/update`).
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct UpdateRequest {
-    /// The key share, hex or standard padded base64. Secret: zeroized on drop, not printed.
-    #[serde(deserialize_with = "null_as_empty")]
-    pub key: SecretString,
-    /// The attempt's nonce.
-    #[serde(deserialize_with = "null_as_empty")]
-    pub nonce: String,
-}
-
-impl std::fmt::Debug for UpdateRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UpdateRequest")
-            .field("key", &"[REDACTED]")
-            .field("nonce", &self.nonce)
-            .finish()
-    }
-}
-
-impl UpdateRequest {
-    /// An update body: the key share (hex or standard padded base64, as the key holder has it)
-    /// and the attempt's nonce.
-    #[must_use]
-    pub fn new(key: SecretString, nonce: String) -> Self {
-        Self { key, nonce }
-    }
-
-    /// The JSON body a client sends, `{"key":"...","nonce":"..."}`, Go-escaped. Zeroized on drop
-    /// (it holds the share), and sized up front so that no copy of the share is left behind by a
-    /// reallocation.
-    #[must_use]
-    pub fn to_json(&self) -> Zeroizing<String> {
-        Zeroizing::new(go_json(
-            self,
-            self.key.len().saturating_add(self.nonce.len()),
-        ))
-    }
-
-    /// Parses an update body as Vault does: any `Content-Type`, unknown fields ignored; an empty
-    /// body is an error (`EOF`), as is a missing or empty `key`.
-    ///
-    /// # Errors
-    /// [`Error::EmptyBody`], [`Error::InvalidBody`] or [`Error::MissingKey`].
-    pub fn from_json(body: &[u8]) -> Result<Self, Error> {
-        if is_blank(body) {
-            return Err(Error::EmptyBody);
-        }
-        let req: Self = serde_json::from_slice(body).map_err(json_error)?;
-        if req.key.is_empty() {
-            return Err(Error::MissingKey);
-        }
-        Ok(req)
-    }
+/// [`Otp`] has no `Serialize` (a secret is not printed by accident); the status answer, whose
+/// job is to carry the generated OTP once, writes it explicitly.
+fn serialize_otp<S: serde::Serializer>(otp: &Otp, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(otp.expose_secret())
 }
 
 /// Vault's error body: `{"errors":["<message>"]}` (empty list for 405s and 404s).
@@ -245,32 +150,6 @@ fn go_json<T: Serialize>(value: &T, strings_len: usize) -> String {
     out
 }
 
-fn is_blank(body: &[u8]) -> bool {
-    body.iter().all(u8::is_ascii_whitespace)
-}
-
-fn null_as_empty<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de> + Default,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
-
-/// Describes a JSON fault by kind and position only: serde_json's own messages can quote input.
-fn json_error(e: serde_json::Error) -> Error {
-    use serde_json::error::Category;
-    let kind = match e.classify() {
-        Category::Io => "read error",
-        Category::Syntax => "syntax error",
-        Category::Data => "a field has the wrong type",
-        Category::Eof => "unexpected end of input",
-    };
-    Error::InvalidBody {
-        reason: format!("{kind} at line {} column {}", e.line(), e.column()),
-    }
-}
-
 /// One HTTP answer in Vault's shape, ready for any transport: the status code, the
 /// `Content-Type` and the body, as Vault's `respondOk` / `respondError` write them.
 ///
@@ -285,6 +164,30 @@ fn json_error(e: serde_json::Error) -> Error {
 ///
 /// The body of a start answer can hold the server-generated OTP: it is zeroized on drop and
 /// redacted in `Debug`. (The copy a transport makes to send it is the transport's.)
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Instant;
+///
+/// use recovery_token::{
+///     CONTENT_TYPE_JSON, Error, GeneratorConfig, HttpResponse, RecoveryTokenGenerator, Strategy,
+/// };
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let generator = RecoveryTokenGenerator::new(GeneratorConfig::new(3)?);
+/// let ok = HttpResponse::ok(&generator.status(Strategy::Recovery, Instant::now()));
+/// assert_eq!((ok.status(), ok.content_type()), (200, CONTENT_TYPE_JSON));
+/// assert!(ok.body().contains(r#""required":3"#) && ok.body().ends_with('\n'));
+///
+/// let refused = HttpResponse::error(&Error::InProgress);
+/// assert_eq!(refused.status(), 400);
+/// assert_eq!(refused.body(), "{\"errors\":[\"root generation already in progress\"]}\n");
+///
+/// let sealed = HttpResponse::from_result(&Err(Error::Sealed));
+/// assert_eq!(sealed.status(), 503);
+/// assert_eq!(HttpResponse::from_cancel(&Ok(())).status(), 204);
+/// # Ok(()) }
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct HttpResponse {
     status: u16,

@@ -547,7 +547,7 @@ fn malformed_base64_is_a_parse_error() {
     let err = assert_refused_at_start("not base64!".to_owned(), is_parse);
     assert_eq!(
         err.to_string(),
-        "error parsing PGP key: error decoding given PGP key: illegal base64 data"
+        "error parsing PGP key: error decoding given PGP key: illegal base64 data at input byte 3"
     );
     // Base64 that lost its padding or its last character is refused, as Go's StdEncoding does.
     let gpg = Gpg::new();
@@ -706,7 +706,7 @@ fn revoked_encryption_subkey_is_refused_at_start() {
 }
 
 #[test]
-fn two_keys_concatenated_are_not_one_entity() {
+fn of_two_keys_concatenated_the_first_is_read_as_vaults_read_entity_does() {
     let gpg = Gpg::new();
     gpg.gen_key(
         "One <one@example.com>",
@@ -720,16 +720,47 @@ fn two_keys_concatenated_are_not_one_entity() {
         "default",
         "never",
     );
+    let first = gpg.primary_fpr("one@example.com");
+    let second = gpg.primary_fpr("two@example.com");
+    assert_ne!(first, second);
+    // Binary (Vault's API), in both orders: the first key's fingerprint, whatever follows.
     let both = gpg.export(&["one@example.com", "two@example.com"]);
-    let err = assert_refused_at_start(STANDARD.encode(both), |e| *e == Error::PgpKeyEntity);
-    assert_eq!(err.to_string(), "could not acquire PGP key entity");
+    let r = PgpRecipient::parse(&STANDARD.encode(&both)).unwrap();
+    assert_eq!(r.fingerprint(), first);
+    let reversed = [
+        gpg.export(&["two@example.com"]),
+        gpg.export(&["one@example.com"]),
+    ]
+    .concat();
+    let r = PgpRecipient::parse(&STANDARD.encode(&reversed)).unwrap();
+    assert_eq!(r.fingerprint(), second);
     // Armored: both keys in one block, or two blocks one after the other.
     let one_block = gpg.run(&["--armor", "--export", "one@example.com", "two@example.com"]);
     let one_block = String::from_utf8(one_block.stdout).unwrap();
     assert_eq!(one_block.matches("-----BEGIN PGP").count(), 1);
-    assert_refused_at_start(one_block, |e| *e == Error::PgpKeyEntity);
+    assert_eq!(
+        PgpRecipient::parse(&one_block).unwrap().fingerprint(),
+        first
+    );
     let two_blocks = gpg.export_armor("one@example.com") + &gpg.export_armor("two@example.com");
-    assert_refused_at_start(two_blocks, |e| *e == Error::PgpKeyEntity);
+    assert_eq!(
+        PgpRecipient::parse(&two_blocks).unwrap().fingerprint(),
+        first
+    );
+}
+
+#[test]
+fn bad_base64_is_refused_with_gos_offset() {
+    for (key, at) in [("!!", 0), ("AAAA!AAA", 4), ("AAA", 0), ("AA==AAAA", 4)] {
+        let err = PgpRecipient::parse(key).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "error parsing PGP key: error decoding given PGP key: illegal base64 data at input byte {at}"
+            ),
+            "{key:?}"
+        );
+    }
 }
 
 #[test]

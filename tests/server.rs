@@ -1552,6 +1552,58 @@ fn no_disclose_nonce_keeps_the_nonce_out_of_errors() {
     assert_state(&s, RECOVERY, &nonce, 0);
 }
 
+#[test]
+fn cancel_requires_nonce_reads_it_from_the_body_or_the_query() {
+    let s = Server::start(&["--cancel-requires-nonce"]);
+    let attempt = format!("/v1/sys/{RECOVERY}/attempt");
+    let nonce = str_field(&s.start_attempt(RECOVERY, &json!({})), "nonce").to_owned();
+    assert_eq!(s.submit(RECOVERY, &s.shares[0], &nonce).status, 200);
+    let wrong = "00000000-0000-0000-0000-000000000000";
+    // No nonce, a wrong one in the body or the query, a body that does not decode: refused, and
+    // the attempt and its share are kept. The text never repeats the nonce.
+    for (path, body) in [
+        (attempt.clone(), None),
+        (attempt.clone(), Some(format!(r#"{{"nonce":"{wrong}"}}"#))),
+        (format!("{attempt}?nonce={wrong}"), None),
+        (attempt.clone(), Some(r#"{"nonce":"#.to_owned())),
+    ] {
+        let r = http(s.addr, "DELETE", &path, body.as_deref(), &[]);
+        assert_eq!(r.status, 400, "{path} {body:?}: {r:?}");
+        assert!(!r.body.contains(&nonce), "{r:?}");
+        assert_state(&s, RECOVERY, &nonce, 1);
+    }
+    http(s.addr, "DELETE", &attempt, None, &[]).assert_error(400, "incorrect nonce supplied");
+    // The right nonce in the query (percent-encoded hyphens decode too): cancelled.
+    let encoded = nonce.replace('-', "%2D");
+    let r = http(
+        s.addr,
+        "DELETE",
+        &format!("{attempt}?nonce={encoded}"),
+        None,
+        &[],
+    );
+    assert_eq!(r.status, 204, "{r:?}");
+    assert_state(&s, RECOVERY, "", 0);
+    // The right nonce in a body: cancelled.
+    let nonce = str_field(&s.start_attempt(RECOVERY, &json!({})), "nonce").to_owned();
+    let body = format!(r#"{{"nonce":"{nonce}"}}"#);
+    let r = http(s.addr, "DELETE", &attempt, Some(&body), &[]);
+    assert_eq!(r.status, 204, "{r:?}");
+    assert_state(&s, RECOVERY, "", 0);
+}
+
+#[test]
+fn without_cancel_requires_nonce_a_cancel_body_is_ignored_as_vault_ignores_it() {
+    let s = Server::start(&[]);
+    let attempt = format!("/v1/sys/{RECOVERY}/attempt");
+    for body in [r#"{"nonce":"#, "not json", r#"{"nonce":"wrong"}"#] {
+        str_field(&s.start_attempt(RECOVERY, &json!({})), "nonce");
+        let r = http(s.addr, "DELETE", &attempt, Some(body), &[]);
+        assert_eq!(r.status, 204, "{body}: {r:?}");
+        assert_state(&s, RECOVERY, "", 0);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Concurrency, process life.
 // ---------------------------------------------------------------------------------------------

@@ -10,6 +10,37 @@ use crate::{Error, Strategy};
 impl RecoveryTokenGenerator {
     /// The next audit event, oldest first (see [`AuditEvent`]). Drain after every call: the
     /// queue is bounded ([`crate::AuditConfig::with_capacity`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Instant;
+    ///
+    /// use recovery_token::{
+    ///     AuditEventKind, Encoding, GeneratorConfig, RecoveryTokenGenerator, Strategy,
+    /// };
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (mut rng, now) = (rand::rng(), Instant::now());
+    /// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(3)?);
+    /// generator.start(Strategy::Recovery, Encoding::GenerateOtp, now, &mut rng)?;
+    /// let _refused = generator.start(Strategy::Recovery, Encoding::GenerateOtp, now, &mut rng);
+    /// generator.cancel(None, now)?;
+    ///
+    /// let mut log = Vec::new();
+    /// while let Some(event) = generator.poll_event() {
+    ///     log.push(event.kind); // the host writes `event` to its audit log
+    /// }
+    /// assert!(matches!(
+    ///     log.as_slice(),
+    ///     [
+    ///         AuditEventKind::Started,
+    ///         AuditEventKind::StartRefused { .. },
+    ///         AuditEventKind::Cancelled { discarded: 0 },
+    ///     ]
+    /// ));
+    /// assert_eq!(generator.dropped_events(), 0);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn poll_event(&mut self) -> Option<AuditEvent> {
         self.audit.poll()

@@ -25,6 +25,44 @@ use crate::{AttemptStatus, CombinedKey, Error, Otp, Strategy, Token, UpdateReque
 /// The generator calls these from [`RecoveryTokenGenerator::update`], which composes the typed
 /// steps of [`PendingCompletion`]. Hosts whose check or token store is asynchronous call
 /// [`RecoveryTokenGenerator::submit`] and take those steps themselves; they never need this trait.
+///
+/// # Examples
+///
+/// A host that checks the combined key against the one it holds and mints root tokens into its
+/// token store:
+///
+/// ```
+/// use std::time::Instant;
+///
+/// use recovery_token::{
+///     CombinedKey, Encoding, GeneratorConfig, Host, RecoveryTokenGenerator, Strategy, Token,
+///     UpdateRequest, decode_token,
+/// };
+///
+/// struct MyServer { root_key: Vec<u8>, tokens: Vec<String> }
+///
+/// impl Host for MyServer {
+///     fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), String> {
+///         key.ct_eq_bytes(&self.root_key).then_some(()).ok_or_else(|| "wrong key".to_owned())
+///     }
+///     fn mint_token(&mut self, _: Strategy) -> Result<Token, String> {
+///         let token = format!("hvs.{:024}", self.tokens.len()); // 28 characters, as the OTP
+///         self.tokens.push(token.clone());
+///         Ok(Token::from(token))
+///     }
+/// }
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (mut rng, now) = (rand::rng(), Instant::now());
+/// let mut server = MyServer { root_key: vec![7; 16], tokens: Vec::new() };
+/// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(1)?);
+/// let started = generator.start(Strategy::Root, Encoding::GenerateOtp, now, &mut rng)?;
+/// let update = UpdateRequest::new("07".repeat(16).into(), started.nonce.clone());
+/// let done = generator.update(Strategy::Root, &update, now, &mut server, &mut rng)?;
+///
+/// let token = decode_token(&done.encoded_token, started.otp.expose_secret(), 28)?;
+/// assert_eq!(token.expose_secret(), server.tokens[0]);
+/// # Ok(()) }
+/// ```
 pub trait Host {
     /// Checks the combined key (root: it must unlock the root key; recovery: it must unseal the
     /// barrier). An `Err` aborts with `root generation aborted: <reason>`; the reason must not
@@ -106,6 +144,45 @@ pub enum UpdateOutcome {
 /// is zeroized on drop.
 #[derive(Debug)]
 #[must_use]
+///
+/// # Examples
+///
+/// The host refuses a key (the attempt stays, its shares wiped), then accepts the next one and
+/// the generator mints the recovery token:
+///
+/// ```
+/// use std::time::Instant;
+///
+/// use recovery_token::{
+///     Encoding, GeneratorConfig, KeyAccepted, RecoveryTokenGenerator, Strategy, UpdateOutcome,
+///     UpdateRequest,
+/// };
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (mut rng, now) = (rand::rng(), Instant::now());
+/// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(1)?);
+/// let nonce = generator.start(Strategy::Recovery, Encoding::GenerateOtp, now, &mut rng)?.nonce;
+/// let update = UpdateRequest::new("07".repeat(16).into(), nonce);
+///
+/// let outcome = generator.submit(Strategy::Recovery, &update, now)?;
+/// let UpdateOutcome::KeyReady(pending) = outcome else {
+///     unreachable!()
+/// };
+/// let error = pending.reject_key(&mut generator, "the barrier did not open", now);
+/// assert_eq!(error.to_string(), "root generation aborted: the barrier did not open");
+/// assert!(generator.status(Strategy::Recovery, now).started);
+///
+/// let outcome = generator.submit(Strategy::Recovery, &update, now)?;
+/// let UpdateOutcome::KeyReady(pending) = outcome else {
+///     unreachable!()
+/// };
+/// match pending.accept_key() {
+///     KeyAccepted::Recovery(issue) => {
+///         assert!(issue.issue(&mut generator, now, &mut rng)?.complete)
+///     }
+///     KeyAccepted::NeedsToken(_) => unreachable!("root and DR operation only"),
+/// }
+/// # Ok(()) }
+/// ```
 pub struct PendingCompletion {
     pub(super) ticket: Ticket,
     pub(super) key: CombinedKey,
@@ -193,6 +270,36 @@ impl PendingCompletion {
 /// The key was accepted: the second step, by strategy.
 #[derive(Debug)]
 #[must_use]
+///
+/// # Examples
+///
+/// A root ceremony: the host mints the token (asynchronously if it likes) and hands it over.
+///
+/// ```
+/// use std::time::Instant;
+///
+/// use recovery_token::{
+///     Encoding, GeneratorConfig, KeyAccepted, RecoveryTokenGenerator, Strategy, Token,
+///     UpdateOutcome, UpdateRequest, decode_token,
+/// };
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (mut rng, now) = (rand::rng(), Instant::now());
+/// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(1)?);
+/// let started = generator.start(Strategy::Root, Encoding::GenerateOtp, now, &mut rng)?;
+/// let update = UpdateRequest::new("07".repeat(16).into(), started.nonce.clone());
+/// let outcome = generator.submit(Strategy::Root, &update, now)?;
+/// let UpdateOutcome::KeyReady(pending) = outcome else {
+///     unreachable!()
+/// };
+/// let KeyAccepted::NeedsToken(issue) = pending.accept_key() else { unreachable!() };
+/// let minted = Token::from("hvs.ABCDEFGHIJKLMNOPQRSTUVWX"); // from the host's token store
+/// let done = issue.issue(&mut generator, minted, now, &mut rng).map_err(|u| u.into_error())?;
+///
+/// let otp = started.otp.expose_secret();
+/// let token = decode_token(&done.encoded_token, otp, started.otp_length)?;
+/// assert_eq!(token.expose_secret(), "hvs.ABCDEFGHIJKLMNOPQRSTUVWX");
+/// # Ok(()) }
+/// ```
 pub enum KeyAccepted {
     /// [`Strategy::Recovery`]: the generator mints the recovery token itself.
     Recovery(IssueRecoveryToken),
@@ -284,6 +391,32 @@ impl IssueHostToken {
     /// progress 0. The reason must not contain secrets.
     ///
     /// Returns [`Error::StaleCompletion`] instead if the attempt ended meanwhile.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Instant;
+    ///
+    /// use recovery_token::{
+    ///     Encoding, GeneratorConfig, KeyAccepted, RecoveryTokenGenerator, Strategy, UpdateOutcome,
+    ///     UpdateRequest,
+    /// };
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (mut rng, now) = (rand::rng(), Instant::now());
+    /// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(1)?);
+    /// let nonce = generator.start(Strategy::Root, Encoding::GenerateOtp, now, &mut rng)?.nonce;
+    /// let update = UpdateRequest::new("07".repeat(16).into(), nonce);
+    /// let outcome = generator.submit(Strategy::Root, &update, now)?;
+    /// let UpdateOutcome::KeyReady(pending) = outcome else {
+    ///     unreachable!()
+    /// };
+    /// let KeyAccepted::NeedsToken(issue) = pending.accept_key() else { unreachable!() };
+    /// let error = issue.mint_failed(&mut generator, "token store unavailable", now);
+    /// assert_eq!(error.to_string(), "unable to create token: token store unavailable");
+    /// // The attempt stays, with progress 0, and takes shares again.
+    /// assert!(generator.status(Strategy::Root, now).started);
+    /// # Ok(()) }
+    /// ```
     #[must_use = "the returned error is the answer to the update"]
     pub fn mint_failed(
         self,
@@ -302,6 +435,34 @@ impl IssueHostToken {
 /// [`Self::token`], then answer [`Self::into_error`]. The token is zeroized on drop.
 #[derive(Debug)]
 #[must_use = "the token must be revoked"]
+///
+/// # Examples
+///
+/// The host's token is not the OTP's length, so it cannot be encoded: it comes back to be revoked.
+///
+/// ```
+/// use std::time::Instant;
+///
+/// use recovery_token::{
+///     Encoding, Error, GeneratorConfig, KeyAccepted, RecoveryTokenGenerator, Strategy, Token,
+///     UpdateOutcome, UpdateRequest,
+/// };
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (mut rng, now) = (rand::rng(), Instant::now());
+/// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(1)?);
+/// let nonce = generator.start(Strategy::Root, Encoding::GenerateOtp, now, &mut rng)?.nonce;
+/// let update = UpdateRequest::new("07".repeat(16).into(), nonce);
+/// let outcome = generator.submit(Strategy::Root, &update, now)?;
+/// let UpdateOutcome::KeyReady(pending) = outcome else {
+///     unreachable!()
+/// };
+/// let KeyAccepted::NeedsToken(issue) = pending.accept_key() else { unreachable!() };
+/// let short = Token::from("hvs.short");
+/// let unissued = issue.issue(&mut generator, short, now, &mut rng).unwrap_err();
+/// assert_eq!(unissued.token().expose_secret(), "hvs.short"); // revoke it in the token store
+/// assert!(matches!(unissued.into_error(), Error::XorLength { .. }));
+/// # Ok(()) }
+/// ```
 pub struct Unissued {
     error: Error,
     token: Token,
@@ -342,6 +503,36 @@ impl RecoveryTokenGenerator {
     /// Every refusal of PROTOCOL.md section 4, with Vault's texts. Refusals leave the state as it
     /// was; the failures for which [`Error::cleared_progress`] is true cleared the shares and kept
     /// the attempt.
+    ///
+    /// # Examples
+    ///
+    /// Three of five shares, hex-encoded as the key holders submit them:
+    ///
+    /// ```
+    /// use std::time::Instant;
+    ///
+    /// use recovery_token::{
+    ///     Encoding, ExpectedKey, GeneratorConfig, KeyShare, RecoveryTokenGenerator, Strategy,
+    ///     UpdateRequest,
+    /// };
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (mut rng, now, key) = (rand::rng(), Instant::now(), [7u8; 32]);
+    /// let shares = KeyShare::split(&key, 3, 5, &mut rng)?;
+    /// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(3)?);
+    /// let mut host = ExpectedKey::new(&key);
+    /// let started = generator.start(Strategy::Recovery, Encoding::GenerateOtp, now, &mut rng)?;
+    /// let nonce = started.nonce;
+    ///
+    /// for (i, share) in shares.iter().take(3).enumerate() {
+    ///     let hex: String = share.expose_secret().iter().map(|b| format!("{b:02x}")).collect();
+    ///     let update = UpdateRequest::new(hex.into(), nonce.clone());
+    ///     let status = generator.update(Strategy::Recovery, &update, now, &mut host, &mut rng)?;
+    ///     assert_eq!(status.complete, i == 2);
+    ///     assert_eq!(status.progress, if i == 2 { 3 } else { i + 1 });
+    /// }
+    /// assert!(generator.recovery_token().is_active());
+    /// # Ok(()) }
+    /// ```
     pub fn update<H: Host + ?Sized, R: CryptoRng + ?Sized>(
         &mut self,
         strategy: Strategy,

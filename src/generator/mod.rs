@@ -84,6 +84,34 @@ use state::{Attempt, AttemptEncoding, InProgress};
 /// Every refused call leaves the state exactly as it was, except the failures PROTOCOL.md section 2
 /// lists: a failed combine, key check, mint or encoding clears the shares but keeps the attempt
 /// (and its nonce); a success clears the attempt.
+///
+/// # Examples
+///
+/// A recovery ceremony with threshold 1 (the one share is the key itself):
+///
+/// ```
+/// use std::time::Instant;
+///
+/// use recovery_token::{
+///     Encoding, ExpectedKey, GeneratorConfig, RecoveryTokenGenerator, Strategy, UpdateRequest,
+///     decode_token,
+/// };
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (mut rng, key) = (rand::rng(), [7u8; 16]);
+/// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(1)?);
+/// let mut host = ExpectedKey::new(&key);
+///
+/// let started =
+///     generator.start(Strategy::Recovery, Encoding::GenerateOtp, Instant::now(), &mut rng)?;
+/// let update = UpdateRequest::new("07".repeat(16).into(), started.nonce.clone());
+/// let done = generator.update(Strategy::Recovery, &update, Instant::now(), &mut host, &mut rng)?;
+/// assert!(done.complete);
+///
+/// let otp = started.otp.expose_secret();
+/// let token = decode_token(&done.encoded_token, otp, started.otp_length)?;
+/// assert!(generator.recovery_token().verify(token.expose_secret()));
+/// # Ok(()) }
+/// ```
 pub struct RecoveryTokenGenerator {
     config: GeneratorConfig,
     attempt: Attempt,
@@ -243,6 +271,31 @@ impl RecoveryTokenGenerator {
     }
 
     /// The status answer (`GET .../attempt`) for `strategy`'s endpoint.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Instant;
+    ///
+    /// use recovery_token::{Encoding, GeneratorConfig, RecoveryTokenGenerator, Strategy};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(3)?);
+    /// let idle = generator.status(Strategy::Recovery, Instant::now());
+    /// assert!(!idle.started && idle.nonce.is_empty());
+    /// // `hvr.` and 24 base62 characters: the OTP must be as long as the token.
+    /// assert_eq!((idle.progress, idle.required, idle.otp_length), (0, 3, 28));
+    ///
+    /// let mut rng = rand::rng();
+    /// let started =
+    ///     generator.start(Strategy::Recovery, Encoding::GenerateOtp, Instant::now(), &mut rng)?;
+    /// let status = generator.status(Strategy::Recovery, Instant::now());
+    /// assert!(status.started);
+    /// assert_eq!(status.nonce, started.nonce);
+    /// // The generated OTP is shown once, in the start answer only.
+    /// assert!(status.otp.is_empty() && !started.otp.is_empty());
+    /// assert!(status.to_json().contains(r#""required":3"#));
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn status(&self, strategy: Strategy, now: Instant) -> AttemptStatus {
         let mut s = AttemptStatus {
@@ -268,6 +321,36 @@ impl RecoveryTokenGenerator {
     /// # Errors
     /// [`Error::OtpWrongLength`], the PGP key errors, [`Error::AlreadyUnsealed`] (recovery after a
     /// recovery token was minted), [`Error::InProgress`]. On error nothing changes.
+    ///
+    /// # Examples
+    ///
+    /// The caller brings its own OTP (base62, as long as the token); a second start is refused
+    /// while the first attempt is in progress, and changes nothing:
+    ///
+    /// ```
+    /// use std::time::Instant;
+    ///
+    /// use recovery_token::{
+    ///     Encoding, Error, GeneratorConfig, Otp, RecoveryTokenGenerator, Strategy,
+    /// };
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (mut rng, now) = (rand::rng(), Instant::now());
+    /// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(3)?);
+    ///
+    /// let otp = Otp::from("0123456789abcdefghijklmnopqr"); // 28 characters
+    /// let started = generator.start(Strategy::Recovery, Encoding::Otp(otp), now, &mut rng)?;
+    /// assert!(started.started && started.otp.is_empty()); // the caller's OTP is not echoed
+    ///
+    /// let again = generator.start(Strategy::Recovery, Encoding::GenerateOtp, now, &mut rng);
+    /// assert!(matches!(again, Err(Error::InProgress)));
+    /// assert_eq!(generator.status(Strategy::Recovery, now).nonce, started.nonce);
+    ///
+    /// let short = Encoding::Otp(Otp::from("too short"));
+    /// generator.cancel(None, now)?;
+    /// let refused = generator.start(Strategy::Recovery, short, now, &mut rng);
+    /// assert_eq!(refused.unwrap_err().to_string(), "OTP string is wrong length");
+    /// # Ok(()) }
+    /// ```
     pub fn start<R: CryptoRng + ?Sized>(
         &mut self,
         strategy: Strategy,
@@ -360,6 +443,24 @@ impl RecoveryTokenGenerator {
     /// # Errors
     /// [`Error::WrongNonceUndisclosed`] when a nonce is required and `nonce` is missing or wrong
     /// (the attempt is kept).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Instant;
+    ///
+    /// use recovery_token::{Encoding, GeneratorConfig, RecoveryTokenGenerator, Strategy};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (mut rng, now) = (rand::rng(), Instant::now());
+    /// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(3)?);
+    /// let started = generator.start(Strategy::Recovery, Encoding::GenerateOtp, now, &mut rng)?;
+    ///
+    /// generator.cancel(Some(&started.nonce), now)?;
+    /// assert!(!generator.status(Strategy::Recovery, now).started);
+    /// // Cancelling with nothing in progress succeeds, as in Vault.
+    /// generator.cancel(None, now)?;
+    /// # Ok(()) }
+    /// ```
     pub fn cancel(&mut self, nonce: Option<&str>, now: Instant) -> Result<(), Error> {
         self.handle_timeout(now);
         let before = self.attempt_view();
@@ -394,6 +495,35 @@ impl RecoveryTokenGenerator {
     ///
     /// # Errors
     /// As [`Self::update`]; a failed combine returns [`Error::Combine`] (shares cleared).
+    ///
+    /// # Examples
+    ///
+    /// A host whose key check is asynchronous takes the completion's steps itself (and would
+    /// release its lock on the generator while it awaits the check):
+    ///
+    /// ```
+    /// use std::time::Instant;
+    ///
+    /// use recovery_token::{
+    ///     Encoding, GeneratorConfig, KeyAccepted, RecoveryTokenGenerator, Strategy, UpdateOutcome,
+    ///     UpdateRequest,
+    /// };
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (mut rng, now) = (rand::rng(), Instant::now());
+    /// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(1)?);
+    /// let started = generator.start(Strategy::Recovery, Encoding::GenerateOtp, now, &mut rng)?;
+    ///
+    /// let update = UpdateRequest::new("07".repeat(16).into(), started.nonce);
+    /// let outcome = generator.submit(Strategy::Recovery, &update, now)?;
+    /// let UpdateOutcome::KeyReady(pending) = outcome else {
+    ///     unreachable!("threshold 1: the first share completes");
+    /// };
+    /// assert!(pending.key().ct_eq_bytes(&[7u8; 16])); // the host's (possibly async) check
+    /// let KeyAccepted::Recovery(issue) = pending.accept_key() else { unreachable!() };
+    /// let done = issue.issue(&mut generator, now, &mut rng)?;
+    /// assert!(done.complete && generator.recovery_issued());
+    /// # Ok(()) }
+    /// ```
     pub fn submit(
         &mut self,
         strategy: Strategy,
@@ -420,6 +550,32 @@ impl RecoveryTokenGenerator {
     ///
     /// # Errors
     /// As [`Self::submit`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Instant;
+    ///
+    /// use recovery_token::{
+    ///     Encoding, GeneratorConfig, KeyShare, RecoveryTokenGenerator, Strategy, UpdateOutcome,
+    /// };
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (mut rng, now) = (rand::rng(), Instant::now());
+    /// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(2)?);
+    /// let started = generator.start(Strategy::Recovery, Encoding::GenerateOtp, now, &mut rng)?;
+    ///
+    /// let shares = KeyShare::split(&[7u8; 16], 2, 3, &mut rng)?;
+    /// let first = shares[0].clone();
+    /// let outcome = generator.submit_share(Strategy::Recovery, first, &started.nonce, now)?;
+    /// assert!(matches!(outcome, UpdateOutcome::Progress(ref s) if s.progress == 1));
+    ///
+    /// // The same share twice is refused, and the progress stays.
+    /// let second = shares[0].clone();
+    /// let again = generator.submit_share(Strategy::Recovery, second, &started.nonce, now);
+    /// assert!(again.is_err());
+    /// assert_eq!(generator.status(Strategy::Recovery, now).progress, 1);
+    /// # Ok(()) }
+    /// ```
     pub fn submit_share(
         &mut self,
         strategy: Strategy,

@@ -1,0 +1,1561 @@
+//! The rules, as scenarios run in order against one server.
+
+use std::sync::{Arc, Barrier};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use zeroize::Zeroizing;
+
+use super::{Claims, Outcome, Report, RuleResult, Transport, go_text};
+use crate::client::{Client, Endpoint, Method, Request, Response};
+use crate::{
+    AttemptStatus, CONTENT_TYPE_JSON, CombineError, Error, ErrorBody, KeyShare, decode_token,
+};
+
+/// What did not match: the expectation and the (redacted) answer.
+struct Fail {
+    expected: String,
+    got: String,
+}
+
+type Check = Result<(), Fail>;
+
+fn fail(expected: impl Into<String>, got: impl Into<String>) -> Fail {
+    Fail {
+        expected: expected.into(),
+        got: got.into(),
+    }
+}
+
+/// Runs every rule the claims allow against the server behind `transport` and reports each.
+///
+/// The scenarios run in a fixed order: for each claimed endpoint (root before recovery) the
+/// idle status, start refusals, method edges, update refusals, an attempt's life (wrong nonce,
+/// duplicate share, cancel, failed combines, a foreign key set), Go's decoding rules on fresh
+/// attempts, then the completions; the recovery completion (which closes recovery generation)
+/// comes last of all. Between scenarios the kit cancels whatever attempt it left.
+pub fn run(transport: &mut dyn Transport, claims: &Claims) -> Report {
+    let mut r = Runner::new(transport, claims);
+    let mut endpoints = claims.endpoints.clone();
+    endpoints.sort_by_key(|e| matches!(e, Endpoint::Recovery));
+    endpoints.dedup();
+    for ep in &endpoints {
+        r.endpoint_rules(*ep);
+    }
+    if endpoints.contains(&Endpoint::Root) && endpoints.contains(&Endpoint::Recovery) {
+        r.shared_slot_rules();
+    }
+    for ep in &endpoints {
+        r.completion_rules(*ep);
+    }
+    Report { results: r.results }
+}
+
+struct Runner<'a> {
+    t: &'a mut dyn Transport,
+    c: &'a Claims,
+    results: Vec<RuleResult>,
+    /// The claimed shares' bytes.
+    shares: Vec<KeyShare>,
+    foreign: Vec<KeyShare>,
+    /// Texts never to print: every share in the encodings the kit sends, and OTPs seen.
+    secrets: Vec<Zeroizing<String>>,
+}
+
+const ANY_LENGTH: std::ops::RangeInclusive<usize> = 1..=512;
+
+fn hex(bytes: &[u8]) -> Zeroizing<String> {
+    let mut s = Zeroizing::new(String::with_capacity(bytes.len().saturating_mul(2)));
+    for b in bytes {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+fn b64(bytes: &[u8]) -> Zeroizing<String> {
+    Zeroizing::new(STANDARD.encode(bytes))
+}
+
+/// Every character as a JSON `\u` escape.
+fn escaped(s: &str) -> Zeroizing<String> {
+    let mut out = Zeroizing::new(String::with_capacity(s.len().saturating_mul(6)));
+    for c in s.chars() {
+        out.push_str(&format!("\\u{:04x}", u32::from(c)));
+    }
+    out
+}
+
+fn body(parts: &[&str]) -> Zeroizing<Vec<u8>> {
+    let mut v = Zeroizing::new(Vec::new());
+    for p in parts {
+        v.extend_from_slice(p.as_bytes());
+    }
+    v
+}
+
+fn update_body(key: &str, nonce: &str) -> Zeroizing<Vec<u8>> {
+    body(&[r#"{"key":""#, key, r#"","nonce":""#, nonce, r#""}"#])
+}
+
+fn is_uuid_shaped(nonce: &str) -> bool {
+    nonce.len() == 36
+        && nonce.char_indices().all(|(i, c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                c == '-'
+            } else {
+                c.is_ascii_digit() || ('a'..='f').contains(&c)
+            }
+        })
+}
+
+fn is_base62(s: &str) -> bool {
+    s.bytes().all(|b| crate::BASE62_ALPHABET.contains(&b))
+}
+
+impl<'a> Runner<'a> {
+    fn new(t: &'a mut dyn Transport, c: &'a Claims) -> Self {
+        let parse = |list: &[crate::SecretString]| -> Vec<KeyShare> {
+            list.iter()
+                .filter_map(|s| KeyShare::parse(s.expose_secret(), &ANY_LENGTH).ok())
+                .collect()
+        };
+        let shares = parse(&c.shares);
+        let foreign = parse(&c.foreign);
+        let mut secrets = Vec::new();
+        for s in c.shares.iter().chain(&c.foreign) {
+            secrets.push(Zeroizing::new(s.expose_secret().to_owned()));
+        }
+        for s in shares.iter().chain(&foreign) {
+            let h = hex(s.expose_secret());
+            secrets.push(Zeroizing::new(h.to_uppercase()));
+            secrets.push(h);
+            secrets.push(b64(s.expose_secret()));
+        }
+        Self {
+            t,
+            c,
+            results: Vec::new(),
+            shares,
+            foreign,
+            secrets,
+        }
+    }
+
+    // ----- recording --------------------------------------------------------------------------
+
+    fn record(&mut self, ep: Endpoint, name: &str, section: &'static str, check: Check) {
+        let name = format!("{}: {name}", label(ep));
+        let outcome = match check {
+            Ok(()) => Outcome::Pass,
+            Err(f) => match self.c.allowed.iter().find(|(rule, _)| *rule == name) {
+                Some((_, why)) => Outcome::Allowed {
+                    why: why.clone(),
+                    expected: f.expected,
+                    got: f.got,
+                },
+                None => Outcome::Fail {
+                    expected: f.expected,
+                    got: f.got,
+                },
+            },
+        };
+        self.results.push(RuleResult {
+            name,
+            section,
+            outcome,
+        });
+    }
+
+    fn skip(&mut self, ep: Endpoint, name: &str, section: &'static str, why: &str) {
+        self.results.push(RuleResult {
+            name: format!("{}: {name}", label(ep)),
+            section,
+            outcome: Outcome::Skipped(why.to_owned()),
+        });
+    }
+
+    // ----- talking ----------------------------------------------------------------------------
+
+    fn send(
+        &mut self,
+        method: Method,
+        path: String,
+        content_type: Option<&str>,
+        body: Zeroizing<Vec<u8>>,
+    ) -> Result<Response, Fail> {
+        let headers = content_type
+            .map(|ct| vec![("Content-Type".to_owned(), Zeroizing::new(ct.to_owned()))])
+            .unwrap_or_default();
+        let request = Request {
+            method,
+            path,
+            headers,
+            body,
+        };
+        self.t
+            .send(&request)
+            .map_err(|e| fail("an answer", e.to_string()))
+    }
+
+    fn attempt(
+        &mut self,
+        ep: Endpoint,
+        method: Method,
+        body: Zeroizing<Vec<u8>>,
+    ) -> Result<Response, Fail> {
+        let ct = (!body.is_empty()).then_some(CONTENT_TYPE_JSON);
+        self.send(method, format!("{}attempt", ep.base_path()), ct, body)
+    }
+
+    fn update(&mut self, ep: Endpoint, body: Zeroizing<Vec<u8>>) -> Result<Response, Fail> {
+        let ct = (!body.is_empty()).then_some(CONTENT_TYPE_JSON);
+        self.send(Method::Put, format!("{}update", ep.base_path()), ct, body)
+    }
+
+    fn status(&mut self, ep: Endpoint) -> Result<AttemptStatus, Fail> {
+        let r = self.attempt(ep, Method::Get, Zeroizing::new(Vec::new()))?;
+        self.judge_status(&r)
+    }
+
+    /// The cancel's path: with the attempt's nonce (read from the status) when the claims say
+    /// the host requires it.
+    fn cancel_path(&mut self, ep: Endpoint) -> String {
+        if self.c.cancel_requires_nonce {
+            let nonce = self.status(ep).map(|s| s.nonce).unwrap_or_default();
+            if !nonce.is_empty() {
+                return Client::new(ep).cancel_request_for(&nonce).path;
+            }
+        }
+        format!("{}attempt", ep.base_path())
+    }
+
+    fn cancel(&mut self, ep: Endpoint) -> Result<Response, Fail> {
+        let path = self.cancel_path(ep);
+        self.send(Method::Delete, path, None, Zeroizing::new(Vec::new()))
+    }
+
+    /// Cancels whatever attempt there is, unrecorded (a reset between scenarios).
+    fn reset(&mut self, ep: Endpoint) {
+        let _ = self.cancel(ep);
+    }
+
+    /// Starts an attempt with a generated OTP; the answer judged as a status answer.
+    fn start(&mut self, ep: Endpoint) -> Result<AttemptStatus, Fail> {
+        let r = self.attempt(ep, Method::Put, Zeroizing::new(Vec::new()))?;
+        let s = self.judge_status(&r)?;
+        if !s.started || s.nonce.is_empty() {
+            return Err(fail("a started attempt (setup)", self.describe(&r)));
+        }
+        self.secrets
+            .push(Zeroizing::new(s.otp.expose_secret().to_owned()));
+        Ok(s)
+    }
+
+    fn submit(&mut self, ep: Endpoint, key: &str, nonce: &str) -> Result<Response, Fail> {
+        self.update(ep, update_body(key, nonce))
+    }
+
+    // ----- judging ----------------------------------------------------------------------------
+
+    fn redact(&self, body: &[u8]) -> String {
+        let mut text = String::from_utf8_lossy(body).into_owned();
+        for key in [
+            "\"otp\":\"",
+            "\"encoded_token\":\"",
+            "\"encoded_root_token\":\"",
+        ] {
+            let mut from = 0;
+            while let Some(found) = text.get(from..).and_then(|t| t.find(key)) {
+                let start = from.saturating_add(found).saturating_add(key.len());
+                let Some(len) = text.get(start..).and_then(|t| t.find('"')) else {
+                    break;
+                };
+                if len > 0 {
+                    text.replace_range(start..start.saturating_add(len), "<redacted>");
+                }
+                from = start;
+            }
+        }
+        for s in &self.secrets {
+            if !s.is_empty() {
+                text = text.replace(s.as_str(), "<redacted>");
+            }
+        }
+        if text.len() > 400 {
+            let mut end = 400;
+            while !text.is_char_boundary(end) {
+                end = end.saturating_sub(1);
+            }
+            text.truncate(end);
+            text.push_str("...");
+        }
+        text
+    }
+
+    fn describe(&self, r: &Response) -> String {
+        format!(
+            "{} {} {}",
+            r.status,
+            r.content_type.as_deref().unwrap_or("(no Content-Type)"),
+            self.redact(&r.body)
+        )
+    }
+
+    /// The JSON body without the single newline Go's encoder appends (optional here).
+    fn json_text(r: &Response) -> &[u8] {
+        r.body.strip_suffix(b"\n").unwrap_or(&r.body)
+    }
+
+    fn is_json_type(r: &Response) -> bool {
+        r.content_type.as_deref() == Some(CONTENT_TYPE_JSON)
+    }
+
+    fn expect_errors(&self, r: &Response, status: u16, errors: &[&str]) -> Check {
+        let expected = ErrorBody {
+            errors: errors.iter().map(|e| (*e).to_owned()).collect(),
+        }
+        .to_json();
+        if r.status == status && Self::is_json_type(r) && Self::json_text(r) == expected.as_bytes()
+        {
+            Ok(())
+        } else {
+            Err(fail(
+                format!("{status} {CONTENT_TYPE_JSON} {expected}"),
+                self.describe(r),
+            ))
+        }
+    }
+
+    fn expect_error(&self, r: &Response, error: &Error) -> Check {
+        self.expect_errors(r, error.http_status(), &[&self.c.text(error)])
+    }
+
+    fn expect_error_prefix(&self, r: &Response, status: u16, prefix: &str) -> Check {
+        let ok = r.status == status
+            && Self::is_json_type(r)
+            && serde_json::from_slice::<ErrorBody>(Self::json_text(r)).is_ok_and(|b| {
+                b.errors.len() == 1 && b.errors.iter().all(|e| e.starts_with(prefix))
+            })
+            && Self::json_text(r).starts_with(b"{\"errors\":[\"");
+        if ok {
+            Ok(())
+        } else {
+            Err(fail(
+                format!("{status} {CONTENT_TYPE_JSON} {{\"errors\":[\"{prefix}...\"]}}"),
+                self.describe(r),
+            ))
+        }
+    }
+
+    /// 200, `application/json`, and exactly the ten keys of section 5 in order, compact.
+    fn judge_status(&self, r: &Response) -> Result<AttemptStatus, Fail> {
+        let expected = "200 application/json with the ten keys of section 5, in order, compact";
+        if r.status != 200 || !Self::is_json_type(r) {
+            return Err(fail(expected, self.describe(r)));
+        }
+        let text = Self::json_text(r);
+        let parsed: AttemptStatus =
+            serde_json::from_slice(text).map_err(|_| fail(expected, self.describe(r)))?;
+        if parsed.to_json().as_bytes() != text {
+            return Err(fail(expected, self.describe(r)));
+        }
+        Ok(parsed)
+    }
+
+    fn expect_fields(&self, s: &AttemptStatus, what: &str, ok: bool) -> Check {
+        if ok {
+            Ok(())
+        } else {
+            Err(fail(what, self.redact(s.to_json().as_bytes())))
+        }
+    }
+
+    fn otp_length(&self, ep: Endpoint) -> usize {
+        self.c.profile.otp_length(ep.strategy())
+    }
+
+    /// The share lengths the host accepts.
+    fn share_bounds(&self) -> (usize, usize) {
+        match self.c.key_length {
+            Some(k) if self.c.threshold == 1 => (k, k),
+            Some(k) => (k.saturating_add(1), k.saturating_add(1)),
+            None => (
+                *KeyShare::DEFAULT_LENGTHS.start(),
+                *KeyShare::DEFAULT_LENGTHS.end(),
+            ),
+        }
+    }
+
+    fn share_hex(&self, i: usize) -> Option<Zeroizing<String>> {
+        self.shares.get(i).map(|s| hex(s.expose_secret()))
+    }
+
+    fn share_b64(&self, i: usize) -> Option<Zeroizing<String>> {
+        self.shares.get(i).map(|s| b64(s.expose_secret()))
+    }
+
+    fn has_shares(&self) -> bool {
+        self.c.threshold >= 1 && self.shares.len() >= self.c.threshold
+    }
+
+    // ----- the scenarios ----------------------------------------------------------------------
+
+    fn endpoint_rules(&mut self, ep: Endpoint) {
+        let check = self.cancel_idle(ep);
+        self.record(
+            ep,
+            "cancel with nothing in progress answers 204",
+            "1",
+            check,
+        );
+        let check = self.idle_status(ep);
+        self.record(
+            ep,
+            "status with no attempt: all ten keys, idle values",
+            "5",
+            check,
+        );
+        self.start_refusals(ep);
+        self.method_edges(ep);
+        self.update_refusals(ep);
+        if self.has_shares() && self.c.threshold >= 2 {
+            self.attempt_life(ep);
+            self.failed_completions(ep);
+            self.update_decoding(ep);
+        } else {
+            let why = "needs valid shares and a threshold of at least 2";
+            self.skip(ep, "an attempt's life and failed completions", "2", why);
+        }
+        self.start_decoding(ep);
+        self.reset(ep);
+    }
+
+    fn cancel_idle(&mut self, ep: Endpoint) -> Check {
+        let r = self.cancel(ep)?;
+        if r.status == 204 && r.body.is_empty() {
+            Ok(())
+        } else {
+            Err(fail("204 with no body", self.describe(&r)))
+        }
+    }
+
+    fn idle_status(&mut self, ep: Endpoint) -> Check {
+        let s = self.status(ep)?;
+        let want = format!(
+            "nonce \"\", started false, progress 0, required {}, complete false, no tokens, no \
+             fingerprint, otp \"\", otp_length {}",
+            self.c.threshold,
+            self.otp_length(ep)
+        );
+        let ok = s.nonce.is_empty()
+            && !s.started
+            && s.progress == 0
+            && s.required == self.c.threshold
+            && !s.complete
+            && s.encoded_token.is_empty()
+            && s.encoded_root_token.is_empty()
+            && s.pgp_fingerprint.is_empty()
+            && s.otp.is_empty()
+            && s.otp_length == self.otp_length(ep);
+        self.expect_fields(&s, &want, ok)
+    }
+
+    fn start_refusal(
+        &mut self,
+        ep: Endpoint,
+        name: &str,
+        section: &'static str,
+        b: &str,
+        error: &Error,
+    ) {
+        let check = self
+            .attempt(ep, Method::Put, body(&[b]))
+            .and_then(|r| self.expect_error(&r, error));
+        self.record(ep, name, section, check);
+    }
+
+    fn start_refusals(&mut self, ep: Endpoint) {
+        self.reset(ep);
+        self.start_refusal(
+            ep,
+            "start: an OTP of the wrong length",
+            "3",
+            r#"{"otp":"short"}"#,
+            &Error::OtpWrongLength,
+        );
+        let check = self.idle_status(ep);
+        self.record(ep, "a refused start leaves no attempt", "2", check);
+        let long = "a".repeat(self.otp_length(ep).saturating_add(2));
+        let b = format!(r#"{{"otp":"{long}"}}"#);
+        self.start_refusal(
+            ep,
+            "start: an OTP two characters too long",
+            "3",
+            &b,
+            &Error::OtpWrongLength,
+        );
+        let check = self
+            .attempt(ep, Method::Put, body(&[r#"{"pgp_key":"AAAA"}"#]))
+            .and_then(|r| {
+                if self.c.pgp {
+                    self.expect_error_prefix(&r, 400, "error parsing PGP key: ")
+                } else {
+                    self.expect_error(&r, &Error::PgpUnsupported)
+                }
+            });
+        self.record(ep, "start: a pgp_key that is not a key", "3", check);
+        self.reset(ep);
+        let go = |reason: &str| Error::InvalidBody {
+            reason: reason.to_owned(),
+        };
+        self.start_refusal(
+            ep,
+            "start: a body that is not JSON (Go's text)",
+            "11",
+            "nope",
+            &go(go_text::NOPE),
+        );
+        self.reset(ep);
+        self.start_refusal(
+            ep,
+            "start: text after the object (Go's text)",
+            "11",
+            r#"{"otp":"short"} trailing"#,
+            &go(go_text::TRAILING),
+        );
+        self.reset(ep);
+        self.start_refusal(
+            ep,
+            "start: a truncated object (Go's text)",
+            "11",
+            r#"{"otp":"x""#,
+            &go(go_text::UNEXPECTED_EOF),
+        );
+        self.reset(ep);
+        self.start_refusal(
+            ep,
+            "start: otp of the wrong JSON type (Go's text)",
+            "11",
+            r#"{"otp":1}"#,
+            &go(go_text::START_OTP_NUMBER),
+        );
+        self.reset(ep);
+    }
+
+    fn method_edges(&mut self, ep: Endpoint) {
+        let attempt = format!("{}attempt", ep.base_path());
+        let update = format!("{}update", ep.base_path());
+        let check = self
+            .send(Method::Patch, attempt.clone(), Some(CONTENT_TYPE_JSON), body(&["{}"]))
+            .and_then(|r| {
+                // OpenBao serves the recovery endpoints only in recovery mode, whose handler
+                // chain has no generic PATCH check: the route's own 405 answers (observed on
+                // OpenBao 2.7.2, `bao server -recovery`).
+                if self.c.dialect == crate::Dialect::OpenBao && ep == Endpoint::Recovery {
+                    return self.expect_errors(&r, 405, &[]);
+                }
+                let text = format!(
+                    "PATCH requires Content-Type of application/merge-patch+json, provided {CONTENT_TYPE_JSON}"
+                );
+                self.expect_errors(&r, 415, &[&text])
+            });
+        self.record(
+            ep,
+            "PATCH without the merge-patch type (415; OpenBao recovery mode: the route's 405)",
+            "1",
+            check,
+        );
+        let check = self
+            .send(
+                Method::Patch,
+                attempt,
+                Some("application/merge-patch+json"),
+                body(&["{}"]),
+            )
+            .and_then(|r| self.expect_errors(&r, 405, &[]));
+        self.record(
+            ep,
+            "another method on /attempt answers 405 {\"errors\":[]}",
+            "1",
+            check,
+        );
+        let check = self
+            .send(
+                Method::Get,
+                update.clone(),
+                None,
+                Zeroizing::new(Vec::new()),
+            )
+            .and_then(|r| self.expect_error(&r, &Error::EmptyBody));
+        // Neither server looks at the method: a bodiless GET is a bodiless update (section 4.1:
+        // Vault answers Go's `EOF`, OpenBao the missing-key text).
+        self.record(ep, "GET on /update is an update (empty body)", "1", check);
+        let check = self
+            .send(
+                Method::Patch,
+                update,
+                Some("application/merge-patch+json"),
+                body(&["{}"]),
+            )
+            .and_then(|r| self.expect_error(&r, &Error::MissingKey));
+        self.record(
+            ep,
+            "PATCH (merge-patch) on /update is an update",
+            "1",
+            check,
+        );
+        self.reset(ep);
+    }
+
+    fn update_refusal(
+        &mut self,
+        ep: Endpoint,
+        name: &str,
+        section: &'static str,
+        b: Zeroizing<Vec<u8>>,
+        error: &Error,
+    ) {
+        let check = self
+            .update(ep, b)
+            .and_then(|r| self.expect_error(&r, error));
+        self.record(ep, name, section, check);
+    }
+
+    fn update_refusals(&mut self, ep: Endpoint) {
+        self.reset(ep);
+        let (min, max) = self.share_bounds();
+        self.update_refusal(
+            ep,
+            "update: an empty body",
+            "4",
+            Zeroizing::new(Vec::new()),
+            &Error::EmptyBody,
+        );
+        self.update_refusal(
+            ep,
+            "update: a null body is a missing key",
+            "11",
+            body(&["null"]),
+            &Error::MissingKey,
+        );
+        self.update_refusal(ep, "update: no key", "4", body(&["{}"]), &Error::MissingKey);
+        self.update_refusal(
+            ep,
+            "update: an empty key",
+            "4",
+            body(&[r#"{"key":""}"#]),
+            &Error::MissingKey,
+        );
+        self.update_refusal(
+            ep,
+            "update: a null key",
+            "11",
+            body(&[r#"{"key":null,"nonce":"x"}"#]),
+            &Error::MissingKey,
+        );
+        self.update_refusal(
+            ep,
+            "update: a key neither hex nor base64",
+            "4",
+            body(&[r#"{"key":"zz"}"#]),
+            &Error::InvalidKeyEncoding,
+        );
+        self.update_refusal(
+            ep,
+            "update: a share shorter than the minimum",
+            "4",
+            body(&[r#"{"key":"00112233"}"#]),
+            &Error::KeyTooShort { min },
+        );
+        let long = "ab".repeat(34);
+        self.update_refusal(
+            ep,
+            "update: a share longer than the maximum",
+            "4",
+            update_body(&long, "x"),
+            &Error::KeyTooLong { max },
+        );
+        let go = Error::InvalidBody {
+            reason: go_text::UPDATE_KEY_NUMBER.to_owned(),
+        };
+        self.update_refusal(
+            ep,
+            "update: key of the wrong JSON type (Go's text)",
+            "11",
+            body(&[r#"{"key":1}"#]),
+            &go,
+        );
+        if let Some(b) = self.share_b64(0) {
+            let unpadded = b.trim_end_matches('=');
+            let cut = if unpadded.len() == b.len() {
+                unpadded
+                    .get(..unpadded.len().saturating_sub(1))
+                    .unwrap_or_default()
+            } else {
+                unpadded
+            };
+            let cut = Zeroizing::new(cut.to_owned());
+            self.update_refusal(
+                ep,
+                "update: base64 without its padding",
+                "4",
+                update_body(&cut, "x"),
+                &Error::InvalidKeyEncoding,
+            );
+        }
+        if let Some(h) = self.share_hex(0) {
+            self.update_refusal(
+                ep,
+                "update with no attempt in progress",
+                "4",
+                update_body(&h, "x"),
+                &Error::NoAttempt,
+            );
+        } else {
+            self.skip(
+                ep,
+                "update with no attempt in progress",
+                "4",
+                "no shares claimed",
+            );
+        }
+    }
+
+    fn attempt_life(&mut self, ep: Endpoint) {
+        self.reset(ep);
+        let t = self.c.threshold;
+        let otp_len = self.otp_length(ep);
+        // Start with a generated OTP.
+        let started = self.start(ep);
+        let check = started.as_ref().map_err(|f| fail(f.expected.clone(), f.got.clone())).and_then(|s| {
+            let ok = is_uuid_shaped(&s.nonce)
+                && s.started
+                && s.progress == 0
+                && s.required == t
+                && !s.complete
+                && s.encoded_token.is_empty()
+                && s.encoded_root_token.is_empty()
+                && s.pgp_fingerprint.is_empty()
+                && s.otp.len() == otp_len
+                && is_base62(s.otp.expose_secret())
+                && s.otp_length == otp_len;
+            let want = format!(
+                "started, a 8-4-4-4-12 lowercase hex nonce, progress 0, required {t}, a generated \
+                 base62 OTP of {otp_len} characters, otp_length {otp_len}"
+            );
+            self.expect_fields(s, &want, ok)
+        });
+        self.record(ep, "start with an empty body generates an OTP", "3", check);
+        let Ok(s) = started else { return };
+        let nonce = s.nonce.clone();
+        // A second start, by PUT and by POST.
+        let check = self
+            .attempt(ep, Method::Put, Zeroizing::new(Vec::new()))
+            .and_then(|r| self.expect_error(&r, &Error::InProgress));
+        self.record(ep, "start while an attempt is in progress", "3", check);
+        let otp = "b".repeat(otp_len);
+        let check = self
+            .attempt(ep, Method::Post, body(&[r#"{"otp":""#, &otp, r#""}"#]))
+            .and_then(|r| self.expect_error(&r, &Error::InProgress));
+        self.record(
+            ep,
+            "start by POST while an attempt is in progress",
+            "1",
+            check,
+        );
+        let check = self
+            .attempt(ep, Method::Put, body(&[r#"{"otp":"short"}"#]))
+            .and_then(|r| self.expect_error(&r, &Error::OtpWrongLength));
+        self.record(
+            ep,
+            "start: the inputs are checked before the slot",
+            "3",
+            check,
+        );
+        // The status shows the attempt, without the OTP.
+        let check = self.status(ep).and_then(|st| {
+            let ok = st.started
+                && st.nonce == nonce
+                && st.progress == 0
+                && st.otp.is_empty()
+                && st.otp_length == otp_len;
+            self.expect_fields(
+                &st,
+                "started, the same nonce, progress 0, otp \"\" (never repeated)",
+                ok,
+            )
+        });
+        self.record(ep, "status during an attempt", "5", check);
+        let (Some(s0), Some(s0_b64)) = (self.share_hex(0), self.share_b64(0)) else {
+            return;
+        };
+        // Another nonce.
+        let wrong = if self.c.disclose_nonce {
+            Error::WrongNonce {
+                nonce: nonce.clone(),
+            }
+        } else {
+            Error::WrongNonceUndisclosed
+        };
+        let check = self
+            .submit(ep, &s0, "not-the-nonce")
+            .and_then(|r| self.expect_error(&r, &wrong));
+        self.record(ep, "update with another nonce", "4", check);
+        // The first share.
+        let check = self.submit(ep, &s0, &nonce).and_then(|r| {
+            let st = self.judge_status(&r)?;
+            let ok = st.nonce == nonce
+                && st.started
+                && st.progress == 1
+                && st.required == t
+                && !st.complete
+                && st.encoded_token.is_empty()
+                && st.encoded_root_token.is_empty()
+                && st.pgp_fingerprint.is_empty()
+                && st.otp.is_empty()
+                && st.otp_length == 0;
+            self.expect_fields(
+                &st,
+                "the request's nonce, started, progress 1, complete false, otp_length 0",
+                ok,
+            )
+        });
+        self.record(ep, "update below the threshold: progress 1", "4", check);
+        let check = self
+            .submit(ep, &s0_b64, "not-the-nonce")
+            .and_then(|r| self.expect_error(&r, &wrong));
+        self.record(
+            ep,
+            "update: the nonce is checked before a duplicate share",
+            "4",
+            check,
+        );
+        let check = self
+            .submit(ep, &s0_b64, &nonce)
+            .and_then(|r| self.expect_error(&r, &Error::DuplicateShare));
+        self.record(ep, "update: the same share again (in base64)", "4", check);
+        let check = self.status(ep).and_then(|st| {
+            let ok = st.started && st.nonce == nonce && st.progress == 1;
+            self.expect_fields(&st, "the same attempt, progress 1", ok)
+        });
+        self.record(
+            ep,
+            "refused updates keep the attempt and its shares",
+            "2",
+            check,
+        );
+        if self.c.cancel_requires_nonce {
+            let check = self
+                .attempt(ep, Method::Delete, Zeroizing::new(Vec::new()))
+                .and_then(|r| self.expect_error(&r, &Error::WrongNonceUndisclosed))
+                .and_then(|()| {
+                    let st = self.status(ep)?;
+                    let ok = st.started && st.nonce == nonce && st.progress == 1;
+                    self.expect_fields(&st, "the same attempt, progress 1", ok)
+                });
+            self.record(
+                ep,
+                "a cancel without the attempt's nonce is refused (cancel_requires_nonce)",
+                "10",
+                check,
+            );
+        }
+        // Cancel.
+        let check = self.cancel_idle(ep).and_then(|()| self.idle_status(ep));
+        self.record(ep, "cancel clears the attempt and its shares", "2", check);
+    }
+
+    /// Sends `keys` in turn on a new attempt; all but the last must be taken. Returns the nonce
+    /// and the last answer.
+    fn feed(
+        &mut self,
+        ep: Endpoint,
+        keys: &[Zeroizing<String>],
+    ) -> Result<(String, Response), Fail> {
+        self.reset(ep);
+        let s = self.start(ep)?;
+        let (last, rest) = keys
+            .split_last()
+            .ok_or_else(|| fail("shares to send", "none"))?;
+        for k in rest {
+            let r = self.submit(ep, k, &s.nonce)?;
+            let st = self.judge_status(&r)?;
+            if st.complete {
+                return Err(fail(
+                    "a share below the threshold taken (setup)",
+                    self.describe(&r),
+                ));
+            }
+        }
+        let r = self.submit(ep, last, &s.nonce)?;
+        Ok((s.nonce, r))
+    }
+
+    fn kept_attempt(&mut self, ep: Endpoint, nonce: &str) -> Check {
+        let st = self.status(ep)?;
+        let ok = st.started && st.nonce == nonce && st.progress == 0;
+        self.expect_fields(&st, "still started, the same nonce, progress 0", ok)
+    }
+
+    fn failed_completions(&mut self, ep: Endpoint) {
+        let t = self.c.threshold;
+        let (Some(first), Some(second)) =
+            (self.shares.first().cloned(), self.shares.get(1).cloned())
+        else {
+            return;
+        };
+        let rest: Vec<Zeroizing<String>> = (2..t).filter_map(|i| self.share_hex(i)).collect();
+        // Two shares with the same x coordinate.
+        let mut twin = vec![0u8; first.len().saturating_sub(1)];
+        twin.push(first.x());
+        let twin = hex(&twin);
+        self.secrets.push(twin.clone());
+        let mut keys = vec![hex(first.expose_secret()), twin];
+        keys.extend(rest.iter().cloned());
+        let fed = self.feed(ep, &keys);
+        let nonce = fed.as_ref().map(|(n, _)| n.clone()).unwrap_or_default();
+        let check = fed
+            .and_then(|(_, r)| self.expect_error(&r, &Error::Combine(CombineError::DuplicatePart)));
+        self.record(ep, "a failed combine (two shares with one x)", "4", check);
+        let check = self.kept_attempt(ep, &nonce);
+        self.record(
+            ep,
+            "a failed combine keeps the attempt, progress 0",
+            "2",
+            check,
+        );
+        let check = self
+            .share_hex(0)
+            .ok_or_else(|| fail("a share", "none"))
+            .and_then(|s0| {
+                let r = self.submit(ep, &s0, &nonce)?;
+                let st = self.judge_status(&r)?;
+                self.expect_fields(&st, "progress 1", st.progress == 1 && st.nonce == nonce)
+            });
+        self.record(ep, "the kept attempt takes shares again", "2", check);
+        // A share of another length.
+        // In base64: hex of 32 bytes would be rejected as hex and read as base64 (section 4.1).
+        let short = b64(second.expose_secret().get(1..).unwrap_or_default());
+        self.secrets.push(short.clone());
+        if self.c.key_length.is_some() {
+            let check = (|| {
+                self.reset(ep);
+                let s = self.start(ep)?;
+                let r = self.submit(ep, &hex(first.expose_secret()), &s.nonce)?;
+                self.judge_status(&r)?;
+                let (min, _) = self.share_bounds();
+                let r = self.submit(ep, &short, &s.nonce)?;
+                self.expect_error(&r, &Error::KeyTooShort { min })?;
+                let st = self.status(ep)?;
+                self.expect_fields(
+                    &st,
+                    "progress 1 kept",
+                    st.progress == 1 && st.nonce == s.nonce,
+                )
+            })();
+            self.record(
+                ep,
+                "a share of another length is refused at once (declared key length)",
+                "10",
+                check,
+            );
+        } else {
+            let mut keys = vec![hex(first.expose_secret()), short];
+            keys.extend(rest.iter().cloned());
+            let fed = self.feed(ep, &keys);
+            let nonce = fed.as_ref().map(|(n, _)| n.clone()).unwrap_or_default();
+            let check = fed.and_then(|(_, r)| {
+                self.expect_error(&r, &Error::Combine(CombineError::LengthMismatch))
+            });
+            self.record(
+                ep,
+                "a failed combine (shares of different lengths)",
+                "4",
+                check,
+            );
+            let check = self.kept_attempt(ep, &nonce);
+            self.record(
+                ep,
+                "a failed combine of mixed lengths keeps the attempt",
+                "2",
+                check,
+            );
+        }
+        // A foreign key set.
+        if self.foreign.len() >= t {
+            let keys: Vec<Zeroizing<String>> = self
+                .foreign
+                .iter()
+                .take(t)
+                .map(|s| hex(s.expose_secret()))
+                .collect();
+            let fed = self.feed(ep, &keys);
+            let nonce = fed.as_ref().map(|(n, _)| n.clone()).unwrap_or_default();
+            let prefix = self.c.text(&Error::KeyCheckFailed {
+                reason: String::new(),
+            });
+            let check = fed.and_then(|(_, r)| self.expect_error_prefix(&r, 400, &prefix));
+            self.record(ep, "a foreign key set fails the key check", "4", check);
+            let check = self.kept_attempt(ep, &nonce);
+            self.record(
+                ep,
+                "a failed key check keeps the attempt, progress 0",
+                "2",
+                check,
+            );
+        } else {
+            self.skip(
+                ep,
+                "a foreign key set fails the key check",
+                "4",
+                "no foreign shares claimed",
+            );
+        }
+        self.reset(ep);
+    }
+
+    /// One share sent in a given body on a fresh attempt: taken (progress 1) or refused.
+    fn probe_update(
+        &mut self,
+        ep: Endpoint,
+        name: &str,
+        section: &'static str,
+        make: impl Fn(&str, &str, &str) -> Zeroizing<Vec<u8>>,
+        refused: Option<&Error>,
+    ) {
+        let check = (|| {
+            self.reset(ep);
+            let s = self.start(ep)?;
+            let s0 = self.share_hex(0).ok_or_else(|| fail("a share", "none"))?;
+            let s0_b64 = self.share_b64(0).ok_or_else(|| fail("a share", "none"))?;
+            let r = self.update(ep, make(&s0, &s0_b64, &s.nonce))?;
+            match refused {
+                Some(e) => self.expect_error(&r, e),
+                None => {
+                    let st = self.judge_status(&r)?;
+                    self.expect_fields(
+                        &st,
+                        "the share taken: progress 1",
+                        st.progress == 1 && st.nonce == s.nonce,
+                    )
+                }
+            }
+        })();
+        self.record(ep, name, section, check);
+    }
+
+    fn update_decoding(&mut self, ep: Endpoint) {
+        self.probe_update(
+            ep,
+            "update: a share with every character \\u-escaped",
+            "11",
+            |k, _, n| update_body(&escaped(k), n),
+            None,
+        );
+        self.probe_update(
+            ep,
+            "update: an upper-case hex share",
+            "4",
+            |k, _, n| update_body(&k.to_uppercase(), n),
+            None,
+        );
+        self.probe_update(
+            ep,
+            "update: a base64 share, '/' escaped",
+            "4",
+            |_, b, n| update_body(&b.replace('/', "\\/"), n),
+            None,
+        );
+        self.probe_update(
+            ep,
+            "update: field names in upper case",
+            "11",
+            |k, _, n| body(&[r#"{"KEY":""#, k, r#"","NONCE":""#, n, r#""}"#]),
+            None,
+        );
+        self.probe_update(
+            ep,
+            "update: field names in mixed case",
+            "11",
+            |k, _, n| body(&[r#"{"Key":""#, k, r#"","nOnCe":""#, n, r#""}"#]),
+            None,
+        );
+        self.probe_update(
+            ep,
+            "update: a repeated key, the last wins",
+            "11",
+            |k, _, n| {
+                body(&[
+                    r#"{"key":"garbage","nonce":""#,
+                    n,
+                    r#"","key":""#,
+                    k,
+                    r#""}"#,
+                ])
+            },
+            None,
+        );
+        self.probe_update(
+            ep,
+            "update: a repeated nonce, the last wins",
+            "11",
+            |k, _, n| body(&[r#"{"key":""#, k, r#"","nonce":"x","nonce":""#, n, r#""}"#]),
+            None,
+        );
+        self.probe_update(
+            ep,
+            "update: unknown fields are ignored",
+            "1",
+            |k, _, n| {
+                body(&[
+                    r#"{"key":""#,
+                    k,
+                    r#"","nonce":""#,
+                    n,
+                    r#"","extra":{"k":[true,null]}}"#,
+                ])
+            },
+            None,
+        );
+        self.probe_update(
+            ep,
+            "update: whitespace around the object",
+            "11",
+            |k, _, n| {
+                body(&[
+                    " \t",
+                    &update_body(k, n)
+                        .iter()
+                        .map(|b| char::from(*b))
+                        .collect::<String>(),
+                    "\n\n",
+                ])
+            },
+            None,
+        );
+        let trailing = Error::InvalidBody {
+            reason: go_text::TRAILING.to_owned(),
+        };
+        self.probe_update(
+            ep,
+            "update: text after the object (Go's text)",
+            "11",
+            |k, _, n| body(&[r#"{"key":""#, k, r#"","nonce":""#, n, r#""} trailing"#]),
+            Some(&trailing),
+        );
+        self.reset(ep);
+    }
+
+    /// A start whose body carries a caller's OTP in some form: accepted, and the OTP not echoed.
+    fn probe_start(&mut self, ep: Endpoint, name: &str, b: &str) {
+        let check = (|| {
+            self.reset(ep);
+            let r = self.attempt(ep, Method::Put, body(&[b]))?;
+            let st = self.judge_status(&r)?;
+            self.expect_fields(
+                &st,
+                "started, the caller's OTP taken (otp \"\": not echoed, not generated)",
+                st.started && st.otp.is_empty(),
+            )
+        })();
+        self.record(ep, name, "11", check);
+    }
+
+    fn start_decoding(&mut self, ep: Endpoint) {
+        let check = (|| {
+            self.reset(ep);
+            let r = self.attempt(ep, Method::Put, body(&["null"]))?;
+            let st = self.judge_status(&r)?;
+            self.secrets
+                .push(Zeroizing::new(st.otp.expose_secret().to_owned()));
+            let len = self.otp_length(ep);
+            self.expect_fields(
+                &st,
+                "started, an OTP generated",
+                st.started && st.otp.len() == len,
+            )
+        })();
+        self.record(ep, "start: a null body is an empty start", "11", check);
+        let otp = Zeroizing::new("c".repeat(self.otp_length(ep)));
+        self.probe_start(
+            ep,
+            "start: a caller's OTP is not echoed",
+            &format!(r#"{{"otp":"{}"}}"#, otp.as_str()),
+        );
+        self.probe_start(
+            ep,
+            "start: field names match case-insensitively",
+            &format!(r#"{{"OTP":"{}","other":[1,{{"a":null}}]}}"#, otp.as_str()),
+        );
+        self.probe_start(
+            ep,
+            "start: a repeated field, the last wins",
+            &format!(r#"{{"otp":"short","otp":"{}"}}"#, otp.as_str()),
+        );
+        self.reset(ep);
+    }
+
+    fn shared_slot_rules(&mut self) {
+        let (root, recovery) = (Endpoint::Root, Endpoint::Recovery);
+        if !self.has_shares() {
+            self.skip(
+                recovery,
+                "one attempt slot for both strategies",
+                "3",
+                "no shares claimed",
+            );
+            return;
+        }
+        self.reset(root);
+        let check = self.start(root).and_then(|s| {
+            let r = self.attempt(recovery, Method::Put, Zeroizing::new(Vec::new()))?;
+            self.expect_error(&r, &Error::InProgress)?;
+            let s0 = self.share_hex(0).ok_or_else(|| fail("a share", "none"))?;
+            let r = self.submit(recovery, &s0, &s.nonce)?;
+            self.expect_error(&r, &Error::WrongStrategy)
+        });
+        self.record(
+            recovery,
+            "one slot: start and update refused while a root attempt is in progress",
+            "3",
+            check,
+        );
+        self.reset(root);
+    }
+
+    /// The threshold's worth of shares, alternately hex and base64, starting at `from`.
+    fn ceremony_keys(&self, from: usize) -> Vec<Zeroizing<String>> {
+        (0..self.c.threshold)
+            .filter_map(|i| {
+                let j = from
+                    .saturating_add(i)
+                    .checked_rem(self.shares.len())
+                    .unwrap_or(0);
+                if i % 2 == 0 {
+                    self.share_hex(j)
+                } else {
+                    self.share_b64(j)
+                }
+            })
+            .collect()
+    }
+
+    /// Judges a final update answer and decodes its token with `otp`.
+    fn judge_final(&mut self, ep: Endpoint, r: &Response, nonce: &str, otp: &str) -> Check {
+        let st = self.judge_status(r)?;
+        let t = self.c.threshold;
+        let root = matches!(ep, Endpoint::Root);
+        self.secrets.push(Zeroizing::new(st.encoded_token.clone()));
+        let ok = st.complete
+            && st.started
+            && st.nonce == nonce
+            && st.progress == t
+            && st.required == t
+            && !st.encoded_token.is_empty()
+            && (if root {
+                st.encoded_root_token == st.encoded_token
+            } else {
+                st.encoded_root_token.is_empty()
+            })
+            && st.otp.is_empty()
+            && st.otp_length == 0;
+        let want = if root {
+            "complete, progress = required, encoded_token = encoded_root_token, otp_length 0"
+        } else {
+            "complete, progress = required, encoded_token set, encoded_root_token \"\", otp_length 0"
+        };
+        self.expect_fields(&st, want, ok)?;
+        let format = self.c.profile.format(ep.strategy());
+        let token = decode_token(&st.encoded_token, otp, self.otp_length(ep))
+            .map_err(|e| fail("a token decoded with the OTP", e.to_string()))?;
+        let text = token.expose_secret();
+        self.secrets.push(Zeroizing::new(text.to_owned()));
+        let body = text.get(format.prefix().len()..).unwrap_or_default();
+        let ok = text.len() == format.token_length()
+            && text.starts_with(format.prefix())
+            && (format.is_uuid() || format.is_legacy() || is_base62(body));
+        if ok {
+            Ok(())
+        } else {
+            Err(fail(
+                format!(
+                    "a {}-character token starting {:?}",
+                    format.token_length(),
+                    format.prefix()
+                ),
+                format!(
+                    "a {}-character token starting {:?}",
+                    text.len(),
+                    text.get(..format.prefix().len()).unwrap_or_default()
+                ),
+            ))
+        }
+    }
+
+    /// A whole ceremony: `concurrent` final updates at once when a factory is claimed.
+    fn ceremony(
+        &mut self,
+        ep: Endpoint,
+        from: usize,
+        caller_otp: bool,
+        concurrent: bool,
+    ) -> (Check, Option<Check>) {
+        self.reset(ep);
+        let started = if caller_otp {
+            // The caller's OTP: one the server generated for a start cancelled at once (random,
+            // and seen by nobody else), sent back as the caller's own.
+            self.start(ep)
+                .map(|st| Zeroizing::new(st.otp.expose_secret().to_owned()))
+                .and_then(|otp| {
+                    self.reset(ep);
+                    let r = self.attempt(ep, Method::Put, body(&[r#"{"otp":""#, &otp, r#""}"#]))?;
+                    let st = self.judge_status(&r)?;
+                    self.expect_fields(
+                        &st,
+                        "started, the caller's OTP not echoed",
+                        st.started && st.otp.is_empty(),
+                    )?;
+                    Ok((st.nonce, otp))
+                })
+        } else {
+            self.start(ep).map(|st| {
+                (
+                    st.nonce.clone(),
+                    Zeroizing::new(st.otp.expose_secret().to_owned()),
+                )
+            })
+        };
+        let (nonce, otp) = match started {
+            Ok(v) => v,
+            Err(f) => return (Err(f), None),
+        };
+        let keys = self.ceremony_keys(from);
+        let Some((last, rest)) = keys.split_last() else {
+            return (Err(fail("shares", "none")), None);
+        };
+        for (i, k) in rest.iter().enumerate() {
+            let r = match self.submit(ep, k, &nonce) {
+                Ok(r) => r,
+                Err(f) => return (Err(f), None),
+            };
+            let check = self.judge_status(&r).and_then(|st| {
+                self.expect_fields(
+                    &st,
+                    &format!("progress {}", i.saturating_add(1)),
+                    st.progress == i.saturating_add(1) && !st.complete,
+                )
+            });
+            if check.is_err() {
+                return (check, None);
+            }
+        }
+        let concurrency = self.c.concurrency.as_ref().filter(|_| concurrent);
+        let Some((factory, senders)) = concurrency else {
+            let check = self
+                .submit(ep, last, &nonce)
+                .and_then(|r| self.judge_final(ep, &r, &nonce, &otp));
+            return (check, None);
+        };
+        let senders = (*senders).max(2);
+        let barrier = Arc::new(Barrier::new(senders));
+        let request = Request {
+            method: Method::Put,
+            path: format!("{}update", ep.base_path()),
+            headers: vec![(
+                "Content-Type".to_owned(),
+                Zeroizing::new(CONTENT_TYPE_JSON.to_owned()),
+            )],
+            body: update_body(last, &nonce),
+        };
+        let answers: Vec<Result<Response, String>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..senders)
+                .map(|_| {
+                    let mut transport = factory();
+                    let barrier = Arc::clone(&barrier);
+                    let request = request.clone();
+                    scope.spawn(move || {
+                        barrier.wait();
+                        transport.send(&request).map_err(|e| e.to_string())
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err("a sender thread panicked".to_owned()))
+                })
+                .collect()
+        });
+        let mut winners = Vec::new();
+        let mut others = Vec::new();
+        for a in answers {
+            match a {
+                Ok(r) if r.status == 200 => winners.push(r),
+                Ok(r) => others.push(Ok(r)),
+                Err(e) => others.push(Err(e)),
+            }
+        }
+        // Vault holds its lock through the completion, so the others see its outcome: no attempt
+        // (a root completion cleared it) or, after a recovery token, the already-unsealed text.
+        // A sans-IO host that completes asynchronously may refuse them while it completes.
+        let mut refusals = vec![
+            self.c.text(&Error::NoAttempt),
+            self.c.text(&Error::CompletionPending),
+        ];
+        if matches!(ep, Endpoint::Recovery) {
+            refusals.push(self.c.text(&Error::AlreadyUnsealed));
+        }
+        let one = if winners.len() == 1
+            && others.iter().all(|o| {
+                o.as_ref().is_ok_and(|r| {
+                    refusals
+                        .iter()
+                        .any(|t| self.expect_errors(r, 400, &[t]).is_ok())
+                })
+            }) {
+            Ok(())
+        } else {
+            let got: Vec<String> = winners
+                .iter()
+                .chain(others.iter().filter_map(|o| o.as_ref().ok()))
+                .map(|r| self.describe(r))
+                .chain(others.iter().filter_map(|o| o.as_ref().err().cloned()))
+                .collect();
+            Err(fail(
+                format!("exactly one of {senders} completes; the others 400 with {refusals:?}"),
+                got.join(" | "),
+            ))
+        };
+        let check = match winners.first() {
+            Some(r) => self.judge_final(ep, r, &nonce, &otp),
+            None => Err(fail("a completion", "none")),
+        };
+        (check, Some(one))
+    }
+
+    fn completion_rules(&mut self, ep: Endpoint) {
+        if !self.has_shares() {
+            self.skip(ep, "a complete ceremony", "4", "no shares claimed");
+            return;
+        }
+        let recovery = matches!(ep, Endpoint::Recovery);
+        if recovery && !self.c.recovery_mintable {
+            self.skip(
+                ep,
+                "a complete ceremony",
+                "4",
+                "the recovery token is not mintable (claims)",
+            );
+            return;
+        }
+        let n = self.shares.len();
+        if !recovery {
+            let (check, _) = self.ceremony(ep, n.saturating_sub(self.c.threshold), false, false);
+            self.record(
+                ep,
+                "a complete ceremony (generated OTP, hex and base64 shares), token decoded",
+                "4",
+                check,
+            );
+            let check = self.idle_status(ep);
+            self.record(ep, "success clears the attempt", "2", check);
+            let (check, _) = self.ceremony(ep, 1, true, false);
+            self.record(
+                ep,
+                "a complete ceremony with the caller's OTP, token decoded",
+                "6",
+                check,
+            );
+            if self.c.concurrency.is_some() {
+                let (check, one) = self.ceremony(ep, 0, false, true);
+                self.record(ep, "the concurrent ceremony's token decodes", "4", check);
+                if let Some(one) = one {
+                    self.record(
+                        ep,
+                        "concurrent final updates: exactly one completion",
+                        "4",
+                        one,
+                    );
+                }
+            } else {
+                self.skip(
+                    ep,
+                    "concurrent final updates: exactly one completion",
+                    "4",
+                    "no transport factory claimed",
+                );
+            }
+            self.reset(ep);
+            return;
+        }
+        let concurrent = self.c.concurrency.is_some();
+        let (check, one) = self.ceremony(ep, n.saturating_sub(self.c.threshold), false, concurrent);
+        self.record(
+            ep,
+            "a complete ceremony (generated OTP, hex and base64 shares), token decoded",
+            "4",
+            check,
+        );
+        match one {
+            Some(one) => self.record(
+                ep,
+                "concurrent final updates: exactly one completion",
+                "4",
+                one,
+            ),
+            None => self.skip(
+                ep,
+                "concurrent final updates: exactly one completion",
+                "4",
+                "no transport factory claimed",
+            ),
+        }
+        let check = self.idle_status(ep);
+        self.record(ep, "success clears the attempt", "2", check);
+        let check = self
+            .attempt(ep, Method::Put, Zeroizing::new(Vec::new()))
+            .and_then(|r| self.expect_error(&r, &Error::AlreadyUnsealed));
+        self.record(
+            ep,
+            "after the recovery token, a start is refused",
+            "9",
+            check,
+        );
+        // Vault checks a start's inputs before the server state (section 3); OpenBao 2.7 refuses
+        // a recovery start once the token was minted before it looks at them (observed).
+        let first = match self.c.dialect {
+            crate::Dialect::OpenBao => Error::AlreadyUnsealed,
+            _ => Error::OtpWrongLength,
+        };
+        let check = self
+            .attempt(ep, Method::Put, body(&[r#"{"otp":"short"}"#]))
+            .and_then(|r| self.expect_error(&r, &first));
+        self.record(
+            ep,
+            "after the recovery token, the check order of a start",
+            "3",
+            check,
+        );
+        let check = self
+            .share_hex(0)
+            .ok_or_else(|| fail("a share", "none"))
+            .and_then(|s0| self.submit(ep, &s0, "x"))
+            .and_then(|r| self.expect_error(&r, &Error::AlreadyUnsealed));
+        self.record(
+            ep,
+            "after the recovery token, an update is refused",
+            "9",
+            check,
+        );
+    }
+}
+
+fn label(ep: Endpoint) -> &'static str {
+    match ep {
+        Endpoint::Recovery => "recovery",
+        Endpoint::Root => "root",
+        Endpoint::DrOperation => "dr",
+        Endpoint::RootToken => "root-token",
+    }
+}

@@ -1,0 +1,349 @@
+//! The request bodies: start, update and cancel, decoded as Go's `encoding/json` decodes them
+//! (`go_decode.rs`), and their explicit serialization for clients.
+
+use zeroize::Zeroizing;
+
+use super::Encoding;
+use super::go_decode::{self, Body, Shape, Slot};
+use crate::{Error, Otp, SecretString};
+
+fn invalid(reason: String) -> Error {
+    Error::InvalidBody { reason }
+}
+
+fn plain(slot: Slot) -> String {
+    match slot {
+        Slot::Unset => String::new(),
+        Slot::Plain(s) => s,
+        // A secret slot is never asked for as plain text.
+        Slot::Secret(_) => String::new(),
+    }
+}
+
+fn secret(slot: Slot) -> Zeroizing<String> {
+    match slot {
+        Slot::Secret(s) => s,
+        // Plain or unset: nothing secret was decoded.
+        Slot::Unset | Slot::Plain(_) => Zeroizing::new(String::new()),
+    }
+}
+
+/// Moves the text out of a zeroizing buffer without copying it (the buffer keeps an empty
+/// string).
+fn take(mut s: Zeroizing<String>) -> String {
+    std::mem::take(&mut *s)
+}
+
+/// Appends `s` as a JSON string the way Go's `encoding/json` writes it: `"` and `\` escaped,
+/// `\b \f \n \r \t` short, other control characters and `<`, `>`, `&`, U+2028, U+2029 as `\u`
+/// escapes.
+fn push_go_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c if u32::from(c) < 0x20 => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let b = u8::try_from(u32::from(c)).unwrap_or(0);
+                out.push_str("\\u00");
+                out.push(char::from(*HEX.get(usize::from(b >> 4)).unwrap_or(&b'0')));
+                out.push(char::from(*HEX.get(usize::from(b & 0xF)).unwrap_or(&b'0')));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// The length [`push_go_string`] writes.
+fn go_string_len(s: &str) -> usize {
+    s.chars()
+        .map(|c| match c {
+            '"' | '\\' | '\u{8}' | '\u{c}' | '\n' | '\r' | '\t' => 2,
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => 6,
+            c if u32::from(c) < 0x20 => 6,
+            c => c.len_utf8(),
+        })
+        .fold(2usize, usize::saturating_add)
+}
+
+/// Writes `{"a":"..","b":".."}` into a zeroizing buffer sized up front, so that it never
+/// reallocates (a reallocation would free an unwiped copy of a secret).
+fn two_fields(a: (&str, &str), b: (&str, &str)) -> Zeroizing<String> {
+    let len = [
+        9usize, // `{"` `":` `,"` `":` `}` around the names and the quoted values
+        a.0.len(),
+        b.0.len(),
+        go_string_len(a.1),
+        go_string_len(b.1),
+    ]
+    .iter()
+    .fold(0usize, |x, y| x.saturating_add(*y));
+    let mut out = Zeroizing::new(String::with_capacity(len));
+    out.push_str("{\"");
+    out.push_str(a.0);
+    out.push_str("\":");
+    push_go_string(&mut out, a.1);
+    out.push_str(",\"");
+    out.push_str(b.0);
+    out.push_str("\":");
+    push_go_string(&mut out, b.1);
+    out.push('}');
+    out
+}
+
+/// The body of a start request (`PUT /sys/generate-recovery-token/attempt`): Vault's
+/// `GenerateRootInitRequest`. Both fields are optional and an empty body is valid.
+///
+/// It has no `Serialize` (the OTP is a secret): [`StartRequest::to_json`] writes it explicitly.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StartRequest {
+    /// A caller-chosen OTP (must have the configured length; its characters are not checked).
+    pub otp: Otp,
+    /// Standard padded base64 of a binary OpenPGP public key.
+    pub pgp_key: String,
+}
+
+impl StartRequest {
+    /// Parses a start body as Vault and OpenBao do, with Go's `encoding/json` rules and texts
+    /// (see the crate's `wire::go_decode` module docs): any `Content-Type`; names matched
+    /// case-insensitively; the last repeated field wins; unknown fields ignored; an empty (or
+    /// all-whitespace) body and a `null` body are an empty request; text after the object is
+    /// refused unless it is another valid JSON value. The OTP is unescaped only into a zeroizing
+    /// buffer.
+    ///
+    /// # Errors
+    /// [`Error::InvalidBody`] with Go's text, e.g.
+    /// `json: cannot unmarshal number into Go struct field GenerateRootInitRequest.otp of type
+    /// string` or `invalid character 'o' in literal null (expecting 'u')`.
+    pub fn from_json(body: &[u8]) -> Result<Self, Error> {
+        Self::from_fields(go_decode::decode(body, Shape::Start).map_err(invalid)?)
+    }
+
+    /// [`Self::from_json`] for a body whose `Content-Type` the host knows, as OpenBao 2.7.2
+    /// answers it (observed): sent with any type but `application/x-www-form-urlencoded`, a
+    /// top-level string, number or bool is refused as `json: cannot unmarshal <kind> into Go value
+    /// of type map[string]interface {}` (its JSON-limits layer decodes such bodies into a map
+    /// first). Every other rule and text is [`Self::from_json`]'s. Vault was not observed; hosts
+    /// of the Vault dialect use [`Self::from_json`].
+    ///
+    /// # Errors
+    /// As [`Self::from_json`].
+    pub fn from_http(body: &[u8], content_type: Option<&str>) -> Result<Self, Error> {
+        let fields = go_decode::decode_http(body, Shape::Start, content_type).map_err(invalid)?;
+        Self::from_fields(fields)
+    }
+
+    fn from_fields(fields: Body) -> Result<Self, Error> {
+        match fields {
+            Body::Blank => Ok(Self::default()),
+            Body::Fields([otp, pgp_key]) => Ok(Self {
+                otp: Otp::new(take(secret(otp))),
+                pgp_key: plain(pgp_key),
+            }),
+        }
+    }
+
+    /// The body a client sends, `{"otp":"...","pgp_key":"..."}` (the keys in the order Vault's
+    /// Go client writes them), Go-escaped, in a zeroizing buffer sized up front.
+    #[must_use]
+    pub fn to_json(&self) -> Zeroizing<String> {
+        two_fields(
+            ("otp", self.otp.expose_secret()),
+            ("pgp_key", &self.pgp_key),
+        )
+    }
+
+    /// Vault's rule: a non-empty OTP wins; else a non-empty PGP key; else the server generates an
+    /// OTP.
+    #[must_use]
+    pub fn into_encoding(self) -> Encoding {
+        let Self { otp, pgp_key } = self;
+        if !otp.is_empty() {
+            Encoding::Otp(otp)
+        } else if !pgp_key.is_empty() {
+            Encoding::PgpKey(pgp_key)
+        } else {
+            Encoding::GenerateOtp
+        }
+    }
+}
+
+/// The body of an update request (`PUT /sys/generate-recovery-token/update`): Vault's
+/// `GenerateRootUpdateRequest`.
+///
+/// It has no `Serialize` (the share is a secret): [`UpdateRequest::to_json`] writes it
+/// explicitly, and this does not compile:
+///
+/// ```compile_fail
+/// let request = recovery_token::UpdateRequest::default();
+/// let _ = serde_json::to_string(&request); // UpdateRequest: Serialize is not satisfied
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct UpdateRequest {
+    /// The key share, hex or standard padded base64. Secret: zeroized on drop, not printed.
+    pub key: SecretString,
+    /// The attempt's nonce.
+    pub nonce: String,
+}
+
+impl std::fmt::Debug for UpdateRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpdateRequest")
+            .field("key", &"[REDACTED]")
+            .field("nonce", &self.nonce)
+            .finish()
+    }
+}
+
+impl UpdateRequest {
+    /// An update request for `key` (a share, hex or base64) and the attempt's `nonce`.
+    #[must_use]
+    pub fn new(key: SecretString, nonce: String) -> Self {
+        Self { key, nonce }
+    }
+
+    /// Parses an update body as Vault and OpenBao do, with Go's `encoding/json` rules and texts
+    /// (as [`StartRequest::from_json`]). The share is unescaped only into a zeroizing buffer;
+    /// a repeated `key` wipes the earlier value.
+    ///
+    /// # Errors
+    /// [`Error::EmptyBody`] for an empty body (Vault's `EOF`), [`Error::InvalidBody`] with Go's
+    /// text, [`Error::MissingKey`] when `key` is missing, `null` or empty (also for a `null`
+    /// body).
+    pub fn from_json(body: &[u8]) -> Result<Self, Error> {
+        Self::from_fields(go_decode::decode(body, Shape::Update).map_err(invalid)?)
+    }
+
+    /// [`Self::from_json`] for a body whose `Content-Type` the host knows, as OpenBao 2.7.2
+    /// answers it (see [`StartRequest::from_http`]).
+    ///
+    /// # Errors
+    /// As [`Self::from_json`].
+    pub fn from_http(body: &[u8], content_type: Option<&str>) -> Result<Self, Error> {
+        let fields = go_decode::decode_http(body, Shape::Update, content_type).map_err(invalid)?;
+        Self::from_fields(fields)
+    }
+
+    fn from_fields(fields: Body) -> Result<Self, Error> {
+        match fields {
+            Body::Blank => Err(Error::EmptyBody),
+            Body::Fields([key, nonce]) => {
+                let request = Self {
+                    key: SecretString::new(take(secret(key))),
+                    nonce: plain(nonce),
+                };
+                if request.key.is_empty() {
+                    return Err(Error::MissingKey);
+                }
+                Ok(request)
+            }
+        }
+    }
+
+    /// The body a client sends, `{"key":"...","nonce":"..."}` (the keys in the order Vault's Go
+    /// client writes them), Go-escaped, in a zeroizing buffer sized up front.
+    #[must_use]
+    pub fn to_json(&self) -> Zeroizing<String> {
+        two_fields(("key", self.key.expose_secret()), ("nonce", &self.nonce))
+    }
+}
+
+/// A cancel request over HTTP (`DELETE /sys/generate-recovery-token/attempt`), for hosts that
+/// set [`crate::GeneratorConfig`]'s `cancel_requires_nonce`: the nonce comes from a JSON body
+/// `{"nonce":"..."}` (decoded like the other bodies) or from a `?nonce=` query parameter.
+///
+/// Vault and OpenBao read no cancel body and take no nonce; this is the crate's hardening.
+/// A nonce is not secret (the status shows it to anyone).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CancelRequest {
+    nonce: Option<String>,
+}
+
+impl CancelRequest {
+    /// Reads the nonce from a DELETE's `body` and the request's `query` (the text after `?`,
+    /// without it).
+    ///
+    /// - The body: empty, `null`, or a JSON object whose `nonce` (any case) is a string; other
+    ///   fields are ignored.
+    /// - The query: `&`-separated `name=value` pairs; the first `nonce` is taken, its value
+    ///   percent-decoded (`+` is a space). A malformed `%` escape is kept as written: it can
+    ///   never equal a nonce (hex digits and dashes), so the cancel is refused as with a wrong
+    ///   nonce.
+    /// - Both present: the body's non-empty nonce wins (the body is what the request's author
+    ///   wrote last; a query can come from a bookmarked or logged URL). An empty body nonce
+    ///   falls back to the query.
+    ///
+    /// # Errors
+    /// [`Error::InvalidBody`] when the body is not such JSON (Go's texts, type
+    /// `GenerateRootCancelRequest`).
+    pub fn from_http(body: &[u8], query: Option<&str>) -> Result<Self, Error> {
+        let from_body = match go_decode::decode(body, Shape::Cancel).map_err(invalid)? {
+            Body::Blank => String::new(),
+            Body::Fields([nonce, _]) => plain(nonce),
+        };
+        let nonce = if from_body.is_empty() {
+            query.and_then(query_nonce)
+        } else {
+            Some(from_body)
+        };
+        Ok(Self { nonce })
+    }
+
+    /// A cancel request carrying `nonce` (a client or a host that read it elsewhere).
+    #[must_use]
+    pub fn new(nonce: Option<String>) -> Self {
+        Self { nonce }
+    }
+
+    /// The nonce given, if any; pass it to [`crate::RecoveryTokenGenerator::cancel`].
+    #[must_use]
+    pub fn nonce(&self) -> Option<&str> {
+        self.nonce.as_deref()
+    }
+}
+
+/// The first `nonce=` value of a query string, percent-decoded (`None` if absent or empty).
+fn query_nonce(query: &str) -> Option<String> {
+    let value = query
+        .split('&')
+        .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
+        .find(|(name, _)| percent_decode(name).as_deref() == Some("nonce"))
+        .map(|(_, value)| value)?;
+    let decoded = percent_decode(value).unwrap_or_else(|| value.to_owned());
+    (!decoded.is_empty()).then_some(decoded)
+}
+
+/// `application/x-www-form-urlencoded` decoding (`+` is a space); `None` for a malformed `%`
+/// escape. Invalid UTF-8 after decoding becomes U+FFFD.
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0usize;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = |at: usize| b.get(at).and_then(|h| char::from(*h).to_digit(16));
+                let hi = hex(i.saturating_add(1))?;
+                let lo = hex(i.saturating_add(2))?;
+                out.push(u8::try_from(hi.wrapping_shl(4) | lo).ok()?);
+                i = i.saturating_add(2);
+            }
+            c => out.push(c),
+        }
+        i = i.saturating_add(1);
+    }
+    Some(String::from_utf8_lossy(&out).into_owned())
+}

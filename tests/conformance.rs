@@ -1,0 +1,250 @@
+//! The conformance kit (`recovery_token::conformance`) against the example server, the real
+//! binary over HTTP on loopback, in both dialects.
+//!
+//! Each test starts its own `examples/server.rs` with `--listen 127.0.0.1:0`, reads the bound
+//! address and the printed shares from its stdout, and runs every rule of the kit with
+//! `TcpTransport` (a new connection per request; a fresh one per thread for the concurrency
+//! rule).
+#![cfg(feature = "conformance")]
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use recovery_token::client::Endpoint;
+use recovery_token::conformance::{Claims, Outcome, TcpTransport, Transport, run};
+use recovery_token::{Dialect, KeyShare, SecretString, TokenProfile};
+use serde_json::Value;
+
+/// Builds `examples/server.rs` as the test was built and returns the executable (as
+/// tests/server.rs does).
+fn server_binary() -> &'static PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
+        let mut cmd = Command::new(cargo);
+        cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args([
+            "build",
+            "--example",
+            "server",
+            "--message-format=json-render-diagnostics",
+        ]);
+        if !cfg!(feature = "pgp") {
+            cmd.arg("--no-default-features");
+        }
+        if !cfg!(debug_assertions) {
+            cmd.arg("--release");
+        }
+        let out = cmd.stderr(Stdio::inherit()).output().unwrap();
+        assert!(out.status.success(), "cargo build --example server failed");
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "server")
+            .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+            .expect("cargo reported no executable for the server example")
+    })
+}
+
+/// A running example server; killed (and reaped) on drop.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    shares: Vec<String>,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(server_binary())
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut shares = Vec::new();
+        let addr = loop {
+            let line = rx
+                .recv_timeout(Duration::from_secs(30))
+                .expect("the server printed no `Listening on` line within 30 s");
+            if let Some(rest) = line.strip_prefix("Unseal Key ") {
+                shares.push(rest.split_once(": ").unwrap().1.to_owned());
+            } else if let Some(addr) = line.strip_prefix("Listening on http://") {
+                break addr.parse().unwrap();
+            }
+        };
+        Self {
+            child,
+            addr,
+            shares,
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Shares of a random key of `len` bytes: a foreign key set.
+fn foreign_shares(len: usize, threshold: usize, n: usize) -> Vec<SecretString> {
+    let key: Vec<u8> = (0..len).map(|_| rand::random::<u8>()).collect();
+    KeyShare::split(&key, threshold, n, &mut rand::rng())
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let hex: String = s
+                .expose_secret()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            SecretString::from(hex)
+        })
+        .collect()
+}
+
+fn claims_for(
+    server: &Server,
+    dialect: Dialect,
+    profile: TokenProfile,
+    threshold: usize,
+) -> Claims {
+    let addr = server.addr;
+    let shares: Vec<SecretString> = server
+        .shares
+        .iter()
+        .map(|s| SecretString::from(s.clone()))
+        .collect();
+    Claims::new(dialect, profile, threshold)
+        .with_endpoints(&[Endpoint::Root, Endpoint::Recovery])
+        .with_shares(shares, foreign_shares(32, threshold, 5))
+        .with_recovery_mintable(true)
+        .with_pgp(cfg!(feature = "pgp"))
+        .with_concurrency(
+            Box::new(move || Box::new(TcpTransport::new(addr)) as Box<dyn Transport + Send>),
+            8,
+        )
+}
+
+fn assert_conforms(report: &recovery_token::conformance::Report) {
+    println!("{report}");
+    let failed: Vec<&str> = report.failures().map(|r| r.name.as_str()).collect();
+    assert!(failed.is_empty(), "rules failed: {failed:#?}\n{report}");
+    assert!(
+        report
+            .results()
+            .iter()
+            .filter(|r| r.outcome == Outcome::Pass)
+            .count()
+            > 60,
+        "too few rules ran:\n{report}"
+    );
+}
+
+#[test]
+fn example_server_conforms_in_the_vault_dialect() {
+    // The example's default: a declared key length (strict share sets), a documented extension.
+    let server = Server::start(&["--threshold", "3", "--shares", "5"]);
+    let claims =
+        claims_for(&server, Dialect::Vault, TokenProfile::VAULT, 3).with_key_length(Some(32));
+    let report = run(&mut TcpTransport::new(server.addr), &claims);
+    assert_conforms(&report);
+    assert!(
+        report
+            .results()
+            .iter()
+            .all(|r| !matches!(r.outcome, Outcome::Skipped(_))),
+        "{report}"
+    );
+}
+
+#[test]
+fn example_server_conforms_in_the_openbao_dialect() {
+    // Vault's and OpenBao's share checks (no declared key length): mixed lengths fail the combine.
+    let server = Server::start(&[
+        "--openbao",
+        "--threshold",
+        "3",
+        "--shares",
+        "5",
+        "--no-strict-share-sets",
+    ]);
+    let claims = claims_for(&server, Dialect::OpenBao, TokenProfile::OPENBAO, 3);
+    let report = run(&mut TcpTransport::new(server.addr), &claims);
+    assert_conforms(&report);
+}
+
+#[test]
+fn example_server_conforms_with_legacy_tokens_and_an_undisclosed_nonce() {
+    // Two more of the example's options, each a claim: `s.`/`r.` tokens (26-character OTPs), and
+    // the wrong-nonce text without the nonce (an extension); threshold 2.
+    let server = Server::start(&[
+        "--legacy-tokens",
+        "--no-disclose-nonce",
+        "--threshold",
+        "2",
+        "--shares",
+        "3",
+    ]);
+    let claims = claims_for(&server, Dialect::Vault, TokenProfile::LEGACY, 2)
+        .with_key_length(Some(32))
+        .with_disclosed_nonce(false);
+    let report = run(&mut TcpTransport::new(server.addr), &claims);
+    assert_conforms(&report);
+    // The report of a run that failed rules carries none of the shares it sent.
+    let text = report.to_string();
+    for share in &server.shares {
+        assert!(!text.contains(share.as_str()), "a share in the report");
+    }
+}
+
+#[test]
+fn a_wrong_claim_is_caught() {
+    // The server speaks Vault's texts; the claims say OpenBao's: the rules whose texts differ
+    // must fail (the kit judges the server, it does not learn from it).
+    let server = Server::start(&["--threshold", "2", "--shares", "3"]);
+    let claims =
+        claims_for(&server, Dialect::OpenBao, TokenProfile::VAULT, 2).with_key_length(Some(32));
+    let report = run(&mut TcpTransport::new(server.addr), &claims);
+    let failed: Vec<&str> = report.failures().map(|r| r.name.as_str()).collect();
+    // The shares are printed base64; the kit also sends them as hex: neither may be shown.
+    let text = report.to_string();
+    for share in &server.shares {
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(share)
+            .unwrap();
+        let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+        assert!(
+            !text.contains(share.as_str()) && !text.contains(&hex),
+            "a share in the report"
+        );
+    }
+    for rule in [
+        "root: start: an OTP of the wrong length",
+        "root: start while an attempt is in progress",
+        "recovery: update: an empty body",
+        "recovery: after the recovery token, a start is refused",
+    ] {
+        assert!(failed.contains(&rule), "{rule} did not fail:\n{report}");
+    }
+}
