@@ -8,103 +8,13 @@
 #![cfg(feature = "conformance")]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
-use std::sync::mpsc;
-use std::time::Duration;
-
 use base64::Engine as _;
 use recovery_token::client::Endpoint;
 use recovery_token::conformance::{Claims, Outcome, TcpTransport, Transport, run};
 use recovery_token::{Dialect, KeyShare, SecretString, TokenProfile};
-use serde_json::Value;
 
-/// Builds `examples/server.rs` as the test was built and returns the executable (as
-/// tests/server.rs does).
-fn server_binary() -> &'static PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
-        let mut cmd = Command::new(cargo);
-        cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args([
-            "build",
-            "--example",
-            "server",
-            "--message-format=json-render-diagnostics",
-        ]);
-        if !cfg!(feature = "pgp") {
-            cmd.arg("--no-default-features");
-        }
-        if !cfg!(debug_assertions) {
-            cmd.arg("--release");
-        }
-        let out = cmd.stderr(Stdio::inherit()).output().unwrap();
-        assert!(out.status.success(), "cargo build --example server failed");
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "server")
-            .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-            .expect("cargo reported no executable for the server example")
-    })
-}
-
-/// A running example server; killed (and reaped) on drop.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    shares: Vec<String>,
-}
-
-impl Server {
-    fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(server_binary())
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut shares = Vec::new();
-        let addr = loop {
-            let line = rx
-                .recv_timeout(Duration::from_secs(30))
-                .expect("the server printed no `Listening on` line within 30 s");
-            if let Some(rest) = line.strip_prefix("Unseal Key ") {
-                shares.push(rest.split_once(": ").unwrap().1.to_owned());
-            } else if let Some(addr) = line.strip_prefix("Listening on http://") {
-                break addr.parse().unwrap();
-            }
-        };
-        Self {
-            child,
-            addr,
-            shares,
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+mod example_server;
+use example_server::Server;
 
 /// Shares of a random key of `len` bytes: a foreign key set.
 fn foreign_shares(len: usize, threshold: usize, n: usize) -> Vec<SecretString> {

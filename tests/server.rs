@@ -6,12 +6,10 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::sync::{Arc, Barrier, OnceLock};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -19,93 +17,14 @@ use base64::engine::general_purpose::STANDARD;
 use recovery_token::{Otp, decode_token, generate_otp};
 use serde_json::{Value, json};
 
+mod example_server;
+use example_server::{Server, server_binary};
+
 // ---------------------------------------------------------------------------------------------
 // Harness: build the example once, start it, talk HTTP to it.
 // ---------------------------------------------------------------------------------------------
 
-/// Builds `examples/server.rs` with the features and profile this test was built with (so the
-/// build reuses the test run's artifacts) and returns the executable's path, as cargo reports it.
-fn server_binary() -> &'static PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
-        let mut cmd = Command::new(cargo);
-        cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args([
-            "build",
-            "--example",
-            "server",
-            "--message-format=json-render-diagnostics",
-        ]);
-        if !cfg!(feature = "pgp") {
-            cmd.arg("--no-default-features");
-        }
-        if !cfg!(debug_assertions) {
-            cmd.arg("--release");
-        }
-        let out = cmd.stderr(Stdio::inherit()).output().unwrap();
-        assert!(out.status.success(), "cargo build --example server failed");
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "server")
-            .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-            .expect("cargo reported no executable for the server example")
-    })
-}
-
-/// A running server; killed (and reaped) on drop.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    /// The `Unseal Key K` values, in order, base64 as printed.
-    shares: Vec<String>,
-}
-
 impl Server {
-    fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(server_binary())
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut shares = Vec::new();
-        let addr = loop {
-            let line = rx
-                .recv_timeout(Duration::from_secs(30))
-                .expect("the server printed no `Listening on` line within 30 s");
-            if let Some(rest) = line.strip_prefix("Unseal Key ") {
-                let (k, share) = rest.split_once(": ").unwrap();
-                assert_eq!(
-                    k.parse::<usize>().unwrap(),
-                    shares.len() + 1,
-                    "keys count from 1"
-                );
-                shares.push(share.to_owned());
-            } else if let Some(addr) = line.strip_prefix("Listening on http://") {
-                break addr.parse().unwrap();
-            }
-        };
-        Self {
-            child,
-            addr,
-            shares,
-        }
-    }
-
     fn request(&self, method: &str, path: &str, body: Option<&str>) -> Reply {
         http(self.addr, method, path, body, &[])
     }
@@ -158,13 +77,6 @@ impl Server {
             std::thread::sleep(Duration::from_millis(50));
         }
         panic!("the server did not exit within 10 s of {sig}");
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -554,7 +466,7 @@ fn dr_operation_ceremony_decodes_a_token_and_shares_the_slot() {
 /// subkey); the agent is stopped and the directory removed on drop.
 #[cfg(feature = "pgp")]
 struct Gpg {
-    home: PathBuf,
+    home: std::path::PathBuf,
 }
 
 #[cfg(feature = "pgp")]

@@ -1,0 +1,106 @@
+//! The example server (`examples/server.rs`), the real binary, started on loopback for a test:
+//! built once as the test was built, its address and printed shares read from its stdout.
+//! Shared by tests/server.rs and tests/conformance.rs (`mod example_server;`).
+#![allow(dead_code, unreachable_pub)]
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// Builds `examples/server.rs` with the features and profile this test was built with (so the
+/// build reuses the test run's artifacts) and returns the executable's path, as cargo reports it.
+pub fn server_binary() -> &'static PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
+        let mut cmd = Command::new(cargo);
+        cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args([
+            "build",
+            "--example",
+            "server",
+            "--message-format=json-render-diagnostics",
+        ]);
+        if !cfg!(feature = "pgp") {
+            cmd.arg("--no-default-features");
+        }
+        if !cfg!(debug_assertions) {
+            cmd.arg("--release");
+        }
+        let out = cmd.stderr(Stdio::inherit()).output().unwrap();
+        assert!(out.status.success(), "cargo build --example server failed");
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "server")
+            .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+            .expect("cargo reported no executable for the server example")
+    })
+}
+
+/// A running server; killed (and reaped) on drop.
+pub struct Server {
+    pub child: Child,
+    pub addr: SocketAddr,
+    /// The `Unseal Key K` values, in order, base64 as printed.
+    pub shares: Vec<String>,
+}
+
+impl Server {
+    /// Starts `examples/server.rs --listen 127.0.0.1:0 ARGS` and reads its address and shares.
+    pub fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(server_binary())
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut shares = Vec::new();
+        let addr = loop {
+            let line = rx
+                .recv_timeout(Duration::from_secs(30))
+                .expect("the server printed no `Listening on` line within 30 s");
+            if let Some(rest) = line.strip_prefix("Unseal Key ") {
+                let (k, share) = rest.split_once(": ").unwrap();
+                assert_eq!(
+                    k.parse::<usize>().unwrap(),
+                    shares.len() + 1,
+                    "keys count from 1"
+                );
+                shares.push(share.to_owned());
+            } else if let Some(addr) = line.strip_prefix("Listening on http://") {
+                break addr.parse().unwrap();
+            }
+        };
+        Self {
+            child,
+            addr,
+            shares,
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
