@@ -1,7 +1,15 @@
-//! Vault's JSON: the status answer, the request bodies, the error body.
+//! What travels over HTTP: the request bodies and Vault's JSON answers (PROTOCOL.md sections 1,
+//! 5 and 11).
 //!
-//! The request half (bodies decoded as Go's `encoding/json` decodes them) lives in
-//! `wire/request.rs` and `wire/go_decode.rs`; the answer half is here.
+//! 1. A body arrives, whatever its `Content-Type`: [`StartRequest::from_json`],
+//!    [`UpdateRequest::from_json`] and [`CancelRequest::from_http`] decode it as Go's
+//!    `encoding/json` decodes it (case-insensitive names, the last repeated field wins, Go's
+//!    error texts), unescaping shares and OTPs only into zeroizing buffers.
+//! 2. [`StartRequest::into_encoding`] turns a start body into the [`Encoding`] the generator
+//!    takes (Vault's rule: an OTP wins over a PGP key; neither means a generated OTP).
+//! 3. The generator answers with an [`AttemptStatus`] or an [`crate::Error`];
+//!    [`HttpResponse`] turns either into Vault's status code, `Content-Type` and body, byte for
+//!    byte ([`ErrorBody`] is `{"errors":[..]}`), in Vault's or OpenBao's words.
 
 mod go_decode;
 mod request;
