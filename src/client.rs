@@ -41,6 +41,7 @@
 //! ```
 
 use std::fmt;
+use std::fmt::Write as _;
 
 use base64::Engine as _;
 use zeroize::Zeroizing;
@@ -456,7 +457,7 @@ impl Client {
             if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
                 leaf.push(char::from(b));
             } else {
-                leaf.push_str(&format!("%{b:02X}"));
+                let _ = write!(leaf, "%{b:02X}");
             }
         }
         self.request(Method::Delete, &leaf, None)
@@ -806,6 +807,8 @@ impl Ceremony {
     /// new one is needed to join the other attempt).
     pub fn handle_status(&mut self, response: &Response) -> Result<AttemptStatus, ClientError> {
         let status = parse_status(response)?;
+        // Two arms answer `None` for different reasons, and the guarded `Idle` arm must come first.
+        #[allow(clippy::match_same_arms)]
         let next = match &self.phase {
             // A start in flight: whose attempt the status shows is not known yet.
             Phase::Complete { .. } | Phase::Starting { .. } => None,
@@ -836,12 +839,12 @@ impl Ceremony {
         };
         if let Some(next) = next {
             let joined = matches!(next, Phase::InProgress { .. });
-            if !joined {
-                self.otp = None;
-                self.pgp_fingerprint.clear();
-            } else {
+            if joined {
                 self.pgp_fingerprint.clone_from(&status.pgp_fingerprint);
                 self.otp_length = status.otp_length;
+            } else {
+                self.otp = None;
+                self.pgp_fingerprint.clear();
             }
             self.phase = next;
         }

@@ -517,6 +517,8 @@ fn is_secret_key_packet(bytes: &[u8]) -> bool {
 
 /// Whether `sig` names the primary key (its key ID `id`, fingerprint `fp`) as its issuer (or
 /// names no issuer, and so must verify against it).
+// `id` by reference, like `fp`: both are compared with rPGP's borrowed issuer lists.
+#[allow(clippy::trivially_copy_pass_by_ref)]
 fn issued_by(sig: &Signature, id: &KeyId, fp: &Fingerprint) -> bool {
     let ids = sig.issuer_key_id();
     let fps = sig.issuer_fingerprint();

@@ -1,5 +1,6 @@
 //! The rules, as scenarios run in order against one server.
 
+use std::fmt::Write as _;
 use std::sync::{Arc, Barrier};
 
 use base64::Engine as _;
@@ -67,7 +68,9 @@ const ANY_LENGTH: std::ops::RangeInclusive<usize> = 1..=512;
 fn hex(bytes: &[u8]) -> Zeroizing<String> {
     let mut s = Zeroizing::new(String::with_capacity(bytes.len().saturating_mul(2)));
     for b in bytes {
-        s.push_str(&format!("{b:02x}"));
+        // Straight into the zeroizing buffer: a `format!` temporary would free share digits
+        // unwiped.
+        let _ = write!(s, "{b:02x}");
     }
     s
 }
@@ -80,7 +83,7 @@ fn b64(bytes: &[u8]) -> Zeroizing<String> {
 fn escaped(s: &str) -> Zeroizing<String> {
     let mut out = Zeroizing::new(String::with_capacity(s.len().saturating_mul(6)));
     for c in s.chars() {
-        out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        let _ = write!(out, "\\u{:04x}", u32::from(c));
     }
     out
 }
@@ -1029,16 +1032,15 @@ impl<'a> Runner<'a> {
             let s0 = self.share_hex(0).ok_or_else(|| fail("a share", "none"))?;
             let s0_b64 = self.share_b64(0).ok_or_else(|| fail("a share", "none"))?;
             let r = self.update(ep, make(&s0, &s0_b64, &s.nonce))?;
-            match refused {
-                Some(e) => self.expect_error(&r, e),
-                None => {
-                    let st = self.judge_status(&r)?;
-                    self.expect_fields(
-                        &st,
-                        "the share taken: progress 1",
-                        st.progress == 1 && st.nonce == s.nonce,
-                    )
-                }
+            if let Some(e) = refused {
+                self.expect_error(&r, e)
+            } else {
+                let st = self.judge_status(&r)?;
+                self.expect_fields(
+                    &st,
+                    "the share taken: progress 1",
+                    st.progress == 1 && st.nonce == s.nonce,
+                )
             }
         })();
         self.record(ep, name, section, check);

@@ -841,17 +841,12 @@ fn unescape_walk(raw: &[u8], mut out: impl FnMut(&[u8])) {
                 .count();
             out(raw.get(n..n.saturating_add(len)).unwrap_or_default());
             n = n.saturating_add(len);
+        } else if let (Some(_), size) = decode_rune(raw.get(n..).unwrap_or_default()) {
+            out(raw.get(n..n.saturating_add(size)).unwrap_or_default());
+            n = n.saturating_add(size);
         } else {
-            match decode_rune(raw.get(n..).unwrap_or_default()) {
-                (Some(_), size) => {
-                    out(raw.get(n..n.saturating_add(size)).unwrap_or_default());
-                    n = n.saturating_add(size);
-                }
-                (None, _) => {
-                    out("\u{FFFD}".as_bytes());
-                    n = n.saturating_add(1);
-                }
-            }
+            out("\u{FFFD}".as_bytes());
+            n = n.saturating_add(1);
         }
     }
     utf8.zeroize();
@@ -908,7 +903,7 @@ fn is_print(c: char) -> bool {
         | 0x180E | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F
         | 0xFEFF | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD | 0x13430..=0x1343F
         | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0001 | 0xE0020..=0xE007F
-        | 0xE000..=0xF8FF | 0xF0000..=0x10FFFF | 0xFDD0..=0xFDEF);
+        | 0xE000..=0xF8FF | 0xF_0000..=0x10_FFFF | 0xFDD0..=0xFDEF);
     let nonchar = u & 0xFFFE == 0xFFFE;
     !format_or_private && !nonchar
 }
@@ -962,15 +957,12 @@ fn quote_string(b: &[u8]) -> String {
     let mut n = 0usize;
     while n < b.len() {
         let rest = b.get(n..).unwrap_or_default();
-        match decode_rune(rest) {
-            (Some(c), size) => {
-                escape_char(c, '"', &mut out);
-                n = n.saturating_add(size);
-            }
-            (None, _) => {
-                let _ = write!(out, "\\x{:02x}", rest.first().copied().unwrap_or(0));
-                n = n.saturating_add(1);
-            }
+        if let (Some(c), size) = decode_rune(rest) {
+            escape_char(c, '"', &mut out);
+            n = n.saturating_add(size);
+        } else {
+            let _ = write!(out, "\\x{:02x}", rest.first().copied().unwrap_or(0));
+            n = n.saturating_add(1);
         }
     }
     out.push('"');

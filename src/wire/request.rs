@@ -13,10 +13,9 @@ fn invalid(reason: String) -> Error {
 
 fn plain(slot: Slot) -> String {
     match slot {
-        Slot::Unset => String::new(),
         Slot::Plain(s) => s,
         // A secret slot is never asked for as plain text.
-        Slot::Secret(_) => String::new(),
+        Slot::Unset | Slot::Secret(_) => String::new(),
     }
 }
 
@@ -128,7 +127,9 @@ impl StartRequest {
     /// `json: cannot unmarshal number into Go struct field GenerateRootInitRequest.otp of type
     /// string` or `invalid character 'o' in literal null (expecting 'u')`.
     pub fn from_json(body: &[u8]) -> Result<Self, Error> {
-        Self::from_fields(go_decode::decode(body, Shape::Start).map_err(invalid)?)
+        Ok(Self::from_fields(
+            go_decode::decode(body, Shape::Start).map_err(invalid)?,
+        ))
     }
 
     /// [`Self::from_json`] for a body whose `Content-Type` the host knows, as OpenBao 2.7.2
@@ -142,16 +143,16 @@ impl StartRequest {
     /// As [`Self::from_json`].
     pub fn from_http(body: &[u8], content_type: Option<&str>) -> Result<Self, Error> {
         let fields = go_decode::decode_http(body, Shape::Start, content_type).map_err(invalid)?;
-        Self::from_fields(fields)
+        Ok(Self::from_fields(fields))
     }
 
-    fn from_fields(fields: Body) -> Result<Self, Error> {
+    fn from_fields(fields: Body) -> Self {
         match fields {
-            Body::Blank => Ok(Self::default()),
-            Body::Fields([otp, pgp_key]) => Ok(Self {
+            Body::Blank => Self::default(),
+            Body::Fields([otp, pgp_key]) => Self {
                 otp: Otp::new(take(secret(otp))),
                 pgp_key: plain(pgp_key),
-            }),
+            },
         }
     }
 
