@@ -468,30 +468,26 @@ fn raw(app: &App, method: &Method, headers: &HeaderMap) -> HttpResponse {
     }
 }
 
-/// Copies the crate's answer into hyper's. The body goes out of a zeroizing buffer hyper writes
+/// Hands the crate's answer to hyper. The body goes out of a zeroizing buffer hyper writes
 /// without copying (`writev(true)` in [`serve`]) and drops, wiping it, once written: the start
 /// answer holds the generated OTP.
-fn respond(answer: &HttpResponse) -> Response<Full<Bytes>> {
-    let text = answer.body().as_bytes();
-    let body = if text.is_empty() {
-        Bytes::new()
-    } else {
-        let mut owned = Zeroizing::new(Vec::with_capacity(text.len()));
-        owned.extend_from_slice(text);
-        Bytes::from_owner(owned)
-    };
+fn respond(answer: HttpResponse) -> Response<Full<Bytes>> {
+    let status = answer.status();
+    let content_type = answer.content_type();
+    // The answer's own zeroizing buffer goes out as it is (no copy of a generated OTP), wiped
+    // once hyper has written it.
+    let body = Bytes::from_owner(answer.into_body());
     let mut response = Response::new(Full::new(body));
     *response.status_mut() =
-        StatusCode::from_u16(answer.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(answer.content_type()),
-    );
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
 }
 
 /// [`respond`], then close the connection (the rest of the request may be unread).
-fn respond_and_close(answer: &HttpResponse) -> Response<Full<Bytes>> {
+fn respond_and_close(answer: HttpResponse) -> Response<Full<Bytes>> {
     let mut response = respond(answer);
     response
         .headers_mut()
@@ -719,7 +715,7 @@ async fn handle(
     let deadline = tokio::time::Instant::now() + shared.body_timeout;
     let body = match read_body(body, shared.max_request_size, deadline).await {
         Ok(body) => body,
-        Err(fault) => return Ok(respond_and_close(&fault.answer())),
+        Err(fault) => return Ok(respond_and_close(fault.answer())),
     };
     // OpenBao serves the recovery endpoints only in recovery mode, whose handler chain has no
     // generic PATCH check: there a PATCH on `/update` is an update (observed on 2.7.2).
@@ -732,7 +728,7 @@ async fn handle(
         && !recovery_mode_path
         && let Err(answer) = check_patch(&parts.headers)
     {
-        return Ok(respond(&answer));
+        return Ok(respond(answer));
     }
     let answer = route(
         &shared,
@@ -743,7 +739,7 @@ async fn handle(
         &body,
     )
     .await;
-    Ok(respond(&answer))
+    Ok(respond(answer))
 }
 
 async fn route(
