@@ -13,9 +13,10 @@ use base64::Engine as _;
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
+use recovery_token::shares::{KeyShare, combine};
+use recovery_token::wire::UpdateRequest;
 use recovery_token::{
-    CombinedKey, Encoding, GeneratorConfig, Host, KeyShare, RecoveryTokenGenerator, Strategy,
-    UpdateOutcome, UpdateRequest, combine,
+    CombinedKey, Encoding, GeneratorConfig, Host, RecoveryTokenGenerator, Strategy, UpdateOutcome,
 };
 use vsss_rs::Gf256;
 
@@ -202,7 +203,8 @@ fn bench_pgp(c: &mut Criterion) {
     use pgp::crypto::sym::SymmetricKeyAlgorithm;
     use rand_chacha_03::ChaCha20Rng;
     use rand_chacha_03::rand_core::SeedableRng as _;
-    use recovery_token::{PgpRecipient, Token};
+    use recovery_token::Token;
+    use recovery_token::pgp::PgpRecipient;
 
     let keys = [
         ("rsa3072", include_str!("keys/rsa3072.b64")),

@@ -17,7 +17,7 @@ fn bench_parse(c: &mut Criterion) {
     use std::hint::black_box;
 
     use pgp::composed::{Deserializable as _, SignedPublicKey};
-    use recovery_token::PgpRecipient;
+    use recovery_token::pgp::PgpRecipient;
 
     use pgp_forge::{
         Forge, b64, repeated_signature_at_cap, revoked_user_ids, subkeys_with_bindings,

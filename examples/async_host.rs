@@ -18,10 +18,12 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use recovery_token::shares::KeyShare;
+use recovery_token::tokens::{TokenProfile, decode_token};
+use recovery_token::wire::{AttemptStatus, UpdateRequest};
 use recovery_token::{
-    AttemptStatus, CombinedKey, Encoding, Error, GeneratorConfig, KeyAccepted, KeyShare,
-    RecoveryTokenGenerator, Strategy, Token, TokenProfile, UpdateOutcome, UpdateRequest,
-    decode_token,
+    CombinedKey, Encoding, Error, GeneratorConfig, KeyAccepted, RecoveryTokenGenerator, Strategy,
+    Token, UpdateOutcome,
 };
 
 /// A failure the fake store will inject into its next mint.

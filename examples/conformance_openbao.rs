@@ -27,7 +27,9 @@ use std::time::Duration;
 
 use recovery_token::client::{Endpoint, Method, Request};
 use recovery_token::conformance::{Claims, Report, TcpTransport, Transport, run};
-use recovery_token::{Dialect, KeyShare, SecretString, TokenProfile};
+use recovery_token::shares::KeyShare;
+use recovery_token::tokens::TokenProfile;
+use recovery_token::{Dialect, SecretString};
 use zeroize::Zeroizing;
 
 const PORT: u16 = 18510;

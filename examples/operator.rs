@@ -43,7 +43,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use recovery_token::client::{Ceremony, Client, ClientError, Endpoint, Request, Response, Start};
-use recovery_token::{AttemptStatus, Otp, SecretString, decode_token, generate_otp};
+use recovery_token::tokens::{decode_token, generate_otp};
+use recovery_token::wire::AttemptStatus;
+use recovery_token::{Otp, SecretString};
 use zeroize::Zeroizing;
 
 const USAGE: &str = "usage: operator [--address URL] [--recovery-token | --dr-token | --token TOKEN] \

@@ -21,10 +21,10 @@ use std::time::Instant;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use recovery_token::{
-    Encoding, ExpectedKey, GeneratorConfig, KeyShare, RecoveryTokenGenerator, StartRequest,
-    Strategy, UpdateRequest, decode_token,
-};
+use recovery_token::shares::KeyShare;
+use recovery_token::tokens::decode_token;
+use recovery_token::wire::{StartRequest, UpdateRequest};
+use recovery_token::{Encoding, ExpectedKey, GeneratorConfig, RecoveryTokenGenerator, Strategy};
 
 fn main() {
     let mut rng = rand::rng();

@@ -87,10 +87,12 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use rand::Rng as _;
+use recovery_token::shares::KeyShare;
+use recovery_token::tokens::TokenProfile;
+use recovery_token::wire::{CancelRequest, HttpResponse, StartRequest, UpdateRequest};
 use recovery_token::{
-    CancelRequest, CombinedKey, Dialect, Encoding, ExpectedKey, GeneratorConfig, Host,
-    HttpResponse, KeyShare, RecoveryTokenGenerator, StartRequest, Strategy, Token, TokenProfile,
-    UpdateRequest,
+    CombinedKey, Dialect, Encoding, ExpectedKey, GeneratorConfig, Host, RecoveryTokenGenerator,
+    Strategy, Token,
 };
 use tokio::sync::Semaphore;
 use zeroize::{Zeroize as _, Zeroizing};
@@ -411,7 +413,7 @@ async fn with_wall_clock(shared: &Shared, encoding: Encoding) -> Result<Encoding
                 .map_err(internal)?;
             let parsed = tokio::task::spawn_blocking(move || {
                 let _permit = permit;
-                recovery_token::PgpRecipient::parse_at(&key, SystemTime::now())
+                recovery_token::pgp::PgpRecipient::parse_at(&key, SystemTime::now())
             })
             .await
             .map_err(|_| HttpResponse::with_errors(500, &["internal error parsing PGP key"]))?;

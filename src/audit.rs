@@ -22,8 +22,10 @@ use rand_core::CryptoRng;
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
+use crate::error::ErrorKind;
 use crate::secret::ct_eq;
-use crate::{Error, KeyShare, Strategy};
+use crate::shares::KeyShare;
+use crate::vocabulary::Strategy;
 
 /// The HMAC key that turns shares into [`ShareId`]s. Secret: whoever holds it can confirm a
 /// guessed share (shares are 16+ random bytes, so guessing is hopeless, but keep it anyway).
@@ -78,7 +80,8 @@ impl Eq for AuditKey {}
 /// # Examples
 ///
 /// ```
-/// use recovery_token::{AuditKey, KeyShare, ShareId};
+/// use recovery_token::audit::{AuditKey, ShareId};
+/// use recovery_token::shares::KeyShare;
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let key = AuditKey::new([1; 32]);
 /// let share = KeyShare::parse("000102030405060708090a0b0c0d0e0f01", &KeyShare::DEFAULT_LENGTHS)?;
@@ -136,96 +139,6 @@ impl fmt::Display for ShareId {
 impl fmt::Debug for ShareId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "ShareId({self})")
-    }
-}
-
-/// Which [`Error`] an event reports, without the error's text (which may carry a host's reason
-/// or, for [`Error::WrongNonce`], the nonce). One variant per [`Error`] variant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-#[allow(
-    missing_docs,
-    reason = "each variant is the Error variant of the same name"
-)]
-pub enum ErrorKind {
-    EmptyBody,
-    InvalidBody,
-    MissingKey,
-    InvalidKeyEncoding,
-    KeyTooShort,
-    KeyTooLong,
-    OtpWrongLength,
-    PgpKeyParse,
-    PgpKeyTooLarge,
-    PgpKeyTooComplex,
-    PgpKeyEntity,
-    PgpKeyUnusable,
-    PgpUnsupported,
-    Sealed,
-    Standby,
-    NotInitialized,
-    AlreadyUnsealed,
-    InProgress,
-    NoAttempt,
-    WrongNonce,
-    WrongNonceUndisclosed,
-    WrongStrategy,
-    DuplicateShare,
-    CompletionPending,
-    AttemptExpired,
-    StaleCompletion,
-    Combine,
-    KeyCheckFailed,
-    TokenMint,
-    XorLength,
-    PgpEncrypt,
-}
-
-// Beside `ErrorKind` rather than in error.rs, so that the two lists stay side by side.
-impl Error {
-    /// Which error this is, without its text (which may carry a host's reason or the nonce): what
-    /// audit events report, and a `Copy` value for metrics and logs.
-    #[must_use]
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            Self::EmptyBody => ErrorKind::EmptyBody,
-            Self::InvalidBody { .. } => ErrorKind::InvalidBody,
-            Self::MissingKey => ErrorKind::MissingKey,
-            Self::InvalidKeyEncoding => ErrorKind::InvalidKeyEncoding,
-            Self::KeyTooShort { .. } => ErrorKind::KeyTooShort,
-            Self::KeyTooLong { .. } => ErrorKind::KeyTooLong,
-            Self::OtpWrongLength => ErrorKind::OtpWrongLength,
-            Self::PgpKeyParse { .. } => ErrorKind::PgpKeyParse,
-            Self::PgpKeyTooLarge { .. } => ErrorKind::PgpKeyTooLarge,
-            Self::PgpKeyTooComplex { .. } => ErrorKind::PgpKeyTooComplex,
-            Self::PgpKeyEntity => ErrorKind::PgpKeyEntity,
-            Self::PgpKeyUnusable { .. } => ErrorKind::PgpKeyUnusable,
-            Self::PgpUnsupported => ErrorKind::PgpUnsupported,
-            Self::Sealed => ErrorKind::Sealed,
-            Self::Standby => ErrorKind::Standby,
-            Self::NotInitialized => ErrorKind::NotInitialized,
-            Self::AlreadyUnsealed => ErrorKind::AlreadyUnsealed,
-            Self::InProgress => ErrorKind::InProgress,
-            Self::NoAttempt => ErrorKind::NoAttempt,
-            Self::WrongNonce { .. } => ErrorKind::WrongNonce,
-            Self::WrongNonceUndisclosed => ErrorKind::WrongNonceUndisclosed,
-            Self::WrongStrategy => ErrorKind::WrongStrategy,
-            Self::DuplicateShare => ErrorKind::DuplicateShare,
-            Self::CompletionPending => ErrorKind::CompletionPending,
-            Self::AttemptExpired => ErrorKind::AttemptExpired,
-            Self::StaleCompletion => ErrorKind::StaleCompletion,
-            Self::Combine(_) => ErrorKind::Combine,
-            Self::KeyCheckFailed { .. } => ErrorKind::KeyCheckFailed,
-            Self::TokenMint { .. } => ErrorKind::TokenMint,
-            Self::XorLength { .. } => ErrorKind::XorLength,
-            Self::PgpEncrypt { .. } => ErrorKind::PgpEncrypt,
-        }
-    }
-}
-
-impl From<&Error> for ErrorKind {
-    fn from(error: &Error) -> Self {
-        error.kind()
     }
 }
 
@@ -289,9 +202,9 @@ pub enum AuditEventKind {
 /// ```
 /// use std::time::Instant;
 ///
-/// use recovery_token::{
-///     AuditEventKind, Encoding, GeneratorConfig, RecoveryTokenGenerator, Strategy, UpdateRequest,
-/// };
+/// use recovery_token::{Encoding, GeneratorConfig, RecoveryTokenGenerator, Strategy};
+/// use recovery_token::audit::AuditEventKind;
+/// use recovery_token::wire::UpdateRequest;
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let (mut rng, now) = (rand::rng(), Instant::now());
 /// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(3)?);
@@ -337,10 +250,9 @@ pub struct AuditEvent {
 /// ```
 /// use std::time::Instant;
 ///
-/// use recovery_token::{
-///     AuditConfig, AuditEventKind, AuditKey, Encoding, GeneratorConfig, KeyShare,
-///     RecoveryTokenGenerator, ShareId, Strategy,
-/// };
+/// use recovery_token::{Encoding, GeneratorConfig, RecoveryTokenGenerator, Strategy};
+/// use recovery_token::audit::{AuditConfig, AuditEventKind, AuditKey, ShareId};
+/// use recovery_token::shares::KeyShare;
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let (mut rng, now) = (rand::rng(), Instant::now());
 /// let audit = AuditConfig::default().with_capacity(64).with_key(AuditKey::new([9; 32]));
@@ -473,6 +385,7 @@ impl Auditor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
 
     #[test]
     fn share_id_is_hmac_sha256_of_context_and_share() {

@@ -12,9 +12,9 @@
 //!
 //! use recovery_token::client::{Ceremony, Client, Endpoint, Response, Start};
 //! use recovery_token::{
-//!     ExpectedKey, GeneratorConfig, HttpResponse, RecoveryTokenGenerator, SecretString,
-//!     StartRequest, Strategy, UpdateRequest,
+//!     ExpectedKey, GeneratorConfig, RecoveryTokenGenerator, SecretString, Strategy,
 //! };
+//! use recovery_token::wire::{HttpResponse, StartRequest, UpdateRequest};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! // The server: the crate's own generator, threshold 1 (the single share is the key).
 //! let key = [7u8; 16];
@@ -46,10 +46,10 @@ use std::fmt::Write as _;
 use base64::Engine as _;
 use zeroize::Zeroizing;
 
-use crate::{
-    AttemptStatus, ErrorBody, Otp, SecretString, StartRequest, Strategy, Token, TokenCodecError,
-    UpdateRequest, decode_token,
-};
+use crate::secret::{Otp, SecretString, Token};
+use crate::tokens::{TokenCodecError, decode_token};
+use crate::vocabulary::Strategy;
+use crate::wire::{AttemptStatus, ErrorBody, StartRequest, UpdateRequest};
 
 /// Which ceremony a [`Client`] drives: the four endpoint families.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -208,7 +208,7 @@ impl Response {
     /// The answer the crate's own server side would send (tests, and hosts that run both sides
     /// in one process).
     #[must_use]
-    pub fn from_http(response: &crate::HttpResponse) -> Self {
+    pub fn from_http(response: &crate::wire::HttpResponse) -> Self {
         let body = response.body().as_bytes();
         let mut copy = Zeroizing::new(Vec::with_capacity(body.len()));
         copy.extend_from_slice(body);
@@ -397,7 +397,7 @@ impl Client {
         if body.is_some() {
             headers.push((
                 "Content-Type".to_owned(),
-                Zeroizing::new(crate::CONTENT_TYPE_JSON.to_owned()),
+                Zeroizing::new(crate::wire::CONTENT_TYPE_JSON.to_owned()),
             ));
         }
         if let Some(token) = &self.token {
@@ -486,7 +486,7 @@ impl Client {
 fn is_json(content_type: Option<&str>) -> bool {
     content_type.is_some_and(|ct| {
         let media = ct.split(';').next().unwrap_or_default().trim();
-        media.eq_ignore_ascii_case(crate::CONTENT_TYPE_JSON)
+        media.eq_ignore_ascii_case(crate::wire::CONTENT_TYPE_JSON)
     })
 }
 
@@ -641,10 +641,9 @@ enum Phase {
 /// use std::time::Instant;
 ///
 /// use recovery_token::client::{Ceremony, Client, Endpoint, Request, Response, Start};
-/// use recovery_token::{
-///     ExpectedKey, GeneratorConfig, HttpResponse, KeyShare, RecoveryTokenGenerator, StartRequest,
-///     Strategy, UpdateRequest,
-/// };
+/// use recovery_token::{ExpectedKey, GeneratorConfig, RecoveryTokenGenerator, Strategy};
+/// use recovery_token::shares::KeyShare;
+/// use recovery_token::wire::{HttpResponse, StartRequest, UpdateRequest};
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let (mut rng, key) = (rand::rng(), [7u8; 32]);
 /// let shares = KeyShare::split(&key, 3, 5, &mut rng)?;

@@ -1,71 +1,8 @@
 //! The crate's error type, its Vault texts and HTTP status codes.
 
-use std::fmt;
-
-use crate::Dialect;
-
-/// Why Shamir combination of the submitted shares failed.
-///
-/// The variants and their texts are Vault's `shamir.Combine` errors, in Vault's check order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CombineError {
-    /// Fewer than two shares were given.
-    TooFewParts,
-    /// A share is shorter than two bytes (one y byte and the x byte).
-    PartTooShort,
-    /// The shares differ in length.
-    LengthMismatch,
-    /// Two shares carry the same x coordinate.
-    DuplicatePart,
-}
-
-impl fmt::Display for CombineError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::TooFewParts => "less than two parts cannot be used to reconstruct the secret",
-            Self::PartTooShort => "parts must be at least two bytes",
-            Self::LengthMismatch => "all parts must be the same length",
-            Self::DuplicatePart => "duplicate part detected",
-        })
-    }
-}
-
-impl std::error::Error for CombineError {}
-
-/// Which bound on a `pgp_key`'s structure or verification work was exceeded (see
-/// [`Error::PgpKeyTooComplex`]). The values are the associated constants of `PgpRecipient`
-/// (feature `pgp`): `MAX_PACKETS`, `MAX_SIGNATURES`, `MAX_USER_IDS`, `MAX_SUBKEYS`,
-/// `MAX_USER_ID_LEN` and `MAX_KEY_OPERATIONS`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum PgpKeyLimit {
-    /// OpenPGP packets in the key.
-    Packets,
-    /// Signature packets in the key.
-    Signatures,
-    /// User ID packets in the key.
-    UserIds,
-    /// Subkeys in the key.
-    Subkeys,
-    /// Bytes in one user ID packet.
-    UserIdLength,
-    /// Signature verifications and trial encryptions needed to choose the recipient key.
-    KeyOperations,
-}
-
-impl fmt::Display for PgpKeyLimit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Packets => "packets",
-            Self::Signatures => "signatures",
-            Self::UserIds => "user IDs",
-            Self::Subkeys => "subkeys",
-            Self::UserIdLength => "bytes in a user ID",
-            Self::KeyOperations => "signature checks and trial encryptions",
-        })
-    }
-}
+use crate::pgp::PgpKeyLimit;
+use crate::shares::CombineError;
+use crate::vocabulary::Dialect;
 
 /// Everything that can go wrong in a generation ceremony.
 ///
@@ -292,8 +229,8 @@ impl Error {
 
     /// The JSON error body Vault sends: `{"errors":["<message>"]}`.
     #[must_use]
-    pub fn to_body(&self) -> crate::ErrorBody {
-        crate::ErrorBody {
+    pub fn to_body(&self) -> crate::wire::ErrorBody {
+        crate::wire::ErrorBody {
             errors: vec![self.to_string()],
         }
     }
@@ -334,10 +271,99 @@ impl Error {
 
     /// [`Error::to_body`] with `dialect`'s text ([`Error::message`]).
     #[must_use]
-    pub fn to_body_in(&self, dialect: Dialect) -> crate::ErrorBody {
-        crate::ErrorBody {
+    pub fn to_body_in(&self, dialect: Dialect) -> crate::wire::ErrorBody {
+        crate::wire::ErrorBody {
             errors: vec![self.message(dialect)],
         }
+    }
+}
+
+/// Which [`Error`] an event reports, without the error's text (which may carry a host's reason
+/// or, for [`Error::WrongNonce`], the nonce). One variant per [`Error`] variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+#[allow(
+    missing_docs,
+    reason = "each variant is the Error variant of the same name"
+)]
+pub enum ErrorKind {
+    EmptyBody,
+    InvalidBody,
+    MissingKey,
+    InvalidKeyEncoding,
+    KeyTooShort,
+    KeyTooLong,
+    OtpWrongLength,
+    PgpKeyParse,
+    PgpKeyTooLarge,
+    PgpKeyTooComplex,
+    PgpKeyEntity,
+    PgpKeyUnusable,
+    PgpUnsupported,
+    Sealed,
+    Standby,
+    NotInitialized,
+    AlreadyUnsealed,
+    InProgress,
+    NoAttempt,
+    WrongNonce,
+    WrongNonceUndisclosed,
+    WrongStrategy,
+    DuplicateShare,
+    CompletionPending,
+    AttemptExpired,
+    StaleCompletion,
+    Combine,
+    KeyCheckFailed,
+    TokenMint,
+    XorLength,
+    PgpEncrypt,
+}
+
+impl Error {
+    /// Which error this is, without its text (which may carry a host's reason or the nonce): what
+    /// audit events report, and a `Copy` value for metrics and logs.
+    #[must_use]
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::EmptyBody => ErrorKind::EmptyBody,
+            Self::InvalidBody { .. } => ErrorKind::InvalidBody,
+            Self::MissingKey => ErrorKind::MissingKey,
+            Self::InvalidKeyEncoding => ErrorKind::InvalidKeyEncoding,
+            Self::KeyTooShort { .. } => ErrorKind::KeyTooShort,
+            Self::KeyTooLong { .. } => ErrorKind::KeyTooLong,
+            Self::OtpWrongLength => ErrorKind::OtpWrongLength,
+            Self::PgpKeyParse { .. } => ErrorKind::PgpKeyParse,
+            Self::PgpKeyTooLarge { .. } => ErrorKind::PgpKeyTooLarge,
+            Self::PgpKeyTooComplex { .. } => ErrorKind::PgpKeyTooComplex,
+            Self::PgpKeyEntity => ErrorKind::PgpKeyEntity,
+            Self::PgpKeyUnusable { .. } => ErrorKind::PgpKeyUnusable,
+            Self::PgpUnsupported => ErrorKind::PgpUnsupported,
+            Self::Sealed => ErrorKind::Sealed,
+            Self::Standby => ErrorKind::Standby,
+            Self::NotInitialized => ErrorKind::NotInitialized,
+            Self::AlreadyUnsealed => ErrorKind::AlreadyUnsealed,
+            Self::InProgress => ErrorKind::InProgress,
+            Self::NoAttempt => ErrorKind::NoAttempt,
+            Self::WrongNonce { .. } => ErrorKind::WrongNonce,
+            Self::WrongNonceUndisclosed => ErrorKind::WrongNonceUndisclosed,
+            Self::WrongStrategy => ErrorKind::WrongStrategy,
+            Self::DuplicateShare => ErrorKind::DuplicateShare,
+            Self::CompletionPending => ErrorKind::CompletionPending,
+            Self::AttemptExpired => ErrorKind::AttemptExpired,
+            Self::StaleCompletion => ErrorKind::StaleCompletion,
+            Self::Combine(_) => ErrorKind::Combine,
+            Self::KeyCheckFailed { .. } => ErrorKind::KeyCheckFailed,
+            Self::TokenMint { .. } => ErrorKind::TokenMint,
+            Self::XorLength { .. } => ErrorKind::XorLength,
+            Self::PgpEncrypt { .. } => ErrorKind::PgpEncrypt,
+        }
+    }
+}
+
+impl From<&Error> for ErrorKind {
+    fn from(error: &Error) -> Self {
+        error.kind()
     }
 }
 

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_host::{AsyncHost, Fault, request, root_ceremony, split};
-use recovery_token::{Error, GeneratorConfig, Strategy, decode_token};
+use recovery_token::tokens::decode_token;
+use recovery_token::{Error, GeneratorConfig, Strategy};
 
 fn host(key: &[u8; 32], t: usize) -> Arc<AsyncHost> {
     host_with_latency(key, t, Duration::from_millis(30))

@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use common::{Fixture, hex, req};
+use recovery_token::audit::{AuditConfig, AuditEvent, AuditEventKind, AuditKey, ShareId};
+use recovery_token::shares::KeyShare;
 use recovery_token::{
-    AuditConfig, AuditEvent, AuditEventKind, AuditKey, CombinedKey, Encoding, Error, ErrorKind,
-    GeneratorConfig, Host, KeyShare, ShareId, Strategy, Token, UpdateOutcome,
+    CombinedKey, Encoding, Error, ErrorKind, GeneratorConfig, Host, Strategy, Token, UpdateOutcome,
 };
 
 const R: Strategy = Strategy::Recovery;
@@ -70,7 +71,7 @@ fn a_refused_share_is_reported_with_its_id_and_the_error_kind() {
     f.update(R, &f.share(0), &s.nonce).unwrap();
     // The same share again, in base64 this time: refused, and recognisably the same share.
     let b64 = base64::engine::general_purpose::STANDARD.encode(f.share(0));
-    let r = recovery_token::UpdateRequest {
+    let r = recovery_token::wire::UpdateRequest {
         key: b64.into(),
         nonce: s.nonce.clone(),
     };
@@ -79,7 +80,7 @@ fn a_refused_share_is_reported_with_its_id_and_the_error_kind() {
         Err(Error::DuplicateShare)
     );
     f.update(R, &f.share(1), "wrong-nonce").unwrap_err();
-    let undecodable = recovery_token::UpdateRequest {
+    let undecodable = recovery_token::wire::UpdateRequest {
         key: "not a share".into(),
         nonce: s.nonce.clone(),
     };
@@ -336,9 +337,12 @@ fn no_event_prints_a_share_an_otp_a_token_or_a_key() {
     f.host = real;
     f.update(R, &f.share(1), &s.nonce).unwrap();
     let done = f.update(R, &f.share(2), &s.nonce).unwrap();
-    let token =
-        recovery_token::decode_token(&done.encoded_token, s.otp.expose_secret(), s.otp.len())
-            .unwrap();
+    let token = recovery_token::tokens::decode_token(
+        &done.encoded_token,
+        s.otp.expose_secret(),
+        s.otp.len(),
+    )
+    .unwrap();
     secrets.push(token.expose_secret().to_owned());
     secrets.push(done.encoded_token.clone());
     events.extend(drain(&mut f));
@@ -360,7 +364,7 @@ fn no_event_prints_a_share_an_otp_a_token_or_a_key() {
     let recovery_token::KeyAccepted::NeedsToken(step) = p.accept_key() else {
         panic!("a root completion")
     };
-    let token = recovery_token::TokenProfile::VAULT
+    let token = recovery_token::tokens::TokenProfile::VAULT
         .format(Strategy::Root)
         .mint(&mut f.rng);
     secrets.push(token.expose_secret().to_owned());

@@ -11,10 +11,8 @@ use common::{Fixture, hex};
 use recovery_token::client::{
     Ceremony, Client, ClientError, Endpoint, Method, Request, Response, ServerError, Start,
 };
-use recovery_token::{
-    CombinedKey, Error, Host, HttpResponse, Otp, SecretString, StartRequest, Strategy, Token,
-    UpdateRequest,
-};
+use recovery_token::wire::{HttpResponse, StartRequest, UpdateRequest};
+use recovery_token::{CombinedKey, Error, Host, Otp, SecretString, Strategy, Token};
 
 const ROOT_TOKEN: &str = "hvs.ABCDEFGHIJKLMNOPQRSTUVWX";
 const OTP28: &str = "0123456789abcdefghijklmnopqr";

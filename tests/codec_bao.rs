@@ -24,10 +24,11 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use common::ScriptedRng;
-use recovery_token::{
-    Otp, Strategy, TokenCodecError, TokenFormat, TokenProfile, decode_token, encode_for,
-    encode_token, generate_otp,
+use recovery_token::tokens::{
+    TokenCodecError, TokenFormat, TokenProfile, decode_token, encode_for, encode_token,
+    generate_otp,
 };
+use recovery_token::{Otp, Strategy};
 
 /// Whether the `bao` CLI can run here; panics in CI if it cannot.
 fn bao_available() -> bool {

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
-use recovery_token::{KeyShare, combine, combine_slices};
+use recovery_token::shares::{KeyShare, combine, combine_slices};
 use vsss_rs::Gf256;
 
 mod common;

@@ -4,9 +4,12 @@
 mod common;
 
 use common::{Fixture, req};
+use recovery_token::audit::AuditEventKind;
+use recovery_token::tokens::{TokenProfile, decode_token};
+use recovery_token::wire::AttemptStatus;
 use recovery_token::{
-    AttemptStatus, AuditEventKind, Error, ErrorKind, GeneratorConfig, IssueHostToken, KeyAccepted,
-    PendingCompletion, Strategy, Token, TokenProfile, UpdateOutcome, decode_token,
+    Error, ErrorKind, GeneratorConfig, IssueHostToken, KeyAccepted, PendingCompletion, Strategy,
+    Token, UpdateOutcome,
 };
 
 const R: Strategy = Strategy::Recovery;

@@ -11,7 +11,9 @@
 use base64::Engine as _;
 use recovery_token::client::Endpoint;
 use recovery_token::conformance::{Claims, Outcome, TcpTransport, Transport, run};
-use recovery_token::{Dialect, KeyShare, SecretString, TokenProfile};
+use recovery_token::shares::KeyShare;
+use recovery_token::tokens::TokenProfile;
+use recovery_token::{Dialect, SecretString};
 
 mod example_server;
 use example_server::Server;

@@ -6,9 +6,9 @@
 mod common;
 
 use common::Fixture;
-use recovery_token::{
-    Dialect, Encoding, Error, GeneratorConfig, HttpResponse, Otp, Strategy, TokenProfile,
-};
+use recovery_token::tokens::TokenProfile;
+use recovery_token::wire::HttpResponse;
+use recovery_token::{Dialect, Encoding, Error, GeneratorConfig, Otp, Strategy};
 
 const R: Strategy = Strategy::Recovery;
 

@@ -1,7 +1,8 @@
 //! Every error text and HTTP status code (docs/PROTOCOL.md sections 3, 4, 6 and 7).
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-use recovery_token::{CombineError, Error};
+use recovery_token::Error;
+use recovery_token::shares::CombineError;
 
 #[test]
 fn every_error_has_vaults_text_and_status_code() {

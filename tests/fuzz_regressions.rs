@@ -1,7 +1,8 @@
 //! Inputs the fuzzers (fuzz/) found, kept as regression tests.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-use recovery_token::{Error, KeyShare};
+use recovery_token::Error;
+use recovery_token::shares::KeyShare;
 
 /// share_parse: a range admitting zero bytes let `"\n"` (base64 of nothing, newlines skipped)
 /// parse to an empty share, which has no x coordinate. A share always has at least one byte.

@@ -10,9 +10,11 @@ use base64::Engine as _;
 use common::{ScriptedRng, hex, reference_split};
 use proptest::prelude::*;
 use proptest::strategy::Strategy as _;
+use recovery_token::audit::AuditEventKind;
+use recovery_token::tokens::decode_token;
+use recovery_token::wire::UpdateRequest;
 use recovery_token::{
-    AuditEventKind, Encoding, Error, ExpectedKey, GeneratorConfig, RecoveryTokenGenerator,
-    Strategy, UpdateRequest, decode_token,
+    Encoding, Error, ExpectedKey, GeneratorConfig, RecoveryTokenGenerator, Strategy,
 };
 
 /// A key of `len` bytes and `n` shares of threshold `t` (at x = 1..=n), independent of the crate.

@@ -17,10 +17,13 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use common::{ScriptedRng, hex, reference_split};
 use proptest::prelude::*;
+use recovery_token::audit::{AuditEvent, AuditEventKind, ShareId};
+use recovery_token::shares::CombineError;
+use recovery_token::tokens::{TokenProfile, decode_token};
+use recovery_token::wire::{AttemptStatus, UpdateRequest};
 use recovery_token::{
-    AttemptStatus, AuditEvent, AuditEventKind, CombineError, CombinedKey, Encoding, Error,
-    ErrorKind, GeneratorConfig, Host, Otp, RecoveryTokenGenerator, ShareId, Strategy, Token,
-    TokenProfile, UpdateRequest, decode_token,
+    CombinedKey, Encoding, Error, ErrorKind, GeneratorConfig, Host, Otp, RecoveryTokenGenerator,
+    Strategy, Token,
 };
 
 const OTP_LEN: usize = 28; // TokenProfile::VAULT, every strategy

@@ -9,11 +9,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use common::Fixture;
 use common::ScriptedRng;
-use recovery_token::{
-    BASE62_ALPHABET, ConfigError, Error, GeneratorConfig, Otp, StartRequest, Strategy, Token,
-    TokenCodecError, TokenFormat, TokenProfile, decode_token, encode_for, encode_legacy_token,
-    encode_token, generate_otp,
+use recovery_token::tokens::{
+    BASE62_ALPHABET, TokenCodecError, TokenFormat, TokenProfile, decode_token, encode_for,
+    encode_legacy_token, encode_token, generate_otp,
 };
+use recovery_token::wire::StartRequest;
+use recovery_token::{ConfigError, Error, GeneratorConfig, Otp, Strategy, Token};
 
 fn enc(token: &str, otp: &str) -> String {
     encode_token(&Token::from(token), &Otp::from(otp)).unwrap()

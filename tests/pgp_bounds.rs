@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 
 use pgp::composed::{ArmorOptions, Deserializable as _, SignedPublicKey};
 use pgp::types::KeyDetails as _;
-use recovery_token::{Error, PgpKeyLimit, PgpRecipient};
+use recovery_token::Error;
+use recovery_token::pgp::{PgpKeyLimit, PgpRecipient};
 
 mod pgp_forge;
 use pgp_forge::{

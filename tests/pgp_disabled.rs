@@ -4,7 +4,8 @@
 
 use std::time::Instant;
 
-use recovery_token::{Error, GeneratorConfig, RecoveryTokenGenerator, StartRequest, Strategy};
+use recovery_token::wire::StartRequest;
+use recovery_token::{Error, GeneratorConfig, RecoveryTokenGenerator, Strategy};
 
 #[test]
 fn a_pgp_key_is_refused_without_the_pgp_feature() {

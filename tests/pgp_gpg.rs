@@ -15,9 +15,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use recovery_token::pgp::PgpRecipient;
+use recovery_token::shares::KeyShare;
+use recovery_token::wire::{AttemptStatus, StartRequest, UpdateRequest};
 use recovery_token::{
-    AttemptStatus, CombinedKey, Encoding, Error, ExpectedKey, GeneratorConfig, Host, KeyShare,
-    PgpRecipient, RecoveryTokenGenerator, StartRequest, Strategy, Token, UpdateRequest,
+    CombinedKey, Encoding, Error, ExpectedKey, GeneratorConfig, Host, RecoveryTokenGenerator,
+    Strategy, Token,
 };
 
 // ----- a throwaway GnuPG home -----

@@ -6,10 +6,12 @@ mod common;
 use std::time::Duration;
 
 use common::{Fixture, ScriptedRng, req};
+use recovery_token::shares::CombineError;
+use recovery_token::tokens::{TokenProfile, decode_token};
+use recovery_token::wire::{AttemptStatus, UpdateRequest};
 use recovery_token::{
-    AttemptStatus, CombineError, CombinedKey, Encoding, Error, GeneratorConfig, Host, KeyAccepted,
-    Otp, RecoveryTokenGenerator, Strategy, Token, TokenProfile, UpdateOutcome, UpdateRequest,
-    decode_token,
+    CombinedKey, Encoding, Error, GeneratorConfig, Host, KeyAccepted, Otp, RecoveryTokenGenerator,
+    Strategy, Token, UpdateOutcome,
 };
 
 const R: Strategy = Strategy::Recovery;
@@ -364,7 +366,7 @@ fn otp_characters_are_never_checked() {
 fn caller_otp_wins_over_pgp_key_and_is_never_echoed() {
     let mut f = Fixture::new(2);
     let body = br#"{"otp":"0123456789abcdefghijklmnopqr","pgp_key":"garbage"}"#;
-    let encoding = recovery_token::StartRequest::from_json(body)
+    let encoding = recovery_token::wire::StartRequest::from_json(body)
         .unwrap()
         .into_encoding();
     assert_eq!(encoding, Encoding::Otp(otp28()));
@@ -383,7 +385,7 @@ fn generated_otp_is_shown_once_in_the_start_answer() {
         s.otp
             .expose_secret()
             .bytes()
-            .all(|b| recovery_token::BASE62_ALPHABET.contains(&b))
+            .all(|b| recovery_token::tokens::BASE62_ALPHABET.contains(&b))
     );
     assert!(f.status(R).otp.is_empty());
     let a = f.update(R, &f.share(0), &s.nonce).unwrap();

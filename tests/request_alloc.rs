@@ -21,10 +21,10 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use recovery_token::{
-    ExpectedKey, GeneratorConfig, KeyShare, RecoveryTokenGenerator, StartRequest, Strategy,
-    UpdateRequest, decode_token,
-};
+use recovery_token::shares::KeyShare;
+use recovery_token::tokens::decode_token;
+use recovery_token::wire::{StartRequest, UpdateRequest};
+use recovery_token::{ExpectedKey, GeneratorConfig, RecoveryTokenGenerator, Strategy};
 
 const MAX_NEEDLE: usize = 128;
 const NEEDLES: usize = 3;

@@ -12,7 +12,8 @@
 //! difference is marked where it is tested.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-use recovery_token::{CancelRequest, Encoding, Error, SecretString, StartRequest, UpdateRequest};
+use recovery_token::wire::{CancelRequest, StartRequest, UpdateRequest};
+use recovery_token::{Encoding, Error, SecretString};
 
 fn start_err(body: &[u8]) -> String {
     match StartRequest::from_json(body) {

@@ -8,7 +8,8 @@ mod common;
 use std::time::Duration;
 
 use common::Fixture;
-use recovery_token::{AuditEventKind, Error, GeneratorConfig, Strategy};
+use recovery_token::audit::AuditEventKind;
+use recovery_token::{Error, GeneratorConfig, Strategy};
 
 const R: Strategy = Strategy::Recovery;
 
@@ -239,7 +240,7 @@ fn complete_recovery(f: &mut Fixture) -> String {
     let otp = s.otp.clone();
     f.update(R, &f.share(0), &s.nonce).unwrap();
     let done = f.update(R, &f.share(1), &s.nonce).unwrap();
-    recovery_token::decode_token(&done.encoded_token, otp.expose_secret(), otp.len())
+    recovery_token::tokens::decode_token(&done.encoded_token, otp.expose_secret(), otp.len())
         .unwrap()
         .expose_secret()
         .to_owned()

@@ -5,9 +5,10 @@
 mod common;
 
 use common::{Fixture, hex, req};
+use recovery_token::shares::KeyShare;
+use recovery_token::wire::{StartRequest, UpdateRequest};
 use recovery_token::{
-    CombinedKey, Encoding, ExpectedKey, KeyShare, Otp, SecretString, StartRequest, Strategy, Token,
-    UpdateOutcome, UpdateRequest,
+    CombinedKey, Encoding, ExpectedKey, Otp, SecretString, Strategy, Token, UpdateOutcome,
 };
 
 /// Asserts that `debug` shows none of the forms `secret` could take.
@@ -89,7 +90,8 @@ fn the_generator_and_its_answers_print_no_share_otp_or_token() {
     assert!(!mid.contains(std::str::from_utf8(&otp).unwrap()), "{mid}");
     let done = f.update(Strategy::Recovery, &f.share(2), &s.nonce).unwrap();
     let token =
-        recovery_token::decode_token(&done.encoded_token, s.otp.expose_secret(), 28).unwrap();
+        recovery_token::tokens::decode_token(&done.encoded_token, s.otp.expose_secret(), 28)
+            .unwrap();
     let t = token.expose_secret().as_bytes();
     let after = format!("{:?} {:?}", f.generator, f.generator.recovery_token());
     assert!(!after.contains(token.expose_secret()), "{after}");

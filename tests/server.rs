@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use recovery_token::{Otp, decode_token, generate_otp};
+use recovery_token::Otp;
+use recovery_token::tokens::{decode_token, generate_otp};
 use serde_json::{Value, json};
 
 mod example_server;

@@ -7,7 +7,8 @@
 mod common;
 
 use common::Fixture;
-use recovery_token::{AuditEventKind, Encoding, Error, ErrorKind, Otp, ServerState, Strategy};
+use recovery_token::audit::AuditEventKind;
+use recovery_token::{Encoding, Error, ErrorKind, Otp, ServerState, Strategy};
 
 const R: Strategy = Strategy::Recovery;
 const HOST_MINTED: [Strategy; 2] = [Strategy::Root, Strategy::DrOperation];

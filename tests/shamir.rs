@@ -5,7 +5,8 @@
 mod common;
 
 use common::{Fixture, ScriptedRng, reference_combine, reference_split, unhex};
-use recovery_token::{CombineError, KeyShare, Strategy, combine, combine_slices};
+use recovery_token::Strategy;
+use recovery_token::shares::{CombineError, KeyShare, combine, combine_slices};
 
 fn shares_of(hexes: &[&str]) -> Vec<KeyShare> {
     hexes

@@ -6,7 +6,8 @@
 mod common;
 
 use common::Fixture;
-use recovery_token::{CombineError, ConfigError, Error, GeneratorConfig, Strategy};
+use recovery_token::shares::CombineError;
+use recovery_token::{ConfigError, Error, GeneratorConfig, Strategy};
 
 const R: Strategy = Strategy::Recovery;
 

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
-use recovery_token::{KeyShare, SplitError, combine};
+use recovery_token::shares::{KeyShare, SplitError, combine};
 use vsss_rs::Gf256;
 
 mod common;

@@ -4,10 +4,8 @@
 mod common;
 
 use common::{Fixture, ScriptedRng, req};
-use recovery_token::{
-    AttemptStatus, Encoding, Error, ErrorBody, GeneratorConfig, RecoveryTokenGenerator,
-    StartRequest, Strategy, UpdateRequest,
-};
+use recovery_token::wire::{AttemptStatus, ErrorBody, StartRequest, UpdateRequest};
+use recovery_token::{Encoding, Error, GeneratorConfig, RecoveryTokenGenerator, Strategy};
 
 #[test]
 fn idle_status_is_vaults_example_byte_for_byte() {
@@ -156,7 +154,7 @@ fn error_body_is_vaults() {
         r#"{"errors":["no root generation in progress"]}"#
     );
     assert_eq!(ErrorBody::default().to_json(), r#"{"errors":[]}"#);
-    assert_eq!(recovery_token::CONTENT_TYPE_JSON, "application/json");
+    assert_eq!(recovery_token::wire::CONTENT_TYPE_JSON, "application/json");
 }
 
 #[test]

@@ -13,7 +13,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use libfuzzer_sys::fuzz_target;
-use recovery_token::{Error, PgpRecipient};
+use recovery_token::Error;
+use recovery_token::pgp::PgpRecipient;
 
 /// An Ed25519 key with a Cv25519 subkey made by gpg (see `benches/keys/README.md`).
 const GPG_KEY: &str = include_str!("../../benches/keys/cv25519.b64");

@@ -6,9 +6,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use recovery_token::{
-    AttemptStatus, CancelRequest, Encoding, Error, ErrorBody, StartRequest, UpdateRequest,
-};
+use recovery_token::{Encoding, Error};
+use recovery_token::wire::{AttemptStatus, CancelRequest, ErrorBody, StartRequest, UpdateRequest};
 
 /// The shapes of Go's texts (OpenBao 2.7.2's, see tests/request_decode.rs).
 const GO_TEXTS: &[&str] = &[

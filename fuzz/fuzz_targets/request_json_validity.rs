@@ -20,7 +20,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use recovery_token::{Error, StartRequest};
+use recovery_token::Error;
+use recovery_token::wire::StartRequest;
 use serde::de::IgnoredAny;
 
 /// `Some(valid)`, or `None` when Go's float64 range check stopped the scan before the end (it

@@ -7,7 +7,8 @@ use std::ops::RangeInclusive;
 use arbitrary::Arbitrary;
 use base64::Engine as _;
 use libfuzzer_sys::fuzz_target;
-use recovery_token::{Error, KeyShare};
+use recovery_token::Error;
+use recovery_token::shares::KeyShare;
 
 #[derive(Arbitrary, Debug)]
 struct Input {

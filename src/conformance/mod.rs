@@ -11,7 +11,8 @@
 //! ```no_run
 //! use recovery_token::conformance::{Claims, Transport, run};
 //! use recovery_token::client::Endpoint;
-//! use recovery_token::{Dialect, SecretString, TokenProfile};
+//! use recovery_token::{Dialect, SecretString};
+//! use recovery_token::tokens::TokenProfile;
 //! # fn host_transport() -> Box<dyn Transport> { unimplemented!() }
 //! # fn my_shares() -> Vec<SecretString> { vec![] }
 //! # fn foreign_shares() -> Vec<SecretString> { vec![] }
@@ -39,7 +40,10 @@ mod tests;
 use std::fmt;
 
 use crate::client::{Endpoint, Request, Response};
-use crate::{Dialect, Error, SecretString, TokenProfile};
+use crate::error::Error;
+use crate::secret::SecretString;
+use crate::tokens::TokenProfile;
+use crate::vocabulary::Dialect;
 
 pub use scenarios::run;
 pub use tcp::TcpTransport;

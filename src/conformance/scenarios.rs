@@ -9,9 +9,10 @@ use zeroize::Zeroizing;
 
 use super::{Claims, Outcome, Report, RuleResult, Transport, go_text};
 use crate::client::{Client, Endpoint, Method, Request, Response};
-use crate::{
-    AttemptStatus, CONTENT_TYPE_JSON, CombineError, Error, ErrorBody, KeyShare, decode_token,
-};
+use crate::error::Error;
+use crate::shares::{CombineError, KeyShare};
+use crate::tokens::decode_token;
+use crate::wire::{AttemptStatus, CONTENT_TYPE_JSON, ErrorBody};
 
 /// What did not match: the expectation and the (redacted) answer.
 struct Fail {
@@ -112,12 +113,13 @@ fn is_uuid_shaped(nonce: &str) -> bool {
 }
 
 fn is_base62(s: &str) -> bool {
-    s.bytes().all(|b| crate::BASE62_ALPHABET.contains(&b))
+    s.bytes()
+        .all(|b| crate::tokens::BASE62_ALPHABET.contains(&b))
 }
 
 impl<'a> Runner<'a> {
     fn new(t: &'a mut dyn Transport, c: &'a Claims) -> Self {
-        let parse = |list: &[crate::SecretString]| -> Vec<KeyShare> {
+        let parse = |list: &[crate::secret::SecretString]| -> Vec<KeyShare> {
             list.iter()
                 .filter_map(|s| KeyShare::parse(s.expose_secret(), &ANY_LENGTH).ok())
                 .collect()
@@ -554,7 +556,7 @@ impl<'a> Runner<'a> {
                 // OpenBao serves the recovery endpoints only in recovery mode, whose handler
                 // chain has no generic PATCH check: the route's own 405 answers (observed on
                 // OpenBao 2.7.2, `bao server -recovery`).
-                if self.c.dialect == crate::Dialect::OpenBao && ep == Endpoint::Recovery {
+                if self.c.dialect == crate::vocabulary::Dialect::OpenBao && ep == Endpoint::Recovery {
                     return self.expect_errors(&r, 405, &[]);
                 }
                 let text = format!(
@@ -1527,7 +1529,7 @@ impl<'a> Runner<'a> {
         // Vault checks a start's inputs before the server state (section 3); OpenBao 2.7 refuses
         // a recovery start once the token was minted before it looks at them (observed).
         let first = match self.c.dialect {
-            crate::Dialect::OpenBao => Error::AlreadyUnsealed,
+            crate::vocabulary::Dialect::OpenBao => Error::AlreadyUnsealed,
             _ => Error::OtpWrongLength,
         };
         let check = self

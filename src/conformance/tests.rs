@@ -9,10 +9,11 @@ use std::time::Instant;
 
 use super::*;
 use crate::client::Method;
-use crate::{
-    CombinedKey, ExpectedKey, GeneratorConfig, GeneratorConfigBuilder, Host, HttpResponse,
-    RecoveryTokenGenerator, StartRequest, Strategy, Token, UpdateRequest,
-};
+use crate::config::{GeneratorConfig, GeneratorConfigBuilder};
+use crate::generator::{ExpectedKey, Host, RecoveryTokenGenerator};
+use crate::secret::{CombinedKey, Token};
+use crate::vocabulary::Strategy;
+use crate::wire::{HttpResponse, StartRequest, UpdateRequest};
 
 struct TestHost {
     key: ExpectedKey,
@@ -129,12 +130,12 @@ fn setup() -> Setup {
 fn setup_with(config: impl FnOnce(GeneratorConfigBuilder) -> GeneratorConfigBuilder) -> Setup {
     let key: Vec<u8> = (0..32).map(|_| rand::random::<u8>()).collect();
     let other: Vec<u8> = (0..32).map(|_| rand::random::<u8>()).collect();
-    let shares: Vec<String> = crate::KeyShare::split(&key, 2, 3, &mut rand::rng())
+    let shares: Vec<String> = crate::shares::KeyShare::split(&key, 2, 3, &mut rand::rng())
         .unwrap()
         .iter()
         .map(|s| hex(s.expose_secret()))
         .collect();
-    let foreign = crate::KeyShare::split(&other, 2, 3, &mut rand::rng())
+    let foreign = crate::shares::KeyShare::split(&other, 2, 3, &mut rand::rng())
         .unwrap()
         .iter()
         .map(|s| SecretString::from(hex(s.expose_secret())))

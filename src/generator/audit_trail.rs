@@ -5,20 +5,20 @@ use std::time::Instant;
 use super::RecoveryTokenGenerator;
 use super::state::Attempt;
 use crate::audit::{AuditEvent, AuditEventKind};
-use crate::{Error, Strategy};
+use crate::error::Error;
+use crate::vocabulary::Strategy;
 
 impl RecoveryTokenGenerator {
     /// The next audit event, oldest first (see [`AuditEvent`]). Drain after every call: the
-    /// queue is bounded ([`crate::AuditConfig::with_capacity`]).
+    /// queue is bounded ([`crate::audit::AuditConfig::with_capacity`]).
     ///
     /// # Examples
     ///
     /// ```
     /// use std::time::Instant;
     ///
-    /// use recovery_token::{
-    ///     AuditEventKind, Encoding, GeneratorConfig, RecoveryTokenGenerator, Strategy,
-    /// };
+    /// use recovery_token::{Encoding, GeneratorConfig, RecoveryTokenGenerator, Strategy};
+    /// use recovery_token::audit::AuditEventKind;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let (mut rng, now) = (rand::rng(), Instant::now());
     /// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(3)?);
@@ -82,7 +82,7 @@ impl RecoveryTokenGenerator {
     pub(super) fn audit_accepted(
         &mut self,
         strategy: Strategy,
-        share: Option<crate::ShareId>,
+        share: Option<crate::audit::ShareId>,
         progress: usize,
         now: Instant,
     ) {
@@ -96,7 +96,7 @@ impl RecoveryTokenGenerator {
     pub(super) fn audit_refused(
         &mut self,
         strategy: Strategy,
-        share: Option<crate::ShareId>,
+        share: Option<crate::audit::ShareId>,
         error: &Error,
         now: Instant,
     ) {

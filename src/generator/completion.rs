@@ -16,8 +16,11 @@ use std::sync::{Arc, Weak};
 use super::RecoveryTokenGenerator;
 use super::state::{Attempt, AttemptEncoding};
 use crate::audit::AuditEventKind;
-use crate::codec::encode_for;
-use crate::{AttemptStatus, CombinedKey, Error, Otp, Strategy, Token, UpdateRequest};
+use crate::error::Error;
+use crate::secret::{CombinedKey, Otp, Token};
+use crate::tokens::encode_for;
+use crate::vocabulary::Strategy;
+use crate::wire::{AttemptStatus, UpdateRequest};
 
 /// What the host supplies to finish a ceremony: the check of the combined key and, for root and
 /// DR strategies, the minting of the token.
@@ -36,8 +39,9 @@ use crate::{AttemptStatus, CombinedKey, Error, Otp, Strategy, Token, UpdateReque
 ///
 /// use recovery_token::{
 ///     CombinedKey, Encoding, GeneratorConfig, Host, RecoveryTokenGenerator, Strategy, Token,
-///     UpdateRequest, decode_token,
 /// };
+/// use recovery_token::tokens::decode_token;
+/// use recovery_token::wire::UpdateRequest;
 ///
 /// struct MyServer { root_key: Vec<u8>, tokens: Vec<String> }
 ///
@@ -155,8 +159,8 @@ pub enum UpdateOutcome {
 ///
 /// use recovery_token::{
 ///     Encoding, GeneratorConfig, KeyAccepted, RecoveryTokenGenerator, Strategy, UpdateOutcome,
-///     UpdateRequest,
 /// };
+/// use recovery_token::wire::UpdateRequest;
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let (mut rng, now) = (rand::rng(), Instant::now());
 /// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(1)?);
@@ -280,8 +284,10 @@ impl PendingCompletion {
 ///
 /// use recovery_token::{
 ///     Encoding, GeneratorConfig, KeyAccepted, RecoveryTokenGenerator, Strategy, Token,
-///     UpdateOutcome, UpdateRequest, decode_token,
+///     UpdateOutcome,
 /// };
+/// use recovery_token::tokens::decode_token;
+/// use recovery_token::wire::UpdateRequest;
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let (mut rng, now) = (rand::rng(), Instant::now());
 /// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(1)?);
@@ -398,9 +404,10 @@ impl IssueHostToken {
     /// use std::time::Instant;
     ///
     /// use recovery_token::{
-    ///     Encoding, GeneratorConfig, KeyAccepted, RecoveryTokenGenerator, Strategy, UpdateOutcome,
-    ///     UpdateRequest,
+    ///     Encoding, GeneratorConfig, KeyAccepted, RecoveryTokenGenerator, Strategy,
+    ///     UpdateOutcome,
     /// };
+    /// use recovery_token::wire::UpdateRequest;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let (mut rng, now) = (rand::rng(), Instant::now());
     /// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(1)?);
@@ -445,8 +452,9 @@ impl IssueHostToken {
 ///
 /// use recovery_token::{
 ///     Encoding, Error, GeneratorConfig, KeyAccepted, RecoveryTokenGenerator, Strategy, Token,
-///     UpdateOutcome, UpdateRequest,
+///     UpdateOutcome,
 /// };
+/// use recovery_token::wire::UpdateRequest;
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let (mut rng, now) = (rand::rng(), Instant::now());
 /// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(1)?);
@@ -512,9 +520,10 @@ impl RecoveryTokenGenerator {
     /// use std::time::Instant;
     ///
     /// use recovery_token::{
-    ///     Encoding, ExpectedKey, GeneratorConfig, KeyShare, RecoveryTokenGenerator, Strategy,
-    ///     UpdateRequest,
+    ///     Encoding, ExpectedKey, GeneratorConfig, RecoveryTokenGenerator, Strategy,
     /// };
+    /// use recovery_token::shares::KeyShare;
+    /// use recovery_token::wire::UpdateRequest;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let (mut rng, now, key) = (rand::rng(), Instant::now(), [7u8; 32]);
     /// let shares = KeyShare::split(&key, 3, 5, &mut rng)?;
@@ -655,7 +664,7 @@ impl RecoveryTokenGenerator {
 }
 
 pub(super) fn encode_otp(
-    format: crate::TokenFormat,
+    format: crate::tokens::TokenFormat,
     token: &Token,
     otp: &Otp,
 ) -> Result<String, Error> {

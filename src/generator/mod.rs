@@ -5,14 +5,37 @@ use std::time::Instant;
 use rand_core::CryptoRng;
 
 use crate::audit::{AuditEventKind, Auditor};
-use crate::codec::{generate_otp, otp_fits};
-use crate::combine::combine;
+use crate::config::GeneratorConfig;
+use crate::error::Error;
+use crate::secret::CombinedKey;
+use crate::secret::Otp;
 use crate::secret::ct_eq;
-use crate::token::RecoveryTokenHolder;
-use crate::{
-    AttemptStatus, CombinedKey, Encoding, Error, GeneratorConfig, KeyShare, ServerState, Strategy,
-    UpdateRequest,
-};
+use crate::shares::KeyShare;
+use crate::shares::combine;
+use crate::tokens::RecoveryTokenHolder;
+use crate::tokens::{generate_otp, otp_fits};
+use crate::vocabulary::{ServerState, Strategy};
+use crate::wire::{AttemptStatus, UpdateRequest};
+
+/// How the minted token is handed back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Encoding {
+    /// The server generates an OTP and returns it once, in the start answer.
+    GenerateOtp,
+    /// The caller's own OTP (never echoed).
+    Otp(Otp),
+    /// Encrypt to this PGP public key (standard padded base64 of a binary key, as Vault's API
+    /// takes it; ASCII armor is accepted too). `start` parses it with
+    /// [`crate::pgp::PgpRecipient::parse`], which checks expiry only against the key's own newest
+    /// timestamp (the core reads no wall clock).
+    PgpKey(String),
+    /// Encrypt to a key the host already parsed, typically with
+    /// [`crate::pgp::PgpRecipient::parse_at`]`(key, SystemTime::now())` so that expiry is checked
+    /// against the wall clock.
+    #[cfg(feature = "pgp")]
+    Pgp(Box<crate::pgp::PgpRecipient>),
+}
 
 mod audit_trail;
 mod completion;
@@ -27,7 +50,9 @@ mod state {
     use std::sync::Weak;
     use std::time::Instant;
 
-    use crate::{KeyShare, Otp, Strategy};
+    use crate::secret::Otp;
+    use crate::shares::KeyShare;
+    use crate::vocabulary::Strategy;
 
     /// How the attempt hands back its token.
     pub(super) enum AttemptEncoding {
@@ -46,7 +71,7 @@ mod state {
         pub(super) completion: Option<Weak<()>>,
         /// The attempt's own share-ID key (none under a host key or with auditing off): it is
         /// zeroized when the attempt ends, however it ends.
-        pub(super) audit_key: Option<crate::AuditKey>,
+        pub(super) audit_key: Option<crate::audit::AuditKey>,
     }
 
     impl InProgress {
@@ -92,10 +117,9 @@ use state::{Attempt, AttemptEncoding, InProgress};
 /// ```
 /// use std::time::Instant;
 ///
-/// use recovery_token::{
-///     Encoding, ExpectedKey, GeneratorConfig, RecoveryTokenGenerator, Strategy, UpdateRequest,
-///     decode_token,
-/// };
+/// use recovery_token::{Encoding, ExpectedKey, GeneratorConfig, RecoveryTokenGenerator, Strategy};
+/// use recovery_token::tokens::decode_token;
+/// use recovery_token::wire::UpdateRequest;
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let (mut rng, key) = (rand::rng(), [7u8; 16]);
 /// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(1)?);
@@ -384,7 +408,7 @@ impl RecoveryTokenGenerator {
         let otp_length = self.config.profile.otp_length(strategy);
         // OpenBao 2.7 refuses a recovery start after the recovery token was minted before it
         // looks at the OTP or PGP key (observed with the real server); Vault checks inputs first.
-        if self.config.dialect == crate::Dialect::OpenBao
+        if self.config.dialect == crate::vocabulary::Dialect::OpenBao
             && strategy == Strategy::Recovery
             && self.recovery_issued
         {
@@ -505,9 +529,10 @@ impl RecoveryTokenGenerator {
     /// use std::time::Instant;
     ///
     /// use recovery_token::{
-    ///     Encoding, GeneratorConfig, KeyAccepted, RecoveryTokenGenerator, Strategy, UpdateOutcome,
-    ///     UpdateRequest,
+    ///     Encoding, GeneratorConfig, KeyAccepted, RecoveryTokenGenerator, Strategy,
+    ///     UpdateOutcome,
     /// };
+    /// use recovery_token::wire::UpdateRequest;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let (mut rng, now) = (rand::rng(), Instant::now());
     /// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(1)?);
@@ -557,8 +582,9 @@ impl RecoveryTokenGenerator {
     /// use std::time::Instant;
     ///
     /// use recovery_token::{
-    ///     Encoding, GeneratorConfig, KeyShare, RecoveryTokenGenerator, Strategy, UpdateOutcome,
+    ///     Encoding, GeneratorConfig, RecoveryTokenGenerator, Strategy, UpdateOutcome,
     /// };
+    /// use recovery_token::shares::KeyShare;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let (mut rng, now) = (rand::rng(), Instant::now());
     /// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(2)?);

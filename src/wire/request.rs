@@ -3,9 +3,10 @@
 
 use zeroize::Zeroizing;
 
-use super::Encoding;
-use super::go_decode::{self, Body, Shape, Slot};
-use crate::{Error, Otp, SecretString};
+use crate::error::Error;
+use crate::generator::Encoding;
+use crate::go::json::{self as go_decode, Body, Shape, Slot};
+use crate::secret::{Otp, SecretString};
 
 fn invalid(reason: String) -> Error {
     Error::InvalidBody { reason }
@@ -188,7 +189,7 @@ impl StartRequest {
 /// explicitly, and this does not compile:
 ///
 /// ```compile_fail
-/// let request = recovery_token::UpdateRequest::default();
+/// let request = recovery_token::wire::UpdateRequest::default();
 /// let _ = serde_json::to_string(&request); // UpdateRequest: Serialize is not satisfied
 /// ```
 #[derive(Clone, Default, PartialEq, Eq)]

@@ -9,10 +9,9 @@
 use std::convert::Infallible;
 use std::time::Instant;
 
-use recovery_token::{
-    AttemptStatus, Encoding, ExpectedKey, GeneratorConfig, KeyShare, RecoveryTokenGenerator,
-    Strategy, UpdateRequest,
-};
+use recovery_token::shares::KeyShare;
+use recovery_token::wire::{AttemptStatus, UpdateRequest};
+use recovery_token::{Encoding, ExpectedKey, GeneratorConfig, RecoveryTokenGenerator, Strategy};
 
 /// A deterministic RNG for tests: plays back scripted bytes, then a simple counter stream.
 /// (Marked `CryptoRng` only so the generator accepts it; never use outside tests.)

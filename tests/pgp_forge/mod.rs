@@ -22,7 +22,7 @@ use pgp::packet::{
 use pgp::types::{KeyDetails as _, PacketHeaderVersion, Password, Tag, Timestamp};
 use rand_chacha_03::ChaCha20Rng;
 use rand_chacha_03::rand_core::SeedableRng as _;
-use recovery_token::PgpRecipient;
+use recovery_token::pgp::PgpRecipient;
 
 /// When the forged signatures say they were made (2024-01-01); later ones add seconds.
 pub const T0: u32 = 1_704_067_200;

@@ -1,55 +1,6 @@
-//! Token minting and the recovery token holder (PROTOCOL.md section 9).
+//! The recovery token holder (PROTOCOL.md section 9).
 
-use rand_core::CryptoRng;
-use zeroize::Zeroizing;
-
-use crate::Token;
-use crate::codec::random_base62;
-use crate::config::TokenFormat;
-
-impl TokenFormat {
-    /// Mints a token of this format from the host's RNG: its prefix followed by its number of
-    /// base62 characters (Vault's `base62.Random`), or, for the UUID formats, a random
-    /// (version 4) lowercase UUID as Vault before 0.11.2 and RustyVault mint them. For a
-    /// strategy's token: `profile.format(strategy).mint(rng)`.
-    ///
-    /// Secret: the result is a [`Token`], and every buffer it was built in is zeroized.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use recovery_token::{BASE62_ALPHABET, Strategy, TokenProfile};
-    ///
-    /// let format = TokenProfile::VAULT.format(Strategy::Root);
-    /// let token = format.mint(&mut rand::rng());
-    /// let text = token.expose_secret();
-    /// assert_eq!(text.len(), TokenProfile::VAULT.otp_length(Strategy::Root));
-    /// let body = text.strip_prefix("hvs.").unwrap_or_default();
-    /// assert!(body.len() == 24 && body.bytes().all(|c| BASE62_ALPHABET.contains(&c)));
-    /// ```
-    #[must_use]
-    pub fn mint<R: CryptoRng + ?Sized>(&self, rng: &mut R) -> Token {
-        mint(*self, rng)
-    }
-}
-
-fn mint<R: CryptoRng + ?Sized>(format: TokenFormat, rng: &mut R) -> Token {
-    if format.is_uuid() {
-        let mut bytes = Zeroizing::new([0u8; 16]);
-        rng.fill_bytes(&mut *bytes);
-        let mut text = Zeroizing::new([0u8; uuid::fmt::Hyphenated::LENGTH]);
-        let s = uuid::Builder::from_random_bytes(*bytes)
-            .into_uuid()
-            .hyphenated()
-            .encode_lower(&mut *text);
-        return Token::new((*s).to_owned());
-    }
-    let body = random_base62(format.body_len(), rng);
-    let mut s = String::with_capacity(format.token_length());
-    s.push_str(format.prefix());
-    s.push_str(&body);
-    Token::new(s)
-}
+use crate::secret::Token;
 
 /// The recovery token minted by a completed recovery ceremony, held in memory only.
 ///
@@ -62,10 +13,9 @@ fn mint<R: CryptoRng + ?Sized>(format: TokenFormat, rng: &mut R) -> Token {
 /// ```
 /// use std::time::Instant;
 ///
-/// use recovery_token::{
-///     Encoding, ExpectedKey, GeneratorConfig, RecoveryTokenGenerator, Strategy, UpdateRequest,
-///     decode_token,
-/// };
+/// use recovery_token::{Encoding, ExpectedKey, GeneratorConfig, RecoveryTokenGenerator, Strategy};
+/// use recovery_token::tokens::decode_token;
+/// use recovery_token::wire::UpdateRequest;
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let (mut rng, now) = (rand::rng(), Instant::now());
 /// let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(1)?);

@@ -38,7 +38,38 @@
 
 use zeroize::Zeroizing;
 
-use crate::{CombineError, KeyShare};
+use std::fmt;
+
+use crate::shares::KeyShare;
+
+/// Why Shamir combination of the submitted shares failed.
+///
+/// The variants and their texts are Vault's `shamir.Combine` errors, in Vault's check order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CombineError {
+    /// Fewer than two shares were given.
+    TooFewParts,
+    /// A share is shorter than two bytes (one y byte and the x byte).
+    PartTooShort,
+    /// The shares differ in length.
+    LengthMismatch,
+    /// Two shares carry the same x coordinate.
+    DuplicatePart,
+}
+
+impl fmt::Display for CombineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::TooFewParts => "less than two parts cannot be used to reconstruct the secret",
+            Self::PartTooShort => "parts must be at least two bytes",
+            Self::LengthMismatch => "all parts must be the same length",
+            Self::DuplicatePart => "duplicate part detected",
+        })
+    }
+}
+
+impl std::error::Error for CombineError {}
 
 /// `0x01` in every lane.
 const LO: u64 = 0x0101_0101_0101_0101;
@@ -73,7 +104,7 @@ const BLOCK_WORDS: usize = 4;
 /// PROTOCOL.md section 7's worked example: any three of the threshold-3 shares give "test".
 ///
 /// ```
-/// use recovery_token::{CombineError, KeyShare, combine};
+/// use recovery_token::shares::{CombineError, KeyShare, combine};
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let shares = ["7061777801", "6279695c02", "667d6d5003"]
 ///     .map(|hex| KeyShare::parse(hex, &(4..=33)))
@@ -99,7 +130,7 @@ pub fn combine(shares: &[KeyShare]) -> Result<Zeroizing<Vec<u8>>, CombineError> 
 /// # Examples
 ///
 /// ```
-/// use recovery_token::combine_slices;
+/// use recovery_token::shares::combine_slices;
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let shares: [&[u8]; 3] = [b"pawx\x01", b"byi\x5c\x02", b"f}mP\x03"];
 /// assert_eq!(combine_slices(shares)?.as_slice(), b"test");

@@ -14,7 +14,9 @@ use pgp::types::{Fingerprint, KeyDetails, KeyId, KeyVersion, Tag};
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use crate::{Error, PgpKeyLimit, Token};
+use crate::error::Error;
+use crate::pgp::PgpKeyLimit;
+use crate::secret::Token;
 
 /// Longest parser reason put into an error message; rPGP's texts are short, this only bounds
 /// the worst case.
@@ -83,7 +85,7 @@ enum EncryptionKey {
 ///   [`Self::MAX_KEY_OPERATIONS`] signature verifications and trial encryptions.
 ///
 /// A key one of them refuses gets [`Error::PgpKeyTooLarge`] or [`Error::PgpKeyTooComplex`]
-/// (naming the [`crate::PgpKeyLimit`]), whose texts keep Vault's `error parsing PGP key: `
+/// (naming the [`crate::pgp::PgpKeyLimit`]), whose texts keep Vault's `error parsing PGP key: `
 /// prefix.
 ///
 /// # Which "now" expiry is checked against
@@ -123,9 +125,10 @@ enum EncryptionKey {
 /// ```
 /// use std::time::Instant;
 ///
-/// use recovery_token::{Encoding, GeneratorConfig, PgpRecipient, RecoveryTokenGenerator, Strategy};
+/// use recovery_token::{Encoding, GeneratorConfig, RecoveryTokenGenerator, Strategy};
+/// use recovery_token::pgp::PgpRecipient;
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let recipient = PgpRecipient::parse(include_str!("../benches/keys/cv25519.b64"))?;
+/// let recipient = PgpRecipient::parse(include_str!("../../benches/keys/cv25519.b64"))?;
 /// // As `gpg --show-keys --with-colons` prints them, lowercased: primary, then the subkey.
 /// assert_eq!(recipient.fingerprint(), "da951bba56bcee76cca6e7b6ca269010eea2a87d");
 /// assert_eq!(recipient.encryption_fingerprint(), "be0287c0b53d61567383183e96f04ba3cd3d949a");
@@ -217,10 +220,11 @@ impl PgpRecipient {
     /// # Examples
     ///
     /// ```
-    /// use recovery_token::{Error, PgpRecipient};
+    /// use recovery_token::Error;
+    /// use recovery_token::pgp::PgpRecipient;
     ///
     /// // `gpg --export | base64 -w0` of an Ed25519 key with a Cv25519 encryption subkey.
-    /// let key = include_str!("../benches/keys/cv25519.b64");
+    /// let key = include_str!("../../benches/keys/cv25519.b64");
     /// assert!(PgpRecipient::parse(key).is_ok());
     ///
     /// assert!(matches!(PgpRecipient::parse("bm90IGEga2V5"), Err(Error::PgpKeyParse { .. })));
@@ -264,9 +268,10 @@ impl PgpRecipient {
     /// # Examples
     ///
     /// ```
-    /// use recovery_token::{PgpRecipient, Token};
+    /// use recovery_token::Token;
+    /// use recovery_token::pgp::PgpRecipient;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let recipient = PgpRecipient::parse(include_str!("../benches/keys/cv25519.b64"))?;
+    /// let recipient = PgpRecipient::parse(include_str!("../../benches/keys/cv25519.b64"))?;
     /// let token = Token::from("hvr.ABCDEFGHIJKLMNOPQRSTUVWX");
     /// let encrypted = recipient.encrypt_token(&token, &mut rand::rng())?;
     /// // Binary OpenPGP in padded base64, with no trace of the token (only `gpg -d` with the
@@ -338,7 +343,7 @@ fn read_first_key(pgp_key: &str) -> Result<SignedPublicKey, Error> {
         dearmor(pgp_key.trim_start())?
     } else {
         // Go's `base64.StdEncoding.DecodeString`, with its error offset in the text.
-        crate::codec::go_base64_decode(pgp_key.as_bytes(), true)
+        crate::go::base64::go_base64_decode(pgp_key.as_bytes(), true)
             .map(|b| b.to_vec())
             .map_err(|at| {
                 parse_error(&format!(

@@ -3,32 +3,12 @@
 use std::fmt;
 use std::ops::RangeInclusive;
 
-use base64::Engine as _;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use rand_core::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use crate::Error;
+use crate::error::Error;
+use crate::go::base64::decode_go_base64;
 use crate::secret::ct_eq;
-
-/// Go's `base64.StdEncoding`: standard alphabet, padding required, non-zero trailing bits allowed.
-pub(crate) const GO_STD_BASE64: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new()
-        .with_encode_padding(true)
-        .with_decode_padding_mode(DecodePaddingMode::RequireCanonical)
-        .with_decode_allow_trailing_bits(true),
-);
-
-/// Decodes standard padded base64 as Go's `StdEncoding.DecodeString` does: `\r` and `\n` anywhere
-/// are skipped. The result is zeroized on drop.
-pub(crate) fn decode_go_base64(input: &str) -> Option<Zeroizing<Vec<u8>>> {
-    // Sized up front: growing by `collect` would reallocate, and each buffer `realloc` frees is
-    // freed unzeroized, leaving pieces of the secret text in the heap.
-    let mut cleaned: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::with_capacity(input.len()));
-    cleaned.extend(input.bytes().filter(|b| *b != b'\r' && *b != b'\n'));
-    GO_STD_BASE64.decode(&*cleaned).ok().map(Zeroizing::new)
-}
 
 /// One unseal / recovery key share, as Vault hands them out: the y bytes followed by one trailing
 /// byte holding the x coordinate. With threshold 1 the "share" is the key itself.
@@ -38,7 +18,7 @@ pub(crate) fn decode_go_base64(input: &str) -> Option<Zeroizing<Vec<u8>>> {
 /// # Examples
 ///
 /// ```
-/// use recovery_token::KeyShare;
+/// use recovery_token::shares::KeyShare;
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let share = KeyShare::parse("7061777801", &(4..=33))?;
 /// assert_eq!(share.expose_secret(), b"pawx\x01");
@@ -78,7 +58,8 @@ impl KeyShare {
     /// The same 17-byte share in hex (either case) and in base64:
     ///
     /// ```
-    /// use recovery_token::{Error, KeyShare};
+    /// use recovery_token::Error;
+    /// use recovery_token::shares::KeyShare;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let lengths = KeyShare::DEFAULT_LENGTHS;
     /// let hex = KeyShare::parse("000102030405060708090a0b0c0d0e0f01", &lengths)?;
@@ -150,7 +131,7 @@ impl KeyShare {
     /// # Examples
     ///
     /// ```
-    /// use recovery_token::KeyShare;
+    /// use recovery_token::shares::KeyShare;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let share = KeyShare::parse("7061777801", &(4..=33))?; // Vault: y bytes, then x
     /// let vsss = share.to_vsss_layout();
@@ -175,7 +156,7 @@ impl KeyShare {
     /// # Examples
     ///
     /// ```
-    /// use recovery_token::KeyShare;
+    /// use recovery_token::shares::KeyShare;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let share = KeyShare::from_vsss_layout(&[0x02, 0x62, 0x79, 0x69, 0x5c], &(4..=33))?;
     /// assert_eq!(share.expose_secret(), [0x62, 0x79, 0x69, 0x5c, 0x02]);
@@ -221,7 +202,7 @@ impl KeyShare {
     /// # Examples
     ///
     /// ```
-    /// use recovery_token::{KeyShare, SplitError, combine};
+    /// use recovery_token::shares::{KeyShare, SplitError, combine};
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let key = [42u8; 32];
     /// let shares = KeyShare::split(&key, 3, 5, &mut rand::rng())?;

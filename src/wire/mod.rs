@@ -11,13 +11,14 @@
 //!    [`HttpResponse`] turns either into Vault's status code, `Content-Type` and body, byte for
 //!    byte ([`ErrorBody`] is `{"errors":[..]}`), in Vault's or OpenBao's words.
 
-mod go_decode;
 mod request;
 
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::{Dialect, Error, Otp};
+use crate::error::Error;
+use crate::secret::Otp;
+use crate::vocabulary::Dialect;
 
 pub use request::{CancelRequest, StartRequest, UpdateRequest};
 
@@ -79,26 +80,6 @@ impl AttemptStatus {
             .fold(0usize, |a, b| a.saturating_add(*b)),
         )
     }
-}
-
-/// How the minted token is handed back.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Encoding {
-    /// The server generates an OTP and returns it once, in the start answer.
-    GenerateOtp,
-    /// The caller's own OTP (never echoed).
-    Otp(Otp),
-    /// Encrypt to this PGP public key (standard padded base64 of a binary key, as Vault's API
-    /// takes it; ASCII armor is accepted too). `start` parses it with
-    /// [`crate::PgpRecipient::parse`], which checks expiry only against the key's own newest
-    /// timestamp (the core reads no wall clock).
-    PgpKey(String),
-    /// Encrypt to a key the host already parsed, typically with
-    /// [`crate::PgpRecipient::parse_at`]`(key, SystemTime::now())` so that expiry is checked
-    /// against the wall clock.
-    #[cfg(feature = "pgp")]
-    Pgp(Box<crate::PgpRecipient>),
 }
 
 /// [`Otp`] has no `Serialize` (a secret is not printed by accident); the status answer, whose
@@ -178,9 +159,8 @@ fn go_json<T: Serialize>(value: &T, strings_len: usize) -> String {
 /// ```
 /// use std::time::Instant;
 ///
-/// use recovery_token::{
-///     CONTENT_TYPE_JSON, Error, GeneratorConfig, HttpResponse, RecoveryTokenGenerator, Strategy,
-/// };
+/// use recovery_token::{Error, GeneratorConfig, RecoveryTokenGenerator, Strategy};
+/// use recovery_token::wire::{CONTENT_TYPE_JSON, HttpResponse};
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let generator = RecoveryTokenGenerator::new(GeneratorConfig::new(3)?);
 /// let ok = HttpResponse::ok(&generator.status(Strategy::Recovery, Instant::now()));
