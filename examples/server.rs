@@ -87,6 +87,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use rand::Rng as _;
+use recovery_token::HostReason;
 use recovery_token::shares::KeyShare;
 use recovery_token::tokens::TokenProfile;
 use recovery_token::wire::{CancelRequest, HttpResponse, StartRequest, UpdateRequest};
@@ -213,7 +214,7 @@ impl Options {
         }
         match (o.threshold, o.shares) {
             (1, Some(n)) if n != 1 => {
-                return Err("with --threshold 1 the key itself is the only share".to_owned());
+                return Err("with --threshold 1 the key itself is the only share".into());
             }
             (t, Some(n)) if !(t..=255).contains(&n) => {
                 return Err(format!("--shares must be {t}..=255, got {n}"));
@@ -221,7 +222,7 @@ impl Options {
             _ => {}
         }
         if o.max_connections == 0 {
-            return Err("--max-connections must be at least 1".to_owned());
+            return Err("--max-connections must be at least 1".into());
         }
         Ok(o)
     }
@@ -248,7 +249,7 @@ fn parse_count(flag: &str, v: &str) -> Result<usize, String> {
 fn parse_key_hex(hex: &str) -> Result<Zeroizing<Vec<u8>>, String> {
     let digits = hex.as_bytes();
     if !digits.len().is_multiple_of(2) || !(32..=64).contains(&digits.len()) {
-        return Err("--key-hex takes 16 to 32 bytes as hex digits".to_owned());
+        return Err("--key-hex takes 16 to 32 bytes as hex digits".into());
     }
     let mut key = Zeroizing::new(Vec::with_capacity(digits.len() / 2));
     for pair in digits.chunks_exact(2) {
@@ -267,11 +268,11 @@ struct VaultHost {
 }
 
 impl Host for VaultHost {
-    fn check_key(&mut self, strategy: Strategy, key: &CombinedKey) -> Result<(), String> {
+    fn check_key(&mut self, strategy: Strategy, key: &CombinedKey) -> Result<(), HostReason> {
         self.key.check_key(strategy, key)
     }
 
-    fn mint_token(&mut self, strategy: Strategy) -> Result<Token, String> {
+    fn mint_token(&mut self, strategy: Strategy) -> Result<Token, HostReason> {
         Ok(self.profile.format(strategy).mint(&mut rand::rng()))
     }
 }

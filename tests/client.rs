@@ -8,6 +8,7 @@
 mod common;
 
 use common::{Fixture, hex};
+use recovery_token::HostReason;
 use recovery_token::client::{
     Ceremony, Client, ClientError, Endpoint, Method, Request, Response, ServerError, Start,
 };
@@ -417,14 +418,14 @@ struct RootHost {
 }
 
 impl Host for RootHost {
-    fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), String> {
+    fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), HostReason> {
         if key.ct_eq_bytes(&self.key) {
             Ok(())
         } else {
-            Err("unable to authenticate".to_owned())
+            Err("unable to authenticate".into())
         }
     }
-    fn mint_token(&mut self, _: Strategy) -> Result<Token, String> {
+    fn mint_token(&mut self, _: Strategy) -> Result<Token, HostReason> {
         Ok(Token::from(ROOT_TOKEN))
     }
 }

@@ -10,6 +10,7 @@ use std::time::Instant;
 use super::*;
 use crate::client::Method;
 use crate::config::{GeneratorConfig, GeneratorConfigBuilder};
+use crate::generator::HostReason;
 use crate::generator::{ExpectedKey, Host, RecoveryTokenGenerator};
 use crate::secret::{CombinedKey, Token};
 use crate::vocabulary::Strategy;
@@ -20,11 +21,11 @@ struct TestHost {
 }
 
 impl Host for TestHost {
-    fn check_key(&mut self, strategy: Strategy, key: &CombinedKey) -> Result<(), String> {
+    fn check_key(&mut self, strategy: Strategy, key: &CombinedKey) -> Result<(), HostReason> {
         self.key.check_key(strategy, key)
     }
 
-    fn mint_token(&mut self, strategy: Strategy) -> Result<Token, String> {
+    fn mint_token(&mut self, strategy: Strategy) -> Result<Token, HostReason> {
         Ok(TokenProfile::VAULT.format(strategy).mint(&mut rand::rng()))
     }
 }
