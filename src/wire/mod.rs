@@ -96,6 +96,15 @@ pub struct ErrorBody {
 }
 
 impl ErrorBody {
+    /// The body `dialect`'s server sends for `error`: `{"errors":["<message>"]}`, with
+    /// [`Error::message`]'s text.
+    #[must_use]
+    pub fn of(error: &Error, dialect: Dialect) -> Self {
+        Self {
+            errors: vec![error.message(dialect)],
+        }
+    }
+
     /// The JSON text.
     #[must_use]
     pub fn to_json(&self) -> String {
@@ -200,14 +209,17 @@ impl HttpResponse {
     /// Vault's answer to an error: its status code and `{"errors":["<message>"]}`.
     #[must_use]
     pub fn error(error: &Error) -> Self {
-        Self::json(error.http_status(), error.to_body().to_json())
+        Self::json(
+            error.http_status(),
+            ErrorBody::of(error, Dialect::Vault).to_json(),
+        )
     }
 
     /// [`HttpResponse::error`] with `dialect`'s text ([`Error::message`]); the status code is
     /// the same in every dialect.
     #[must_use]
     pub fn error_in(error: &Error, dialect: Dialect) -> Self {
-        Self::json(error.http_status(), error.to_body_in(dialect).to_json())
+        Self::json(error.http_status(), ErrorBody::of(error, dialect).to_json())
     }
 
     /// [`HttpResponse::ok`] or [`HttpResponse::error`].
