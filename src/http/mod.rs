@@ -52,7 +52,6 @@
 //! ```
 
 mod answer;
-pub(crate) mod mime;
 pub mod routes;
 mod steps;
 
@@ -70,6 +69,7 @@ pub use steps::{Authorize, Capability, CheckKey, MintToken, ParsePgp, PgpParsed,
 use crate::config::GeneratorConfig;
 use crate::error::Error;
 use crate::generator::{Encoding, Host, RecoveryTokenGenerator, UpdateOutcome};
+use crate::go::mime;
 use crate::vocabulary::{Dialect, ServerState, Strategy};
 use crate::wire::{AttemptStatus, CancelRequest, StartRequest, UpdateRequest};
 use answer::Value;
