@@ -1260,3 +1260,48 @@ fn a_namespace_ceremony_mints_the_namespaces_token_shape() {
     // The root namespace's slot never saw it.
     assert!(!h.face.root().status(Strategy::Root, Instant::now()).started);
 }
+
+#[test]
+fn openbao_path_edges_observed_in_section_5() {
+    // openbao-observed.md section 5 (R28, R32, R33, R40, R41).
+    let mut h = Harness::new(
+        Dialect::OpenBao,
+        Access::default().with_unauthenticated(Endpoint::Root, true),
+    );
+    let slash = err(400, &["cannot write to a path ending in '/'"]);
+    for path in [
+        "/v1/sys/generate-root/attempt/",
+        "/v1/sys/generate-root/",
+        "/v1/sys/generate-root-token/attempt/",
+        "/v1/sys/generate-root-token/",
+    ] {
+        for token in [None, Some(ROOT)] {
+            assert_eq!(errors(&h.call("PUT", path, token, "")), slash, "{path}");
+        }
+    }
+    // The old family's bare path: its token is checked, then 405.
+    assert_eq!(
+        errors(&h.call("GET", "/v1/sys/generate-root", None, "")),
+        err(403, &["permission denied"])
+    );
+    assert_eq!(
+        errors(&h.call("GET", "/v1/sys/generate-root", Some(ROOT), "")),
+        err(405, &["1 error occurred:\n\t* unsupported operation\n\n"])
+    );
+    // Percent-encoded hyphens route as hyphens; an encoded slash routes nowhere.
+    let a = h.call("GET", "/v1/sys/generate%2Droot/attempt", None, "");
+    assert_eq!(a.status(), 200);
+    assert!(a.body().starts_with("{\"nonce\":\"\",\"started\":false"));
+    let a = h.call(
+        "GET",
+        "/v1/sys/generate%2droot%2Dtoken/attempt",
+        Some(ROOT),
+        "",
+    );
+    assert_eq!(a.status(), 200);
+    assert!(a.body().starts_with("{\"request_id\":"));
+    assert_eq!(
+        errors(&h.call("GET", "/v1/sys/generate%2Droot%2Dtoken/attempt", None, "")),
+        err(403, &["permission denied"])
+    );
+}

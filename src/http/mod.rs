@@ -629,7 +629,10 @@ impl Face {
         rng: &mut R,
     ) -> Step {
         let dialect = Dialect::OpenBao;
-        let path = request.path();
+        // Go routes on the decoded path (`%2D` is `-`; observed); an encoded slash stays part
+        // of its segment, so it routes nowhere.
+        let decoded = percent_decode_path(request.path());
+        let path: &str = &decoded;
         if path == "/" {
             return Step::Answer(Answer::page_not_found());
         }
@@ -697,6 +700,14 @@ impl Face {
         }
         if !recovery && !raw && !KNOWN_METHODS.contains(&request.method) {
             return Step::Answer(Answer::method_not_allowed());
+        }
+        // The logical layer refuses a write to a path ending in `/` before any token check
+        // (observed: PUT on `sys/generate-root-token/attempt/`, `sys/generate-root/`).
+        if !recovery && !raw && matches!(request.method, "PUT" | "POST") && rest.ends_with('/') {
+            return Step::Answer(Answer::with_errors(
+                400,
+                &["cannot write to a path ending in '/'"],
+            ));
         }
         let form = request
             .content_type
@@ -809,7 +820,10 @@ impl Face {
 
     /// A path OpenBao has no handler for: its token is checked first, then 404 (observed).
     fn unsupported(request: &Request<'_>, rest: &str, namespace: Option<String>) -> Step {
-        let answer = if rest.starts_with("sys/") {
+        let answer = if rest == "sys/generate-root" {
+            // The old family's bare path has a handler without operations (observed).
+            answer::multierror(405, "unsupported operation")
+        } else if rest.starts_with("sys/") {
             answer::multierror(404, "unsupported path")
         } else {
             let text = format!("no handler for route \"{rest}\". route entry not found.");
@@ -999,6 +1013,33 @@ fn logical_operation(leaf: Leaf, method: &str) -> Result<Operation, Answer> {
         (_, "LIST") => Err(answer::multierror(404, "unsupported path")),
         _ => Err(answer::multierror(405, "unsupported operation")),
     }
+}
+
+/// The request path as Go's `URL.Path` holds it: `%XX` escapes decoded, except an encoded `/`
+/// (`%2F`), which stays escaped so that it cannot split a segment; a malformed escape is left
+/// as written. Borrowed when there is nothing to decode.
+fn percent_decode_path(p: &str) -> std::borrow::Cow<'_, str> {
+    if !p.contains('%') {
+        return std::borrow::Cow::Borrowed(p);
+    }
+    let b = p.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0usize;
+    while let Some(&c) = b.get(i) {
+        let hex = |at: usize| b.get(at).and_then(|h| char::from(*h).to_digit(16));
+        if c == b'%'
+            && let (Some(hi), Some(lo)) = (hex(i.saturating_add(1)), hex(i.saturating_add(2)))
+            && let Ok(byte) = u8::try_from(hi.wrapping_shl(4) | lo)
+            && byte != b'/'
+        {
+            out.push(byte);
+            i = i.saturating_add(3);
+            continue;
+        }
+        out.push(c);
+        i = i.saturating_add(1);
+    }
+    std::borrow::Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// Whether [`clean_path`] leaves `p` as it is: no empty, `.` or `..` segment (but a trailing
