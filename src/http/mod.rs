@@ -24,9 +24,9 @@
 //!
 //! Where the face knowingly differs from the real servers: Vault 2.x was not observed (no
 //! binary), so its unknown paths keep Vault 1.x's 404; a namespace that exists but is not
-//! sealable (OpenBao's `namespace is not sealable`) is not modelled (add only sealable ones);
-//! OpenBao's legacy `sys/generate-root` path without a leaf (405 with a token) is answered as
-//! an unknown path.
+//! sealable (OpenBao's `namespace is not sealable`) is not modelled (add only sealable ones); an
+//! encoded slash (`%2F`) routes nowhere here, where OpenBao's logical router serves
+//! `sys/generate-root-token%2Fattempt` and its raw handlers answer `unsupported operation`.
 //!
 //! ```
 //! use std::time::Instant;
