@@ -1305,3 +1305,99 @@ fn openbao_path_edges_observed_in_section_5() {
         err(403, &["permission denied"])
     );
 }
+
+mod arbitrary_requests {
+    //! No input makes the face panic, and every answer is well-formed: a JSON body is JSON, a
+    //! 307 names a clean `Location`, the status is one the servers send.
+    use super::*;
+    use proptest::prelude::{
+        Just, ProptestConfig, any, prop_assert, prop_assert_eq, prop_oneof, proptest,
+    };
+    use proptest::strategy::Strategy;
+
+    fn method() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("GET".to_owned()),
+            Just("PUT".to_owned()),
+            Just("POST".to_owned()),
+            Just("DELETE".to_owned()),
+            Just("LIST".to_owned()),
+            Just("PATCH".to_owned()),
+            Just("OPTIONS".to_owned()),
+            "[A-Za-z]{1,8}",
+        ]
+    }
+
+    fn target() -> impl Strategy<Value = String> {
+        let segment = prop_oneof![
+            Just("v1".to_owned()),
+            Just("sys".to_owned()),
+            Just("generate-root".to_owned()),
+            Just("generate-root-token".to_owned()),
+            Just("generate-recovery-token".to_owned()),
+            Just("attempt".to_owned()),
+            Just("update".to_owned()),
+            Just("decode-token".to_owned()),
+            Just("raw".to_owned()),
+            Just("ns1".to_owned()),
+            Just(String::new()),
+            Just(".".to_owned()),
+            Just("..".to_owned()),
+            "[a-z%0-9A-F?=&]{0,6}",
+        ];
+        proptest::collection::vec(segment, 0..7).prop_map(|s| format!("/{}", s.join("/")))
+    }
+
+    fn body() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            Just(Vec::new()),
+            Just(b"{}".to_vec()),
+            Just(br#"{"key":"00","nonce":"x"}"#.to_vec()),
+            Just(br#"{"otp":5,"pgp_key":[1]}"#.to_vec()),
+            Just(br#"{"encoded_token":"MmwiJiYiIi4uIiImJiIiPj4iIiYmIiIuLiI","otp":"ABCDEFGHIJKLMNOPQRSTUVWXYZ"}"#.to_vec()),
+            proptest::collection::vec(any::<u8>(), 0..40),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn any_request_gets_a_well_formed_answer(
+            openbao in any::<bool>(),
+            recovery_mode in any::<bool>(),
+            method in method(),
+            target in target(),
+            body in body(),
+            content_type in prop_oneof![Just(None), Just(Some("application/merge-patch+json")), Just(Some("application/x-www-form-urlencoded")), Just(Some("a/b; x"))],
+            token in prop_oneof![Just(None), Just(Some(ROOT)), Just(Some(WEAK)), Just(Some("hvr.x"))],
+            namespace in prop_oneof![Just(None), Just(Some("ns1")), Just(Some("nope")), Just(Some("/"))],
+        ) {
+            let dialect = if openbao { Dialect::OpenBao } else { Dialect::Vault };
+            let mut h = Harness::new(dialect, Access::default());
+            let config = GeneratorConfig::builder(3).with_dialect(dialect).build().unwrap();
+            h.face.add_namespace("ns1", RecoveryTokenGenerator::new(config)).unwrap();
+            h.face = std::mem::replace(
+                &mut h.face,
+                Face::new(RecoveryTokenGenerator::new(GeneratorConfig::new(1).unwrap())),
+            )
+            .with_recovery_mode(recovery_mode);
+            let mut r = Request::new(&method, &target).with_body(&body);
+            if let Some(ct) = content_type { r = r.with_header("Content-Type", ct); }
+            if let Some(t) = token { r = r.with_header("X-Vault-Token", t); }
+            if let Some(ns) = namespace { r = r.with_header("X-Vault-Namespace", ns); }
+            let a = h.send(&r);
+            prop_assert!(matches!(a.status(), 200 | 204 | 307 | 400 | 403 | 404 | 405 | 413 | 415 | 500 | 503), "{}", a.status());
+            match a.content_type() {
+                Some("application/json") if a.status() != 204 => {
+                    prop_assert!(serde_json::from_str::<serde_json::Value>(a.body()).is_ok(), "{}", a.body());
+                }
+                Some("application/json") => prop_assert_eq!(a.body(), ""),
+                _ if a.status() == 307 => {
+                    let l = a.location().unwrap_or_default();
+                    prop_assert!(l.starts_with('/') && !l.contains("//"), "{l}");
+                }
+                other => prop_assert!(matches!(other, Some("text/plain; charset=utf-8")), "{other:?}"),
+            }
+        }
+    }
+}
