@@ -198,8 +198,6 @@ fn unknown_paths_and_path_edges_are_404_with_an_empty_error_list() {
     let mut h = Harness::vault();
     for target in [
         "/v1/sys/generate-recovery-token/attempt/",
-        "/v1/sys/generate-recovery-token//attempt",
-        "/v1//sys/generate-recovery-token/attempt",
         "/v1/sys/generate-recovery-token/",
         "/v1/sys/generate-recovery-token",
         "/v1/sys/generate-recovery-token/status",
@@ -213,6 +211,21 @@ fn unknown_paths_and_path_edges_are_404_with_an_empty_error_list() {
             "{target}"
         );
     }
+    // Go's path rules: 307 to the clean path; percent-escapes decoded.
+    for target in [
+        "/v1/sys/generate-recovery-token//attempt",
+        "/v1//sys/generate-recovery-token/attempt",
+        "/v1/sys/./generate-recovery-token/attempt",
+    ] {
+        let a = h.call("GET", target, None, "");
+        assert_eq!(
+            (a.status(), a.location()),
+            (307, Some(RECOVERY)),
+            "{target}"
+        );
+    }
+    let a = h.call("GET", "/v1/sys/generate%2Drecovery-token/attempt", None, "");
+    assert_eq!(a.status(), 200);
     // A query does not change the route.
     assert_eq!(
         h.call("GET", &format!("{RECOVERY}?x=1"), None, "").status(),

@@ -16,7 +16,8 @@
 //! # Dialects
 //! The root generator's [`GeneratorConfig::dialect`] chooses the router:
 //! - [`Dialect::Vault`]: Vault 1.x's endpoints and method rules with Vault 2.x's authorization
-//!   (SPEC section 13); a path the face does not serve is 404 `{"errors":[]}`.
+//!   (SPEC section 13); a path the face does not serve is 404 `{"errors":[]}`; Go's own path
+//!   rules (decoded paths, 307 to the clean path) as under OpenBao.
 //! - [`Dialect::OpenBao`]: OpenBao 2.7.2's router as observed on the real server: 307 to the
 //!   clean path, its generic layer before any token is looked at (unknown methods, one JSON
 //!   object, namespaces), `sys/generate-root-token/*` in its envelope, `unsupported path` after
@@ -592,12 +593,19 @@ impl Face {
         now: Instant,
         rng: &mut R,
     ) -> Step {
+        // Go's `net/http` under Vault's handlers, as under OpenBao's (observed there): the
+        // decoded path routes, and a path that is not clean is redirected to the clean one.
+        let decoded = percent_decode_path(request.path());
+        let path: &str = &decoded;
+        if path.starts_with(routes::API_PREFIX) && !is_clean(path) {
+            return Step::Answer(redirect_to_clean(request, path));
+        }
         if request.method == "PATCH"
             && let Err(answer) = check_patch(request.content_type)
         {
             return Step::Answer(answer);
         }
-        let (endpoint, leaf) = match Route::of(request.path()) {
+        let (endpoint, leaf) = match Route::of(path) {
             Some(Route::Raw) => return Step::Answer(self.raw(request)),
             Some(Route::Ceremony(endpoint, leaf)) if endpoint != Endpoint::RootToken => {
                 (endpoint, leaf)
@@ -640,13 +648,7 @@ impl Face {
             return Step::Answer(Answer::with_errors(404, &[]));
         };
         if !is_clean(path) {
-            let clean = clean_path(path);
-            let mut location = clean;
-            if let Some(q) = request.query() {
-                location.push('?');
-                location.push_str(q);
-            }
-            return Step::Answer(Answer::redirect(request.method, location));
+            return Step::Answer(redirect_to_clean(request, path));
         }
         // A namespace may also lead the path (`/v1/ns1/sys/...`; observed), when no header
         // names one.
@@ -1040,6 +1042,16 @@ fn percent_decode_path(p: &str) -> std::borrow::Cow<'_, str> {
         i = i.saturating_add(1);
     }
     std::borrow::Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// Go's 307 to the clean form of `path`, the request's query kept.
+fn redirect_to_clean(request: &Request<'_>, path: &str) -> Answer {
+    let mut location = clean_path(path);
+    if let Some(q) = request.query() {
+        location.push('?');
+        location.push_str(q);
+    }
+    Answer::redirect(request.method, location)
 }
 
 /// Whether [`clean_path`] leaves `p` as it is: no empty, `.` or `..` segment (but a trailing
