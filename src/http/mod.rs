@@ -69,7 +69,7 @@ pub use steps::{Authorize, Capability, CheckKey, MintToken, ParsePgp, PgpParsed,
 
 use crate::config::GeneratorConfig;
 use crate::error::Error;
-use crate::generator::{Encoding, Host, RecoveryTokenGenerator, UpdateOutcome};
+use crate::generator::{Host, RecoveryTokenGenerator, UpdateOutcome};
 use crate::go::mime;
 use crate::vocabulary::{Dialect, ServerState, Strategy};
 use crate::wire::{AttemptStatus, CancelRequest, StartRequest, UpdateRequest};
@@ -896,7 +896,9 @@ impl Face {
                 }
                 match request.into_encoding() {
                     #[cfg(feature = "pgp")]
-                    Encoding::PgpKey(key) => Step::ParsePgp(ParsePgp::new(call, key)),
+                    crate::generator::Encoding::PgpKey(key) => {
+                        Step::ParsePgp(ParsePgp::new(call, key))
+                    }
                     encoding => {
                         let r = generator.start(strategy, encoding, now, rng);
                         Step::Answer(call.result(&r, rng))
