@@ -1007,6 +1007,24 @@ fn a_namespace_slot_sealed_or_named_by_the_path() {
         (asked.2.as_str(), asked.3.as_deref()),
         ("sys/generate-root-token/attempt", Some("ns1/"))
     );
+    // R57: the old family in a namespace named by the path.
+    assert_eq!(
+        errors(&h.call("GET", "/v1/ns1/sys/generate-root/attempt", Some(ROOT), "")),
+        err(400, &["operation only available in root namespace"])
+    );
+    // R50: the path form and the header at once: ns1 inside ns1, no such route.
+    let r = Request::new("GET", "/v1/ns1/sys/generate-root-token/attempt")
+        .with_header("X-Vault-Token", ROOT)
+        .with_header("X-Vault-Namespace", "ns1");
+    assert_eq!(
+        errors(&h.send(&r)),
+        err(
+            404,
+            &[
+                "no handler for route \"ns1/sys/generate-root-token/attempt\". route entry not found."
+            ]
+        )
+    );
     // Recovery endpoints and sys/raw take no namespace.
     for target in [RECOVERY, "/v1/sys/raw/x"] {
         let r = Request::new("GET", target).with_header("X-Vault-Namespace", "ns1");
@@ -1413,4 +1431,35 @@ mod arbitrary_requests {
             }
         }
     }
+}
+
+#[test]
+fn a_namespace_without_keys_has_no_ceremony() {
+    // R54: a non-sealable namespace (OpenBao 2.7.2).
+    let mut h = Harness::openbao();
+    h.face.add_unsealable_namespace("ns2").unwrap();
+    assert!(h.face.add_unsealable_namespace("ns2/").is_err());
+    let in_ns2 = |h: &mut Harness, method: &str, target: &str, token: &str| {
+        let r = Request::new(method, target)
+            .with_header("X-Vault-Token", token)
+            .with_header("X-Vault-Namespace", "ns2")
+            .with_body(br#"{"key":"00","nonce":"x"}"#);
+        h.send(&r)
+    };
+    let not = err(400, &["namespace is not sealable"]);
+    assert_eq!(errors(&in_ns2(&mut h, "GET", RT_ATTEMPT, ROOT)), not);
+    assert_eq!(errors(&in_ns2(&mut h, "PUT", RT_ATTEMPT, ROOT)), not);
+    assert_eq!(
+        errors(&in_ns2(&mut h, "PUT", RT_UPDATE, ROOT)),
+        err(
+            500,
+            &["1 error occurred:\n\t* namespace is not sealable\n\n"]
+        )
+    );
+    let cancel = in_ns2(&mut h, "DELETE", RT_ATTEMPT, ROOT);
+    assert_eq!((cancel.status(), cancel.body()), (204, ""));
+    assert_eq!(
+        errors(&in_ns2(&mut h, "GET", RT_ATTEMPT, "s.unknown")),
+        err(403, &["permission denied"])
+    );
 }

@@ -24,9 +24,7 @@
 //!   the token check; with [`Face::with_recovery_mode`], `bao server -recovery`'s router.
 //!
 //! Where the face knowingly differs from the real servers: Vault 2.x was not observed (no
-//! binary), so its unknown paths keep Vault 1.x's 404; a namespace that exists but is not
-//! sealable (OpenBao's `namespace is not sealable`) is not modelled (add only sealable ones); an
-//! encoded slash (`%2F`) routes nowhere here, where OpenBao's logical router serves
+//! binary), so its unknown paths keep Vault 1.x's 404; an encoded slash (`%2F`) routes nowhere here, where OpenBao's logical router serves
 //! `sys/generate-root-token%2Fattempt` and its raw handlers answer `unsupported operation`.
 //!
 //! ```
@@ -372,6 +370,8 @@ impl Call {
 /// token store call, a PGP parse).
 pub struct Face {
     slots: Vec<Slot>,
+    /// Namespaces that exist but have no keys of their own (OpenBao's non-sealable ones).
+    unsealable: Vec<String>,
     access: Access,
     body_limit: usize,
     recovery_mode: bool,
@@ -381,6 +381,7 @@ impl fmt::Debug for Face {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Face")
             .field("slots", &self.slots)
+            .field("unsealable", &self.unsealable)
             .field("access", &self.access)
             .field("body_limit", &self.body_limit)
             .field("recovery_mode", &self.recovery_mode)
@@ -398,6 +399,7 @@ impl Face {
                 namespace: None,
                 generator,
             }],
+            unsealable: Vec::new(),
             access: Access::default(),
             body_limit: DEFAULT_BODY_LIMIT,
             recovery_mode: false,
@@ -445,7 +447,7 @@ impl Face {
         generator: RecoveryTokenGenerator,
     ) -> Result<(), NamespaceError> {
         let canonical = canonical_namespace(name).ok_or(NamespaceError::Empty)?;
-        if self.slot_of(&canonical).is_some() {
+        if self.slot_of(&canonical).is_some() || self.unsealable.contains(&canonical) {
             return Err(NamespaceError::Duplicate(canonical));
         }
         if generator.config().dialect() != self.dialect() {
@@ -455,6 +457,22 @@ impl Face {
             namespace: Some(canonical),
             generator,
         });
+        Ok(())
+    }
+
+    /// Serves namespace `name` as one that exists but has no keys of its own (OpenBao's
+    /// non-sealable namespaces): `sys/generate-root-token/*` there answers `namespace is not
+    /// sealable` (400 for status and start, 500 multi-error for update; cancel 204), after the
+    /// token check; `sys/decode-token` works in it (observed on 2.7.2).
+    ///
+    /// # Errors
+    /// [`NamespaceError`]: an empty name, one already served.
+    pub fn add_unsealable_namespace(&mut self, name: &str) -> Result<(), NamespaceError> {
+        let canonical = canonical_namespace(name).ok_or(NamespaceError::Empty)?;
+        if self.slot_of(&canonical).is_some() || self.unsealable.contains(&canonical) {
+            return Err(NamespaceError::Duplicate(canonical));
+        }
+        self.unsealable.push(canonical);
         Ok(())
     }
 
@@ -723,6 +741,7 @@ impl Face {
         {
             return Step::Answer(Answer::error(&e, dialect));
         }
+        let by_path = prefixed.is_some();
         let namespace = request
             .namespace
             .and_then(canonical_namespace)
@@ -737,13 +756,17 @@ impl Face {
                     Some(Route::Ceremony(Endpoint::Root | Endpoint::Recovery, _) | Route::Raw)
                 ) =>
             {
-                return Step::Answer(Answer::with_errors(
-                    400,
-                    &["operation unavailable in namespaces"],
-                ));
+                // Named by the header, or leading the path: two texts (observed).
+                let text = if by_path {
+                    "operation only available in root namespace"
+                } else {
+                    "operation unavailable in namespaces"
+                };
+                return Step::Answer(Answer::with_errors(400, &[text]));
             }
             Some(ns) => match self.slot_of(ns) {
                 Some(slot) => slot,
+                None if self.unsealable.iter().any(|u| u == ns) => UNSEALABLE,
                 None => {
                     return Step::Answer(Answer::with_errors(404, &["namespace not found"]));
                 }
@@ -768,6 +791,14 @@ impl Face {
                     return internal_only();
                 }
                 let next = match logical_operation(leaf, request.method) {
+                    // A namespace without its own keys has no ceremony (observed).
+                    Ok(operation) if slot == UNSEALABLE => Next::Answer(match operation {
+                        Operation::Cancel => Answer::no_content(),
+                        Operation::Update => answer::multierror(500, "namespace is not sealable"),
+                        Operation::Status | Operation::Start => {
+                            Answer::with_errors(400, &["namespace is not sealable"])
+                        }
+                    }),
                     Ok(operation) => Next::Run(self.call(
                         Endpoint::RootToken,
                         operation,
@@ -986,6 +1017,10 @@ fn field_validation(e: &Error) -> Option<Answer> {
         _ => None,
     }
 }
+
+/// The slot index of a namespace without keys ([`Face::add_unsealable_namespace`]): no
+/// generator has it.
+const UNSEALABLE: usize = usize::MAX;
 
 /// The methods OpenBao's generic HTTP layer knows; any other is 405 `{"errors":[]}` before
 /// anything else (observed on 2.7.2: `FOO`, `TRACE`, `CONNECT`, a lowercase `get`).
