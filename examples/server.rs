@@ -20,7 +20,7 @@
 //! carries the minted recovery token, 404 with it (this example stores nothing).
 //!
 //! Everything protocol-shaped is the crate's: request parsing (`StartRequest::from_json`,
-//! `UpdateRequest::from_json`), the state machine, and the answers (`HttpResponse`). This file
+//! `UpdateRequest::from_json`), the state machine, and the answers (`recovery_token::http::Answer`). This file
 //! only picks the strategy by path, the operation by method, and supplies what a host owns:
 //! the clock, the OS random source, the check of the combined key and the minting of root
 //! tokens.
@@ -88,9 +88,10 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use rand::Rng as _;
 use recovery_token::HostReason;
+use recovery_token::http::Answer as HttpResponse;
 use recovery_token::shares::KeyShare;
 use recovery_token::tokens::TokenProfile;
-use recovery_token::wire::{CancelRequest, HttpResponse, StartRequest, UpdateRequest};
+use recovery_token::wire::{CancelRequest, StartRequest, UpdateRequest};
 use recovery_token::{
     CombinedKey, Dialect, Encoding, ExpectedKey, GeneratorConfig, Host, RecoveryTokenGenerator,
     Strategy, Token,
@@ -363,10 +364,10 @@ async fn attempt(
             let encoding = match parsed {
                 Ok(_) if closed => {
                     let refused = recovery_token::Error::AlreadyUnsealed;
-                    return HttpResponse::error_in(&refused, shared.dialect);
+                    return HttpResponse::error(&refused, shared.dialect);
                 }
                 Ok(request) => with_wall_clock(shared, request.into_encoding()).await,
-                Err(e) => return HttpResponse::error_in(&e, shared.dialect),
+                Err(e) => return HttpResponse::error(&e, shared.dialect),
             };
             let result = match encoding {
                 Ok(encoding) => {
@@ -376,7 +377,7 @@ async fn attempt(
                 }
                 Err(answer) => return answer,
             };
-            HttpResponse::from_result_in(&result, shared.dialect)
+            HttpResponse::from_result(&result, shared.dialect)
         }
         Method::DELETE => {
             // With --cancel-requires-nonce the nonce travels in a `{"nonce":".."}` body or a
@@ -388,7 +389,7 @@ async fn attempt(
             };
             let result = request
                 .and_then(|request| lock(app).generator.cancel(request.nonce(), Instant::now()));
-            HttpResponse::from_cancel_in(&result, shared.dialect)
+            HttpResponse::from_cancel(&result, shared.dialect)
         }
         _ => HttpResponse::method_not_allowed(),
     }
@@ -420,7 +421,7 @@ async fn with_wall_clock(shared: &Shared, encoding: Encoding) -> Result<Encoding
             .map_err(|_| HttpResponse::with_errors(500, &["internal error parsing PGP key"]))?;
             match parsed {
                 Ok(recipient) => Ok(Encoding::Pgp(Box::new(recipient))),
-                Err(e) => Err(HttpResponse::error_in(&e, shared.dialect)),
+                Err(e) => Err(HttpResponse::error(&e, shared.dialect)),
             }
         }
         other => {
@@ -451,7 +452,7 @@ fn update(
         } = &mut *slot;
         generator.update(strategy, &request, Instant::now(), host, &mut rand::rng())
     });
-    HttpResponse::from_result_in(&result, dialect)
+    HttpResponse::from_result(&result, dialect)
 }
 
 /// `GET /v1/sys/raw/<path>`: a request that needs the recovery token (checked in constant time).
@@ -476,7 +477,7 @@ fn raw(app: &App, method: &Method, headers: &HeaderMap) -> HttpResponse {
 /// answer holds the generated OTP.
 fn respond(answer: HttpResponse) -> Response<Full<Bytes>> {
     let status = answer.status();
-    let content_type = answer.content_type();
+    let content_type = answer.content_type().unwrap_or("application/json");
     // The answer's own zeroizing buffer goes out as it is (no copy of a generated OTP), wiped
     // once hyper has written it.
     let body = Bytes::from_owner(answer.into_body());

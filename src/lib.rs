@@ -43,6 +43,7 @@ pub mod conformance;
 mod error;
 mod generator;
 mod go;
+pub mod http;
 pub mod pgp;
 mod secret;
 pub mod shares;
