@@ -20,7 +20,7 @@ bin="$here/target/release/ctgrind"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 vg=(valgrind --tool=memcheck --error-exitcode=1 --errors-for-leak-kinds=none --leak-check=no
-    --track-origins=yes --num-callers=30 --log-file="$log")
+    --track-origins=yes --num-callers=30 --suppressions="$here/declassified.supp" --log-file="$log")
 
 if [[ ${1:-} == --self-test ]]; then
     set +e

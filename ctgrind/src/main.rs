@@ -46,7 +46,10 @@ fn main() -> ExitCode {
 
     let args: Vec<String> = std::env::args().skip(1).collect();
     let self_test = args.iter().any(|a| a == "--self-test");
-    let filter = args.iter().find(|a| !a.starts_with("--")).map(String::as_str);
+    let filter = args
+        .iter()
+        .find(|a| !a.starts_with("--"))
+        .map(String::as_str);
 
     if self_test {
         let counts = run(paths::PLANTED, filter);

@@ -33,34 +33,70 @@ const LEGACY_TOKEN: &str = "a6b3c6d2-1e1f-4a5b-8c9d-0e1f2a3b4c5d";
 pub const PATHS: &[Path] = &[
     ("share parse: hex", share_parse_hex),
     ("share parse: hex, upper case", share_parse_hex_upper),
-    ("share parse: base64 (after the hex attempt)", share_parse_base64),
-    ("share parse: base64 with \\r\\n", share_parse_base64_newlines),
-    ("share parse: refused (neither hex nor base64)", share_parse_refused),
+    (
+        "share parse: base64 (after the hex attempt)",
+        share_parse_base64,
+    ),
+    (
+        "share parse: base64 with \\r\\n",
+        share_parse_base64_newlines,
+    ),
+    (
+        "share parse: refused (neither hex nor base64)",
+        share_parse_refused,
+    ),
     ("duplicate check: KeyShare::ct_eq", share_ct_eq),
-    ("duplicate check: generator update with a duplicate", generator_duplicate),
+    (
+        "duplicate check: generator update with a duplicate",
+        generator_duplicate,
+    ),
     ("combine", combine_shares),
-    ("ceremony: update, combine, ExpectedKey, mint (secret RNG), encode", ceremony),
+    (
+        "ceremony: update, combine, ExpectedKey, mint (secret RNG), encode",
+        ceremony,
+    ),
     ("ExpectedKey: a wrong key", expected_key_wrong),
     ("RecoveryTokenHolder::verify", holder_verify),
     ("OTP generation: generate_otp(28), secret RNG", otp_28),
     ("OTP generation: generate_otp(26), secret RNG", otp_26),
-    ("OTP generation: generate_otp(0) (legacy), secret RNG", otp_legacy),
+    (
+        "OTP generation: generate_otp(0) (legacy), secret RNG",
+        otp_legacy,
+    ),
     ("encode_token", encode),
     ("decode_token", decode),
     ("decode_token: legacy (otp_length 0)", decode_legacy),
-    ("TokenFormat::mint: hvs., hvr., s., r., secret RNG", mint_base62),
+    (
+        "TokenFormat::mint: hvs., hvr., s., r., secret RNG",
+        mint_base62,
+    ),
     ("TokenFormat::mint: UUID formats, secret RNG", mint_uuid),
     ("ShareId::compute (audit share id)", share_id),
     ("UpdateRequest::from_json: key (hex)", update_json_hex),
-    ("UpdateRequest::from_json: key (base64 with \\/ escapes)", update_json_escaped),
-    ("UpdateRequest::from_json: key with a \\u escape", update_json_u_escape),
+    (
+        "UpdateRequest::from_json: key (base64 with \\/ escapes)",
+        update_json_escaped,
+    ),
+    (
+        "UpdateRequest::from_json: key with a \\u escape",
+        update_json_u_escape,
+    ),
     ("StartRequest::from_json: otp", start_json),
 ];
 
 pub const PLANTED: &[Path] = &[
-    ("planted table lookup indexed by a secret byte", planted_table),
-    ("planted early-exit compare of secret bytes", planted_early_exit),
-    ("control: constant-time compare of the same bytes", control_ct_compare),
+    (
+        "planted table lookup indexed by a secret byte",
+        planted_table,
+    ),
+    (
+        "planted early-exit compare of secret bytes",
+        planted_early_exit,
+    ),
+    (
+        "control: constant-time compare of the same bytes",
+        control_ct_compare,
+    ),
 ];
 
 /// A copy of `s` whose bytes are secret.
@@ -128,7 +164,11 @@ fn share_from(hex: &str) -> KeyShare {
 }
 
 fn share_ct_eq() {
-    let (a, b, c) = (share_from(SHARE_1), share_from(SHARE_2), share_from(SHARE_1));
+    let (a, b, c) = (
+        share_from(SHARE_1),
+        share_from(SHARE_2),
+        share_from(SHARE_1),
+    );
     let mut different = a.ct_eq(&b);
     let mut same = a.ct_eq(&c);
     public_val(&mut different);
@@ -146,7 +186,10 @@ fn started(generator: &mut RecoveryTokenGenerator, encoding: Encoding) -> String
 }
 
 fn update(nonce: &str, share_hex: &str) -> UpdateRequest {
-    UpdateRequest::new(SecretString::new(secret_string(share_hex)), nonce.to_owned())
+    UpdateRequest::new(
+        SecretString::new(secret_string(share_hex)),
+        nonce.to_owned(),
+    )
 }
 
 fn generator_duplicate() {
@@ -155,10 +198,22 @@ fn generator_duplicate() {
     let mut host = ExpectedKey::new(&key());
     let mut rng = Rng::secret(2);
     let now = Instant::now();
-    let mut first = generator.update(Strategy::Recovery, &update(&nonce, SHARE_1), now, &mut host, &mut rng);
+    let mut first = generator.update(
+        Strategy::Recovery,
+        &update(&nonce, SHARE_1),
+        now,
+        &mut host,
+        &mut rng,
+    );
     public_val(&mut first);
     assert!(first.is_ok());
-    let mut again = generator.update(Strategy::Recovery, &update(&nonce, SHARE_1), now, &mut host, &mut rng);
+    let mut again = generator.update(
+        Strategy::Recovery,
+        &update(&nonce, SHARE_1),
+        now,
+        &mut host,
+        &mut rng,
+    );
     public_val(&mut again);
     let err = again.expect_err("a duplicate is refused");
     assert!(err.to_string().contains("already been provided"));
@@ -181,10 +236,22 @@ fn run_ceremony() -> (RecoveryTokenGenerator, String) {
     let mut host = ExpectedKey::new(&secret_bytes(&key()));
     let mut rng = Rng::secret(3);
     let now = Instant::now();
-    let mut first = generator.update(Strategy::Recovery, &update(&nonce, SHARE_1), now, &mut host, &mut rng);
+    let mut first = generator.update(
+        Strategy::Recovery,
+        &update(&nonce, SHARE_1),
+        now,
+        &mut host,
+        &mut rng,
+    );
     public_val(&mut first);
     assert!(!first.expect("the first share is taken").complete);
-    let mut done = generator.update(Strategy::Recovery, &update(&nonce, SHARE_2), now, &mut host, &mut rng);
+    let mut done = generator.update(
+        Strategy::Recovery,
+        &update(&nonce, SHARE_2),
+        now,
+        &mut host,
+        &mut rng,
+    );
     public_val(&mut done);
     let done = done.expect("the ceremony completes");
     // The encoded token is what the server sends: public.
@@ -207,12 +274,28 @@ fn expected_key_wrong() {
     let mut host = ExpectedKey::new(&secret_bytes(&wrong));
     let mut rng = Rng::secret(4);
     let now = Instant::now();
-    let mut first = generator.update(Strategy::Recovery, &update(&nonce, SHARE_1), now, &mut host, &mut rng);
+    let mut first = generator.update(
+        Strategy::Recovery,
+        &update(&nonce, SHARE_1),
+        now,
+        &mut host,
+        &mut rng,
+    );
     public_val(&mut first);
     assert!(first.is_ok());
-    let mut done = generator.update(Strategy::Recovery, &update(&nonce, SHARE_2), now, &mut host, &mut rng);
+    let mut done = generator.update(
+        Strategy::Recovery,
+        &update(&nonce, SHARE_2),
+        now,
+        &mut host,
+        &mut rng,
+    );
     public_val(&mut done);
-    assert!(done.expect_err("a wrong key aborts").to_string().contains("aborted"));
+    assert!(
+        done.expect_err("a wrong key aborts")
+            .to_string()
+            .contains("aborted")
+    );
 }
 
 fn holder_verify() {
@@ -263,7 +346,10 @@ fn decode() {
     let mut token = decode_token(&encoded, &otp, OTP.len());
     public_val(&mut token);
     let token = token.expect("the worked example decodes");
-    assert_eq!(declassified(token.expose_secret().as_bytes()), TOKEN.as_bytes());
+    assert_eq!(
+        declassified(token.expose_secret().as_bytes()),
+        TOKEN.as_bytes()
+    );
 }
 
 fn decode_legacy() {
@@ -271,7 +357,10 @@ fn decode_legacy() {
     let mut token = decode_token(&encoded, &otp, 0);
     public_val(&mut token);
     let token = token.expect("the legacy worked example decodes");
-    assert_eq!(declassified(token.expose_secret().as_bytes()), LEGACY_TOKEN.as_bytes());
+    assert_eq!(
+        declassified(token.expose_secret().as_bytes()),
+        LEGACY_TOKEN.as_bytes()
+    );
 }
 
 fn minted(format: TokenFormat, seed: u64) -> String {
@@ -295,7 +384,10 @@ fn mint_base62() {
 }
 
 fn mint_uuid() {
-    for (i, format) in [TokenFormat::UUID, TokenFormat::LEGACY_UUID].into_iter().enumerate() {
+    for (i, format) in [TokenFormat::UUID, TokenFormat::LEGACY_UUID]
+        .into_iter()
+        .enumerate()
+    {
         let token = minted(format, 30 + i as u64);
         assert!(token.len() == 36 && token.as_bytes()[14] == b'4');
     }
@@ -324,7 +416,10 @@ fn update_json(value: &str, expected: &str) {
     let mut request = UpdateRequest::from_json(&body);
     public_val(&mut request);
     let request = request.expect("the body decodes");
-    assert_eq!(declassified(request.key.expose_secret().as_bytes()), expected.as_bytes());
+    assert_eq!(
+        declassified(request.key.expose_secret().as_bytes()),
+        expected.as_bytes()
+    );
     assert_eq!(request.nonce, "n");
 }
 
@@ -346,7 +441,9 @@ fn start_json() {
     public_val(&mut request);
     let request = request.expect("the body decodes");
     match request.into_encoding() {
-        Encoding::Otp(otp) => assert_eq!(declassified(otp.expose_secret().as_bytes()), OTP.as_bytes()),
+        Encoding::Otp(otp) => {
+            assert_eq!(declassified(otp.expose_secret().as_bytes()), OTP.as_bytes())
+        }
         _ => panic!("an OTP body gives an OTP encoding"),
     }
 }
