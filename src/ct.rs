@@ -51,6 +51,23 @@ pub(crate) fn range_mask(c: u8, lo: u8, hi: u8) -> u8 {
     m
 }
 
+/// A hex digit's value (either case) in the low nibble, or 0xffff (bits 8..16 set) when `c` is
+/// no hex digit, without a branch (RustCrypto `base16ct`'s arithmetic).
+#[inline(always)]
+pub(crate) fn hex_nibble(c: u8) -> u16 {
+    let mut v: u16 = 0xffff;
+    v = v.wrapping_add(
+        u16::from(range_mask(c, b'0', b'9')) & u16::from(c.wrapping_sub(b'0').wrapping_add(1)),
+    );
+    v = v.wrapping_add(
+        u16::from(range_mask(c, b'a', b'f')) & u16::from(c.wrapping_sub(b'a').wrapping_add(11)),
+    );
+    v = v.wrapping_add(
+        u16::from(range_mask(c, b'A', b'F')) & u16::from(c.wrapping_sub(b'A').wrapping_add(11)),
+    );
+    v
+}
+
 /// Overwrites (with zeroes, through volatile writes) the stack just below the caller's frame,
 /// where the frames of the functions it called lay: what they left there (a hash's buffer and
 /// message schedule holding a share) is gone. Call it right after the function that handled the

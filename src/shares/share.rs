@@ -389,23 +389,7 @@ fn check_length(len: usize, lengths: &RangeInclusive<usize>) -> Result<(), Error
 /// crate, where no declassification can be stated; the ctgrind check would need a suppression
 /// over its whole decode function, which would hide any future leak in it too.
 fn decode_hex(s: &str) -> Option<Zeroizing<Vec<u8>>> {
-    /// The digit's value in the low nibble; 0xff (bit 8 set in the u16) when it is no digit.
-    fn nibble(c: u8) -> u16 {
-        let mut v: u16 = 0xffff;
-        v = v.wrapping_add(
-            u16::from(ct::range_mask(c, b'0', b'9'))
-                & u16::from(c.wrapping_sub(b'0').wrapping_add(1)),
-        );
-        v = v.wrapping_add(
-            u16::from(ct::range_mask(c, b'a', b'f'))
-                & u16::from(c.wrapping_sub(b'a').wrapping_add(11)),
-        );
-        v = v.wrapping_add(
-            u16::from(ct::range_mask(c, b'A', b'F'))
-                & u16::from(c.wrapping_sub(b'A').wrapping_add(11)),
-        );
-        v
-    }
+    use ct::hex_nibble as nibble;
     let s = s.as_bytes();
     if !s.len().is_multiple_of(2) {
         return None;
