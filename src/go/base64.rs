@@ -2,6 +2,8 @@
 //! `\r` and `\n` skipped anywhere, non-zero trailing bits accepted.
 
 #[cfg(test)]
+use base64::Engine as _;
+#[cfg(test)]
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use zeroize::Zeroizing;
 
