@@ -17,14 +17,14 @@
 static HOOK: std::sync::OnceLock<fn(&mut [u8])> = std::sync::OnceLock::new();
 
 /// Declassifies a bit computed from secrets: the caller is about to branch on it.
-#[inline(always)]
+#[inline]
 pub(crate) fn public_bool(b: bool) -> bool {
     public_u8(u8::from(b)) != 0
 }
 
 /// Declassifies a byte computed from (or holding) a secret: the caller is about to branch on it
 /// or index with it.
-#[inline(always)]
+#[inline]
 pub(crate) fn public_u8(v: u8) -> u8 {
     #[cfg(recovery_token_ctgrind)]
     {
@@ -40,7 +40,7 @@ pub(crate) fn public_u8(v: u8) -> u8 {
 }
 
 /// An all-ones byte when `lo <= c <= hi`, zero otherwise, without a branch.
-#[inline(always)]
+#[inline]
 pub(crate) fn range_mask(c: u8, lo: u8, hi: u8) -> u8 {
     let c = i16::from(c);
     let m = (i16::from(lo).wrapping_sub(1).wrapping_sub(c)
@@ -53,7 +53,7 @@ pub(crate) fn range_mask(c: u8, lo: u8, hi: u8) -> u8 {
 
 /// A hex digit's value (either case) in the low nibble, or 0xffff (bits 8..16 set) when `c` is
 /// no hex digit, without a branch (RustCrypto `base16ct`'s arithmetic).
-#[inline(always)]
+#[inline]
 pub(crate) fn hex_nibble(c: u8) -> u16 {
     let mut v: u16 = 0xffff;
     v = v.wrapping_add(
