@@ -111,22 +111,34 @@ impl ShareId {
     /// Never: HMAC takes a key of any length.
     #[must_use]
     pub fn of_bytes(key: &AuditKey, share: &[u8]) -> Self {
-        #[allow(
-            clippy::expect_used,
-            reason = "invariant: HMAC takes keys of any length, new_from_slice never fails for it"
-        )]
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&*key.0)
-            .expect("HMAC accepts a key of any length");
-        mac.update(SHARE_ID_CONTEXT);
-        mac.update(share);
-        Self(mac.finalize().into_bytes().into())
+        let id = Self(mac(key, share));
+        // hmac 0.12 keeps its block buffer (the label and the share, padded) and the hash state
+        // in its own stack frames and offers no way to wipe them, nor does sha2's compression
+        // function wipe its message schedule (the block again, as big-endian words): the frames
+        // `mac` used are overwritten here, before anything else can be called (measured:
+        // tests/request_alloc.rs scans the stack after a ceremony).
+        crate::ct::scrub_stack();
+        id
     }
-
     /// The 32 bytes of the MAC.
     #[must_use]
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
+}
+
+/// `HMAC-SHA256(key, SHARE_ID_CONTEXT || share)`, in frames of its own that the caller scrubs.
+#[inline(never)]
+fn mac(key: &AuditKey, share: &[u8]) -> [u8; 32] {
+    #[allow(
+        clippy::expect_used,
+        reason = "invariant: HMAC takes keys of any length, new_from_slice never fails for it"
+    )]
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(&*key.0).expect("HMAC accepts a key of any length");
+    mac.update(SHARE_ID_CONTEXT);
+    mac.update(share);
+    mac.finalize().into_bytes().into()
 }
 
 impl fmt::Display for ShareId {

@@ -239,6 +239,58 @@ fn ceremony(shares: &[KeyShare], key: &[u8]) -> String {
     token.expose_secret().to_owned()
 }
 
+/// Zeroes 512 KiB of the stack below the caller (dead frames of earlier work), so that what a
+/// later stack scan finds was left by what ran in between.
+#[inline(never)]
+fn clear_dead_stack() {
+    let mut area = [0u8; 512 * 1024];
+    zeroize::Zeroize::zeroize(&mut area[..]);
+    std::hint::black_box(&area);
+}
+
+/// Leaves `needle` in a dead stack frame (the stack scanner's liveness check).
+#[inline(never)]
+fn leave_on_stack(needle: &[u8]) {
+    let mut area = [0u8; 64];
+    area[..needle.len()].copy_from_slice(needle);
+    std::hint::black_box(&area);
+}
+
+/// Runs `f` 128 KiB deeper in the stack than the caller: its frames lie below anything the
+/// stack scan itself (called from the caller) later uses, so the scan does not overwrite them.
+#[inline(never)]
+fn deep<R>(f: impl FnOnce() -> R) -> R {
+    let mut pad = [0u8; 128 * 1024];
+    std::hint::black_box(&mut pad);
+    let r = f();
+    std::hint::black_box(&pad);
+    r
+}
+
+/// How many times each needle occurs in the main thread's stack mapping, dead frames included
+/// (read through /proc/self/mem). Call disarmed: the copy it reads is freed afterwards.
+fn stack_hits(needles: &[&[u8]]) -> Vec<usize> {
+    use std::io::{Read, Seek, SeekFrom};
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    let line = maps.lines().find(|l| l.ends_with("[stack]")).unwrap();
+    let range = line.split_whitespace().next().unwrap();
+    let (lo, hi) = range.split_once('-').unwrap();
+    let (lo, hi) = (
+        u64::from_str_radix(lo, 16).unwrap(),
+        u64::from_str_radix(hi, 16).unwrap(),
+    );
+    let mut mem = std::fs::File::open("/proc/self/mem").unwrap();
+    mem.seek(SeekFrom::Start(lo)).unwrap();
+    let mut stack = vec![0u8; usize::try_from(hi - lo).unwrap()];
+    mem.read_exact(&mut stack).unwrap();
+    let hits = needles
+        .iter()
+        .map(|n| stack.windows(n.len()).filter(|w| w == n).count())
+        .collect();
+    zeroize::Zeroize::zeroize(&mut stack);
+    hits
+}
+
 fn main() {
     // The scanner sees a copy: a freed String holding the share is counted.
     let (hits, _) = armed(&[SHARE_HEX.as_bytes()], || {
@@ -358,6 +410,60 @@ fn main() {
         by[0],
         by[1],
         by[2],
+        if ok { "" } else { "  <-- FAIL" }
+    );
+    if ok {
+        passed += 1;
+    } else {
+        failed += 1;
+    }
+
+    // The share's raw bytes (what the library holds after decoding, and what the audit share id
+    // hashes): no copy in a freed heap block, nor in the dead frames of the stack, after a whole
+    // ceremony with auditing on (the default).
+    let raw: Vec<Vec<u8>> = shares
+        .iter()
+        .take(3)
+        .map(|s| s.expose_secret().to_vec())
+        .collect();
+    let needles: Vec<&[u8]> = raw.iter().map(Vec::as_slice).collect();
+    deep(|| leave_on_stack(needles[0]));
+    assert!(
+        stack_hits(&needles[..1])[0] >= 1,
+        "the stack scan must see a dead frame's copy"
+    );
+    clear_dead_stack();
+    assert_eq!(
+        stack_hits(&needles[..1])[0],
+        0,
+        "the dead stack was cleared"
+    );
+    let (heap_hits, scanned) = armed(&needles, || {
+        drop(deep(|| ceremony(&shares, &key)));
+    });
+    let on_stack = stack_hits(&needles);
+    // The audit share id alone, as the generator computes it for every share it is given.
+    clear_dead_stack();
+    let audit_key = recovery_token::audit::AuditKey::new([5; 32]);
+    let id_hits = armed(&needles, || {
+        let id = deep(|| recovery_token::audit::ShareId::compute(&audit_key, &shares[0]));
+        std::hint::black_box(id);
+    });
+    let id_on_stack = stack_hits(&needles[..1])[0];
+    let id_ok = id_hits.0 == 0 && id_on_stack == 0;
+    println!(
+        "  ShareId::compute: {} freed block(s), {id_on_stack} stack copies{}",
+        id_hits.0,
+        if id_ok { "" } else { "  <-- FAIL" }
+    );
+    if id_ok {
+        passed += 1;
+    } else {
+        failed += 1;
+    }
+    let ok = heap_hits == 0 && scanned > 0 && on_stack.iter().all(|h| *h == 0);
+    println!(
+        "  ceremony, raw share bytes: {heap_hits} freed block(s), stack copies {on_stack:?} ({scanned} scanned){}",
         if ok { "" } else { "  <-- FAIL" }
     );
     if ok {

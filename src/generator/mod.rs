@@ -687,7 +687,8 @@ impl RecoveryTokenGenerator {
             .shares
             .iter()
             .fold(false, |acc, held| acc | held.ct_eq(&share));
-        if duplicate {
+        // Declassified: whether the share is a duplicate (the answer says so).
+        if crate::ct::public_bool(duplicate) {
             return Err(Error::DuplicateShare);
         }
         // No check here may depend on the shares already held beyond byte equality (which tells

@@ -1,11 +1,17 @@
 //! Go's `encoding/base64`, as Vault's handlers and `roottoken` decode: the standard alphabet,
 //! `\r` and `\n` skipped anywhere, non-zero trailing bits accepted.
 
+#[cfg(test)]
 use base64::Engine as _;
+#[cfg(test)]
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use zeroize::Zeroizing;
 
+use crate::ct;
+
 /// Go's `base64.StdEncoding`: standard alphabet, padding required, non-zero trailing bits allowed.
+/// (The tests' reference: the decoder below is Go's own rules, branch-free.)
+#[cfg(test)]
 pub(crate) const GO_STD_BASE64: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::STANDARD,
     GeneralPurposeConfig::new()
@@ -15,21 +21,22 @@ pub(crate) const GO_STD_BASE64: GeneralPurpose = GeneralPurpose::new(
 );
 
 /// Decodes standard padded base64 as Go's `StdEncoding.DecodeString` does: `\r` and `\n` anywhere
-/// are skipped. The result is zeroized on drop.
+/// are skipped. The result is zeroized on drop. Branch-free in the alphabet characters (see
+/// [`go_base64_decode`]): a share goes through here.
+///
+/// Why not RustCrypto's `base64ct` (constant-time, and used for encoding): it does not do Go's
+/// job here. It refuses non-zero unused trailing bits (Go's non-`Strict()` decoders accept them)
+/// and knows no `\r`/`\n` skipping anywhere in the input (only fixed-width line wrapping), and
+/// neither can be added around it without a branch per character.
 pub(crate) fn decode_go_base64(input: &str) -> Option<Zeroizing<Vec<u8>>> {
-    // Sized up front: growing by `collect` would reallocate, and each buffer `realloc` frees is
-    // freed unzeroized, leaving pieces of the secret text in the heap.
-    let mut cleaned: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::with_capacity(input.len()));
-    cleaned.extend(input.bytes().filter(|b| *b != b'\r' && *b != b'\n'));
-    GO_STD_BASE64.decode(&*cleaned).ok().map(Zeroizing::new)
+    go_base64_decode(input.as_bytes(), true).ok()
 }
 
-/// The value of a standard base64 character (Go's `decodeMap` for `StdEncoding`), or `None`.
-///
-/// Computed with masks rather than a table lookup or a search, so the time taken does not depend
-/// on which character of a secret (an OTP, a share) is decoded; only whether it is in the
-/// alphabet is branched on, as Go's decoder does.
-fn std_value(c: u8) -> Option<u8> {
+/// The value of a standard base64 character (Go's `decodeMap` for `StdEncoding`) and whether it
+/// is one, computed with masks rather than a table lookup or a search, so that nothing depends on
+/// which character of a secret (an OTP, a share) is decoded. The validity bit is the only thing a
+/// caller may branch on (after declassifying it, [`ct::public_bool`]).
+fn std_value_ct(c: u8) -> (u8, bool) {
     // For each range, (lo - 1 - c) & (c - (hi + 1)) is negative exactly when lo <= c <= hi, so
     // `>> 8` gives an all-ones mask there; each range adds its offset to -1 under its mask.
     let c = i16::from(c);
@@ -42,7 +49,16 @@ fn std_value(c: u8) -> Option<u8> {
     v = v.wrapping_add(in_range(0x30, 0x39) & c.wrapping_add(52 + 1 - 0x30)); // 0-9: 52..=61
     v = v.wrapping_add(in_range(0x2b, 0x2b) & 63); // '+': 62
     v = v.wrapping_add(in_range(0x2f, 0x2f) & 64); // '/': 63
-    u8::try_from(v).ok()
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let value = (v & 0x3f) as u8;
+    (value, v >= 0)
+}
+
+/// [`std_value_ct`] as an `Option` (for tests).
+#[cfg(test)]
+fn std_value(c: u8) -> Option<u8> {
+    let (v, ok) = std_value_ct(c);
+    ok.then_some(v)
 }
 
 /// Go's `(*Encoding).DecodeString` for `StdEncoding` (`padded`) or `RawStdEncoding`, neither of
@@ -60,7 +76,8 @@ fn std_value(c: u8) -> Option<u8> {
 /// The result is zeroized on drop. `Err` carries Go's offset.
 pub(crate) fn go_base64_decode(src: &[u8], padded: bool) -> Result<Zeroizing<Vec<u8>>, usize> {
     let skip_newlines = |mut si: usize| {
-        while matches!(src.get(si), Some(b'\r' | b'\n')) {
+        // Only after the padding: no alphabet character of the value is looked at here.
+        while matches!(src.get(si).map(|&c| ct::public_u8(c)), Some(b'\r' | b'\n')) {
             si = si.saturating_add(1);
         }
         si
@@ -88,13 +105,19 @@ pub(crate) fn go_base64_decode(src: &[u8], padded: bool) -> Result<Zeroizing<Vec
                 break;
             };
             si = si.saturating_add(1);
-            if let Some(v) = std_value(c) {
+            // Declassified: whether this byte is in the alphabet. An alphabet character's value
+            // is never branched on nor used as an index; any other byte (a newline, padding,
+            // garbage) is declassified whole, as Go's decoder branches on it (and it is no part
+            // of the decoded secret).
+            let (v, valid) = std_value_ct(c);
+            if ct::public_bool(valid) {
                 if let Some(slot) = dbuf.get_mut(j) {
                     *slot = v;
                 }
                 j = j.saturating_add(1);
                 continue;
             }
+            let c = ct::public_u8(c);
             if c == b'\n' || c == b'\r' {
                 continue;
             }
@@ -107,7 +130,7 @@ pub(crate) fn go_base64_decode(src: &[u8], padded: bool) -> Result<Zeroizing<Vec
                 2 => {
                     // "==" is expected; the first "=" is consumed.
                     si = skip_newlines(si);
-                    match src.get(si) {
+                    match src.get(si).map(|&c| ct::public_u8(c)) {
                         None => return Err(src.len()),
                         Some(b'=') => si = si.saturating_add(1),
                         Some(_) => return Err(si.saturating_sub(1)),
@@ -209,32 +232,33 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// What Go accepts, and the bytes it returns, are what a strict decoder returns once the
-        /// newlines are gone (the offsets are Go's own: `tests/codec_bao.rs` checks them live).
-        #[test]
-        fn accepts_what_newline_stripped_input_decodes_to(
-            chars in proptest::collection::vec(
-                proptest::sample::select(b"AQgw+/9az\r\n=!. ".to_vec()), 0..40)
-        ) {
-            use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-            let raw_engine = GeneralPurpose::new(
-                &base64::alphabet::STANDARD,
-                GeneralPurposeConfig::new()
-                    .with_decode_padding_mode(DecodePaddingMode::RequireNone)
-                    .with_decode_allow_trailing_bits(true),
-            );
-            let stripped: Vec<u8> =
-                chars.iter().copied().filter(|c| *c != b'\r' && *c != b'\n').collect();
-            proptest::prop_assert_eq!(
-                go_base64_decode(&chars, false).ok().map(|v| v.to_vec()),
-                raw_engine.decode(&stripped).ok()
-            );
-            proptest::prop_assert_eq!(
-                go_base64_decode(&chars, true).ok().map(|v| v.to_vec()),
-                GO_STD_BASE64.decode(&stripped).ok()
-            );
+            /// What Go accepts, and the bytes it returns, are what a strict decoder returns once the
+            /// newlines are gone (the offsets are Go's own: `tests/codec_bao.rs` checks them live).
+            #[test]
+            fn accepts_what_newline_stripped_input_decodes_to(
+                chars in proptest::collection::vec(
+                    proptest::sample::select(b"AQgw+/9az\r\n=!. ".to_vec()), 0..40)
+            ) {
+                #[cfg(test)]
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+                let raw_engine = GeneralPurpose::new(
+                    &base64::alphabet::STANDARD,
+                    GeneralPurposeConfig::new()
+                        .with_decode_padding_mode(DecodePaddingMode::RequireNone)
+                        .with_decode_allow_trailing_bits(true),
+                );
+                let stripped: Vec<u8> =
+                    chars.iter().copied().filter(|c| *c != b'\r' && *c != b'\n').collect();
+                proptest::prop_assert_eq!(
+                    go_base64_decode(&chars, false).ok().map(|v| v.to_vec()),
+                    raw_engine.decode(&stripped).ok()
+                );
+                proptest::prop_assert_eq!(
+                    go_base64_decode(&chars, true).ok().map(|v| v.to_vec()),
+                    GO_STD_BASE64.decode(&stripped).ok()
+                );
+            }
         }
-    }
 
     #[test]
     fn empty_and_newline_only_input_decode_to_nothing() {

@@ -50,6 +50,8 @@
 
 use zeroize::{Zeroize, Zeroizing};
 
+use crate::ct;
+
 /// Go's `encoding/json` nesting limit: depth 10000 is accepted, 10001 is not.
 const MAX_DEPTH: usize = 10_000;
 
@@ -812,6 +814,18 @@ fn scan_string(b: &[u8], start: usize, secret: bool) -> Result<usize, Fault> {
         let Some(&c) = b.get(n) else {
             return Err(Fault::Eof);
         };
+        if secret {
+            // Declassified: whether the byte is special (see "secret values" below); an ordinary
+            // character's value is never branched on.
+            if !ct::public_bool(special_mask(c) != 0) {
+                n = n.saturating_add(1);
+                continue;
+            }
+            if let Some(end) = scan_secret_special(b, n)? {
+                n = end;
+                continue;
+            }
+        }
         match c {
             b'"' => return Ok(n.saturating_add(1)),
             b'\\' => {
@@ -856,12 +870,190 @@ fn scan_string(b: &[u8], start: usize, secret: bool) -> Result<usize, Fault> {
     }
 }
 
+/// A special byte at `b[n]` of a secret value: `Some(next index)` for a valid escape or a valid
+/// non-ASCII character, `None` to let [`scan_string`] handle it (a quote, a control character,
+/// an error), with the bytes it looks at declassified.
+fn scan_secret_special(b: &[u8], n: usize) -> Result<Option<usize>, Fault> {
+    let c = ct::public_u8(b.get(n).copied().unwrap_or(0));
+    if c == b'\\' {
+        let Some(&e) = b.get(n.saturating_add(1)) else {
+            return Err(Fault::Eof);
+        };
+        let (simple, u, _) = escape_class(e);
+        if ct::public_bool(simple) {
+            return Ok(Some(n.saturating_add(2)));
+        }
+        if ct::public_bool(u) {
+            let digits = b.get(n.saturating_add(2)..).unwrap_or_default();
+            let (_, ok) = hex4_ct(digits);
+            if ct::public_bool(ok) {
+                return Ok(Some(n.saturating_add(6)));
+            }
+        }
+        // An invalid or truncated escape: an error, whose text scan_string builds from the
+        // declassified bytes.
+        let (copy, len) = public_copy::<6>(b.get(n..).unwrap_or_default());
+        let rest = copy.get(..len).unwrap_or_default();
+        if rest.len() < 6 && rest.get(1) == Some(&b'u') {
+            if escaped_utf16_prefix(rest) {
+                return Err(Fault::Eof);
+            }
+            return Err(invalid_escape(rest, true));
+        }
+        if rest.get(1) == Some(&b'u') {
+            return Err(invalid_escape(rest, true));
+        }
+        return Err(invalid_escape(rest.get(..2).unwrap_or_default(), false));
+    }
+    if c >= 0x80 {
+        let (copy, len) = public_copy::<4>(b.get(n..).unwrap_or_default());
+        let rest = copy.get(..len).unwrap_or_default();
+        return match decode_rune(rest) {
+            (Some(_), size) => Ok(Some(n.saturating_add(size))),
+            (None, _) if !full_rune(rest) => Err(Fault::Eof),
+            (None, _) => Ok(Some(n.saturating_add(1))),
+        };
+    }
+    Ok(None)
+}
+
 fn invalid_escape(seq: &[u8], secret: bool) -> Fault {
     let what: &[u8] = if secret && seq.len() > 2 { b"\\u" } else { seq };
     Fault::Text(format!(
         "invalid escape sequence {} in string",
         quote_text(what)
     ))
+}
+
+/// The `\\u` escape (or surrogate pair) at `raw[n]` (its backslash): the character and the index
+/// after it. `raw` is validated (scan_string).
+fn u_escape(raw: &[u8], n: usize) -> (char, usize) {
+    let hex = |at: usize| {
+        raw.get(at..at.saturating_add(4))
+            .and_then(parse_hex4)
+            .map(u32::from)
+    };
+    let v1 = hex(n.saturating_add(2)).unwrap_or(0xFFFD);
+    let mut n = n.saturating_add(6);
+    let ch = if (0xD800..=0xDFFF).contains(&v1) {
+        let low = if raw.get(n..n.saturating_add(2)) == Some(b"\\u") {
+            hex(n.saturating_add(2))
+        } else {
+            None
+        };
+        match low {
+            Some(v2) if (0xD800..0xDC00).contains(&v1) && (0xDC00..0xE000).contains(&v2) => {
+                n = n.saturating_add(6);
+                let joined = 0x10000u32
+                    .saturating_add((v1.saturating_sub(0xD800)) << 10)
+                    .saturating_add(v2.saturating_sub(0xDC00));
+                char::from_u32(joined).unwrap_or('\u{FFFD}')
+            }
+            _ => '\u{FFFD}',
+        }
+    } else {
+        char::from_u32(v1).unwrap_or('\u{FFFD}')
+    };
+    (ch, n)
+}
+
+// ----- secret values: what the scanner may branch on -----
+//
+// In a secret field (`key`, `otp`) the scanner and the unescaper branch only on (1) whether a
+// byte is special: a quote, a backslash, a control character or a non-ASCII byte (declassified
+// with `ct::public_bool`; a valid share or OTP holds none, unescaped); (2) a special byte itself
+// and, after a backslash, the escape's class (one of the eight simple escapes, `\\u`, or
+// invalid), never the escaped character; (3) for `\\u`, whether its four digits are hex and
+// whether the character is ASCII; a non-ASCII escaped or raw character (no share or OTP
+// character is one) is declassified whole. An ordinary character's value is never branched on.
+
+/// All ones when `c` is special in a JSON string (quote, backslash, control, non-ASCII).
+fn special_mask(c: u8) -> u8 {
+    ct::range_mask(c, b'"', b'"')
+        | ct::range_mask(c, b'\\', b'\\')
+        | ct::range_mask(c, 0, 0x1f)
+        | ct::range_mask(c, 0x80, 0xff)
+}
+
+/// The class of the escape letter `e`: (simple, `u`), and the byte a simple escape stands for,
+/// all without a branch on `e`.
+fn escape_class(e: u8) -> (bool, bool, u8) {
+    let eq = |x: u8| ct::range_mask(e, x, x);
+    let simple =
+        eq(b'"') | eq(b'\\') | eq(b'/') | eq(b'b') | eq(b'f') | eq(b'n') | eq(b'r') | eq(b't');
+    let byte = e
+        ^ (eq(b'b') & (b'b' ^ 0x08))
+        ^ (eq(b'f') & (b'f' ^ 0x0c))
+        ^ (eq(b'n') & (b'n' ^ b'\n'))
+        ^ (eq(b'r') & (b'r' ^ b'\r'))
+        ^ (eq(b't') & (b't' ^ b'\t'));
+    (simple != 0, eq(b'u') != 0, byte)
+}
+
+/// The value of four hex digits and whether they are hex, without a branch on them.
+fn hex4_ct(b: &[u8]) -> (u16, bool) {
+    let mut v = 0u16;
+    let mut bad = 0u16;
+    for &c in b.iter().take(4) {
+        let d = ct::hex_nibble(c);
+        bad |= d & 0xff00;
+        v = (v << 4) | (d & 0x0f);
+    }
+    (v, bad == 0 && b.len() >= 4)
+}
+
+/// A declassified copy of up to `N` bytes of `b`: for the special (non-value) bytes only.
+fn public_copy<const N: usize>(b: &[u8]) -> ([u8; N], usize) {
+    let mut out = [0u8; N];
+    let len = b.len().min(N);
+    for (o, c) in out.iter_mut().zip(b) {
+        *o = ct::public_u8(*c);
+    }
+    (out, len)
+}
+
+/// [`unescape_walk`] for a secret value, one byte at a time, branching only as stated above.
+fn unescape_secret_walk(raw: &[u8], mut out: impl FnMut(&[u8])) {
+    let mut n = 0usize;
+    let mut utf8 = [0u8; 4];
+    while let Some(&c) = raw.get(n) {
+        if !ct::public_bool(special_mask(c) != 0) {
+            out(&[c]);
+            n = n.saturating_add(1);
+            continue;
+        }
+        if ct::public_u8(c) == b'\\' {
+            let e = raw.get(n.saturating_add(1)).copied().unwrap_or(b'\\');
+            let (simple, _, byte) = escape_class(e);
+            if ct::public_bool(simple) {
+                out(&[byte]);
+                n = n.saturating_add(2);
+                continue;
+            }
+            // `\\u` (validated by scan_string).
+            let (v, _) = hex4_ct(raw.get(n.saturating_add(2)..).unwrap_or_default());
+            if !ct::public_bool(v >= 0x80) {
+                #[allow(clippy::cast_possible_truncation)]
+                out(&[v as u8]);
+                n = n.saturating_add(6);
+                continue;
+            }
+            let (copy, len) = public_copy::<12>(raw.get(n..).unwrap_or_default());
+            let (ch, used) = u_escape(copy.get(..len).unwrap_or_default(), 0);
+            out(ch.encode_utf8(&mut utf8).as_bytes());
+            n = n.saturating_add(used);
+        } else {
+            let (copy, len) = public_copy::<4>(raw.get(n..).unwrap_or_default());
+            if let (Some(_), size) = decode_rune(copy.get(..len).unwrap_or_default()) {
+                out(copy.get(..size).unwrap_or_default());
+                n = n.saturating_add(size);
+            } else {
+                out("\u{FFFD}".as_bytes());
+                n = n.saturating_add(1);
+            }
+        }
+    }
+    utf8.zeroize();
 }
 
 /// Walks a validated raw string (between the quotes) and hands each decoded piece to `out`.
@@ -885,34 +1077,8 @@ fn unescape_walk(raw: &[u8], mut out: impl FnMut(&[u8])) {
                 n = n.saturating_add(2);
                 continue;
             }
-            let hex = |at: usize| {
-                raw.get(at..at.saturating_add(4))
-                    .and_then(parse_hex4)
-                    .map(u32::from)
-            };
-            let v1 = hex(n.saturating_add(2)).unwrap_or(0xFFFD);
-            n = n.saturating_add(6);
-            let ch = if (0xD800..=0xDFFF).contains(&v1) {
-                let low = if raw.get(n..n.saturating_add(2)) == Some(b"\\u") {
-                    hex(n.saturating_add(2))
-                } else {
-                    None
-                };
-                match low {
-                    Some(v2)
-                        if (0xD800..0xDC00).contains(&v1) && (0xDC00..0xE000).contains(&v2) =>
-                    {
-                        n = n.saturating_add(6);
-                        let joined = 0x10000u32
-                            .saturating_add((v1.saturating_sub(0xD800)) << 10)
-                            .saturating_add(v2.saturating_sub(0xDC00));
-                        char::from_u32(joined).unwrap_or('\u{FFFD}')
-                    }
-                    _ => '\u{FFFD}',
-                }
-            } else {
-                char::from_u32(v1).unwrap_or('\u{FFFD}')
-            };
+            let (ch, next) = u_escape(raw, n);
+            n = next;
             out(ch.encode_utf8(&mut utf8).as_bytes());
         } else if c < 0x80 {
             // A run of plain ASCII.
@@ -954,8 +1120,10 @@ fn unescape_plain(raw: &[u8]) -> String {
 /// Unescapes a secret straight into a zeroizing buffer of the exact size, so that it never
 /// reallocates (a reallocation would free an unwiped copy).
 fn unescape_secret(raw: &[u8]) -> Zeroizing<String> {
-    let mut buf = Zeroizing::new(Vec::with_capacity(unescaped_len(raw)));
-    unescape_into(raw, &mut buf);
+    let mut len = 0usize;
+    unescape_secret_walk(raw, |piece| len = len.saturating_add(piece.len()));
+    let mut buf = Zeroizing::new(Vec::with_capacity(len));
+    unescape_secret_walk(raw, |piece| buf.extend_from_slice(piece));
     let bytes = std::mem::take(&mut *buf);
     match String::from_utf8(bytes) {
         Ok(s) => Zeroizing::new(s),

@@ -12,13 +12,13 @@
 //! because a Go string may hold any bytes, and the legacy encoder's input errors, which Vault only
 //! ever ran on values it had made itself).
 
-use base64::Engine as _;
+use base64ct::Encoding as _;
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
+use crate::ct;
 use crate::go::base64::go_base64_decode;
 
-use crate::go::base64::GO_STD_BASE64;
 use crate::secret::{Otp, Token};
 use crate::tokens::TokenFormat;
 
@@ -33,7 +33,8 @@ const LEGACY_OTP_BYTES: usize = 16;
 /// `len + len / 4`, any byte >= 248 discarded (so that `b % 62` is uniform), the rest mapped to
 /// `BASE62_ALPHABET[b % 62]`.
 pub(crate) fn random_base62<R: CryptoRng + ?Sized>(len: usize, rng: &mut R) -> Zeroizing<String> {
-    let mut out = Zeroizing::new(String::with_capacity(len));
+    // Bytes, not a `String`: `String::push` branches on the character's UTF-8 length.
+    let mut out = Zeroizing::new(Vec::with_capacity(len));
     let mut buf = Zeroizing::new(vec![0u8; len.saturating_add(len / 4)]);
     while out.len() < len {
         rng.fill_bytes(&mut buf);
@@ -41,16 +42,35 @@ pub(crate) fn random_base62<R: CryptoRng + ?Sized>(len: usize, rng: &mut R) -> Z
             if out.len() == len {
                 break;
             }
-            if *b < 248 {
-                let c = BASE62_ALPHABET
-                    .get(usize::from(*b % 62))
-                    .copied()
-                    .unwrap_or(b'A');
-                out.push(char::from(c));
+            // Declassified: whether this random byte is discarded (>= 248). It tells nothing about
+            // the characters kept: a kept byte is uniform over 0..248 whatever was discarded.
+            if ct::public_bool(*b < 248) {
+                out.push(base62_char(*b % 62));
             }
         }
     }
-    out
+    // ASCII by construction; the UTF-8 check's branches are decided by that alone (see
+    // `decode_token`). The buffer moves into the string: no copy.
+    match String::from_utf8(std::mem::take(&mut *out)) {
+        Ok(s) => Zeroizing::new(s),
+        Err(e) => {
+            // Unreachable (every byte is a base62 character); wipe rather than drop.
+            let mut bytes = e.into_bytes();
+            zeroize::Zeroize::zeroize(&mut bytes);
+            Zeroizing::new(String::new())
+        }
+    }
+}
+
+/// `BASE62_ALPHABET[i]` for `i < 62`, computed with masks rather than indexed, so that the
+/// character of a secret (an OTP, a token) is no memory address.
+fn base62_char(i: u8) -> u8 {
+    // 0..=25: 'A' + i; 26..=51: 'a' + i - 26; 52..=61: '0' + i - 52.
+    let lower = ct::range_mask(i, 26, 255);
+    let digit = ct::range_mask(i, 52, 255);
+    i.wrapping_add(b'A')
+        .wrapping_add(lower & (b'a' - 26 - b'A'))
+        .wrapping_add(digit & (b'0'.wrapping_sub(52).wrapping_sub(b'a' - 26)))
 }
 
 /// Generates an OTP from the host's RNG, as Vault's `roottoken.GenerateOTP(otpLength)` does.
@@ -78,7 +98,8 @@ pub fn generate_otp<R: CryptoRng + ?Sized>(len: usize, rng: &mut R) -> Otp {
     if len == 0 {
         let mut raw = Zeroizing::new([0u8; LEGACY_OTP_BYTES]);
         rng.fill_bytes(&mut *raw);
-        return Otp::new(GO_STD_BASE64.encode(*raw));
+        // base64ct: constant time in the bytes (the base64 crate's encoder indexes a table).
+        return Otp::new(base64ct::Base64::encode_string(&*raw));
     }
     let mut s = random_base62(len, rng);
     Otp::new(std::mem::take(&mut *s))
@@ -207,7 +228,8 @@ pub fn encode_token(token: &Token, otp: &Otp) -> Result<String, TokenCodecError>
             token: t.len(),
         });
     }
-    Ok(base64::engine::general_purpose::STANDARD_NO_PAD.encode(&*xor(o, t)))
+    // base64ct: constant time in the bytes (the base64 crate's encoder indexes a table).
+    Ok(base64ct::Base64Unpadded::encode_string(&xor(o, t)))
 }
 
 /// Encodes `token` with `otp` as a server of token format `format` does at completion: the
@@ -308,6 +330,10 @@ pub fn decode_token(encoded: &str, otp: &str, otp_length: usize) -> Result<Token
         });
     }
     let plain = xor(&bytes, o);
+    // The UTF-8 check branches on each byte's class. For an ASCII token (every token Vault or
+    // this crate mints) its branches are decided by "every byte is ASCII" alone, which the
+    // ctgrind check declassifies (ctgrind/declassified.supp, docs/CONSTANT_TIME.md); a non-ASCII
+    // result (a wrong OTP, almost always) is branched on byte by byte.
     let s = std::str::from_utf8(&plain).map_err(|_| TokenCodecError::NotUtf8)?;
     Ok(Token::new(s.to_owned()))
 }
@@ -372,5 +398,5 @@ pub fn encode_legacy_token(token: &Token, otp: &str) -> Result<String, TokenCode
     if o.len() != t.len() {
         return Err(TokenCodecError::LegacyOtp);
     }
-    Ok(GO_STD_BASE64.encode(&*xor(&*t, &o)))
+    Ok(base64ct::Base64::encode_string(&xor(&*t, &o)))
 }
