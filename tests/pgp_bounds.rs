@@ -406,11 +406,18 @@ fn the_issues_dsa_shape_is_refused_before_rpgp_checks_it() {
 fn a_few_dsa_keys_are_parsed_and_refused_as_unusable() {
     let mut binary = pgp_forge::dsa_key_packet(pgp_forge::PUBLIC_KEY_TAG, 2048, T0);
     for i in 0..2 {
-        binary.extend(pgp_forge::dsa_key_packet(pgp_forge::PUBLIC_SUBKEY_TAG, 2048, T0 + 1 + i));
+        binary.extend(pgp_forge::dsa_key_packet(
+            pgp_forge::PUBLIC_SUBKEY_TAG,
+            2048,
+            T0 + 1 + i,
+        ));
     }
     let err = timed_parse("DSA-2048 primary + 2 subkeys", &b64(&binary)).unwrap_err();
     assert!(
-        matches!(&err, Error::PgpKeyUnusable { .. } | Error::PgpKeyParse { .. }),
+        matches!(
+            &err,
+            Error::PgpKeyUnusable { .. } | Error::PgpKeyParse { .. }
+        ),
         "{err:?}"
     );
 }

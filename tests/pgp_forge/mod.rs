@@ -255,9 +255,9 @@ pub fn subkeys_with_bindings(forge: &Forge, count: usize) -> Vec<u8> {
 pub fn mpi(bytes: &[u8]) -> Vec<u8> {
     let skip = bytes.iter().take_while(|&&b| b == 0).count();
     let bytes = &bytes[skip..];
-    let bits = bytes
-        .first()
-        .map_or(0, |&b| (bytes.len() - 1) * 8 + (8 - b.leading_zeros() as usize));
+    let bits = bytes.first().map_or(0, |&b| {
+        (bytes.len() - 1) * 8 + (8 - b.leading_zeros() as usize)
+    });
     let mut out = u16::try_from(bits).unwrap().to_be_bytes().to_vec();
     out.extend_from_slice(bytes);
     out
