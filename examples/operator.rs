@@ -413,7 +413,10 @@ fn read_share(from_stdin: bool) -> Result<SecretString, String> {
 /// public-key encrypted session key, as the server encrypts to the key); else Go base64 of
 /// exactly `otp_length` bytes (16 for Vault's legacy scheme, `otp_length` 0), the XOR of OTP
 /// and token.
-fn completion_problem(s: &AttemptStatus) -> Option<String> {
+///
+/// `otp_length` is the attempt's, from the status read before the update (an update answer
+/// may carry 0 there).
+fn completion_problem(s: &AttemptStatus, otp_length: usize) -> Option<String> {
     use base64::Engine as _;
     if !s.complete {
         return None;
@@ -437,7 +440,12 @@ fn completion_problem(s: &AttemptStatus) -> Option<String> {
             Ok(_) => Some("the encoded token is not an OpenPGP encrypted message".to_owned()),
         };
     }
-    let want = if s.otp_length == 0 { 16 } else { s.otp_length };
+    let otp_length = if s.otp_length == 0 {
+        otp_length
+    } else {
+        s.otp_length
+    };
+    let want = if otp_length == 0 { 16 } else { otp_length };
     let trimmed = encoded.trim_end_matches('=');
     let decoded = base64::engine::general_purpose::STANDARD_NO_PAD
         .decode(trimmed.as_bytes())
@@ -626,7 +634,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
         match ceremony.handle_update(&answer) {
             Ok(s) => {
                 print_status(&s, args.json);
-                if let Some(problem) = completion_problem(&s) {
+                if let Some(problem) = completion_problem(&s, status.otp_length) {
                     eprintln!("Error: the server completed the attempt, but {problem}");
                     return Ok(ExitCode::from(2));
                 }
