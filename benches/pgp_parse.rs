@@ -35,7 +35,11 @@ fn bench_parse(c: &mut Criterion) {
     let repeated = repeated_signature_at_cap(&forge);
     let dsa_shape = pgp_forge::dsa_subkeys();
     let shapes: [(&str, Vec<u8>, bool); 5] = [
-        ("dsa4096_primary_32_dsa4096_subkeys", dsa_shape.clone(), false),
+        (
+            "dsa4096_primary_32_dsa4096_subkeys",
+            dsa_shape.clone(),
+            false,
+        ),
         ("repeated_signature_at_cap", repeated.clone(), true),
         ("revoked_user_ids", revoked_user_ids(&forge), false),
         (

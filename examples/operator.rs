@@ -495,7 +495,12 @@ fn run(args: Args) -> Result<ExitCode, String> {
             false,
             "encoded token",
         )?;
-        let otp = read_secret(args.otp_file.as_deref(), "OTP (will be hidden): ", true, "OTP")?;
+        let otp = read_secret(
+            args.otp_file.as_deref(),
+            "OTP (will be hidden): ",
+            true,
+            "OTP",
+        )?;
         let otp = otp.as_str();
         // Vault's legacy OTP is padded base64 of 16 bytes (24 characters ending "=="); base62
         // OTPs never hold '='.

@@ -37,7 +37,10 @@ fn operator_binary() -> &'static PathBuf {
             cmd.arg("--release");
         }
         let out = cmd.stderr(Stdio::inherit()).output().unwrap();
-        assert!(out.status.success(), "cargo build --example operator failed");
+        assert!(
+            out.status.success(),
+            "cargo build --example operator failed"
+        );
         String::from_utf8(out.stdout)
             .unwrap()
             .lines()
@@ -138,7 +141,10 @@ fn hostile_error_texts_are_shown_escaped() {
     let t = text(&out);
     assert!(t.contains(r"\x1b[2J\x1b]0;owned\x07\x0dSuccess!"), "{t}");
     assert!(t.contains(r"\x9b31m"), "{t}");
-    assert!(!t.contains('\u{7}') && !t.contains('\r') && !t.contains('\u{9b}'), "{t:?}");
+    assert!(
+        !t.contains('\u{7}') && !t.contains('\r') && !t.contains('\u{9b}'),
+        "{t:?}"
+    );
 }
 
 #[test]
@@ -149,8 +155,14 @@ fn hostile_status_fields_are_shown_escaped() {
         let out = run(&["--address", &addr, "--status", "--format", format], "");
         let t = text(&out);
         assert_eq!(out.status.code(), Some(0), "{t}");
-        assert!(t.contains("x1b[2J") || t.contains("u001b[2J"), "{format}: {t}");
-        assert!(!t.contains('\u{7}') && !t.contains('\u{9b}'), "{format}: {t:?}");
+        assert!(
+            t.contains("x1b[2J") || t.contains("u001b[2J"),
+            "{format}: {t}"
+        );
+        assert!(
+            !t.contains('\u{7}') && !t.contains('\u{9b}'),
+            "{format}: {t:?}"
+        );
     }
 }
 
@@ -160,16 +172,27 @@ fn a_junk_completion_is_an_error() {
     let cases = [
         ("not base64", "!!junk!!", ""),
         ("wrong length", "AAAA", ""),
-        ("pgp, not a message", "aGVsbG8gd29ybGQ=", "0123456789abcdef0123456789abcdef01234567"),
+        (
+            "pgp, not a message",
+            "aGVsbG8gd29ybGQ=",
+            "0123456789abcdef0123456789abcdef01234567",
+        ),
     ];
     for (what, encoded, fingerprint) in cases {
         let addr = fake_server(vec![
             (200, status("abc", 2, false, "", fingerprint)),
             (200, status("abc", 3, true, encoded, fingerprint)),
         ]);
-        let out = run(&["--address", &addr, "--nonce", "abc", "-"], &format!("{share}\n"));
+        let out = run(
+            &["--address", &addr, "--nonce", "abc", "-"],
+            &format!("{share}\n"),
+        );
         assert_eq!(out.status.code(), Some(2), "{what}: {}", text(&out));
-        assert!(text(&out).contains("Error: the server completed"), "{what}: {}", text(&out));
+        assert!(
+            text(&out).contains("Error: the server completed"),
+            "{what}: {}",
+            text(&out)
+        );
     }
     // A well-formed completion (base64 of 28 bytes) exits 0.
     let good = "WEdBHXV3dXN9fyYqKi4uKiomJjo6Pj46OiYmKg";
@@ -177,7 +200,10 @@ fn a_junk_completion_is_an_error() {
         (200, status("abc", 2, false, "", "")),
         (200, status("abc", 3, true, good, "")),
     ]);
-    let out = run(&["--address", &addr, "--nonce", "abc", "-"], &format!("{share}\n"));
+    let out = run(
+        &["--address", &addr, "--nonce", "abc", "-"],
+        &format!("{share}\n"),
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
 
@@ -188,7 +214,13 @@ fn secrets_on_the_command_line_are_refused() {
         &["--decode", "WEdBHXV3dXN9fyYqKi4uKiomJjo6Pj46OiYmKg"][..],
         &["--decode=WEdBHXV3dXN9fyYqKi4uKiomJjo6Pj46OiYmKg"][..],
         &["--decode", "--otp", "0123456789abcdefghijklmnopqr"][..],
-        &["--address", &addr, "--init", "--otp", "0123456789abcdefghijklmnopqr"][..],
+        &[
+            "--address",
+            &addr,
+            "--init",
+            "--otp",
+            "0123456789abcdefghijklmnopqr",
+        ][..],
         &["--address", &addr, "--nonce", "abc", "c2hhcmU="][..],
     ] {
         let out = run(args, "");
@@ -212,7 +244,10 @@ fn decode_reads_the_token_and_otp_from_files_or_stdin() {
     let (e, o) = (enc.to_str().unwrap(), otp.to_str().unwrap());
     let out = run(&["--decode", "--encoded-file", e, "--otp-file", o], "");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "hvs.ABCDEFGHIJKLMNOPQRSTUVWX");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "hvs.ABCDEFGHIJKLMNOPQRSTUVWX"
+    );
     // Both from stdin, the encoded token first.
     let out = run(
         &["--decode", "--encoded-file", "-", "--otp-file", "-"],
@@ -221,7 +256,10 @@ fn decode_reads_the_token_and_otp_from_files_or_stdin() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("hvs.ABCDEFGHIJKLMNOPQRSTUVWX"));
     // A junk token with the OTP: an error.
-    let out = run(&["--decode", "--encoded-file", "-", "--otp-file", o], "!!!!\n");
+    let out = run(
+        &["--decode", "--encoded-file", "-", "--otp-file", o],
+        "!!!!\n",
+    );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -294,7 +294,7 @@ pub const PUBLIC_SUBKEY_TAG: u8 = 14;
 /// check costs a full modular exponentiation, exactly as for a real key. `created` varies the
 /// fingerprint.
 pub fn dsa_key_packet(tag: u8, p_bits: usize, created: u32) -> Vec<u8> {
-    assert!(p_bits % 8 == 0 && p_bits >= 1024);
+    assert!(p_bits.is_multiple_of(8) && p_bits >= 1024);
     let p = vec![0xffu8; p_bits / 8];
     let mut q = vec![0xffu8; 32];
     q[31] = 0xfe;
