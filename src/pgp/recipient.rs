@@ -199,8 +199,9 @@ impl PgpRecipient {
     /// the encryption subkey's binding, one trial encryption, maybe a direct-key signature).
     ///
     /// Operations are charged by cost: a verification by a DSA key counts 2 (two modular
-    /// exponentiations), an RSA operation with an exponent over 17 bits counts 2, and every DSA
-    /// key packet in the input counts 1 before rPGP parses anything, because rPGP checks each
+    /// exponentiations), an RSA operation with a modulus over 4,096 bits or an exponent over
+    /// 17 bits counts 2 (both: 4), and every DSA key packet in the input counts 1 before rPGP
+    /// parses anything, because rPGP checks each
     /// DSA key's parameters with a modular exponentiation while parsing, even a key that is
     /// never used (a DSA primary with an encryption subkey spends 1 + 2 + 2 + 1 of the 8).
     pub const MAX_KEY_OPERATIONS: usize = 8;
@@ -551,9 +552,10 @@ fn key_packet_algorithm(tag: u8, body: &[u8]) -> Option<u8> {
 
 /// What one public-key operation with `key` (a signature verification by it, or an encryption
 /// to it) is charged, in units of an ordinary operation (an RSA verification with exponent
-/// 65537, an elliptic-curve one): a DSA verification is two modular exponentiations with
-/// exponents of up to 256 bits, so 2; an RSA operation with an exponent longer than 17 bits
-/// (rPGP admits up to 33) costs in proportion to its length, so up to 2; everything else 1.
+/// 65537 and a modulus of up to 4,096 bits, an elliptic-curve one): a DSA verification is two
+/// modular exponentiations with exponents of up to 256 bits, so 2; an RSA operation costs 2
+/// for a modulus over 4,096 bits, times 2 for an exponent over 17 bits (rPGP admits up to
+/// 33); everything else 1. (Measured in `benches/pgp_parse.rs`, group `pgp_operation`.)
 fn operation_cost(key: &impl KeyDetails) -> usize {
     use pgp::ser::Serialize as _;
     use pgp::types::PublicParams;
@@ -575,7 +577,10 @@ fn operation_cost(key: &impl KeyDetails) -> usize {
                 .get(n_bytes.saturating_add(2)..n_bytes.saturating_add(4))
                 .and_then(be_len)
                 .unwrap_or(usize::MAX);
-            e_bits.div_ceil(17).clamp(1, 2)
+            // A modulus over 4,096 bits (rPGP admits 8,192) costs about four times as much per
+            // operation: 2, so that an ordinary RSA-8192 key (three operations) still fits.
+            let modulus = if n_bytes > 512 { 2 } else { 1 };
+            modulus * e_bits.div_ceil(17).clamp(1, 2)
         }
         _ => 1,
     }

@@ -320,3 +320,22 @@ pub fn dsa_subkeys() -> Vec<u8> {
     }
     out
 }
+
+/// A v4 RSA key packet with an `n_bits`-bit modulus of all ones (odd, so rPGP accepts it; not
+/// a product of two primes, which no check can see) and public exponent `e`: the cost of a
+/// public-key operation with it is the cost with any key of those sizes.
+pub fn rsa_key_packet(tag: u8, n_bits: usize, e: u64, created: u32) -> Vec<u8> {
+    let mut body = vec![4];
+    body.extend(created.to_be_bytes());
+    body.push(1);
+    body.extend(mpi(&vec![0xffu8; n_bits / 8]));
+    body.extend(mpi(&e.to_be_bytes()));
+    raw_packet(tag, &body)
+}
+
+/// The rPGP public key in a packet made by [`dsa_key_packet`] or [`rsa_key_packet`].
+pub fn parse_key_packet(packet: &[u8]) -> PublicKey {
+    let mut r = packet;
+    let header = pgp::packet::PacketHeader::try_from_reader(&mut r).unwrap();
+    PublicKey::try_from_reader(header, r).unwrap()
+}
