@@ -579,8 +579,8 @@ fn operation_cost(key: &impl KeyDetails) -> usize {
                 .unwrap_or(usize::MAX);
             // A modulus over 4,096 bits (rPGP admits 8,192) costs about four times as much per
             // operation: 2, so that an ordinary RSA-8192 key (three operations) still fits.
-            let modulus = if n_bytes > 512 { 2 } else { 1 };
-            modulus * e_bits.div_ceil(17).clamp(1, 2)
+            let modulus: usize = if n_bytes > 512 { 2 } else { 1 };
+            modulus.saturating_mul(e_bits.div_ceil(17).clamp(1, 2))
         }
         _ => 1,
     }
