@@ -75,7 +75,9 @@ enum EncryptionKey {
 ///
 /// # Bounded work
 /// The start endpoint is unauthenticated, so `pgp_key` is attacker input. Whatever it holds, a
-/// parse costs at most a few milliseconds (BENCHMARKS.md, `benches/pgp_parse.rs`):
+/// parse costs a few milliseconds for Ed25519, ECDSA and RSA up to 4,096 bits, and at most the
+/// operation budget spent on the dearest operation rPGP admits (four DSA-4096 verifications,
+/// tens of milliseconds; BENCHMARKS.md, `benches/pgp_parse.rs`):
 /// - the text is at most [`Self::MAX_KEY_LEN`] bytes, checked before any decoding;
 /// - the binary key's packet headers are counted before rPGP parses a packet: at most
 ///   [`Self::MAX_PACKETS`] packets, [`Self::MAX_SIGNATURES`] signatures,
