@@ -9,15 +9,20 @@
 //!
 //!   --status                         print the attempt's status
 //!   --generate-otp                   print an OTP of the server's length (made here)
-//!   --init [--otp OTP | --pgp-key FILE]
-//!                                    start an attempt (without either: the server generates the
-//!                                    OTP and this prints it, once)
-//!   --nonce NONCE [KEY | -]          submit a share: KEY on the command line (avoid: it shows
-//!                                    in `ps` and shell history), `-` reads one line from stdin,
-//!                                    nothing prompts on a TTY without echo (or reads a line
-//!                                    when stdin is not a TTY). The share is NOT sent unless
-//!                                    NONCE is the nonce of the attempt in progress.
-//!   --decode ENC --otp OTP           decode an encoded token (`--decode -` reads it from stdin)
+//!   --init [--otp-file FILE | --pgp-key FILE]
+//!                                    start an attempt with the OTP read from FILE (`-`: one
+//!                                    line from stdin), or the PGP key in FILE (without either:
+//!                                    the server generates the OTP and this prints it, once)
+//!   --nonce NONCE [-]                submit a share: prompted for on a TTY without echo, else
+//!                                    (or with `-`) one line read from stdin. The share is NOT
+//!                                    sent unless NONCE is the nonce of the attempt in progress.
+//!                                    A completion whose encoded token is not what the attempt
+//!                                    promises (base64 of OTP-length bytes; with a PGP key, an
+//!                                    OpenPGP message) is an error (exit 2).
+//!   --decode [--encoded-file FILE] [--otp-file FILE]
+//!                                    decode an encoded token; each value is read from its FILE
+//!                                    (`-`: a line from stdin, the encoded token first), else
+//!                                    prompted for (the OTP without echo), else read from stdin
 //!   --cancel                         cancel the attempt in progress
 //!
 //!   --address     the server (default: $BAO_ADDR, else $VAULT_ADDR, else http://127.0.0.1:8200)
@@ -28,6 +33,12 @@
 //!                                    is only sent along. Default: Vault's sys/generate-root/*.
 //!   --namespace NS                   sends X-Vault-Namespace
 //! ```
+//!
+//! Secrets never come from the command line, which every local user can read (`ps`,
+//! `/proc/PID/cmdline`, shell history): `--otp VALUE`, `--decode VALUE` and a share given as
+//! an argument are refused with a pointer to the file, stdin and prompt forms (vault#12882).
+//! Text from the server (errors, every status field) is printed with control characters and
+//! terminal escapes shown escaped (`\x1b`), never raw.
 //!
 //! Flags take `--flag VALUE` or `--flag=VALUE`, with one dash or two. Output is the CLI's
 //! key/value table or, with `--format json`, its JSON. Exit status: 0 on success, 1 on a usage
@@ -49,8 +60,12 @@ use recovery_token::{Otp, SecretString};
 use zeroize::Zeroizing;
 
 const USAGE: &str = "usage: operator [--address URL] [--recovery-token | --dr-token | --token TOKEN] \
-[--namespace NS] [--format table|json] (--status | --generate-otp | --init [--otp OTP | --pgp-key FILE] \
-| --nonce NONCE [KEY|-] | --decode ENC --otp OTP | --cancel)";
+[--namespace NS] [--format table|json] (--status | --generate-otp | --init [--otp-file FILE|- | --pgp-key FILE] \
+| --nonce NONCE [-] | --decode [--encoded-file FILE|-] [--otp-file FILE|-] | --cancel)";
+
+/// Why a secret is never taken from the command line.
+const ON_THE_COMMAND_LINE: &str = "is never taken on the command line (every local user can read \
+it there): give a file with";
 
 #[derive(Default)]
 struct Args {
@@ -59,16 +74,17 @@ struct Args {
     generate_otp: bool,
     init: bool,
     cancel: bool,
-    otp: Option<Zeroizing<String>>,
+    otp_file: Option<String>,
     pgp_key: Option<String>,
     nonce: Option<String>,
-    decode: Option<Zeroizing<String>>,
+    decode: bool,
+    encoded_file: Option<String>,
     recovery: bool,
     dr: bool,
     token: Option<Zeroizing<String>>,
     namespace: Option<String>,
     json: bool,
-    key: Option<Zeroizing<String>>,
+    share_from_stdin: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -79,10 +95,13 @@ fn parse_args() -> Result<Args, String> {
             .strip_prefix("--")
             .or_else(|| arg.strip_prefix('-').filter(|rest| !rest.is_empty()))
         else {
-            if a.key.replace(Zeroizing::new(arg)).is_some() {
-                return Err("more than one KEY".to_owned());
+            if arg == "-" {
+                a.share_from_stdin = true;
+                continue;
             }
-            continue;
+            return Err(format!(
+                "a key share {ON_THE_COMMAND_LINE} `-` (stdin) or answer the prompt"
+            ));
         };
         let (name, inline) = match flag.split_once('=') {
             Some((n, v)) => (n.to_owned(), Some(v.to_owned())),
@@ -100,10 +119,22 @@ fn parse_args() -> Result<Args, String> {
             "generate-otp" => a.generate_otp = true,
             "init" => a.init = true,
             "cancel" => a.cancel = true,
-            "otp" => a.otp = Some(Zeroizing::new(value("otp")?)),
+            "otp" => {
+                return Err(format!(
+                    "the OTP {ON_THE_COMMAND_LINE} --otp-file FILE, or --otp-file - (stdin)"
+                ));
+            }
+            "otp-file" => a.otp_file = Some(value("otp-file")?),
+            "encoded-file" => a.encoded_file = Some(value("encoded-file")?),
             "pgp-key" => a.pgp_key = Some(value("pgp-key")?),
             "nonce" => a.nonce = Some(value("nonce")?),
-            "decode" => a.decode = Some(Zeroizing::new(value("decode")?)),
+            "decode" if inline.is_some() => {
+                return Err(format!(
+                    "the encoded token {ON_THE_COMMAND_LINE} --encoded-file FILE, or \
+                     --encoded-file - (stdin), or answer the prompt"
+                ));
+            }
+            "decode" => a.decode = true,
             "recovery-token" => a.recovery = true,
             "dr-token" => a.dr = true,
             "token" => a.token = Some(Zeroizing::new(value("token")?)),
@@ -124,7 +155,7 @@ fn parse_args() -> Result<Args, String> {
         a.generate_otp,
         a.init,
         a.cancel,
-        a.decode.is_some(),
+        a.decode,
         a.nonce.is_some(),
     ];
     if ops.iter().filter(|o| **o).count() != 1 {
@@ -136,14 +167,17 @@ fn parse_args() -> Result<Args, String> {
     if a.recovery && a.dr {
         return Err("--recovery-token and --dr-token exclude each other".to_owned());
     }
-    if a.init && a.otp.is_some() && a.pgp_key.is_some() {
-        return Err("--otp and --pgp-key exclude each other".to_owned());
+    if a.init && a.otp_file.is_some() && a.pgp_key.is_some() {
+        return Err("--otp-file and --pgp-key exclude each other".to_owned());
     }
-    if a.decode.is_some() && a.otp.is_none() {
-        return Err("--decode needs --otp".to_owned());
+    if a.otp_file.is_some() && !(a.init || a.decode) {
+        return Err("--otp-file goes with --init or --decode".to_owned());
     }
-    if a.key.is_some() && a.nonce.is_none() {
-        return Err("a KEY goes with --nonce".to_owned());
+    if a.encoded_file.is_some() && !a.decode {
+        return Err("--encoded-file goes with --decode".to_owned());
+    }
+    if a.share_from_stdin && a.nonce.is_none() {
+        return Err("`-` goes with --nonce".to_owned());
     }
     Ok(a)
 }
@@ -209,16 +243,50 @@ fn report(what: &str, http: &Http, request: &Request, e: &ClientError) -> ExitCo
             eprintln!("URL: {} {}", request.method, http.url(request));
             eprintln!("Code: {}. Errors:\n", server.status);
             for text in &server.errors {
-                eprintln!("* {text}");
+                eprintln!("* {}", shown(text));
             }
         }
-        other => eprintln!("{what}: {other}"),
+        other => eprintln!("{what}: {}", shown(&other.to_string())),
     }
     ExitCode::from(2)
 }
 
 fn json_string(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_default()
+    // serde_json escapes U+0000-U+001F; DEL and the C1 controls (U+009B is a one-character CSI
+    // on some terminals) are escaped here too.
+    let json = serde_json::to_string(s).unwrap_or_default();
+    if !json.chars().any(char::is_control) {
+        return json;
+    }
+    json.chars()
+        .map(|c| {
+            if c.is_control() {
+                format!("\\u{:04x}", u32::from(c))
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Text from the server (or anything it may have shaped), safe to print on a terminal: every
+/// control character (C0, DEL, C1: ESC, CSI, BEL, backspace, carriage return, line breaks...)
+/// shown as `\xNN` (or `\u{NNNN}` past U+00FF), so a hostile server cannot clear the screen,
+/// set the title, move the cursor or fake a line. A backslash is shown as `\\`, so an escape
+/// cannot be faked either.
+fn shown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() && u32::from(c) <= 0xff => {
+                out.push_str(&format!("\\x{:02x}", u32::from(c)));
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{{{:04x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The status as the Go CLI's `-format=json` prints it: Vault's ten keys, indented by two.
@@ -257,27 +325,31 @@ fn print_status(s: &AttemptStatus, json: bool) {
         println!("{}", status_json(s).as_str());
         return;
     }
-    let nonce = if s.nonce.is_empty() { "n/a" } else { &s.nonce };
+    let nonce = if s.nonce.is_empty() {
+        "n/a".to_owned()
+    } else {
+        shown(&s.nonce)
+    };
     let mut rows = vec![
-        ("Nonce", nonce.to_owned()),
+        ("Nonce", nonce),
         ("Started", s.started.to_string()),
         ("Progress", format!("{}/{}", s.progress, s.required)),
         ("Complete", s.complete.to_string()),
     ];
     if !s.pgp_fingerprint.is_empty() {
-        rows.push(("PGP Fingerprint", s.pgp_fingerprint.clone()));
+        rows.push(("PGP Fingerprint", shown(&s.pgp_fingerprint)));
     }
     if !s.encoded_token.is_empty() {
-        rows.push(("Encoded Token", s.encoded_token.clone()));
+        rows.push(("Encoded Token", shown(&s.encoded_token)));
     } else if !s.encoded_root_token.is_empty() {
-        rows.push(("Encoded Root Token", s.encoded_root_token.clone()));
+        rows.push(("Encoded Root Token", shown(&s.encoded_root_token)));
     }
     if !s.otp.is_empty() {
         eprintln!(
             "A One-Time-Password has been generated for you and is shown in the OTP field.\n\
              You will need this value to decode the resulting root token, so keep it safe."
         );
-        rows.push(("OTP", s.otp.expose_secret().to_owned()));
+        rows.push(("OTP", shown(s.otp.expose_secret())));
     }
     if s.otp_length != 0 {
         rows.push(("OTP Length", s.otp_length.to_string()));
@@ -300,22 +372,100 @@ fn read_line() -> Result<Zeroizing<String>, String> {
     Ok(trimmed)
 }
 
-/// The share: the KEY argument, `-` (one line from stdin), or a prompt without echo on a TTY.
-fn read_share(arg: Option<Zeroizing<String>>) -> Result<SecretString, String> {
-    let text = match arg {
-        Some(k) if k.as_str() != "-" => k,
-        Some(_) => read_line()?,
-        None if std::io::stdin().is_terminal() => Zeroizing::new(
-            rpassword::prompt_password("Unseal Key (will be hidden): ")
-                .map_err(|e| format!("reading the key: {e}"))?,
+/// A secret: from `file` (`-`: one line from stdin), else a prompt (without echo when
+/// `hidden`) on a TTY, else one line from stdin. Never from the command line.
+fn read_secret(
+    file: Option<&str>,
+    prompt: &str,
+    hidden: bool,
+    what: &str,
+) -> Result<Zeroizing<String>, String> {
+    let text = match file {
+        Some("-") => read_line()?,
+        Some(path) => Zeroizing::new(
+            std::fs::read_to_string(path).map_err(|e| format!("reading {path}: {e}"))?,
         ),
+        None if std::io::stdin().is_terminal() && hidden => Zeroizing::new(
+            rpassword::prompt_password(prompt).map_err(|e| format!("reading the {what}: {e}"))?,
+        ),
+        None if std::io::stdin().is_terminal() => {
+            eprint!("{prompt}");
+            read_line()?
+        }
         None => read_line()?,
     };
-    let key = text.trim();
-    if key.is_empty() {
-        return Err("no key given".to_owned());
+    let trimmed = Zeroizing::new(text.trim().to_owned());
+    if trimmed.is_empty() {
+        return Err(format!("no {what} given"));
     }
-    Ok(SecretString::from(key))
+    Ok(trimmed)
+}
+
+/// The share: `-` (one line from stdin), or a prompt without echo on a TTY, else stdin.
+fn read_share(from_stdin: bool) -> Result<SecretString, String> {
+    let file = from_stdin.then_some("-");
+    let key = read_secret(file, "Unseal Key (will be hidden): ", true, "key")?;
+    Ok(SecretString::from(key.as_str()))
+}
+
+/// Whether a completed attempt's `encoded_token` is what the attempt promises, judged without
+/// the OTP: with a PGP key, standard base64 of an OpenPGP message (its first packet a
+/// public-key encrypted session key, as the server encrypts to the key); else Go base64 of
+/// exactly `otp_length` bytes (16 for Vault's legacy scheme, `otp_length` 0), the XOR of OTP
+/// and token.
+///
+/// `otp_length` is the attempt's, from the status read before the update (an update answer
+/// may carry 0 there).
+fn completion_problem(s: &AttemptStatus, otp_length: usize) -> Option<String> {
+    use base64::Engine as _;
+    if !s.complete {
+        return None;
+    }
+    let encoded = if s.encoded_token.is_empty() {
+        &s.encoded_root_token
+    } else {
+        &s.encoded_token
+    };
+    if encoded.is_empty() {
+        return Some("the attempt is complete but the server sent no encoded token".to_owned());
+    }
+    if !s.pgp_fingerprint.is_empty() {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded.as_bytes())
+            .map_err(|e| format!("the encoded token is not base64 ({e})"));
+        return match bytes {
+            Err(e) => Some(e),
+            // Packet tag 1 (PKESK), new format 0xc1 or old format 0b1000_01xx.
+            Ok(b) if matches!(b.first(), Some(0xc1 | 0x84..=0x87)) => None,
+            Ok(_) => Some("the encoded token is not an OpenPGP encrypted message".to_owned()),
+        };
+    }
+    let otp_length = if s.otp_length == 0 {
+        otp_length
+    } else {
+        s.otp_length
+    };
+    let want = if otp_length == 0 { 16 } else { otp_length };
+    let trimmed = encoded.trim_end_matches('=');
+    let decoded = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(trimmed.as_bytes())
+        .or_else(|_| {
+            base64::engine::GeneralPurpose::new(
+                &base64::alphabet::STANDARD,
+                base64::engine::GeneralPurposeConfig::new()
+                    .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
+                    .with_decode_allow_trailing_bits(true),
+            )
+            .decode(trimmed.as_bytes())
+        });
+    match decoded {
+        Err(_) => Some("the encoded token is not base64".to_owned()),
+        Ok(b) if b.len() != want => Some(format!(
+            "the encoded token holds {} bytes, not the {want} of the OTP",
+            b.len()
+        )),
+        Ok(_) => None,
+    }
 }
 
 /// The `pgp_key` Vault's API takes from a file holding a binary key, its base64, or its armor.
@@ -338,13 +488,20 @@ fn read_pgp_key(path: &str) -> Result<String, String> {
 
 fn run(args: Args) -> Result<ExitCode, String> {
     // --decode needs no server.
-    if let Some(encoded) = &args.decode {
-        let encoded = if encoded.as_str() == "-" {
-            read_line()?
-        } else {
-            encoded.clone()
-        };
-        let otp = args.otp.as_ref().map_or("", |o| o.as_str());
+    if args.decode {
+        let encoded = read_secret(
+            args.encoded_file.as_deref(),
+            "Encoded token: ",
+            false,
+            "encoded token",
+        )?;
+        let otp = read_secret(
+            args.otp_file.as_deref(),
+            "OTP (will be hidden): ",
+            true,
+            "OTP",
+        )?;
+        let otp = otp.as_str();
         // Vault's legacy OTP is padded base64 of 16 bytes (24 characters ending "=="); base62
         // OTPs never hold '='.
         let otp_length = if otp.ends_with('=') { 0 } else { otp.len() };
@@ -361,7 +518,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
                 Ok(ExitCode::SUCCESS)
             }
             Err(e) => {
-                eprintln!("Error decoding root token: {e}");
+                eprintln!("Error decoding root token: {}", shown(&e.to_string()));
                 Ok(ExitCode::from(2))
             }
         };
@@ -444,7 +601,11 @@ fn run(args: Args) -> Result<ExitCode, String> {
             println!("{}", otp.expose_secret());
         }
     } else if args.init {
-        let start = match (&args.otp, &args.pgp_key) {
+        let otp = match &args.otp_file {
+            Some(file) => Some(read_secret(Some(file), "", true, "OTP")?),
+            None => None,
+        };
+        let start = match (&otp, &args.pgp_key) {
             (Some(otp), _) => Start::Otp(Otp::from(otp.as_str())),
             (None, Some(path)) => Start::PgpKey(read_pgp_key(path)?),
             (None, None) => Start::GenerateOtp,
@@ -466,7 +627,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
             }
         }
     } else if let Some(nonce) = &args.nonce {
-        let key = read_share(args.key.clone())?;
+        let key = read_share(args.share_from_stdin)?;
         let request = match ceremony.update_request_for(key, nonce) {
             Ok(r) => r,
             Err(e) => {
@@ -476,7 +637,13 @@ fn run(args: Args) -> Result<ExitCode, String> {
         };
         let answer = http.send(&request)?;
         match ceremony.handle_update(&answer) {
-            Ok(s) => print_status(&s, args.json),
+            Ok(s) => {
+                print_status(&s, args.json);
+                if let Some(problem) = completion_problem(&s, status.otp_length) {
+                    eprintln!("Error: the server completed the attempt, but {problem}");
+                    return Ok(ExitCode::from(2));
+                }
+            }
             Err(e) => return Ok(report("Error posting unseal key", &http, &request, &e)),
         }
     }
@@ -498,7 +665,7 @@ fn main() -> ExitCode {
     match run(args) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("Error: {e}");
+            eprintln!("Error: {}", shown(&e));
             ExitCode::from(2)
         }
     }

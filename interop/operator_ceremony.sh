@@ -168,10 +168,10 @@ otp=$out
 [[ $rc == 0 && $otp =~ ^[A-Za-z0-9]{28}$ ]]
 result "--generate-otp: 28 base62 characters"
 
-op "${R[@]}" --init --otp "$otp"
+op "${R[@]}" --init --otp-file - <<<"$otp"
 nonce=$(tfield Nonce)
 [[ $rc == 0 && $(tfield Started) == true && $nonce =~ ^[0-9a-f-]{36}$ && $out != *"$otp"* ]]
-result "--init --otp: started, a nonce, the OTP not echoed"
+result "--init --otp-file -: started, a nonce, the OTP not echoed"
 
 op "${R[@]}" --init
 [[ $rc == 2 && $err == *"Code: 400"* && $err == *"* root generation already in progress"* ]]
@@ -194,19 +194,25 @@ op "${R[@]}" --nonce "$nonce" - <<<"${shares[3]}"
 [[ $rc == 2 && $err == *"* given key has already been provided during this generation operation"* ]]
 result "the same share again: Vault's duplicate text"
 op "${R[@]}" --nonce "$nonce" "${shares[4]}"
+[[ $rc == 1 && $err == *"never taken on the command line"* ]]
+result "share 5 as an argument: refused, not sent"
+op "${R[@]}" --nonce "$nonce" - <<<"${shares[4]}"
 encoded=$(tfield 'Encoded Token')
 [[ $rc == 0 && $(tfield Complete) == true && $(tfield Progress) == 3/3 && -n $encoded ]]
-result "share 5 (argument): complete, an encoded token"
-
+result "share 5 (stdin): complete, an encoded token"
 op --decode "$encoded" --otp "$otp"
+[[ $rc == 1 && $err == *"never taken on the command line"* && $err != *"$otp"* ]]
+result "--decode ENC --otp OTP on the command line: refused"
+
+op --decode --encoded-file - --otp-file - < <(printf '%s\n%s\n' "$encoded" "$otp")
 token=$out
 [[ $rc == 0 && $token =~ ^hvr\.[A-Za-z0-9]{24}$ ]]
 result "--decode: hvr. + 24 base62"
 [[ "$(decode_token "$encoded" "$otp")" == "$token" ]]
 result "--decode agrees with an independent decoder"
-op --decode - --otp "$otp" --format json <<<"$encoded"
+op --decode --encoded-file - --otp-file - --format json < <(printf '%s\n%s\n' "$encoded" "$otp")
 [[ "$(jfield token)" == "$token" ]]
-result "--decode - --format json"
+result "--decode from stdin --format json"
 [[ "$(http_status "$addr/v1/sys/raw/x" "$token")" == 404 ]]
 result "sys/raw with the recovery token: 404 (accepted)"
 [[ "$(http_status "$addr/v1/sys/raw/x")" == 403 ]]
@@ -239,7 +245,7 @@ done
 encoded=$(jfield encoded_root_token)
 [[ $rc == 0 && $(jfield complete) == true && -n $encoded && $(jfield encoded_token) == "$encoded" ]]
 result "root ceremony in JSON: complete, encoded_root_token set"
-op --decode "$encoded" --otp "$otp"
+op --decode --encoded-file - --otp-file - < <(printf '%s\n%s\n' "$encoded" "$otp")
 [[ $out =~ ^hvs\.[A-Za-z0-9]{24}$ && $(decode_token "$encoded" "$otp") == "$out" ]]
 result "root token: hvs. + 24, as the independent decoder says"
 
@@ -318,11 +324,11 @@ op "${B[@]}" --status
 result "OpenBao sys/generate-root status: 0/3, OTP length 26"
 op "${B[@]}" --generate-otp
 otp=$out
-op "${B[@]}" --init --otp "$otp"
+op "${B[@]}" --init --otp-file - <<<"$otp"
 nonce=$(tfield Nonce)
 [[ $rc == 0 && $(tfield Started) == true && -n $nonce ]]
-result "OpenBao --init --otp"
-op "${B[@]}" --init --otp "$otp"
+result "OpenBao --init --otp-file -"
+op "${B[@]}" --init --otp-file - <<<"$otp"
 [[ $rc == 2 && $err == *"* root generation already in progress for this namespace"* ]]
 result "OpenBao refuses a second start with its own text"
 op "${B[@]}" --nonce "$nonce" - <<<"${keys[4]}"
@@ -332,7 +338,7 @@ encoded=$(tfield 'Encoded Root Token')
 [[ -n $encoded ]] || encoded=$(tfield 'Encoded Token')
 [[ $rc == 0 && $(tfield Complete) == true && -n $encoded ]]
 result "OpenBao sys/generate-root with unseal keys 5, 4, 2: complete"
-op --decode "$encoded" --otp "$otp"
+op --decode --encoded-file - --otp-file - < <(printf '%s\n%s\n' "$encoded" "$otp")
 token=$out
 [[ $token =~ ^s\.[A-Za-z0-9]{24}$ && $(decode_token "$encoded" "$otp") == "$token" ]]
 result "decoded: s. + 24, as the independent decoder says"
@@ -359,7 +365,7 @@ done
 encoded=$(jfield encoded_token)
 [[ $rc == 0 && $(jfield complete) == true && -n $encoded ]]
 result "authenticated ceremony with unseal keys 1, 3, 4: complete"
-op --decode "$encoded" --otp "$otp" --format json
+op --decode --encoded-file - --otp-file - --format json < <(printf '%s\n%s\n' "$encoded" "$otp")
 token2=$(jfield token)
 [[ $token2 =~ ^s\.[A-Za-z0-9]{24}$ && $(decode_token "$encoded" "$otp") == "$token2" && $token2 != "$token" ]]
 result "decoded: s. + 24, as the independent decoder says, a new token"
@@ -438,7 +444,7 @@ op "${V[@]}" --nonce "$nonce" - <<<"${keys[4]}"
 encoded=$(tfield 'Encoded Token')
 [[ $rc == 0 && $(tfield Complete) == true && -n $encoded ]]
 result "recovery ceremony with unseal keys 2, 4, 5: complete"
-op --decode "$encoded" --otp "$otp"
+op --decode --encoded-file - --otp-file - < <(printf '%s\n%s\n' "$encoded" "$otp")
 token=$out
 [[ $token =~ ^hvr\.[A-Za-z0-9]{24}$ && $(decode_token "$encoded" "$otp") == "$token" ]]
 result "decoded: hvr. + 24, as the independent decoder says"

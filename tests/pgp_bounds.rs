@@ -376,3 +376,48 @@ fn gpg_made_keys_parse_within_the_bound() {
         timed_parse(name, key.trim()).unwrap();
     }
 }
+
+// ----- expensive key packets (issue 18 section 3) -----
+
+/// The issue's DSA shape: a DSA-4096 primary and 32 DSA-4096 subkeys (47 KB of base64, under
+/// every cap). rPGP 0.21 checks each DSA key's parameters with a modular exponentiation while
+/// parsing (77-115 ms per parse in release before the fix); the scan charges each DSA key
+/// packet to the operation budget before rPGP parses anything.
+#[test]
+fn the_issues_dsa_shape_is_refused_before_rpgp_checks_it() {
+    let binary = pgp_forge::dsa_subkeys();
+    // The forged packets are what rPGP accepts: its own parse succeeds (slowly).
+    // (It drops the subkeys, which have no binding, after checking each one's parameters.)
+    let start = Instant::now();
+    SignedPublicKey::from_bytes(&binary[..]).unwrap();
+    eprintln!("rPGP's own parse of the DSA shape: {:?}", start.elapsed());
+    let key = b64(&binary);
+    assert!(key.len() > 40_000, "{}", key.len());
+    assert_limit(
+        timed_parse("DSA-4096 primary + 32 DSA-4096 subkeys", &key),
+        PgpKeyLimit::KeyOperations,
+        PgpRecipient::MAX_KEY_OPERATIONS,
+    );
+}
+
+/// A DSA primary with a few DSA subkeys under the budget reaches rPGP and is refused for what
+/// it is: no key that can encrypt.
+#[test]
+fn a_few_dsa_keys_are_parsed_and_refused_as_unusable() {
+    let mut binary = pgp_forge::dsa_key_packet(pgp_forge::PUBLIC_KEY_TAG, 2048, T0);
+    for i in 0..2 {
+        binary.extend(pgp_forge::dsa_key_packet(
+            pgp_forge::PUBLIC_SUBKEY_TAG,
+            2048,
+            T0 + 1 + i,
+        ));
+    }
+    let err = timed_parse("DSA-2048 primary + 2 subkeys", &b64(&binary)).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::PgpKeyUnusable { .. } | Error::PgpKeyParse { .. }
+        ),
+        "{err:?}"
+    );
+}

@@ -75,14 +75,19 @@ enum EncryptionKey {
 ///
 /// # Bounded work
 /// The start endpoint is unauthenticated, so `pgp_key` is attacker input. Whatever it holds, a
-/// parse costs at most a few milliseconds (BENCHMARKS.md, `benches/pgp_parse.rs`):
+/// parse costs a few milliseconds for Ed25519, ECDSA and RSA up to 4,096 bits, and at most the
+/// operation budget spent on the dearest operation rPGP admits (four DSA-4096 verifications,
+/// tens of milliseconds; BENCHMARKS.md, `benches/pgp_parse.rs`):
 /// - the text is at most [`Self::MAX_KEY_LEN`] bytes, checked before any decoding;
 /// - the binary key's packet headers are counted before rPGP parses a packet: at most
 ///   [`Self::MAX_PACKETS`] packets, [`Self::MAX_SIGNATURES`] signatures,
 ///   [`Self::MAX_USER_IDS`] user IDs, [`Self::MAX_SUBKEYS`] subkeys, and no user ID over
 ///   [`Self::MAX_USER_ID_LEN`] bytes;
 /// - only the signatures listed above are verified, each at most once, and a parse spends at most
-///   [`Self::MAX_KEY_OPERATIONS`] signature verifications and trial encryptions.
+///   [`Self::MAX_KEY_OPERATIONS`] signature verifications and trial encryptions, weighted by
+///   cost, the parameter checks rPGP runs while parsing DSA key packets included (counted from
+///   the packet headers before rPGP parses: a DSA primary with 32 DSA subkeys is refused
+///   without a single check).
 ///
 /// A key one of them refuses gets [`Error::PgpKeyTooLarge`] or [`Error::PgpKeyTooComplex`]
 /// (naming the [`crate::pgp::PgpKeyLimit`]), whose texts keep Vault's `error parsing PGP key: `
@@ -194,6 +199,13 @@ impl PgpRecipient {
     /// verifications (each one hashes the signed key material and user ID once) and trial
     /// encryptions. An ordinary key needs three or four (its primary user ID's certification,
     /// the encryption subkey's binding, one trial encryption, maybe a direct-key signature).
+    ///
+    /// Operations are charged by cost: a verification by a DSA key counts 2 (two modular
+    /// exponentiations), an RSA operation with a modulus over 4,096 bits or an exponent over
+    /// 17 bits counts 2 (both: 4), and every DSA key packet in the input counts 1 before rPGP
+    /// parses anything, because rPGP checks each
+    /// DSA key's parameters with a modular exponentiation while parsing, even a key that is
+    /// never used (a DSA primary with an encryption subkey spends 1 + 2 + 2 + 1 of the 8).
     pub const MAX_KEY_OPERATIONS: usize = 8;
 
     /// Parses a `pgp_key` as Vault's API takes it (standard padded base64 of a binary public key,
@@ -311,7 +323,7 @@ impl PgpRecipient {
                 max: Self::MAX_KEY_LEN,
             });
         }
-        let key = read_first_key(pgp_key)?;
+        let (key, parse_cost) = read_first_key(pgp_key)?;
         let key = without_third_party_signatures(key);
         if key.primary_key.version() != KeyVersion::V4 {
             return Err(unusable(
@@ -319,7 +331,9 @@ impl PgpRecipient {
             ));
         }
         let now = now.unwrap_or_else(|| newest_attested_time(&key));
-        let mut budget = Budget(Self::MAX_KEY_OPERATIONS);
+        // What rPGP already spent checking key parameters while parsing (charged, and refused
+        // over the budget, by the scan before rPGP ran).
+        let mut budget = Budget(Self::MAX_KEY_OPERATIONS.saturating_sub(parse_cost));
         let chosen = choose_encryption_key(&key, now, &mut budget)?;
         let encryption_fingerprint = match &chosen {
             EncryptionKey::Primary(k) => hex_fingerprint(k),
@@ -338,7 +352,7 @@ impl PgpRecipient {
 /// (Go's `openpgp.ReadEntity`) do: whatever follows the first key is not looked at, so a
 /// `pgp_key` holding two keys encrypts to the first (observed on OpenBao 2.7.2, which answers
 /// with the first key's fingerprint).
-fn read_first_key(pgp_key: &str) -> Result<SignedPublicKey, Error> {
+fn read_first_key(pgp_key: &str) -> Result<(SignedPublicKey, usize), Error> {
     let bytes = if pgp_key.trim_start().starts_with("-----BEGIN PGP") {
         dearmor(pgp_key.trim_start())?
     } else {
@@ -357,18 +371,19 @@ fn read_first_key(pgp_key: &str) -> Result<SignedPublicKey, Error> {
              (gpg --export)",
         ));
     }
-    check_packet_caps(&bytes)?;
+    let parse_cost = check_packet_caps(&bytes)?;
     let parse = |e: pgp::errors::Error| {
         parse_error(&format!(
             "error parsing given PGP key: {}",
             short_reason(&e)
         ))
     };
-    SignedPublicKey::from_bytes_many(&bytes[..])
+    let key = SignedPublicKey::from_bytes_many(&bytes[..])
         .map_err(parse)?
         .next()
         .ok_or_else(|| parse_error("error parsing given PGP key: no public key found"))?
-        .map_err(parse)
+        .map_err(parse)?;
+    Ok((key, parse_cost))
 }
 
 /// The binary data of one ASCII-armored public key block (rPGP's dearmoring: headers, base64,
@@ -402,14 +417,37 @@ fn dearmor(armored: &str) -> Result<Vec<u8>, Error> {
 /// caps, or a user ID longer than [`PgpRecipient::MAX_USER_ID_LEN`], judged from the packet
 /// headers alone (RFC 9580 section 4.2) before rPGP parses any packet. Malformed framing ends
 /// the count; rPGP then reports it.
-fn check_packet_caps(bytes: &[u8]) -> Result<(), Error> {
+///
+/// Returns the public-key operations rPGP will spend parsing the key packets, charged against
+/// [`PgpRecipient::MAX_KEY_OPERATIONS`] here, before rPGP runs: rPGP 0.21 checks every DSA key
+/// packet's parameters with a modular exponentiation (`y^q mod p`, about half a DSA
+/// verification) whether or not the key is ever used, so each DSA key packet costs one
+/// operation, and more of them than the budget refuse the key ([`PgpKeyLimit::KeyOperations`]).
+/// Every other algorithm rPGP parses costs no such check (RSA, ElGamal: size and range checks;
+/// elliptic-curve points: a decompression, microseconds).
+fn check_packet_caps(bytes: &[u8]) -> Result<usize, Error> {
     const SIGNATURE: u8 = 2;
     const USER_ID: u8 = 13;
     const PUBLIC_SUBKEY: u8 = 14;
     let too_many = |limit, max| Error::PgpKeyTooComplex { limit, max };
     let (mut packets, mut signatures, mut user_ids, mut subkeys) = (0usize, 0usize, 0usize, 0usize);
+    let mut parse_cost = 0usize;
     let mut rest = bytes;
     while let Some((tag, body_len, after)) = next_packet(rest) {
+        // The body ends where `after` starts (key packets are never partial: see next_packet).
+        let end = rest.len().saturating_sub(after.len());
+        let body = rest
+            .get(end.saturating_sub(body_len)..end)
+            .unwrap_or_default();
+        if key_packet_algorithm(tag, body) == Some(DSA) {
+            parse_cost = parse_cost.saturating_add(1);
+            if parse_cost > PgpRecipient::MAX_KEY_OPERATIONS {
+                return Err(too_many(
+                    PgpKeyLimit::KeyOperations,
+                    PgpRecipient::MAX_KEY_OPERATIONS,
+                ));
+            }
+        }
         packets = packets.saturating_add(1);
         if packets > PgpRecipient::MAX_PACKETS {
             return Err(too_many(PgpKeyLimit::Packets, PgpRecipient::MAX_PACKETS));
@@ -440,7 +478,7 @@ fn check_packet_caps(bytes: &[u8]) -> Result<(), Error> {
         }
         rest = after;
     }
-    Ok(())
+    Ok(parse_cost)
 }
 
 /// The tag and body length of the packet at the start of `data`, and the data after it; `None`
@@ -495,6 +533,58 @@ fn next_packet(data: &[u8]) -> Option<(u8, usize, &[u8])> {
         if !partial {
             return Some((tag, total, rest));
         }
+    }
+}
+
+/// Public-key algorithm 17 (RFC 9580 section 9.1).
+const DSA: u8 = 17;
+
+/// The public-key algorithm of a key packet (Public-Key, Public-Subkey, Secret-Key,
+/// Secret-Subkey: tags 6, 14, 5, 7; rPGP parses the public part of each), read from its body's
+/// fixed header: version, creation time, (for versions 2 and 3, a validity period), algorithm.
+fn key_packet_algorithm(tag: u8, body: &[u8]) -> Option<u8> {
+    if !matches!(tag, 5 | 6 | 7 | 14) {
+        return None;
+    }
+    match body.first()? {
+        2 | 3 => body.get(7).copied(),
+        _ => body.get(5).copied(),
+    }
+}
+
+/// What one public-key operation with `key` (a signature verification by it, or an encryption
+/// to it) is charged, in units of an ordinary operation (an RSA verification with exponent
+/// 65537 and a modulus of up to 4,096 bits, an elliptic-curve one): a DSA verification is two
+/// modular exponentiations with exponents of up to 256 bits, so 2; an RSA operation costs 2
+/// for a modulus over 4,096 bits, times 2 for an exponent over 17 bits (rPGP admits up to
+/// 33); everything else 1. (Measured in `benches/pgp_parse.rs`, group `pgp_operation`.)
+fn operation_cost(key: &impl KeyDetails) -> usize {
+    use pgp::ser::Serialize as _;
+    use pgp::types::PublicParams;
+
+    match key.public_params() {
+        PublicParams::DSA(_) => 2,
+        PublicParams::RSA(params) => {
+            // The serialized parameters are two MPIs, n then e, each a two-octet bit count and
+            // its bytes.
+            let mut mpis = Vec::new();
+            if params.to_writer(&mut mpis).is_err() {
+                return 2;
+            }
+            let n_bytes = mpis
+                .get(..2)
+                .and_then(be_len)
+                .map_or(0, |bits| bits.div_ceil(8));
+            let e_bits = mpis
+                .get(n_bytes.saturating_add(2)..n_bytes.saturating_add(4))
+                .and_then(be_len)
+                .unwrap_or(usize::MAX);
+            // A modulus over 4,096 bits (rPGP admits 8,192) costs about four times as much per
+            // operation: 2, so that an ordinary RSA-8192 key (three operations) still fits.
+            let modulus: usize = if n_bytes > 512 { 2 } else { 1 };
+            modulus.saturating_mul(e_bits.div_ceil(17).clamp(1, 2))
+        }
+        _ => 1,
     }
 }
 
@@ -656,8 +746,8 @@ struct Budget(usize);
 
 impl Budget {
     /// Takes one operation, or refuses the key once the budget is spent.
-    fn spend(&mut self) -> Result<(), Error> {
-        self.0 = self.0.checked_sub(1).ok_or(Error::PgpKeyTooComplex {
+    fn spend(&mut self, cost: usize) -> Result<(), Error> {
+        self.0 = self.0.checked_sub(cost).ok_or(Error::PgpKeyTooComplex {
             limit: PgpKeyLimit::KeyOperations,
             max: PgpRecipient::MAX_KEY_OPERATIONS,
         })?;
@@ -666,8 +756,12 @@ impl Budget {
 
     /// Verifies one self-signature (`check` is rPGP's verification of it) for one operation; a
     /// signature the choice relies on that does not verify refuses the key.
-    fn verify(&mut self, check: impl FnOnce() -> pgp::errors::Result<()>) -> Result<(), Error> {
-        self.spend()?;
+    fn verify(
+        &mut self,
+        signer: &impl KeyDetails,
+        check: impl FnOnce() -> pgp::errors::Result<()>,
+    ) -> Result<(), Error> {
+        self.spend(operation_cost(signer))?;
         check().map_err(|e| {
             parse_error(&format!(
                 "error verifying the key's self-signatures: {}",
@@ -715,10 +809,14 @@ fn primary_self_signature<'k>(
     });
     for (_, user, cert, revocation) in candidates {
         if let Some(revocation) = revocation {
-            budget.verify(|| revocation.verify_certification(primary, Tag::UserId, &user.id))?;
+            budget.verify(primary, || {
+                revocation.verify_certification(primary, Tag::UserId, &user.id)
+            })?;
             continue;
         }
-        budget.verify(|| cert.verify_certification(primary, Tag::UserId, &user.id))?;
+        budget.verify(primary, || {
+            cert.verify_certification(primary, Tag::UserId, &user.id)
+        })?;
         return Ok(cert);
     }
     if !key.details.users.is_empty() {
@@ -733,7 +831,7 @@ fn primary_self_signature<'k>(
             .filter(|s| s.typ() == Some(SignatureType::Key)),
     )
     .ok_or_else(|| unusable("the primary key has no self-signature".to_owned()))?;
-    budget.verify(|| direct.verify_key(primary))?;
+    budget.verify(primary, || direct.verify_key(primary))?;
     Ok(direct)
 }
 
@@ -751,7 +849,7 @@ fn choose_encryption_key(
     )
     .or_else(|| key.details.revocation_signatures.first())
     {
-        budget.verify(|| revocation.verify_key(primary))?;
+        budget.verify(primary, || revocation.verify_key(primary))?;
         return Err(unusable("the key is revoked".to_owned()));
     }
     let primary_sig = primary_self_signature(key, now, budget)?;
@@ -766,7 +864,7 @@ fn choose_encryption_key(
             .filter(|s| s.typ() == Some(SignatureType::Key)),
     ) {
         if !std::ptr::eq(direct, primary_sig) {
-            budget.verify(|| direct.verify_key(primary))?;
+            budget.verify(primary, || direct.verify_key(primary))?;
         }
         if let Some(why) = key_invalid_at(secs(primary.created_at()), direct, now) {
             return Err(unusable(format!("the primary key is not valid: {why}")));
@@ -814,11 +912,13 @@ fn choose_encryption_key(
     for (_, sub, binding) in candidates {
         let id = hex_fingerprint(&sub.key);
         if let Some(revocation) = newest_of_type(&sub.signatures, SignatureType::SubkeyRevocation) {
-            budget.verify(|| revocation.verify_subkey_binding(primary, &sub.key))?;
+            budget.verify(primary, || {
+                revocation.verify_subkey_binding(primary, &sub.key)
+            })?;
             first_refusal.get_or_insert(format!("encryption subkey {id}: it is revoked"));
             continue;
         }
-        budget.verify(|| binding.verify_subkey_binding(primary, &sub.key))?;
+        budget.verify(primary, || binding.verify_subkey_binding(primary, &sub.key))?;
         if binding.key_flags().sign() {
             let backsig = binding.embedded_signature().ok_or_else(|| {
                 parse_error(
@@ -826,9 +926,11 @@ fn choose_encryption_key(
                      signing capable subkey",
                 )
             })?;
-            budget.verify(|| backsig.verify_primary_key_binding(&sub.key, primary))?;
+            budget.verify(&sub.key, || {
+                backsig.verify_primary_key_binding(&sub.key, primary)
+            })?;
         }
-        budget.spend()?;
+        budget.spend(operation_cost(&sub.key))?;
         match trial_encrypt(&sub.key) {
             Ok(()) => return Ok(EncryptionKey::Subkey(sub.key.clone())),
             Err(why) => {
@@ -839,7 +941,7 @@ fn choose_encryption_key(
 
     let primary_may_encrypt = !has_key_flags(primary_sig) || flags_encrypt(primary_sig);
     if primary_may_encrypt && primary.algorithm().can_encrypt() {
-        budget.spend()?;
+        budget.spend(operation_cost(primary))?;
         match trial_encrypt(primary) {
             Ok(()) => return Ok(EncryptionKey::Primary(primary.clone())),
             Err(why) => {
@@ -1129,7 +1231,7 @@ mod tests {
         };
         assert_eq!(
             check_packet_caps(&uid(PgpRecipient::MAX_USER_ID_LEN)),
-            Ok(())
+            Ok(0)
         );
         assert_eq!(
             check_packet_caps(&uid(PgpRecipient::MAX_USER_ID_LEN + 1)),
@@ -1150,7 +1252,7 @@ mod tests {
         let sigs = |n: usize| [0xc2u8, 0].repeat(n);
         assert_eq!(
             check_packet_caps(&sigs(PgpRecipient::MAX_SIGNATURES)),
-            Ok(())
+            Ok(0)
         );
         assert_eq!(
             check_packet_caps(&sigs(PgpRecipient::MAX_SIGNATURES + 1)),
@@ -1166,7 +1268,7 @@ mod tests {
         let markers = |n: usize| [0xcau8, 0].repeat(n);
         assert_eq!(
             check_packet_caps(&markers(PgpRecipient::MAX_PACKETS)),
-            Ok(())
+            Ok(0)
         );
         assert_eq!(
             check_packet_caps(&markers(PgpRecipient::MAX_PACKETS + 1)),

@@ -248,3 +248,94 @@ pub fn subkeys_with_bindings(forge: &Forge, count: usize) -> Vec<u8> {
     }
     forge.key(&body)
 }
+
+// ----- key packets of other algorithms, written byte by byte -----
+
+/// An OpenPGP MPI: its bit count (two octets, big-endian), then the bytes.
+pub fn mpi(bytes: &[u8]) -> Vec<u8> {
+    let skip = bytes.iter().take_while(|&&b| b == 0).count();
+    let bytes = &bytes[skip..];
+    let bits = bytes.first().map_or(0, |&b| {
+        (bytes.len() - 1) * 8 + (8 - b.leading_zeros() as usize)
+    });
+    let mut out = u16::try_from(bits).unwrap().to_be_bytes().to_vec();
+    out.extend_from_slice(bytes);
+    out
+}
+
+/// A new-format packet with tag `tag` around `body`.
+pub fn raw_packet(tag: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![0xc0 | tag];
+    let len = body.len();
+    if len < 192 {
+        out.push(u8::try_from(len).unwrap());
+    } else if len < 8384 {
+        let l = len - 192;
+        out.push(u8::try_from((l >> 8) + 192).unwrap());
+        out.push(u8::try_from(l & 0xff).unwrap());
+    } else {
+        out.push(0xff);
+        out.extend(u32::try_from(len).unwrap().to_be_bytes());
+    }
+    out.extend_from_slice(body);
+    out
+}
+
+/// Public-key algorithm 17.
+pub const DSA: u8 = 17;
+/// Tag of a Public-Key packet.
+pub const PUBLIC_KEY_TAG: u8 = 6;
+/// Tag of a Public-Subkey packet.
+pub const PUBLIC_SUBKEY_TAG: u8 = 14;
+
+/// A v4 DSA key packet (`tag` 6 or 14) with a `p_bits`-bit p, a 256-bit q, g = 2 and
+/// y = p - 1. Not a real DSA group (p is not prime), but it passes every check rPGP 0.21 makes
+/// when it parses a DSA key (sizes, then `y^q mod p == 1`, which holds because q is even): the
+/// check costs a full modular exponentiation, exactly as for a real key. `created` varies the
+/// fingerprint.
+pub fn dsa_key_packet(tag: u8, p_bits: usize, created: u32) -> Vec<u8> {
+    assert!(p_bits.is_multiple_of(8) && p_bits >= 1024);
+    let p = vec![0xffu8; p_bits / 8];
+    let mut q = vec![0xffu8; 32];
+    q[31] = 0xfe;
+    let mut y = p.clone();
+    *y.last_mut().unwrap() = 0xfe;
+    let mut body = vec![4];
+    body.extend(created.to_be_bytes());
+    body.push(DSA);
+    body.extend(mpi(&p));
+    body.extend(mpi(&q));
+    body.extend(mpi(&[2]));
+    body.extend(mpi(&y));
+    raw_packet(tag, &body)
+}
+
+/// The DSA shape: a DSA-4096 primary and [`PgpRecipient::MAX_SUBKEYS`] DSA-4096 subkeys
+/// (no user IDs, no signatures: rPGP checks each key's parameters while parsing, before
+/// anything could refuse the key). Binary, about 35 KB (47 KB of base64).
+pub fn dsa_subkeys() -> Vec<u8> {
+    let mut out = dsa_key_packet(PUBLIC_KEY_TAG, 4096, T0);
+    for i in 0..PgpRecipient::MAX_SUBKEYS {
+        out.extend(dsa_key_packet(PUBLIC_SUBKEY_TAG, 4096, T0 + 1 + i as u32));
+    }
+    out
+}
+
+/// A v4 RSA key packet with an `n_bits`-bit modulus of all ones (odd, so rPGP accepts it; not
+/// a product of two primes, which no check can see) and public exponent `e`: the cost of a
+/// public-key operation with it is the cost with any key of those sizes.
+pub fn rsa_key_packet(tag: u8, n_bits: usize, e: u64, created: u32) -> Vec<u8> {
+    let mut body = vec![4];
+    body.extend(created.to_be_bytes());
+    body.push(1);
+    body.extend(mpi(&vec![0xffu8; n_bits / 8]));
+    body.extend(mpi(&e.to_be_bytes()));
+    raw_packet(tag, &body)
+}
+
+/// The rPGP public key in a packet made by [`dsa_key_packet`] or [`rsa_key_packet`].
+pub fn parse_key_packet(packet: &[u8]) -> PublicKey {
+    let mut r = packet;
+    let header = pgp::packet::PacketHeader::try_from_reader(&mut r).unwrap();
+    PublicKey::try_from_reader(header, r).unwrap()
+}
