@@ -4,7 +4,7 @@ use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use crate::audit::AuditConfig;
-use crate::shares::KeyShare;
+use crate::shares::{KeyShare, ShareRegistry};
 use crate::tokens::TokenProfile;
 use crate::vocabulary::Dialect;
 
@@ -52,6 +52,7 @@ pub struct GeneratorConfig {
     pub(crate) key_length: Option<usize>,
     pub(crate) audit: AuditConfig,
     pub(crate) dialect: Dialect,
+    pub(crate) share_registry: Option<ShareRegistry>,
 }
 
 impl GeneratorConfig {
@@ -77,6 +78,7 @@ impl GeneratorConfig {
             key_length: None,
             audit: AuditConfig::default(),
             dialect: Dialect::Vault,
+            share_registry: None,
         }
     }
 
@@ -134,6 +136,13 @@ impl GeneratorConfig {
     pub fn dialect(&self) -> Dialect {
         self.dialect
     }
+
+    /// The share registry updates are checked against, if any
+    /// ([`GeneratorConfigBuilder::with_share_registry`]).
+    #[must_use]
+    pub fn share_registry(&self) -> Option<&ShareRegistry> {
+        self.share_registry.as_ref()
+    }
 }
 
 /// Builds a [`GeneratorConfig`]: from [`GeneratorConfig::builder`], infallible `with_*` setters
@@ -182,9 +191,22 @@ pub struct GeneratorConfigBuilder {
     key_length: Option<usize>,
     audit: AuditConfig,
     dialect: Dialect,
+    share_registry: Option<ShareRegistry>,
 }
 
 impl GeneratorConfigBuilder {
+    /// Recognise each submitted share on its own: with a registry (made when the key was split,
+    /// [`KeyShare::split_with_registry`]), an update refuses at once, with
+    /// [`crate::Error::UnknownShare`] and without touching the attempt or its progress, any share
+    /// that is not one of the registered shares; in particular a share whose x coordinate is
+    /// already held but whose bytes differ (it cannot be genuine: a registry has one share per
+    /// x). Progress is then only cleared by a genuine, failed key check. Off by default: a key
+    /// set split elsewhere (Vault's `operator init`) has no registry.
+    pub fn with_share_registry(mut self, registry: ShareRegistry) -> Self {
+        self.share_registry = Some(registry);
+        self
+    }
+
     /// Accepted share lengths in bytes (default `16..=33`, Vault's). Replaces an earlier
     /// [`Self::with_key_length`]. [`Self::build`] refuses an empty range or one that admits zero
     /// bytes ([`ConfigError::ShareLengths`]).
@@ -310,6 +332,7 @@ impl GeneratorConfigBuilder {
             key_length: self.key_length,
             audit: self.audit,
             dialect: self.dialect,
+            share_registry: self.share_registry,
         })
     }
 }

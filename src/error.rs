@@ -150,6 +150,12 @@ pub enum Error {
     /// The share is byte-equal to one already held.
     #[error("given key has already been provided during this generation operation")]
     DuplicateShare,
+    /// The share is not in the generator's share registry
+    /// ([`crate::GeneratorConfigBuilder::with_share_registry`]): refused at once, the attempt and
+    /// its progress untouched. The verdict depends only on the share and the registry, never on
+    /// the shares held. (Not Vault's: Vault has no registry.)
+    #[error("given key is not one of this key set's shares")]
+    UnknownShare,
     /// Beyond Vault: the threshold was reached and the host is checking the combined key (a
     /// [`crate::PendingCompletion`] is outstanding); no share is taken until it answers. Vault
     /// holds its lock through the last step, so a concurrent update waits and then sees the
@@ -310,6 +316,7 @@ pub enum ErrorKind {
     WrongNonceUndisclosed,
     WrongStrategy,
     DuplicateShare,
+    UnknownShare,
     CompletionPending,
     AttemptExpired,
     StaleCompletion,
@@ -349,6 +356,7 @@ impl Error {
             Self::WrongNonceUndisclosed => ErrorKind::WrongNonceUndisclosed,
             Self::WrongStrategy => ErrorKind::WrongStrategy,
             Self::DuplicateShare => ErrorKind::DuplicateShare,
+            Self::UnknownShare => ErrorKind::UnknownShare,
             Self::CompletionPending => ErrorKind::CompletionPending,
             Self::AttemptExpired => ErrorKind::AttemptExpired,
             Self::StaleCompletion => ErrorKind::StaleCompletion,

@@ -680,6 +680,15 @@ impl RecoveryTokenGenerator {
         if a.completing() {
             return Err(Error::CompletionPending);
         }
+        // With a registry: a share not in it is refused here, before anything is held. The
+        // verdict depends only on the share and the registry (constant time in the share), not on
+        // the shares held. A share whose x is already held but whose bytes differ is never in the
+        // registry (one entry per x), so it is refused here too.
+        if let Some(registry) = &self.config.share_registry
+            && !registry.contains(&share)
+        {
+            return Err(Error::UnknownShare);
+        }
         // Constant time in the share bytes: every held share is compared in full.
         let duplicate = a
             .shares
@@ -693,7 +702,8 @@ impl RecoveryTokenGenerator {
         // "this length" would answer questions about other holders' shares and let whoever
         // comes first lock the honest holders out (README, "Threat model"). A share of the wrong
         // length is refused on its own merits by the host's declared key length
-        // (`GeneratorConfigBuilder::with_key_length`); a repeated x coordinate fails the combine.
+        // (`GeneratorConfigBuilder::with_key_length`); without a registry, a repeated x
+        // coordinate fails the combine.
         a.shares.push(share);
         let progress = a.shares.len();
         if progress < threshold {

@@ -1,0 +1,203 @@
+//! The share registry (issue 20): a generator configured with one refuses foreign shares at once,
+//! without touching the attempt or its progress; without one (Vault's behaviour) a garbage share
+//! is only found out at the combine, after it has wiped every holder's progress.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+use std::time::Instant;
+
+use proptest::prelude::*;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use recovery_token::audit::AuditEventKind;
+use recovery_token::shares::{KeyShare, ShareRegistry};
+use recovery_token::wire::UpdateRequest;
+use recovery_token::{
+    Encoding, Error, ErrorKind, ExpectedKey, GeneratorConfig, RecoveryTokenGenerator, Strategy,
+};
+
+const KEY: [u8; 32] = [0x5a; 32];
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn update(bytes: &[u8], nonce: &str) -> UpdateRequest {
+    UpdateRequest::new(hex(bytes).into(), nonce.to_owned())
+}
+
+/// A started generator (threshold 3, five shares), with or without the registry of its shares.
+fn setup(
+    with_registry: bool,
+    seed: u64,
+) -> (RecoveryTokenGenerator, Vec<KeyShare>, String, StdRng) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let (shares, registry) = KeyShare::split_with_registry(&KEY, 3, 5, &mut rng).unwrap();
+    let mut builder = GeneratorConfig::builder(3);
+    if with_registry {
+        builder = builder.with_share_registry(registry);
+    }
+    let mut generator = RecoveryTokenGenerator::new(builder.build().unwrap());
+    let now = Instant::now();
+    let nonce = generator
+        .start(Strategy::Recovery, Encoding::GenerateOtp, now, &mut rng)
+        .unwrap()
+        .nonce;
+    (generator, shares, nonce, rng)
+}
+
+fn submit(
+    generator: &mut RecoveryTokenGenerator,
+    bytes: &[u8],
+    nonce: &str,
+    rng: &mut StdRng,
+) -> Result<recovery_token::wire::AttemptStatus, Error> {
+    let mut host = ExpectedKey::new(&KEY);
+    let now = Instant::now();
+    generator.update(Strategy::Recovery, &update(bytes, nonce), now, &mut host, rng)
+}
+
+fn progress(generator: &RecoveryTokenGenerator) -> usize {
+    generator.status(Strategy::Recovery, Instant::now()).progress
+}
+
+#[test]
+fn a_garbage_share_at_threshold_minus_one_leaves_progress_intact_with_a_registry() {
+    let (mut generator, shares, nonce, mut rng) = setup(true, 1);
+    for s in &shares[..2] {
+        submit(&mut generator, s.expose_secret(), &nonce, &mut rng).unwrap();
+    }
+    assert_eq!(progress(&generator), 2);
+    let garbage = [0x42u8; 33];
+    let refused = submit(&mut generator, &garbage, &nonce, &mut rng).unwrap_err();
+    assert_eq!(refused, Error::UnknownShare);
+    assert_eq!(
+        refused.to_string(),
+        "given key is not one of this key set's shares"
+    );
+    assert!(!refused.cleared_progress());
+    assert_eq!(progress(&generator), 2);
+    // The third genuine share still completes the ceremony.
+    let done = submit(&mut generator, shares[4].expose_secret(), &nonce, &mut rng).unwrap();
+    assert!(done.complete);
+    assert!(generator.recovery_token().is_active());
+}
+
+#[test]
+fn the_same_garbage_share_wipes_progress_without_a_registry() {
+    let (mut generator, shares, nonce, mut rng) = setup(false, 1);
+    for s in &shares[..2] {
+        submit(&mut generator, s.expose_secret(), &nonce, &mut rng).unwrap();
+    }
+    let refused = submit(&mut generator, &[0x42u8; 33], &nonce, &mut rng).unwrap_err();
+    assert!(refused.cleared_progress(), "{refused}");
+    assert_eq!(progress(&generator), 0);
+}
+
+#[test]
+fn a_share_with_a_held_x_but_other_bytes_is_refused_at_once() {
+    let (mut generator, shares, nonce, mut rng) = setup(true, 2);
+    submit(&mut generator, shares[0].expose_secret(), &nonce, &mut rng).unwrap();
+    submit(&mut generator, shares[1].expose_secret(), &nonce, &mut rng).unwrap();
+    let mut same_x = shares[0].expose_secret().to_vec();
+    same_x[0] ^= 1; // other y bytes, the same trailing x
+    let refused = submit(&mut generator, &same_x, &nonce, &mut rng).unwrap_err();
+    assert_eq!(refused, Error::UnknownShare);
+    assert_eq!(progress(&generator), 2);
+    // Without a registry the same share is held, and the combine throws everything away.
+    let (mut plain, shares, nonce, mut rng) = setup(false, 2);
+    submit(&mut plain, shares[0].expose_secret(), &nonce, &mut rng).unwrap();
+    submit(&mut plain, shares[1].expose_secret(), &nonce, &mut rng).unwrap();
+    let mut same_x = shares[0].expose_secret().to_vec();
+    same_x[0] ^= 1;
+    let failed = submit(&mut plain, &same_x, &nonce, &mut rng).unwrap_err();
+    assert!(failed.cleared_progress(), "{failed}");
+}
+
+#[test]
+fn the_verdict_does_not_depend_on_the_shares_held() {
+    // A share of another split of the same key is refused whatever is held; a registered share
+    // is accepted whatever is held (none, or others).
+    let mut rng = StdRng::seed_from_u64(33);
+    let other = KeyShare::split(&KEY, 3, 5, &mut rng).unwrap();
+    for held in 0..=2 {
+        let (mut generator, shares, nonce, mut rng) = setup(true, 3);
+        for s in &shares[..held] {
+            submit(&mut generator, s.expose_secret(), &nonce, &mut rng).unwrap();
+        }
+        for foreign in &other {
+            let e = submit(&mut generator, foreign.expose_secret(), &nonce, &mut rng);
+            assert_eq!(e.unwrap_err(), Error::UnknownShare, "held {held}");
+        }
+        assert_eq!(progress(&generator), held);
+    }
+}
+
+#[test]
+fn the_audit_event_names_the_refusal_and_the_unchanged_progress() {
+    let (mut generator, shares, nonce, mut rng) = setup(true, 4);
+    submit(&mut generator, shares[0].expose_secret(), &nonce, &mut rng).unwrap();
+    let _ = generator.drain_events().count();
+    let _ = submit(&mut generator, &[7u8; 33], &nonce, &mut rng);
+    let events: Vec<_> = generator.drain_events().collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert!(matches!(
+        events[0].kind,
+        AuditEventKind::ShareRefused {
+            error: ErrorKind::UnknownShare,
+            ..
+        }
+    ));
+    assert_eq!(events[0].progress, 1);
+}
+
+#[test]
+fn a_registry_round_trips_through_its_text_form() {
+    let mut rng = StdRng::seed_from_u64(5);
+    let (shares, registry) = KeyShare::split_with_registry(&KEY, 2, 7, &mut rng).unwrap();
+    let text = registry.to_text();
+    let back: ShareRegistry = text.parse().unwrap();
+    assert_eq!(back, registry);
+    assert_eq!(back.to_text(), text);
+    assert!(shares.iter().all(|s| back.contains(s)));
+    assert_eq!(back.len(), 7);
+    // Threshold 1: the one share is the key, and it is registered.
+    let (one, registry) = KeyShare::split_with_registry(&KEY, 1, 1, &mut rng).unwrap();
+    assert!(registry.contains(&one[0]));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// No sequence of foreign shares (random bytes of an accepted length, some with a registered
+    /// x coordinate, or a registered share with one bit flipped) changes progress, whenever they
+    /// come between genuine ones.
+    #[test]
+    fn no_sequence_of_foreign_shares_changes_progress(
+        seed in any::<u64>(),
+        held in 0usize..=2,
+        foreign in proptest::collection::vec(
+            (proptest::collection::vec(any::<u8>(), 16..=33), any::<bool>(), 0usize..5, 0usize..33),
+            1..12,
+        ),
+    ) {
+        let (mut generator, shares, nonce, mut rng) = setup(true, seed);
+        for s in &shares[..held] {
+            submit(&mut generator, s.expose_secret(), &nonce, &mut rng).unwrap();
+        }
+        for (mut bytes, flip, which, at) in foreign {
+            if flip {
+                bytes = shares[which].expose_secret().to_vec();
+                let at = at % bytes.len();
+                bytes[at] ^= 0x01;
+            }
+            let refused = submit(&mut generator, &bytes, &nonce, &mut rng).unwrap_err();
+            prop_assert_eq!(refused, Error::UnknownShare);
+            prop_assert_eq!(progress(&generator), held);
+        }
+        // The genuine shares still complete.
+        for s in &shares[held..3] {
+            submit(&mut generator, s.expose_secret(), &nonce, &mut rng).unwrap();
+        }
+        prop_assert!(generator.recovery_token().is_active());
+    }
+}
