@@ -172,12 +172,15 @@ pub enum AuditEventKind {
     KeyCheckFailed,
     /// The last step failed (combine, mint, encoding, or a completion for an attempt that no
     /// longer exists: [`ErrorKind::StaleCompletion`]); progress is cleared, the attempt kept (if
-    /// it still exists). Dropping a [`crate::PendingCompletion`] (or a later step) instead of
-    /// taking its step reports nothing.
+    /// it still exists).
     Failed {
         /// Why.
         error: ErrorKind,
     },
+    /// The host dropped the completion (a [`crate::PendingCompletion`], or a later step) without
+    /// taking its step: the attempt stays started with no shares and takes shares again.
+    /// Recorded by the generator's next call (its `now`), which is when it can see the drop.
+    CompletionAbandoned,
     /// The token was minted and handed out encoded; the attempt is over.
     Completed,
     /// The attempt was cancelled; its shares were wiped. (A cancel with nothing in progress
