@@ -156,6 +156,21 @@ pub enum Error {
     /// the shares held. (Not Vault's: Vault has no registry.)
     #[error("given key is not one of this key set's shares")]
     UnknownShare,
+    /// The generator requires a key holder's share to start or cancel
+    /// ([`crate::GeneratorConfigBuilder::with_holders_only_start_cancel`]) and the request
+    /// carried none (its `key` field). Nothing changed.
+    #[error("a key holder's share is required in the request's 'key' field")]
+    HolderKeyRequired,
+    /// A start asked for a root token lifetime (`ttl`) and this server does not support one
+    /// ([`crate::GeneratorConfigBuilder::with_ttl_supported`]). Nothing changed.
+    #[error("this server does not support a root token lifetime ('ttl')")]
+    TtlUnsupported,
+    /// The start's `ttl` is not a positive Go duration (`1h30m`, `90s`). Nothing changed.
+    #[error("invalid ttl: {reason}")]
+    InvalidTtl {
+        /// Go's `time.ParseDuration` text, or why the duration is refused (not positive).
+        reason: String,
+    },
     /// Beyond Vault: the threshold was reached and the host is checking the combined key (a
     /// [`crate::PendingCompletion`] is outstanding); no share is taken until it answers. Vault
     /// holds its lock through the last step, so a concurrent update waits and then sees the
@@ -317,6 +332,9 @@ pub enum ErrorKind {
     WrongStrategy,
     DuplicateShare,
     UnknownShare,
+    HolderKeyRequired,
+    TtlUnsupported,
+    InvalidTtl,
     CompletionPending,
     AttemptExpired,
     StaleCompletion,
@@ -357,6 +375,9 @@ impl Error {
             Self::WrongStrategy => ErrorKind::WrongStrategy,
             Self::DuplicateShare => ErrorKind::DuplicateShare,
             Self::UnknownShare => ErrorKind::UnknownShare,
+            Self::HolderKeyRequired => ErrorKind::HolderKeyRequired,
+            Self::TtlUnsupported => ErrorKind::TtlUnsupported,
+            Self::InvalidTtl { .. } => ErrorKind::InvalidTtl,
             Self::CompletionPending => ErrorKind::CompletionPending,
             Self::AttemptExpired => ErrorKind::AttemptExpired,
             Self::StaleCompletion => ErrorKind::StaleCompletion,

@@ -3,16 +3,17 @@
 //! is only found out at the combine, after it has wiped every holder's progress.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use recovery_token::audit::AuditEventKind;
 use recovery_token::shares::{KeyShare, ShareRegistry};
-use recovery_token::wire::UpdateRequest;
+use recovery_token::wire::{CancelRequest, StartRequest, UpdateRequest};
 use recovery_token::{
-    Encoding, Error, ErrorKind, ExpectedKey, GeneratorConfig, RecoveryTokenGenerator, Strategy,
+    CombinedKey, ConfigError, Encoding, Error, ErrorKind, ExpectedKey, GeneratorConfig, Host,
+    RecoveryTokenGenerator, Strategy, Token, UpdateOutcome,
 };
 
 const KEY: [u8; 32] = [0x5a; 32];
@@ -200,4 +201,204 @@ proptest! {
         }
         prop_assert!(generator.recovery_token().is_active());
     }
+}
+
+/// A generator with holders-only start and cancel, its shares and an RNG.
+fn holders_only(ttl_supported: bool) -> (RecoveryTokenGenerator, Vec<KeyShare>, StdRng) {
+    let mut rng = StdRng::seed_from_u64(9);
+    let (shares, registry) = KeyShare::split_with_registry(&KEY, 3, 5, &mut rng).unwrap();
+    let config = GeneratorConfig::builder(3)
+        .with_share_registry(registry)
+        .with_holders_only_start_cancel(true)
+        .with_ttl_supported(ttl_supported)
+        .build()
+        .unwrap();
+    (RecoveryTokenGenerator::new(config), shares, rng)
+}
+
+fn start_body(json: &str) -> StartRequest {
+    StartRequest::from_json(json.as_bytes()).unwrap()
+}
+
+#[test]
+fn holders_only_needs_a_registry() {
+    let refused = GeneratorConfig::builder(3)
+        .with_holders_only_start_cancel(true)
+        .build();
+    assert_eq!(refused, Err(ConfigError::HoldersOnlyWithoutRegistry));
+}
+
+#[test]
+fn a_start_without_a_registered_share_is_refused_under_holders_only() {
+    let (mut generator, shares, mut rng) = holders_only(false);
+    let now = Instant::now();
+    let plain = generator.start(Strategy::Root, Encoding::GenerateOtp, now, &mut rng);
+    assert_eq!(plain.unwrap_err(), Error::HolderKeyRequired);
+    let no_key = generator.start_request(Strategy::Root, start_body("{}"), now, &mut rng);
+    assert_eq!(no_key.unwrap_err(), Error::HolderKeyRequired);
+    let foreign = format!(r#"{{"key":"{}"}}"#, hex(&[1u8; 33]));
+    let foreign = generator.start_request(Strategy::Root, start_body(&foreign), now, &mut rng);
+    assert_eq!(foreign.unwrap_err(), Error::UnknownShare);
+    let bad = generator.start_request(Strategy::Root, start_body(r#"{"key":"!"}"#), now, &mut rng);
+    assert_eq!(bad.unwrap_err(), Error::InvalidKeyEncoding);
+    assert!(!generator.status(Strategy::Root, now).started);
+
+    // A holder starts; the share is not counted.
+    let body = format!(r#"{{"key":"{}"}}"#, hex(shares[3].expose_secret()));
+    let started = generator
+        .start_request(Strategy::Root, start_body(&body), now, &mut rng)
+        .unwrap();
+    assert!(started.started);
+    assert_eq!(started.progress, 0);
+}
+
+#[test]
+fn a_cancel_without_a_registered_share_is_refused_under_holders_only() {
+    let (mut generator, shares, mut rng) = holders_only(false);
+    let now = Instant::now();
+    let body = format!(r#"{{"key":"{}"}}"#, hex(shares[0].expose_secret()));
+    let nonce = generator
+        .start_request(Strategy::Recovery, start_body(&body), now, &mut rng)
+        .unwrap()
+        .nonce;
+    submit(&mut generator, shares[1].expose_secret(), &nonce, &mut rng).unwrap();
+
+    assert_eq!(generator.cancel(None, now), Err(Error::HolderKeyRequired));
+    let bare = CancelRequest::from_http(b"", None).unwrap();
+    assert_eq!(
+        generator.cancel_request(&bare, now),
+        Err(Error::HolderKeyRequired)
+    );
+    let foreign = format!(r#"{{"key":"{}"}}"#, hex(&[3u8; 33]));
+    let foreign = CancelRequest::from_http(foreign.as_bytes(), None).unwrap();
+    assert_eq!(
+        generator.cancel_request(&foreign, now),
+        Err(Error::UnknownShare)
+    );
+    assert_eq!(progress(&generator), 1);
+
+    let holder = format!(r#"{{"key":"{}"}}"#, hex(shares[4].expose_secret()));
+    let holder = CancelRequest::from_http(holder.as_bytes(), None).unwrap();
+    generator.cancel_request(&holder, now).unwrap();
+    assert!(!generator.status(Strategy::Recovery, now).started);
+}
+
+/// A host that mints root tokens and records the lifetime it was asked for.
+#[derive(Default)]
+struct TtlHost {
+    asked: Vec<Option<Duration>>,
+}
+
+impl Host for TtlHost {
+    fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), String> {
+        key.ct_eq_bytes(&KEY)
+            .then_some(())
+            .ok_or_else(|| "wrong key".to_owned())
+    }
+    fn mint_token_for(&mut self, _: Strategy, ttl: Option<Duration>) -> Result<Token, String> {
+        self.asked.push(ttl);
+        Ok(Token::from("hvs.ABCDEFGHIJKLMNOPQRSTUVWX"))
+    }
+}
+
+#[test]
+fn a_ttl_reaches_the_mint_step_when_supported() {
+    let (mut generator, shares, mut rng) = holders_only(true);
+    let now = Instant::now();
+    let body = format!(
+        r#"{{"key":"{}","ttl":"1h30m"}}"#,
+        hex(shares[0].expose_secret())
+    );
+    let nonce = generator
+        .start_request(Strategy::Root, start_body(&body), now, &mut rng)
+        .unwrap()
+        .nonce;
+    let mut host = TtlHost::default();
+    for s in &shares[..3] {
+        let u = update(s.expose_secret(), &nonce);
+        generator
+            .update(Strategy::Root, &u, now, &mut host, &mut rng)
+            .unwrap();
+    }
+    assert_eq!(host.asked, [Some(Duration::from_secs(5400))]);
+}
+
+#[test]
+fn a_ttl_is_refused_unless_supported_or_valid() {
+    let mut rng = StdRng::seed_from_u64(10);
+    let now = Instant::now();
+    let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(2).unwrap());
+    let refused =
+        generator.start_request(Strategy::Root, start_body(r#"{"ttl":"1h"}"#), now, &mut rng);
+    assert_eq!(refused.unwrap_err(), Error::TtlUnsupported);
+    assert!(!generator.status(Strategy::Root, now).started);
+
+    let mut generator = RecoveryTokenGenerator::new(
+        GeneratorConfig::builder(2)
+            .with_ttl_supported(true)
+            .build()
+            .unwrap(),
+    );
+    for (ttl, text) in [
+        ("1d", r#"invalid ttl: time: unknown unit "d" in duration "1d""#),
+        ("-5s", "invalid ttl: ttl must be positive"),
+        ("0", "invalid ttl: ttl must be positive"),
+        ("90", r#"invalid ttl: time: missing unit in duration "90""#),
+    ] {
+        let body = format!(r#"{{"ttl":"{ttl}"}}"#);
+        let e = generator
+            .start_request(Strategy::Root, start_body(&body), now, &mut rng)
+            .unwrap_err();
+        assert_eq!(e.to_string(), text);
+    }
+    assert!(!generator.status(Strategy::Root, now).started);
+    // Without `ttl`, the default mint step is used: no lifetime asked for.
+    let ok = generator.start_request(Strategy::Root, start_body("{}"), now, &mut rng);
+    assert!(ok.unwrap().started);
+}
+
+#[test]
+fn a_dropped_completion_leaves_an_audit_event() {
+    let mut rng = StdRng::seed_from_u64(11);
+    let now = Instant::now();
+    let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(1).unwrap());
+    let nonce = generator
+        .start(Strategy::Root, Encoding::GenerateOtp, now, &mut rng)
+        .unwrap()
+        .nonce;
+    let u = UpdateRequest::new("07".repeat(16).into(), nonce.clone());
+    let UpdateOutcome::KeyReady(pending) = generator.submit(Strategy::Root, &u, now).unwrap()
+    else {
+        panic!("threshold 1 completes at once");
+    };
+    drop(pending.accept_key()); // the host walks away from the mint step
+    let _ = generator.drain_events().count();
+    generator.handle_timeout(now);
+    let events: Vec<_> = generator.drain_events().map(|e| e.kind).collect();
+    assert_eq!(events, [AuditEventKind::CompletionAbandoned]);
+    // Reported once; the attempt stays and takes shares again.
+    generator.handle_timeout(now);
+    assert_eq!(generator.drain_events().count(), 0);
+    assert!(matches!(
+        generator.submit(Strategy::Root, &u, now),
+        Ok(UpdateOutcome::KeyReady(_))
+    ));
+}
+
+#[test]
+fn start_and_cancel_bodies_carry_the_key_and_ttl() {
+    let start = start_body(r#"{"KEY":"0011","Ttl":"90s","otp":""}"#);
+    assert_eq!(start.key.expose_secret(), "0011");
+    assert_eq!(start.ttl, "90s");
+    let json = start.to_json();
+    assert_eq!(&*json, r#"{"otp":"","pgp_key":"","key":"0011","ttl":"90s"}"#);
+    assert_eq!(
+        &*StartRequest::default().to_json(),
+        r#"{"otp":"","pgp_key":""}"#
+    );
+    let cancel = CancelRequest::from_http(br#"{"nonce":"n","key":"ab"}"#, None).unwrap();
+    assert_eq!((cancel.nonce(), cancel.key().expose_secret()), (Some("n"), "ab"));
+    assert_eq!(&*cancel.to_json(), r#"{"nonce":"n","key":"ab"}"#);
+    assert!(!format!("{cancel:?}").contains("ab\""));
+    assert!(StartRequest::from_json(br#"{"key":5}"#).is_err());
 }
