@@ -20,6 +20,14 @@
 //!   --decode ENC --otp OTP           decode an encoded token (`--decode -` reads it from stdin)
 //!   --cancel                         cancel the attempt in progress
 //!
+//!   --holder [KEY | -]               with --init or --cancel: send a key holder's share (as
+//!                                    for --nonce: KEY, `-` for stdin, or a hidden prompt), for
+//!                                    a server with holders-only start and cancel (this crate's
+//!                                    option; Vault and OpenBao ignore it). Not counted as a
+//!                                    share of the attempt.
+//!   --ttl DURATION                   with --init: the root token's lifetime (Go syntax, `1h30m`),
+//!                                    for a server that supports one (this crate's option)
+//!
 //!   --address     the server (default: $BAO_ADDR, else $VAULT_ADDR, else http://127.0.0.1:8200)
 //!   --recovery-token                 sys/generate-recovery-token/*
 //!   --dr-token                       sys/replication/dr/secondary/generate-operation-token/*
@@ -50,7 +58,7 @@ use zeroize::Zeroizing;
 
 const USAGE: &str = "usage: operator [--address URL] [--recovery-token | --dr-token | --token TOKEN] \
 [--namespace NS] [--format table|json] (--status | --generate-otp | --init [--otp OTP | --pgp-key FILE] \
-| --nonce NONCE [KEY|-] | --decode ENC --otp OTP | --cancel)";
+| --nonce NONCE [KEY|-] | --decode ENC --otp OTP | --cancel) [--holder [KEY|-]] [--ttl DURATION]";
 
 #[derive(Default)]
 struct Args {
@@ -69,6 +77,8 @@ struct Args {
     namespace: Option<String>,
     json: bool,
     key: Option<Zeroizing<String>>,
+    holder: bool,
+    ttl: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -100,6 +110,8 @@ fn parse_args() -> Result<Args, String> {
             "generate-otp" => a.generate_otp = true,
             "init" => a.init = true,
             "cancel" => a.cancel = true,
+            "holder" => a.holder = true,
+            "ttl" => a.ttl = Some(value("ttl")?),
             "otp" => a.otp = Some(Zeroizing::new(value("otp")?)),
             "pgp-key" => a.pgp_key = Some(value("pgp-key")?),
             "nonce" => a.nonce = Some(value("nonce")?),
@@ -142,8 +154,14 @@ fn parse_args() -> Result<Args, String> {
     if a.decode.is_some() && a.otp.is_none() {
         return Err("--decode needs --otp".to_owned());
     }
-    if a.key.is_some() && a.nonce.is_none() {
-        return Err("a KEY goes with --nonce".to_owned());
+    if a.key.is_some() && a.nonce.is_none() && !a.holder {
+        return Err("a KEY goes with --nonce or --holder".to_owned());
+    }
+    if a.holder && !(a.init || a.cancel) {
+        return Err("--holder goes with --init or --cancel".to_owned());
+    }
+    if a.ttl.is_some() && !a.init {
+        return Err("--ttl goes with --init".to_owned());
     }
     Ok(a)
 }
@@ -393,7 +411,15 @@ fn run(args: Args) -> Result<ExitCode, String> {
     let mut ceremony = Ceremony::new(client);
 
     if args.cancel {
-        let request = ceremony.cancel_request();
+        let request = if args.holder {
+            // The attempt's nonce, when one is in progress, binds the cancel to it.
+            let status = ceremony.status_request();
+            let answer = http.send(&status)?;
+            let _ = ceremony.handle_status(&answer);
+            ceremony.cancel_request_as_holder(read_share(args.key.clone())?)
+        } else {
+            ceremony.cancel_request()
+        };
         let answer = http.send(&request)?;
         if let Err(e) = ceremony.handle_cancel(&answer) {
             return Ok(report(
@@ -452,7 +478,15 @@ fn run(args: Args) -> Result<ExitCode, String> {
         // A status that showed an attempt in progress: the server refuses the start with its
         // own text; ask it rather than refusing here.
         let mut fresh = Ceremony::new(ceremony.client().clone());
-        let request = fresh.start_request(start).map_err(|e| e.to_string())?;
+        let holder_key = if args.holder {
+            read_share(args.key.clone())?
+        } else {
+            SecretString::default()
+        };
+        let ttl = args.ttl.clone().unwrap_or_default();
+        let request = fresh
+            .start_request_with(start, holder_key, ttl)
+            .map_err(|e| e.to_string())?;
         let answer = http.send(&request)?;
         match fresh.handle_start(&answer) {
             Ok(s) => print_status(&s, args.json),
