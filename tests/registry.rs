@@ -54,11 +54,19 @@ fn submit(
 ) -> Result<recovery_token::wire::AttemptStatus, Error> {
     let mut host = ExpectedKey::new(&KEY);
     let now = Instant::now();
-    generator.update(Strategy::Recovery, &update(bytes, nonce), now, &mut host, rng)
+    generator.update(
+        Strategy::Recovery,
+        &update(bytes, nonce),
+        now,
+        &mut host,
+        rng,
+    )
 }
 
 fn progress(generator: &RecoveryTokenGenerator) -> usize {
-    generator.status(Strategy::Recovery, Instant::now()).progress
+    generator
+        .status(Strategy::Recovery, Instant::now())
+        .progress
 }
 
 #[test]
@@ -340,7 +348,10 @@ fn a_ttl_is_refused_unless_supported_or_valid() {
             .unwrap(),
     );
     for (ttl, text) in [
-        ("1d", r#"invalid ttl: time: unknown unit "d" in duration "1d""#),
+        (
+            "1d",
+            r#"invalid ttl: time: unknown unit "d" in duration "1d""#,
+        ),
         ("-5s", "invalid ttl: ttl must be positive"),
         ("0", "invalid ttl: ttl must be positive"),
         ("90", r#"invalid ttl: time: missing unit in duration "90""#),
@@ -391,14 +402,27 @@ fn start_and_cancel_bodies_carry_the_key_and_ttl() {
     assert_eq!(start.key.expose_secret(), "0011");
     assert_eq!(start.ttl, "90s");
     let json = start.to_json();
-    assert_eq!(&*json, r#"{"otp":"","pgp_key":"","key":"0011","ttl":"90s"}"#);
+    assert_eq!(
+        &*json,
+        r#"{"otp":"","pgp_key":"","key":"0011","ttl":"90s"}"#
+    );
     assert_eq!(
         &*StartRequest::default().to_json(),
         r#"{"otp":"","pgp_key":""}"#
     );
     let cancel = CancelRequest::from_http(br#"{"nonce":"n","key":"ab"}"#, None).unwrap();
-    assert_eq!((cancel.nonce(), cancel.key().expose_secret()), (Some("n"), "ab"));
-    assert_eq!(&*cancel.to_json(), r#"{"nonce":"n","key":"ab"}"#);
+    assert_eq!(
+        (cancel.nonce(), cancel.key().expose_secret()),
+        (Some("n"), "ab")
+    );
+    let json = cancel.to_json();
+    assert_eq!(&*json, r#"{"nonce":"n","key":"ab"}"#);
+    assert_eq!(json.capacity(), json.len());
+    let bare = CancelRequest::new(Some("n".to_owned())).to_json();
+    assert_eq!(
+        (bare.as_str(), bare.capacity()),
+        (r#"{"nonce":"n"}"#, bare.len())
+    );
     assert!(!format!("{cancel:?}").contains("ab\""));
     assert!(StartRequest::from_json(br#"{"key":5}"#).is_err());
 }

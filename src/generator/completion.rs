@@ -96,7 +96,11 @@ pub trait Host {
     ///
     /// # Errors
     /// The reason no token could be minted.
-    fn mint_token_for(&mut self, strategy: Strategy, ttl: Option<Duration>) -> Result<Token, String> {
+    fn mint_token_for(
+        &mut self,
+        strategy: Strategy,
+        ttl: Option<Duration>,
+    ) -> Result<Token, String> {
         match ttl {
             None => self.mint_token(strategy),
             Some(_) => Err("this server does not support a root token lifetime".to_owned()),

@@ -9,13 +9,13 @@ use crate::config::GeneratorConfig;
 use crate::error::Error;
 use crate::secret::CombinedKey;
 use crate::secret::Otp;
+use crate::secret::SecretString;
 use crate::secret::ct_eq;
 use crate::shares::KeyShare;
 use crate::shares::combine;
 use crate::tokens::RecoveryTokenHolder;
 use crate::tokens::{generate_otp, otp_fits};
 use crate::vocabulary::{ServerState, Strategy};
-use crate::secret::SecretString;
 use crate::wire::{AttemptStatus, CancelRequest, StartRequest, UpdateRequest};
 
 /// How the minted token is handed back.
@@ -300,13 +300,7 @@ impl RecoveryTokenGenerator {
         {
             a.completion = None;
             let (strategy, nonce) = (a.strategy, a.nonce.clone());
-            self.emit(
-                AuditEventKind::CompletionAbandoned,
-                strategy,
-                nonce,
-                0,
-                now,
-            );
+            self.emit(AuditEventKind::CompletionAbandoned, strategy, nonce, 0, now);
         }
     }
 

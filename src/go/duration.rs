@@ -98,7 +98,7 @@ pub(crate) fn parse_go_duration(s: &str) -> Result<Nanos, String> {
                 ));
             }
         };
-        if whole > MAX_TOTAL / unit {
+        if whole > MAX_TOTAL.checked_div(unit).unwrap_or(0) {
             return Err(invalid());
         }
         let mut v = whole.saturating_mul(unit);
@@ -186,7 +186,10 @@ mod tests {
             ("3h30m", (3 * 3600 + 30 * 60) * S),
             ("10.5s4m", 4 * 60 * S + 10 * S + S / 2),
             ("-2m3.4s", -(2 * 60 * S + 3 * S + 400_000_000)),
-            ("1h2m3s4ms5us6ns", 3600 * S + 2 * 60 * S + 3 * S + 4_000_000 + 5_000 + 6),
+            (
+                "1h2m3s4ms5us6ns",
+                3600 * S + 2 * 60 * S + 3 * S + 4_000_000 + 5_000 + 6,
+            ),
             ("39h9m14.425s", (39 * 3600 + 9 * 60 + 14) * S + 425_000_000),
             ("52763797000ns", 52_763_797_000),
             ("0.3333333333333333333h", 20 * 60 * S),
@@ -197,7 +200,10 @@ mod tests {
             ("-9223372036854775808ns", i64::MIN),
             ("-9223372036854775.808us", i64::MIN),
             ("0.100000000000000000000h", 6 * 60 * S),
-            ("0.830103483285477580700h", 49 * 60 * S + 48 * S + 372_539_827),
+            (
+                "0.830103483285477580700h",
+                49 * 60 * S + 48 * S + 372_539_827,
+            ),
             ("1h30m", 5400 * S),
             ("90s", 90 * S),
         ];
@@ -221,9 +227,18 @@ mod tests {
             ("1 s", r#"time: unknown unit " s" in duration "1 s""#),
             ("1s ", r#"time: unknown unit "s " in duration "1s ""#),
             ("1e3s", r#"time: unknown unit "e" in duration "1e3s""#),
-            ("9223372036854775810ns", r#"time: invalid duration "9223372036854775810ns""#),
-            ("9223372036854775808ns", r#"time: invalid duration "9223372036854775808ns""#),
-            ("-9223372036854775809ns", r#"time: invalid duration "-9223372036854775809ns""#),
+            (
+                "9223372036854775810ns",
+                r#"time: invalid duration "9223372036854775810ns""#,
+            ),
+            (
+                "9223372036854775808ns",
+                r#"time: invalid duration "9223372036854775808ns""#,
+            ),
+            (
+                "-9223372036854775809ns",
+                r#"time: invalid duration "-9223372036854775809ns""#,
+            ),
             ("3000000h", r#"time: invalid duration "3000000h""#),
             ("1h\n", "time: unknown unit \"h\\n\" in duration \"1h\\n\""),
         ] {

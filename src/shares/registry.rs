@@ -77,6 +77,9 @@ const REGISTRY_CONTEXT: &[u8] = b"recovery-token/share-registry/v1";
 /// The text form's version prefix.
 const PREFIX: &str = "rtreg1:";
 
+/// The prefix, the salt's hex and its `:`.
+const HEAD_LEN: usize = PREFIX.len() + 65;
+
 /// Hex digits of one entry: x (2) and the tag (64).
 const ENTRY_HEX: usize = 66;
 
@@ -244,7 +247,7 @@ impl ShareRegistry {
     #[must_use]
     pub fn to_text(&self) -> String {
         let mut out = String::with_capacity(
-            PREFIX.len() + 65 + self.entries.len().saturating_mul(ENTRY_HEX + 1),
+            HEAD_LEN.saturating_add(self.entries.len().saturating_mul(ENTRY_HEX + 1)),
         );
         out.push_str(PREFIX);
         push_hex(&mut out, &self.salt);
@@ -422,7 +425,11 @@ mod tests {
 
     #[test]
     fn contains_only_the_registered_shares() {
-        let shares = [share("7061777801"), share("6279695c02"), share("667d6d5003")];
+        let shares = [
+            share("7061777801"),
+            share("6279695c02"),
+            share("667d6d5003"),
+        ];
         let r = salted(&shares[..2], 7);
         assert!(r.contains(&shares[0]) && r.contains(&shares[1]));
         assert!(!r.contains(&shares[2]));
@@ -452,7 +459,10 @@ mod tests {
         assert_eq!(ShareRegistry::parse(&good), Ok(r.clone()));
         assert_eq!(ShareRegistry::parse(&format!("{good}\n")), Ok(r.clone()));
         assert_eq!(ShareRegistry::parse(&format!("{good}\r\n")), Ok(r.clone()));
-        assert_eq!(ShareRegistry::parse(&good.to_uppercase().replace("RTREG1", "rtreg1")), Ok(r));
+        assert_eq!(
+            ShareRegistry::parse(&good.to_uppercase().replace("RTREG1", "rtreg1")),
+            Ok(r)
+        );
         use RegistryParseError as E;
         let cases: Vec<(String, E)> = vec![
             (String::new(), E::Version),
@@ -466,10 +476,16 @@ mod tests {
             (format!("{good} "), E::Entry { index: 1 }),
             (good.replacen(":01", ":0g", 1), E::Entry { index: 0 }),
             (format!("{good},{}", &good[72..138]), E::DuplicateX { x: 1 }),
-            ("x".repeat(ShareRegistry::MAX_TEXT_LEN + 1), E::TooLong {
-                max: ShareRegistry::MAX_TEXT_LEN,
-            }),
-            (format!("rtreg1:{}:{}", "0".repeat(64), "é".repeat(33)), E::Entry { index: 0 }),
+            (
+                "x".repeat(ShareRegistry::MAX_TEXT_LEN + 1),
+                E::TooLong {
+                    max: ShareRegistry::MAX_TEXT_LEN,
+                },
+            ),
+            (
+                format!("rtreg1:{}:{}", "0".repeat(64), "é".repeat(33)),
+                E::Entry { index: 0 },
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(ShareRegistry::parse(&text), Err(want), "{text:?}");

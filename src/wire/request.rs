@@ -84,12 +84,14 @@ fn json_fields(fields: &[(&str, &str)]) -> Zeroizing<String> {
     let len = fields
         .iter()
         .map(|(name, value)| {
-            // `"` `":` around the name, a `,` or the braces: 4 per field, plus the value quoted.
+            // `"` `":` around the name and a `,` or the closing brace: 4 per field, plus the
+            // value quoted; the opening brace is the 1 the sum starts from.
             4usize
                 .saturating_add(name.len())
                 .saturating_add(go_string_len(value))
         })
-        .fold(2usize, usize::saturating_add);
+        .fold(1usize, usize::saturating_add)
+        .max(2);
     let mut out = Zeroizing::new(String::with_capacity(len));
     out.push('{');
     for (i, (name, value)) in fields.iter().enumerate() {
