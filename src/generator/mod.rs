@@ -433,7 +433,25 @@ impl RecoveryTokenGenerator {
         let key = std::mem::take(&mut request.key);
         let ttl = std::mem::take(&mut request.ttl);
         let encoding = request.into_encoding();
-        self.start_checked(strategy, encoding, Some(&key), &ttl, now, rng)
+        self.start_with(strategy, encoding, &key, &ttl, now, rng)
+    }
+
+    /// [`Self::start_request`] for a host that builds the [`Encoding`] itself (typically a PGP
+    /// key parsed against the wall clock, [`Encoding::Pgp`]): the request's `key` (empty if none)
+    /// and `ttl` (empty if none) given apart.
+    ///
+    /// # Errors
+    /// As [`Self::start_request`].
+    pub fn start_with<R: CryptoRng + ?Sized>(
+        &mut self,
+        strategy: Strategy,
+        encoding: Encoding,
+        key: &SecretString,
+        ttl: &str,
+        now: Instant,
+        rng: &mut R,
+    ) -> Result<AttemptStatus, Error> {
+        self.start_checked(strategy, encoding, Some(key), ttl, now, rng)
     }
 
     fn start_checked<R: CryptoRng + ?Sized>(
