@@ -426,3 +426,37 @@ fn start_and_cancel_bodies_carry_the_key_and_ttl() {
     assert!(!format!("{cancel:?}").contains("ab\""));
     assert!(StartRequest::from_json(br#"{"key":5}"#).is_err());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// `parse` never panics: on arbitrary text, and on a valid text with one character replaced,
+    /// inserted or removed. What it accepts writes back as the same registry.
+    #[test]
+    fn parse_never_panics_and_what_it_accepts_round_trips(
+        junk in ".{0,200}",
+        seed in any::<u64>(),
+        at in any::<usize>(),
+        c in any::<char>(),
+        op in 0u8..3,
+    ) {
+        if let Ok(r) = ShareRegistry::parse(&junk) {
+            prop_assert_eq!(ShareRegistry::parse(&r.to_text()), Ok(r));
+        }
+        let mut rng = StdRng::seed_from_u64(seed);
+        let (_, registry) = KeyShare::split_with_registry(&KEY, 2, 3, &mut rng).unwrap();
+        let mut chars: Vec<char> = registry.to_text().chars().collect();
+        let i = at % chars.len();
+        match op {
+            0 => chars[i] = c,
+            1 => chars.insert(i, c),
+            _ => {
+                chars.remove(i);
+            }
+        }
+        let text: String = chars.into_iter().collect();
+        if let Ok(r) = ShareRegistry::parse(&text) {
+            prop_assert_eq!(ShareRegistry::parse(&r.to_text()), Ok(r));
+        }
+    }
+}
