@@ -18,6 +18,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use recovery_token::HostReason;
 use recovery_token::shares::KeyShare;
 use recovery_token::tokens::{TokenProfile, decode_token};
 use recovery_token::wire::{AttemptStatus, UpdateRequest};
@@ -71,7 +72,7 @@ impl TokenStore {
         let fault = lock(&self.faults).pop();
         let profile = match fault {
             Some(Fault::Unavailable) => {
-                return Err("token store unavailable: connection refused".to_owned());
+                return Err("token store unavailable: connection refused".into());
             }
             Some(Fault::WrongFormat) => TokenProfile::LEGACY,
             None => TokenProfile::VAULT,
@@ -146,12 +147,12 @@ impl AsyncHost {
     }
 
     /// The asynchronous key check (a barrier unseal, a KMS call...), constant time.
-    async fn check_key(&self, key: &CombinedKey) -> Result<(), String> {
+    async fn check_key(&self, key: &CombinedKey) -> Result<(), HostReason> {
         tokio::time::sleep(self.check_latency).await;
         if key.ct_eq_bytes(&self.key) {
             Ok(())
         } else {
-            Err("unable to authenticate: combined key does not match".to_owned())
+            Err("unable to authenticate: combined key does not match".into())
         }
     }
 
@@ -180,7 +181,7 @@ impl AsyncHost {
                     Err(reason) => {
                         return Err(step.mint_failed(
                             &mut self.generator(),
-                            reason,
+                            HostReason::new(reason),
                             Instant::now(),
                         ));
                     }

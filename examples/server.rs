@@ -20,7 +20,7 @@
 //! carries the minted recovery token, 404 with it (this example stores nothing).
 //!
 //! Everything protocol-shaped is the crate's: request parsing (`StartRequest::from_json`,
-//! `UpdateRequest::from_json`), the state machine, and the answers (`HttpResponse`). This file
+//! `UpdateRequest::from_json`), the state machine, and the answers (`recovery_token::http::Answer`). This file
 //! only picks the strategy by path, the operation by method, and supplies what a host owns:
 //! the clock, the OS random source, the check of the combined key and the minting of root
 //! tokens.
@@ -87,9 +87,11 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use rand::Rng as _;
+use recovery_token::HostReason;
+use recovery_token::http::Answer as HttpResponse;
 use recovery_token::shares::KeyShare;
 use recovery_token::tokens::TokenProfile;
-use recovery_token::wire::{CancelRequest, HttpResponse, StartRequest, UpdateRequest};
+use recovery_token::wire::{CancelRequest, StartRequest, UpdateRequest};
 use recovery_token::{
     CombinedKey, Dialect, Encoding, ExpectedKey, GeneratorConfig, Host, RecoveryTokenGenerator,
     Strategy, Token,
@@ -213,7 +215,7 @@ impl Options {
         }
         match (o.threshold, o.shares) {
             (1, Some(n)) if n != 1 => {
-                return Err("with --threshold 1 the key itself is the only share".to_owned());
+                return Err("with --threshold 1 the key itself is the only share".into());
             }
             (t, Some(n)) if !(t..=255).contains(&n) => {
                 return Err(format!("--shares must be {t}..=255, got {n}"));
@@ -221,7 +223,7 @@ impl Options {
             _ => {}
         }
         if o.max_connections == 0 {
-            return Err("--max-connections must be at least 1".to_owned());
+            return Err("--max-connections must be at least 1".into());
         }
         Ok(o)
     }
@@ -248,7 +250,7 @@ fn parse_count(flag: &str, v: &str) -> Result<usize, String> {
 fn parse_key_hex(hex: &str) -> Result<Zeroizing<Vec<u8>>, String> {
     let digits = hex.as_bytes();
     if !digits.len().is_multiple_of(2) || !(32..=64).contains(&digits.len()) {
-        return Err("--key-hex takes 16 to 32 bytes as hex digits".to_owned());
+        return Err("--key-hex takes 16 to 32 bytes as hex digits".into());
     }
     let mut key = Zeroizing::new(Vec::with_capacity(digits.len() / 2));
     for pair in digits.chunks_exact(2) {
@@ -267,11 +269,11 @@ struct VaultHost {
 }
 
 impl Host for VaultHost {
-    fn check_key(&mut self, strategy: Strategy, key: &CombinedKey) -> Result<(), String> {
+    fn check_key(&mut self, strategy: Strategy, key: &CombinedKey) -> Result<(), HostReason> {
         self.key.check_key(strategy, key)
     }
 
-    fn mint_token(&mut self, strategy: Strategy) -> Result<Token, String> {
+    fn mint_token(&mut self, strategy: Strategy) -> Result<Token, HostReason> {
         Ok(self.profile.format(strategy).mint(&mut rand::rng()))
     }
 }
@@ -362,10 +364,10 @@ async fn attempt(
             let encoding = match parsed {
                 Ok(_) if closed => {
                     let refused = recovery_token::Error::AlreadyUnsealed;
-                    return HttpResponse::error_in(&refused, shared.dialect);
+                    return HttpResponse::error(&refused, shared.dialect);
                 }
                 Ok(request) => with_wall_clock(shared, request.into_encoding()).await,
-                Err(e) => return HttpResponse::error_in(&e, shared.dialect),
+                Err(e) => return HttpResponse::error(&e, shared.dialect),
             };
             let result = match encoding {
                 Ok(encoding) => {
@@ -375,7 +377,7 @@ async fn attempt(
                 }
                 Err(answer) => return answer,
             };
-            HttpResponse::from_result_in(&result, shared.dialect)
+            HttpResponse::from_result(&result, shared.dialect)
         }
         Method::DELETE => {
             // With --cancel-requires-nonce the nonce travels in a `{"nonce":".."}` body or a
@@ -387,7 +389,7 @@ async fn attempt(
             };
             let result = request
                 .and_then(|request| lock(app).generator.cancel(request.nonce(), Instant::now()));
-            HttpResponse::from_cancel_in(&result, shared.dialect)
+            HttpResponse::from_cancel(&result, shared.dialect)
         }
         _ => HttpResponse::method_not_allowed(),
     }
@@ -419,7 +421,7 @@ async fn with_wall_clock(shared: &Shared, encoding: Encoding) -> Result<Encoding
             .map_err(|_| HttpResponse::with_errors(500, &["internal error parsing PGP key"]))?;
             match parsed {
                 Ok(recipient) => Ok(Encoding::Pgp(Box::new(recipient))),
-                Err(e) => Err(HttpResponse::error_in(&e, shared.dialect)),
+                Err(e) => Err(HttpResponse::error(&e, shared.dialect)),
             }
         }
         other => {
@@ -450,7 +452,7 @@ fn update(
         } = &mut *slot;
         generator.update(strategy, &request, Instant::now(), host, &mut rand::rng())
     });
-    HttpResponse::from_result_in(&result, dialect)
+    HttpResponse::from_result(&result, dialect)
 }
 
 /// `GET /v1/sys/raw/<path>`: a request that needs the recovery token (checked in constant time).
@@ -475,7 +477,7 @@ fn raw(app: &App, method: &Method, headers: &HeaderMap) -> HttpResponse {
 /// answer holds the generated OTP.
 fn respond(answer: HttpResponse) -> Response<Full<Bytes>> {
     let status = answer.status();
-    let content_type = answer.content_type();
+    let content_type = answer.content_type().unwrap_or("application/json");
     // The answer's own zeroizing buffer goes out as it is (no copy of a generated OTP), wiped
     // once hyper has written it.
     let body = Bytes::from_owner(answer.into_body());

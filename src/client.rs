@@ -11,14 +11,13 @@
 //! use std::time::Instant;
 //!
 //! use recovery_token::client::{Ceremony, Client, Endpoint, Response, Start};
-//! use recovery_token::{
-//!     ExpectedKey, GeneratorConfig, RecoveryTokenGenerator, SecretString, Strategy,
-//! };
-//! use recovery_token::wire::{HttpResponse, StartRequest, UpdateRequest};
+//! use recovery_token::http::{Face, serve};
+//! use recovery_token::{ExpectedKey, GeneratorConfig, RecoveryTokenGenerator, SecretString};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! // The server: the crate's own generator, threshold 1 (the single share is the key).
+//! // The server: the crate's own HTTP face over a generator, threshold 1 (the single share is
+//! // the key).
 //! let key = [7u8; 16];
-//! let mut server = RecoveryTokenGenerator::new(GeneratorConfig::new(1)?);
+//! let mut face = Face::new(RecoveryTokenGenerator::new(GeneratorConfig::new(1)?));
 //! let mut host = ExpectedKey::new(&key);
 //! let (now, mut rng) = (Instant::now(), rand::rng());
 //!
@@ -26,14 +25,12 @@
 //! let mut ceremony = Ceremony::new(Client::new(Endpoint::Recovery));
 //! let request = ceremony.start_request(Start::GenerateOtp)?;
 //! assert_eq!(request.path, "/v1/sys/generate-recovery-token/attempt");
-//! let encoding = StartRequest::from_json(&request.body)?.into_encoding();
-//! let answer = server.start(Strategy::Recovery, encoding, now, &mut rng);
-//! ceremony.handle_start(&Response::from_http(&HttpResponse::from_result(&answer)))?;
+//! let answer = serve(&mut face, &request.to_face(), now, &mut rng, &mut host, |_| false);
+//! ceremony.handle_start(&Response::from_answer(&answer))?;
 //!
 //! let request = ceremony.update_request(SecretString::from("07".repeat(16)))?;
-//! let update = UpdateRequest::from_json(&request.body)?;
-//! let answer = server.update(Strategy::Recovery, &update, now, &mut host, &mut rng);
-//! ceremony.handle_update(&Response::from_http(&HttpResponse::from_result(&answer)))?;
+//! let answer = serve(&mut face, &request.to_face(), now, &mut rng, &mut host, |_| false);
+//! ceremony.handle_update(&Response::from_answer(&answer))?;
 //!
 //! assert!(ceremony.is_complete());
 //! assert!(ceremony.token()?.expose_secret().starts_with("hvr."));
@@ -48,57 +45,19 @@ use zeroize::Zeroizing;
 
 use crate::secret::{Otp, SecretString, Token};
 use crate::tokens::{TokenCodecError, decode_token};
-use crate::vocabulary::Strategy;
 use crate::wire::{AttemptStatus, CancelRequest, ErrorBody, StartRequest, UpdateRequest};
 
-/// Which ceremony a [`Client`] drives: the four endpoint families.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Endpoint {
-    /// `/v1/sys/generate-recovery-token/*`: a recovery token (recovery mode).
-    Recovery,
-    /// `/v1/sys/generate-root/*`: a root token, unauthenticated (Vault; OpenBao only with the
-    /// listener option `disable_unauthed_generate_root_endpoints = false`).
-    Root,
-    /// `/v1/sys/replication/dr/secondary/generate-operation-token/*`: a DR operation token.
-    DrOperation,
-    /// `/v1/sys/generate-root-token/*`: OpenBao's authenticated root token generation (the
-    /// request bodies of [`Endpoint::Root`]; the request needs a token with `sudo`, see
-    /// [`Client::with_token`]). Its status answers come in OpenBao's logical-response envelope,
-    /// `{"request_id":...,"data":{...status...},...}` with the keys sorted (observed on OpenBao
-    /// 2.7.2): the client unwraps `data` (from any endpoint).
-    RootToken,
-}
+/// Which ceremony a [`Client`] drives: the four endpoint families of the face's route table
+/// ([`crate::http::routes`]), one list for both sides.
+pub use crate::http::routes::Endpoint;
 
-impl Endpoint {
-    /// The path prefix of the endpoint family, without the trailing `attempt` / `update`.
-    #[must_use]
-    pub fn base_path(self) -> &'static str {
-        match self {
-            Self::Recovery => "/v1/sys/generate-recovery-token/",
-            Self::Root => "/v1/sys/generate-root/",
-            Self::DrOperation => "/v1/sys/replication/dr/secondary/generate-operation-token/",
-            Self::RootToken => "/v1/sys/generate-root-token/",
-        }
-    }
-
-    /// The token the endpoint mints.
-    #[must_use]
-    pub fn strategy(self) -> Strategy {
-        match self {
-            Self::Recovery => Strategy::Recovery,
-            Self::Root | Self::RootToken => Strategy::Root,
-            Self::DrOperation => Strategy::DrOperation,
-        }
-    }
-
-    fn path(self, leaf: &str) -> String {
-        let base = self.base_path();
-        let mut p = String::with_capacity(base.len().saturating_add(leaf.len()));
-        p.push_str(base);
-        p.push_str(leaf);
-        p
-    }
+/// `endpoint`'s base path followed by `leaf` (which may carry a query).
+fn path_of(endpoint: Endpoint, leaf: &str) -> String {
+    let base = endpoint.base_path();
+    let mut p = String::with_capacity(base.len().saturating_add(leaf.len()));
+    p.push_str(base);
+    p.push_str(leaf);
+    p
 }
 
 /// An HTTP method.
@@ -155,6 +114,18 @@ pub struct Request {
 }
 
 impl Request {
+    /// This request as the crate's HTTP face takes it ([`crate::http::Face::handle`]), for hosts
+    /// and tests that run both sides in one process.
+    #[must_use]
+    pub fn to_face(&self) -> crate::http::Request<'_> {
+        let mut r =
+            crate::http::Request::new(self.method.as_str(), &self.path).with_body(&self.body);
+        for (name, value) in &self.headers {
+            r = r.with_header(name, value);
+        }
+        r
+    }
+
     /// The value of the first header named `name` (ASCII case-insensitive).
     #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -205,16 +176,16 @@ impl Response {
         }
     }
 
-    /// The answer the crate's own server side would send (tests, and hosts that run both sides
-    /// in one process).
+    /// The answer the crate's own HTTP face gave (tests, and hosts that run both sides in one
+    /// process).
     #[must_use]
-    pub fn from_http(response: &crate::wire::HttpResponse) -> Self {
+    pub fn from_answer(response: &crate::http::Answer) -> Self {
         let body = response.body().as_bytes();
         let mut copy = Zeroizing::new(Vec::with_capacity(body.len()));
         copy.extend_from_slice(body);
         Self {
             status: response.status(),
-            content_type: Some(response.content_type().to_owned()),
+            content_type: response.content_type().map(str::to_owned),
             body: copy,
         }
     }
@@ -416,7 +387,7 @@ impl Client {
         );
         Request {
             method,
-            path: self.endpoint.path(leaf),
+            path: path_of(self.endpoint, leaf),
             headers,
             body,
         }
@@ -651,24 +622,17 @@ enum Phase {
 /// use std::time::Instant;
 ///
 /// use recovery_token::client::{Ceremony, Client, Endpoint, Request, Response, Start};
-/// use recovery_token::{ExpectedKey, GeneratorConfig, RecoveryTokenGenerator, Strategy};
+/// use recovery_token::http::{Face, serve};
 /// use recovery_token::shares::KeyShare;
-/// use recovery_token::wire::{HttpResponse, StartRequest, UpdateRequest};
+/// use recovery_token::{ExpectedKey, GeneratorConfig, RecoveryTokenGenerator};
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let (mut rng, key) = (rand::rng(), [7u8; 32]);
 /// let shares = KeyShare::split(&key, 3, 5, &mut rng)?;
-/// let mut server = RecoveryTokenGenerator::new(GeneratorConfig::new(3)?);
+/// let mut face = Face::new(RecoveryTokenGenerator::new(GeneratorConfig::new(3)?));
 /// let mut host = ExpectedKey::new(&key);
 /// let mut send = |request: Request| -> Result<Response, Box<dyn std::error::Error>> {
-///     let (now, strategy) = (Instant::now(), Strategy::Recovery);
-///     let answer = if request.path.ends_with("/attempt") {
-///         let encoding = StartRequest::from_json(&request.body)?.into_encoding();
-///         server.start(strategy, encoding, now, &mut rng)
-///     } else {
-///         let update = UpdateRequest::from_json(&request.body)?;
-///         server.update(strategy, &update, now, &mut host, &mut rng)
-///     };
-///     Ok(Response::from_http(&HttpResponse::from_result(&answer)))
+///     let answer = serve(&mut face, &request.to_face(), Instant::now(), &mut rng, &mut host, |_| false);
+///     Ok(Response::from_answer(&answer))
 /// };
 ///
 /// let mut ceremony = Ceremony::new(Client::new(Endpoint::Recovery));

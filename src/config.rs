@@ -340,9 +340,9 @@ impl GeneratorConfigBuilder {
         self
     }
 
-    /// Whose error texts the host's answers carry (default [`Dialect::Vault`]). The generator
-    /// behaves the same either way; hosts pass [`GeneratorConfig::dialect`] to
-    /// [`crate::wire::HttpResponse::error_in`] / [`crate::wire::HttpResponse::from_result_in`].
+    /// Whose error texts and router the host's answers carry (default [`Dialect::Vault`]). The
+    /// generator behaves the same either way; the HTTP face ([`crate::http::Face`]) reads it
+    /// from here, the one place it is kept.
     pub fn with_dialect(mut self, dialect: Dialect) -> Self {
         self.dialect = dialect;
         self

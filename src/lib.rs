@@ -43,6 +43,7 @@ pub mod conformance;
 mod error;
 mod generator;
 mod go;
+pub mod http;
 pub mod pgp;
 mod secret;
 pub mod shares;
@@ -58,7 +59,7 @@ struct ReadmeDoctests;
 pub use config::{ConfigError, GeneratorConfig, GeneratorConfigBuilder};
 pub use error::{Error, ErrorKind};
 pub use generator::{
-    Encoding, ExpectedKey, Host, IssueHostToken, IssueRecoveryToken, KeyAccepted,
+    Encoding, ExpectedKey, Host, HostReason, IssueHostToken, IssueRecoveryToken, KeyAccepted,
     PendingCompletion, RecoveryTokenGenerator, Unissued, UpdateOutcome,
 };
 pub use secret::{CombinedKey, Otp, SecretString, Token};

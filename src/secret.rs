@@ -139,7 +139,7 @@ impl<'de> serde::Deserialize<'de> for Otp {
 ///
 /// Secret: zeroized on drop, `[REDACTED]` in `Debug`. Hand it to the check of the combined key and
 /// drop it.
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+#[derive(Zeroize, ZeroizeOnDrop)]
 pub struct CombinedKey(Vec<u8>);
 
 impl CombinedKey {

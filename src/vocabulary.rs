@@ -61,19 +61,20 @@ pub enum ServerState {
 /// (PROTOCOL.md section 12). The protocol, status codes and every other text are the same.
 ///
 /// [`crate::Error`]'s `Display` is always Vault's; [`crate::Error::message`] and
-/// [`crate::wire::HttpResponse::error_in`] give a dialect's text.
+/// [`crate::http::Answer::error`] give a dialect's text; the HTTP face ([`crate::http::Face`])
+/// takes the dialect from the configuration, and with it the router (OpenBao's or Vault's).
 ///
 /// # Examples
 ///
 /// ```
+/// use recovery_token::http::Answer;
 /// use recovery_token::{Dialect, Error};
-/// use recovery_token::wire::HttpResponse;
 ///
 /// let error = Error::OtpWrongLength;
 /// assert_eq!(error.message(Dialect::Vault), "OTP string is wrong length");
 /// assert_eq!(error.message(Dialect::OpenBao), "OTP string has incorrect length");
 ///
-/// let answer = HttpResponse::error_in(&error, Dialect::OpenBao);
+/// let answer = Answer::error(&error, Dialect::OpenBao);
 /// assert_eq!(answer.status(), 400); // the same status code in every dialect
 /// assert!(answer.body().contains("has incorrect length"));
 /// assert_eq!(Dialect::default(), Dialect::Vault);

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use common::{Fixture, hex, req};
+use recovery_token::HostReason;
 use recovery_token::audit::{AuditConfig, AuditEvent, AuditEventKind, AuditKey, ShareId};
 use recovery_token::shares::KeyShare;
 use recovery_token::{
@@ -154,10 +155,10 @@ fn a_failed_combine_is_reported_after_the_share_that_triggered_it() {
 fn a_failed_mint_is_reported() {
     struct NoMint(Vec<u8>);
     impl Host for NoMint {
-        fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), String> {
+        fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), HostReason> {
             key.ct_eq_bytes(&self.0)
                 .then_some(())
-                .ok_or_else(|| "wrong".to_owned())
+                .ok_or_else(|| "wrong".into())
         }
     }
     let mut f = Fixture::new(2);
@@ -296,12 +297,12 @@ struct RootHost(Vec<u8>);
 const ROOT_TOKEN: &str = "hvs.ROOTTOKENroottoken012345";
 
 impl Host for RootHost {
-    fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), String> {
+    fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), HostReason> {
         key.ct_eq_bytes(&self.0)
             .then_some(())
-            .ok_or_else(|| "unable to authenticate".to_owned())
+            .ok_or_else(|| "unable to authenticate".into())
     }
-    fn mint_token(&mut self, _: Strategy) -> Result<Token, String> {
+    fn mint_token(&mut self, _: Strategy) -> Result<Token, HostReason> {
         Ok(Token::from(ROOT_TOKEN))
     }
 }

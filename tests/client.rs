@@ -1,18 +1,22 @@
 //! The client side (`recovery_token::client`): request bytes exactly, answers parsed, and the
 //! ceremony state machine driven against the crate's own generator through its wire types
-//! (request -> `StartRequest::from_json` / `UpdateRequest::from_json` -> generator ->
-//! `HttpResponse` -> client parse). The same client against the real OpenBao 2.7.2 runs in
+//! (request -> the crate's HTTP face (`recovery_token::http`) -> client parse). The same client against the real OpenBao 2.7.2 runs in
 //! interop/operator_ceremony.sh (through examples/operator.rs).
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 mod common;
 
 use common::{Fixture, hex};
+use recovery_token::HostReason;
 use recovery_token::client::{
     Ceremony, Client, ClientError, Endpoint, Method, Request, Response, ServerError, Start,
 };
-use recovery_token::wire::{HttpResponse, StartRequest, UpdateRequest};
-use recovery_token::{CombinedKey, Error, Host, Otp, SecretString, Strategy, Token};
+use recovery_token::http::{self, Access, Face};
+use recovery_token::wire::{StartRequest, UpdateRequest};
+use recovery_token::{
+    CombinedKey, Error, GeneratorConfig, Host, Otp, RecoveryTokenGenerator, SecretString, Strategy,
+    Token,
+};
 
 const ROOT_TOKEN: &str = "hvs.ABCDEFGHIJKLMNOPQRSTUVWX";
 const OTP28: &str = "0123456789abcdefghijklmnopqr";
@@ -414,35 +418,43 @@ fn status_answers_are_200_and_cancels_any_2xx() {
 
 // ---------------------------------------------------------------- ceremonies against the generator
 
-/// A host for root tokens: accepts the fixture's key, mints a known token.
+/// A host for the fixture's key: checks it for every strategy, mints a known root token.
 struct RootHost {
     key: Vec<u8>,
 }
 
 impl Host for RootHost {
-    fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), String> {
+    fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), HostReason> {
         if key.ct_eq_bytes(&self.key) {
             Ok(())
         } else {
-            Err("unable to authenticate".to_owned())
+            Err("unable to authenticate".into())
         }
     }
-    fn mint_token(&mut self, _: Strategy) -> Result<Token, String> {
+    fn mint_token(&mut self, _: Strategy) -> Result<Token, HostReason> {
         Ok(Token::from(ROOT_TOKEN))
     }
 }
 
-/// The crate's generator behind its wire types, routed as the example server routes: what a
-/// host's HTTP glue does.
+/// The crate's generator behind the crate's HTTP face (no sockets): what a host serves.
 struct Server {
     f: Fixture,
+    face: Face,
     requests: usize,
 }
 
 impl Server {
     fn new(threshold: usize) -> Self {
+        let mut f = Fixture::new(threshold);
+        let generator = std::mem::replace(
+            &mut f.generator,
+            RecoveryTokenGenerator::new(GeneratorConfig::new(1).unwrap()),
+        );
+        // These clients send no token: the root family is open, as Vault 1.x served it.
+        let access = Access::default().with_unauthenticated(Endpoint::Root, true);
         Self {
-            f: Fixture::new(threshold),
+            f,
+            face: Face::new(generator).with_access(access),
             requests: 0,
         }
     }
@@ -453,48 +465,13 @@ impl Server {
 
     fn send(&mut self, r: &Request) -> Response {
         self.requests += 1;
-        let (strategy, leaf) = [
-            ("/v1/sys/generate-recovery-token/", Strategy::Recovery),
-            ("/v1/sys/generate-root/", Strategy::Root),
-        ]
-        .iter()
-        .find_map(|(base, s)| r.path.strip_prefix(base).map(|leaf| (*s, leaf)))
-        .unwrap();
-        let now = self.f.now;
-        let f = &mut self.f;
-        let answer = match (r.method, leaf) {
-            (Method::Get, "attempt") => HttpResponse::ok(&f.generator.status(strategy, now)),
-            (Method::Put, "attempt") => match StartRequest::from_json(&r.body) {
-                Ok(s) => HttpResponse::from_result(&f.generator.start(
-                    strategy,
-                    s.into_encoding(),
-                    now,
-                    &mut f.rng,
-                )),
-                Err(e) => HttpResponse::error(&e),
-            },
-            (Method::Delete, "attempt") => {
-                HttpResponse::from_cancel(&f.generator.cancel(None, now))
-            }
-            (Method::Put, "update") => match UpdateRequest::from_json(&r.body) {
-                Ok(u) if strategy == Strategy::Root => {
-                    let mut host = RootHost { key: f.key.clone() };
-                    HttpResponse::from_result(
-                        &f.generator.update(strategy, &u, now, &mut host, &mut f.rng),
-                    )
-                }
-                Ok(u) => HttpResponse::from_result(&f.generator.update(
-                    strategy,
-                    &u,
-                    now,
-                    &mut f.host,
-                    &mut f.rng,
-                )),
-                Err(e) => HttpResponse::error(&e),
-            },
-            _ => HttpResponse::method_not_allowed(),
+        let request = r.to_face();
+        let mut host = RootHost {
+            key: self.f.key.clone(),
         };
-        Response::from_http(&answer)
+        let (now, rng) = (self.f.now, &mut self.f.rng);
+        let answer = http::serve(&mut self.face, &request, now, rng, &mut host, |_| false);
+        Response::from_answer(&answer)
     }
 }
 
@@ -547,8 +524,8 @@ fn recovery_ceremony_with_a_generated_otp() {
     // The generator accepts exactly the token it minted.
     assert!(
         server
-            .f
-            .generator
+            .face
+            .root()
             .recovery_token()
             .verify(token.expose_secret())
     );
@@ -704,8 +681,8 @@ fn server_refusals_leave_the_ceremony_as_it_was() {
     }
     assert!(
         server
-            .f
-            .generator
+            .face
+            .root()
             .recovery_token()
             .verify(c.token().unwrap().expose_secret())
     );

@@ -6,8 +6,8 @@
 mod common;
 
 use common::Fixture;
+use recovery_token::http::Answer;
 use recovery_token::tokens::TokenProfile;
-use recovery_token::wire::HttpResponse;
 use recovery_token::{Dialect, Encoding, Error, GeneratorConfig, Otp, Strategy};
 
 const R: Strategy = Strategy::Recovery;
@@ -40,7 +40,7 @@ fn openbao_refuses_a_recovery_start_after_minting_before_checking_the_otp() {
         .unwrap_err();
     assert_eq!(err, Error::AlreadyUnsealed);
     assert_eq!(
-        HttpResponse::error_in(&err, Dialect::OpenBao).body(),
+        Answer::error(&err, Dialect::OpenBao).body(),
         "{\"errors\":[\"attempted to generate recovery operation token when already unsealed\"]}\n"
     );
     // A malformed PGP key is not looked at either.
@@ -95,7 +95,7 @@ fn openbao_in_progress_text() {
         .generator
         .start(Strategy::Root, Encoding::GenerateOtp, f.now, &mut f.rng)
         .unwrap_err();
-    let r = HttpResponse::from_result_in(&Err(err), Dialect::OpenBao);
+    let r = Answer::from_result(&Err(err), Dialect::OpenBao);
     assert_eq!(
         (r.status(), r.body()),
         (

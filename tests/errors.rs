@@ -1,8 +1,9 @@
 //! Every error text and HTTP status code (docs/PROTOCOL.md sections 3, 4, 6 and 7).
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-use recovery_token::Error;
 use recovery_token::shares::CombineError;
+use recovery_token::wire::ErrorBody;
+use recovery_token::{Dialect, Error};
 
 #[test]
 fn every_error_has_vaults_text_and_status_code() {
@@ -104,7 +105,10 @@ fn every_error_has_vaults_text_and_status_code() {
     for (err, text, status) in cases {
         assert_eq!(err.to_string(), text);
         assert_eq!(err.http_status(), status, "{text}");
-        assert_eq!(err.to_body().errors, vec![text.to_owned()]);
+        assert_eq!(
+            ErrorBody::of(&err, Dialect::Vault).errors,
+            vec![text.to_owned()]
+        );
     }
 }
 

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use common::{ScriptedRng, hex, reference_split};
 use proptest::prelude::*;
+use recovery_token::HostReason;
 use recovery_token::audit::{AuditEvent, AuditEventKind, ShareId};
 use recovery_token::shares::CombineError;
 use recovery_token::tokens::{TokenProfile, decode_token};
@@ -469,7 +470,7 @@ struct ModelHost {
 }
 
 impl Host for ModelHost {
-    fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), String> {
+    fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), HostReason> {
         if key.ct_eq_bytes(&self.key) {
             Ok(())
         } else {
@@ -477,7 +478,7 @@ impl Host for ModelHost {
         }
     }
 
-    fn mint_token(&mut self, strategy: Strategy) -> Result<Token, String> {
+    fn mint_token(&mut self, strategy: Strategy) -> Result<Token, HostReason> {
         let t = TokenProfile::VAULT.format(strategy).mint(&mut self.rng);
         self.minted = Some(t.expose_secret().to_owned());
         Ok(t)

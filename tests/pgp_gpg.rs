@@ -15,6 +15,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use recovery_token::HostReason;
 use recovery_token::pgp::PgpRecipient;
 use recovery_token::shares::KeyShare;
 use recovery_token::wire::{AttemptStatus, StartRequest, UpdateRequest};
@@ -181,11 +182,11 @@ const ROOT_TOKEN: &str = "hvs.ABCDEFGHIJKLMNOPQRSTUVWX";
 struct RootHost(ExpectedKey);
 
 impl Host for RootHost {
-    fn check_key(&mut self, strategy: Strategy, key: &CombinedKey) -> Result<(), String> {
+    fn check_key(&mut self, strategy: Strategy, key: &CombinedKey) -> Result<(), HostReason> {
         self.0.check_key(strategy, key)
     }
 
-    fn mint_token(&mut self, _strategy: Strategy) -> Result<Token, String> {
+    fn mint_token(&mut self, _strategy: Strategy) -> Result<Token, HostReason> {
         Ok(Token::new(ROOT_TOKEN.to_owned()))
     }
 }

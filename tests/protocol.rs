@@ -6,6 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{Fixture, ScriptedRng, req};
+use recovery_token::HostReason;
 use recovery_token::shares::CombineError;
 use recovery_token::tokens::{TokenProfile, decode_token};
 use recovery_token::wire::{AttemptStatus, UpdateRequest};
@@ -213,14 +214,14 @@ struct RootHost {
 }
 
 impl Host for RootHost {
-    fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), String> {
+    fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), HostReason> {
         if key.ct_eq_bytes(&self.key) {
             Ok(())
         } else {
             Err("unable to authenticate: wrong key".into())
         }
     }
-    fn mint_token(&mut self, _: Strategy) -> Result<Token, String> {
+    fn mint_token(&mut self, _: Strategy) -> Result<Token, HostReason> {
         Ok(Token::from(self.token.as_str()))
     }
     fn revoke_token(&mut self, _: Strategy, token: &Token) {
@@ -257,7 +258,7 @@ fn failed_encoding_revokes_the_token_clears_the_shares_and_keeps_the_attempt() {
 fn failed_mint_clears_the_shares_and_keeps_the_attempt() {
     struct NoMint(Vec<u8>);
     impl Host for NoMint {
-        fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), String> {
+        fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), HostReason> {
             if key.ct_eq_bytes(&self.0) {
                 Ok(())
             } else {

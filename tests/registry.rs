@@ -13,7 +13,7 @@ use recovery_token::shares::{KeyShare, ShareRegistry};
 use recovery_token::wire::{CancelRequest, StartRequest, UpdateRequest};
 use recovery_token::{
     CombinedKey, ConfigError, Encoding, Error, ErrorKind, ExpectedKey, GeneratorConfig, Host,
-    RecoveryTokenGenerator, Strategy, Token, UpdateOutcome,
+    HostReason, RecoveryTokenGenerator, Strategy, Token, UpdateOutcome,
 };
 
 const KEY: [u8; 32] = [0x5a; 32];
@@ -298,12 +298,12 @@ struct TtlHost {
 }
 
 impl Host for TtlHost {
-    fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), String> {
+    fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), HostReason> {
         key.ct_eq_bytes(&KEY)
             .then_some(())
-            .ok_or_else(|| "wrong key".to_owned())
+            .ok_or(HostReason::from("wrong key"))
     }
-    fn mint_token_for(&mut self, _: Strategy, ttl: Option<Duration>) -> Result<Token, String> {
+    fn mint_token_for(&mut self, _: Strategy, ttl: Option<Duration>) -> Result<Token, HostReason> {
         self.asked.push(ttl);
         Ok(Token::from("hvs.ABCDEFGHIJKLMNOPQRSTUVWX"))
     }

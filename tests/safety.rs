@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use common::Fixture;
 use recovery_token::audit::AuditEventKind;
-use recovery_token::{Error, GeneratorConfig, Strategy};
+use recovery_token::wire::ErrorBody;
+use recovery_token::{Dialect, Error, GeneratorConfig, Strategy};
 
 const R: Strategy = Strategy::Recovery;
 
@@ -229,7 +230,11 @@ fn undisclosed_wrong_nonce_error_names_no_nonce_and_keeps_state() {
     f.update(R, &f.share(0), &s.nonce).unwrap();
     let err = f.update(R, &f.share(1), "wrong").unwrap_err();
     assert_eq!(err.to_string(), "incorrect nonce supplied");
-    assert!(!err.to_body().to_json().contains(&s.nonce));
+    assert!(
+        !ErrorBody::of(&err, Dialect::Vault)
+            .to_json()
+            .contains(&s.nonce)
+    );
     assert_eq!(f.status(R).progress, 1);
 }
 

@@ -60,26 +60,39 @@ fn shares_keys_and_requests_are_redacted() {
     };
     assert_hidden(&format!("{request:?}"), &bytes);
     assert_hidden(&format!("{:?}", ExpectedKey::new(&bytes)), &bytes);
-    let key = CombinedKey::clone(&{
-        let mut f = Fixture::new(2);
-        let s = f.start(Strategy::Recovery);
-        let _ = f
-            .generator
-            .submit(Strategy::Recovery, &req(&f.share(0), &s.nonce), f.now);
-        match f
-            .generator
-            .submit(Strategy::Recovery, &req(&f.share(1), &s.nonce), f.now)
-            .unwrap()
-        {
-            UpdateOutcome::KeyReady(p) => {
-                assert_hidden(&format!("{p:?}"), &f.key);
-                p.key().clone()
-            }
-            UpdateOutcome::Progress(_) => panic!("threshold reached"),
+    let mut f = Fixture::new(2);
+    let s = f.start(Strategy::Recovery);
+    let _ = f
+        .generator
+        .submit(Strategy::Recovery, &req(&f.share(0), &s.nonce), f.now);
+    match f
+        .generator
+        .submit(Strategy::Recovery, &req(&f.share(1), &s.nonce), f.now)
+        .unwrap()
+    {
+        UpdateOutcome::KeyReady(p) => {
+            assert_hidden(&format!("{p:?}"), &f.key);
+            let key: &CombinedKey = p.key();
+            assert_hidden(&format!("{key:?}"), key.expose_secret());
         }
-    });
-    assert_hidden(&format!("{key:?}"), key.expose_secret());
+        UpdateOutcome::Progress(_) => panic!("threshold reached"),
+    }
 }
+
+// Secrets are not `Clone`: a copy could outlive every wipe. Checked when this file compiles: an
+// inherent constant exists only for `Clone` types and shadows the trait's `false`.
+trait NotClone {
+    const IS_CLONE: bool = false;
+}
+impl<T> NotClone for T {}
+struct Probe<T>(std::marker::PhantomData<T>);
+#[allow(dead_code)]
+impl<T: Clone> Probe<T> {
+    const IS_CLONE: bool = true;
+}
+const _: () = assert!(!<Probe<CombinedKey>>::IS_CLONE, "CombinedKey is not Clone");
+const _: () = assert!(!<Probe<KeyShare>>::IS_CLONE, "KeyShare is not Clone");
+const _: () = assert!(<Probe<String>>::IS_CLONE, "the probe detects a Clone type");
 
 #[test]
 fn the_generator_and_its_answers_print_no_share_otp_or_token() {

@@ -5,7 +5,7 @@ mod common;
 
 use common::{Fixture, ScriptedRng, req};
 use recovery_token::wire::{AttemptStatus, ErrorBody, StartRequest, UpdateRequest};
-use recovery_token::{Encoding, Error, GeneratorConfig, RecoveryTokenGenerator, Strategy};
+use recovery_token::{Dialect, Encoding, Error, GeneratorConfig, RecoveryTokenGenerator, Strategy};
 
 #[test]
 fn idle_status_is_vaults_example_byte_for_byte() {
@@ -150,7 +150,7 @@ fn an_empty_update_body_is_eof_and_a_missing_key_is_refused() {
 #[test]
 fn error_body_is_vaults() {
     assert_eq!(
-        Error::NoAttempt.to_body().to_json(),
+        ErrorBody::of(&Error::NoAttempt, Dialect::Vault).to_json(),
         r#"{"errors":["no root generation in progress"]}"#
     );
     assert_eq!(ErrorBody::default().to_json(), r#"{"errors":[]}"#);
@@ -163,10 +163,11 @@ fn json_escapes_html_characters_as_gos_encoder() {
         reason: "a<b>&c\u{2028}".into(),
     };
     assert_eq!(
-        err.to_body().to_json(),
+        ErrorBody::of(&err, Dialect::Vault).to_json(),
         r#"{"errors":["root generation aborted: a\u003cb\u003e\u0026c\u2028"]}"#
     );
     // Parsed back, the text is the original.
-    let back: ErrorBody = serde_json::from_str(&err.to_body().to_json()).unwrap();
+    let back: ErrorBody =
+        serde_json::from_str(&ErrorBody::of(&err, Dialect::Vault).to_json()).unwrap();
     assert_eq!(back.errors, vec![err.to_string()]);
 }

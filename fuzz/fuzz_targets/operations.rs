@@ -107,15 +107,15 @@ struct TestHost {
 }
 
 impl Host for TestHost {
-    fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), String> {
+    fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), HostReason> {
         if key.ct_eq_bytes(&self.key) {
             Ok(())
         } else {
-            Err("unable to authenticate".to_owned())
+            Err("unable to authenticate".into())
         }
     }
 
-    fn mint_token(&mut self, strategy: Strategy) -> Result<Token, String> {
+    fn mint_token(&mut self, strategy: Strategy) -> Result<Token, HostReason> {
         Ok(self.profile.format(strategy).mint(&mut self.rng))
     }
 }

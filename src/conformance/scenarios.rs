@@ -904,9 +904,11 @@ impl<'a> Runner<'a> {
 
     fn failed_completions(&mut self, ep: Endpoint) {
         let t = self.c.threshold;
-        let (Some(first), Some(second)) =
-            (self.shares.first().cloned(), self.shares.get(1).cloned())
-        else {
+        // Copies of the two shares' bytes (zeroizing): the shares themselves are not `Clone`.
+        let (Some(first), Some(second)) = (
+            self.shares.first().map(ShareBytes::of),
+            self.shares.get(1).map(ShareBytes::of),
+        ) else {
             return;
         };
         let rest: Vec<Zeroizing<String>> = (2..t).filter_map(|i| self.share_hex(i)).collect();
@@ -1561,5 +1563,27 @@ fn label(ep: Endpoint) -> &'static str {
         Endpoint::Root => "root",
         Endpoint::DrOperation => "dr",
         Endpoint::RootToken => "root-token",
+    }
+}
+
+/// A zeroizing copy of a share's bytes, for scenarios that forge shares from a real one.
+struct ShareBytes(Zeroizing<Vec<u8>>);
+
+impl ShareBytes {
+    fn of(share: &KeyShare) -> Self {
+        Self(Zeroizing::new(share.expose_secret().to_vec()))
+    }
+
+    fn expose_secret(&self) -> &[u8] {
+        &self.0
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The x coordinate: the trailing byte (Vault's layout).
+    fn x(&self) -> u8 {
+        self.0.last().copied().unwrap_or_default()
     }
 }

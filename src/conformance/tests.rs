@@ -10,44 +10,46 @@ use std::time::Instant;
 use super::*;
 use crate::client::Method;
 use crate::config::{GeneratorConfig, GeneratorConfigBuilder};
+use crate::generator::HostReason;
 use crate::generator::{ExpectedKey, Host, RecoveryTokenGenerator};
+use crate::http::{self, Access, Face};
 use crate::secret::{CombinedKey, Token};
 use crate::vocabulary::Strategy;
-use crate::wire::{HttpResponse, StartRequest, UpdateRequest};
 
 struct TestHost {
     key: ExpectedKey,
+    profile: TokenProfile,
 }
 
 impl Host for TestHost {
-    fn check_key(&mut self, strategy: Strategy, key: &CombinedKey) -> Result<(), String> {
+    fn check_key(&mut self, strategy: Strategy, key: &CombinedKey) -> Result<(), HostReason> {
         self.key.check_key(strategy, key)
     }
 
-    fn mint_token(&mut self, strategy: Strategy) -> Result<Token, String> {
-        Ok(TokenProfile::VAULT.format(strategy).mint(&mut rand::rng()))
+    fn mint_token(&mut self, strategy: Strategy) -> Result<Token, HostReason> {
+        Ok(self.profile.format(strategy).mint(&mut rand::rng()))
     }
 }
 
 struct Inner {
-    generator: RecoveryTokenGenerator,
+    face: Face,
     host: TestHost,
 }
 
-/// The crate's generator behind a router like examples/server.rs's; clones share one slot.
+/// The crate's HTTP face in memory (no sockets); clones share one slot.
 #[derive(Clone)]
 struct InMemory(Arc<Mutex<Inner>>);
 
-fn answer(r: &HttpResponse) -> Response {
-    Response::from_http(r)
-}
-
 impl InMemory {
     fn new(key: &[u8], config: GeneratorConfig) -> Self {
+        let profile = config.profile();
+        // The kit sends no token: the root family is open, as Vault 1.x served it.
+        let access = Access::enable_unauthenticated(&["generate-root"]).unwrap();
         Self(Arc::new(Mutex::new(Inner {
-            generator: RecoveryTokenGenerator::new(config),
+            face: Face::new(RecoveryTokenGenerator::new(config)).with_access(access),
             host: TestHost {
                 key: ExpectedKey::new(key),
+                profile,
             },
         })))
     }
@@ -56,47 +58,10 @@ impl InMemory {
 impl Transport for InMemory {
     fn send(&mut self, request: &Request) -> Result<Response, TransportError> {
         let mut inner = self.0.lock().unwrap();
-        let Inner { generator, host } = &mut *inner;
-        let (path, nonce) = match request.path.split_once("?nonce=") {
-            Some((p, n)) => (p, Some(n)),
-            None => (request.path.as_str(), None),
-        };
-        let (strategy, leaf) = if let Some(l) = path.strip_prefix(Endpoint::Root.base_path()) {
-            (Strategy::Root, l)
-        } else if let Some(l) = path.strip_prefix(Endpoint::Recovery.base_path()) {
-            (Strategy::Recovery, l)
-        } else {
-            return Ok(answer(&HttpResponse::with_errors(404, &[])));
-        };
-        if request.method == Method::Patch {
-            let ct = request
-                .header("content-type")
-                .unwrap_or_default()
-                .to_owned();
-            if ct != "application/merge-patch+json" {
-                let text = format!(
-                    "PATCH requires Content-Type of application/merge-patch+json, provided {ct}"
-                );
-                return Ok(answer(&HttpResponse::with_errors(415, &[&text])));
-            }
-        }
-        let now = Instant::now();
-        let r = match (leaf, request.method) {
-            ("attempt", Method::Get) => HttpResponse::ok(&generator.status(strategy, now)),
-            ("attempt", Method::Put | Method::Post) => {
-                HttpResponse::from_result(&StartRequest::from_json(&request.body).and_then(|s| {
-                    generator.start(strategy, s.into_encoding(), now, &mut rand::rng())
-                }))
-            }
-            ("attempt", Method::Delete) => HttpResponse::from_cancel(&generator.cancel(nonce, now)),
-            ("attempt", _) => HttpResponse::method_not_allowed(),
-            ("update", _) => HttpResponse::from_result(
-                &UpdateRequest::from_json(&request.body)
-                    .and_then(|u| generator.update(strategy, &u, now, host, &mut rand::rng())),
-            ),
-            _ => HttpResponse::with_errors(404, &[]),
-        };
-        Ok(answer(&r))
+        let Inner { face, host } = &mut *inner;
+        let r = request.to_face();
+        let answer = http::serve(face, &r, Instant::now(), &mut rand::rng(), host, |_| true);
+        Ok(Response::from_answer(&answer))
     }
 }
 
@@ -140,9 +105,11 @@ fn setup_with(config: impl FnOnce(GeneratorConfigBuilder) -> GeneratorConfigBuil
         .iter()
         .map(|s| SecretString::from(hex(s.expose_secret())))
         .collect();
-    let server = InMemory::new(&key, config(GeneratorConfig::builder(2)).build().unwrap());
+    let config = config(GeneratorConfig::builder(2)).build().unwrap();
+    let (dialect, profile) = (config.dialect(), config.profile());
+    let server = InMemory::new(&key, config);
     let factory_server = server.clone();
-    let claims = Claims::new(Dialect::Vault, TokenProfile::VAULT, 2)
+    let claims = Claims::new(dialect, profile, 2)
         .with_endpoints(&[Endpoint::Root, Endpoint::Recovery])
         .with_shares(
             shares
@@ -189,6 +156,18 @@ fn the_crates_own_generator_passes() {
     );
     let text = report.to_string();
     assert!(text.ends_with("skipped"), "{text}");
+}
+
+#[test]
+fn the_face_passes_in_the_openbao_dialect() {
+    let mut s = setup_with(|c| {
+        c.with_dialect(Dialect::OpenBao)
+            .with_profile(TokenProfile::OPENBAO)
+    });
+    let report = run(&mut s.server, &s.claims);
+    let unexpected = failed(&report);
+    assert!(unexpected.is_empty(), "{unexpected:?}\n{report}");
+    assert!(report.results().len() > 100, "{report}");
 }
 
 /// Runs the kit against the in-memory server with `rewrite` applied, and returns the rules that

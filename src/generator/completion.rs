@@ -22,6 +22,52 @@ use crate::tokens::encode_for;
 use crate::vocabulary::Strategy;
 use crate::wire::{AttemptStatus, UpdateRequest};
 
+/// A host's reason for refusing a combined key or failing to mint a token. It reaches every
+/// client verbatim (`root generation aborted: <reason>`, `unable to create token: <reason>`),
+/// and the update endpoints are unauthenticated in Vault's model: a host fills it deliberately,
+/// from its own fixed texts, never from key material or a token. Not secret, so printable.
+///
+/// ```
+/// use recovery_token::HostReason;
+///
+/// let reason = HostReason::new("unable to authenticate: combined key does not match");
+/// assert_eq!(reason.as_str(), "unable to authenticate: combined key does not match");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostReason(String);
+
+impl HostReason {
+    /// A reason for clients to read. It must hold no secret (key material, a token, a share).
+    #[must_use]
+    pub fn new(text: impl Into<String>) -> Self {
+        Self(text.into())
+    }
+
+    /// The text clients read.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// A literal written into the host's source: a fixed text, which cannot carry key material.
+/// Text made at run time goes through [`HostReason::new`], deliberately.
+impl From<&'static str> for HostReason {
+    fn from(text: &'static str) -> Self {
+        Self(text.to_owned())
+    }
+}
+
+impl std::fmt::Display for HostReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// What the host supplies to finish a ceremony: the check of the combined key and, for root and
 /// DR strategies, the minting of the token.
 ///
@@ -38,7 +84,8 @@ use crate::wire::{AttemptStatus, UpdateRequest};
 /// use std::time::Instant;
 ///
 /// use recovery_token::{
-///     CombinedKey, Encoding, GeneratorConfig, Host, RecoveryTokenGenerator, Strategy, Token,
+///     CombinedKey, Encoding, GeneratorConfig, Host, HostReason, RecoveryTokenGenerator, Strategy,
+///     Token,
 /// };
 /// use recovery_token::tokens::decode_token;
 /// use recovery_token::wire::UpdateRequest;
@@ -46,10 +93,10 @@ use crate::wire::{AttemptStatus, UpdateRequest};
 /// struct MyServer { root_key: Vec<u8>, tokens: Vec<String> }
 ///
 /// impl Host for MyServer {
-///     fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), String> {
-///         key.ct_eq_bytes(&self.root_key).then_some(()).ok_or_else(|| "wrong key".to_owned())
+///     fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), HostReason> {
+///         key.ct_eq_bytes(&self.root_key).then_some(()).ok_or_else(|| "wrong key".into())
 ///     }
-///     fn mint_token(&mut self, _: Strategy) -> Result<Token, String> {
+///     fn mint_token(&mut self, _: Strategy) -> Result<Token, HostReason> {
 ///         let token = format!("hvs.{:024}", self.tokens.len()); // 28 characters, as the OTP
 ///         self.tokens.push(token.clone());
 ///         Ok(Token::from(token))
@@ -74,7 +121,7 @@ pub trait Host {
     ///
     /// # Errors
     /// The reason the key was refused.
-    fn check_key(&mut self, strategy: Strategy, key: &CombinedKey) -> Result<(), String>;
+    fn check_key(&mut self, strategy: Strategy, key: &CombinedKey) -> Result<(), HostReason>;
 
     /// Mints the root or DR operation token (never called for [`Strategy::Recovery`], which the
     /// generator mints itself). Its length must equal the OTP length of the configured profile.
@@ -82,9 +129,9 @@ pub trait Host {
     /// # Errors
     /// The reason no token could be minted. The default refuses: a recovery-only host need not
     /// implement it.
-    fn mint_token(&mut self, strategy: Strategy) -> Result<Token, String> {
+    fn mint_token(&mut self, strategy: Strategy) -> Result<Token, HostReason> {
         let _ = strategy;
-        Err("this server does not mint root tokens".to_owned())
+        Err(HostReason::new("this server does not mint root tokens"))
     }
 
     /// Mints the token with the lifetime the start asked for (`ttl`, only ever `Some` when the
@@ -100,10 +147,12 @@ pub trait Host {
         &mut self,
         strategy: Strategy,
         ttl: Option<Duration>,
-    ) -> Result<Token, String> {
+    ) -> Result<Token, HostReason> {
         match ttl {
             None => self.mint_token(strategy),
-            Some(_) => Err("this server does not support a root token lifetime".to_owned()),
+            Some(_) => Err(HostReason::from(
+                "this server does not support a root token lifetime",
+            )),
         }
     }
 
@@ -133,11 +182,13 @@ impl std::fmt::Debug for ExpectedKey {
 }
 
 impl Host for ExpectedKey {
-    fn check_key(&mut self, _strategy: Strategy, key: &CombinedKey) -> Result<(), String> {
+    fn check_key(&mut self, _strategy: Strategy, key: &CombinedKey) -> Result<(), HostReason> {
         if key.ct_eq_bytes(self.0.expose_secret()) {
             Ok(())
         } else {
-            Err("unable to authenticate: combined key does not match".to_owned())
+            Err(HostReason::new(
+                "unable to authenticate: combined key does not match",
+            ))
         }
     }
 }
@@ -272,13 +323,13 @@ impl PendingCompletion {
     pub fn reject_key(
         self,
         generator: &mut RecoveryTokenGenerator,
-        reason: impl Into<String>,
+        reason: impl Into<HostReason>,
         now: Instant,
     ) -> Error {
         let Self { ticket, key } = self;
         drop(key);
         let error = Error::KeyCheckFailed {
-            reason: reason.into(),
+            reason: reason.into().into_string(),
         };
         generator.fail_step(&ticket, error, now)
     }
@@ -463,11 +514,11 @@ impl IssueHostToken {
     pub fn mint_failed(
         self,
         generator: &mut RecoveryTokenGenerator,
-        reason: impl Into<String>,
+        reason: impl Into<HostReason>,
         now: Instant,
     ) -> Error {
         let error = Error::TokenMint {
-            reason: reason.into(),
+            reason: reason.into().into_string(),
         };
         generator.fail_step(&self.ticket, error, now)
     }

@@ -43,8 +43,8 @@ mod completion;
 
 use completion::Ticket;
 pub use completion::{
-    ExpectedKey, Host, IssueHostToken, IssueRecoveryToken, KeyAccepted, PendingCompletion,
-    Unissued, UpdateOutcome,
+    ExpectedKey, Host, HostReason, IssueHostToken, IssueRecoveryToken, KeyAccepted,
+    PendingCompletion, Unissued, UpdateOutcome,
 };
 
 mod state {
@@ -738,12 +738,14 @@ impl RecoveryTokenGenerator {
     /// let started = generator.start(Strategy::Recovery, Encoding::GenerateOtp, now, &mut rng)?;
     ///
     /// let shares = KeyShare::split(&[7u8; 16], 2, 3, &mut rng)?;
-    /// let first = shares[0].clone();
+    /// // Shares are not `Clone`: a deliberate copy of the bytes.
+    /// let copy = |s: &KeyShare| KeyShare::from_bytes(s.expose_secret(), &KeyShare::DEFAULT_LENGTHS);
+    /// let first = copy(&shares[0])?;
     /// let outcome = generator.submit_share(Strategy::Recovery, first, &started.nonce, now)?;
     /// assert!(matches!(outcome, UpdateOutcome::Progress(ref s) if s.progress == 1));
     ///
     /// // The same share twice is refused, and the progress stays.
-    /// let second = shares[0].clone();
+    /// let second = copy(&shares[0])?;
     /// let again = generator.submit_share(Strategy::Recovery, second, &started.nonce, now);
     /// assert!(again.is_err());
     /// assert_eq!(generator.status(Strategy::Recovery, now).progress, 1);

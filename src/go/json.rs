@@ -64,6 +64,18 @@ pub(crate) enum Shape {
     Update,
     /// Our cancel body `{ nonce, key }` (no Vault counterpart: Vault reads no cancel body).
     Cancel,
+    /// No field at all: OpenBao's generic layer, which only checks that a body is one JSON
+    /// object (`map[string]interface {}`) before any token is looked at.
+    Generic,
+    /// `sys/decode-token`'s `{ encoded_token, otp }`: a logical endpoint, whose fields are read
+    /// from a map, so names match exactly (`OTP` is not `otp`; observed on OpenBao 2.7.2).
+    DecodeToken,
+    /// `sys/generate-root-token/attempt`'s `{ otp, pgp_key }`, read as a logical endpoint reads
+    /// them (exact names, weak types).
+    LogicalStart,
+    /// `sys/generate-root-token/update`'s `{ key, nonce }`, read as a logical endpoint reads
+    /// them (exact names, weak types).
+    LogicalUpdate,
 }
 
 struct FieldSpec {
@@ -79,7 +91,22 @@ impl Shape {
             Self::Start => "GenerateRootInitRequest",
             Self::Update => "GenerateRootUpdateRequest",
             Self::Cancel => "GenerateRootCancelRequest",
+            Self::Generic | Self::DecodeToken | Self::LogicalStart | Self::LogicalUpdate => {
+                "map[string]interface {}"
+            }
         }
+    }
+
+    /// OpenBao's logical endpoints read their fields out of the decoded map with
+    /// mapstructure's weak typing (observed on 2.7.2): names match exactly; a number becomes its
+    /// text as sent (`1e3`, `-0`), a bool `1` or `0`, `null` nothing; an object or an array is
+    /// `Field validation failed: error converting input for field "<name>": '' expected type
+    /// 'string', got unconvertible type 'map[string]interface {}'` (or `'[]interface {}'`).
+    fn weak(self) -> bool {
+        matches!(
+            self,
+            Self::DecodeToken | Self::LogicalStart | Self::LogicalUpdate
+        )
     }
 
     fn fields(self) -> &'static [FieldSpec] {
@@ -119,6 +146,19 @@ impl Shape {
                 },
                 FieldSpec {
                     name: "key",
+                    secret: true,
+                },
+            ],
+            Self::Generic => &[],
+            Self::LogicalStart => Self::Start.fields(),
+            Self::LogicalUpdate => Self::Update.fields(),
+            Self::DecodeToken => &[
+                FieldSpec {
+                    name: "encoded_token",
+                    secret: true,
+                },
+                FieldSpec {
+                    name: "otp",
                     secret: true,
                 },
             ],
@@ -456,6 +496,20 @@ impl Decoder<'_> {
                     ));
                 }
             },
+            Role::Field(_) if self.shape.weak() && matches!(kind, "object" | "array") => {
+                let go_type = if kind == "object" {
+                    "map[string]interface {}"
+                } else {
+                    "[]interface {}"
+                };
+                let text = format!(
+                    "Field validation failed: error converting input for field \"{}\": '' \
+                     expected type 'string', got unconvertible type '{go_type}'",
+                    self.member_name
+                );
+                self.record_type_error(text);
+            }
+            Role::Field(_) if self.shape.weak() => {}
             Role::Field(_) if kind != "string" && kind != "null" => {
                 let t = self.shape.type_name();
                 let name = &self.member_name;
@@ -498,13 +552,40 @@ impl Decoder<'_> {
                 }
                 Ok(self.after_value())
             }
-            b't' => self.literal("true"),
-            b'f' => self.literal("false"),
+            b't' => {
+                self.weak_value(role, "1");
+                self.literal("true")
+            }
+            b'f' => {
+                self.weak_value(role, "0");
+                self.literal("false")
+            }
             b'n' => self.literal("null"),
             _ => {
+                let start = self.i;
                 self.number()?;
+                let text = self.b.get(start..self.i).unwrap_or_default();
+                let text = String::from_utf8_lossy(text).into_owned();
+                self.weak_value(role, &text);
                 Ok(self.after_value())
             }
+        }
+    }
+
+    /// A number's or a bool's text as a weakly typed field's value (see [`Shape::weak`]).
+    fn weak_value(&mut self, role: Role, text: &str) {
+        let Role::Field(f) = role else { return };
+        if !self.shape.weak() {
+            return;
+        }
+        let secret = self.shape.fields().get(f).is_some_and(|s| s.secret);
+        let slot = if secret {
+            Slot::Secret(Zeroizing::new(text.to_owned()))
+        } else {
+            Slot::Plain(text.to_owned())
+        };
+        if let Some(s) = self.slots.get_mut(f) {
+            *s = slot;
         }
     }
 
@@ -629,11 +710,13 @@ impl Decoder<'_> {
         self.name_buf.clear();
         unescape_into(raw, &mut self.name_buf);
         let name = String::from_utf8_lossy(&self.name_buf);
-        self.member = self
-            .shape
-            .fields()
-            .iter()
-            .position(|f| fold_eq(&name, f.name));
+        self.member = self.shape.fields().iter().position(|f| {
+            if self.shape.weak() {
+                name == f.name
+            } else {
+                fold_eq(&name, f.name)
+            }
+        });
         if self.member.is_some() {
             // Go names the field as sent (a case variant of the name, maybe with a Kelvin sign).
             self.member_name = name.into_owned();

@@ -114,7 +114,8 @@ const BLOCK_WORDS: usize = 4;
 /// // Fewer than the threshold combine to something else, without error (as in Vault).
 /// assert_eq!(combine(&shares[..2])?.as_slice(), [0x7e, 0x69, 0x7d, 0x64]);
 ///
-/// let twice = [shares[0].clone(), shares[0].clone()];
+/// let copy = || KeyShare::from_bytes(shares[0].expose_secret(), &(4..=33));
+/// let twice = [copy()?, copy()?];
 /// assert!(matches!(combine(&twice), Err(CombineError::DuplicatePart)));
 /// # Ok(()) }
 /// ```

@@ -26,7 +26,7 @@ use crate::secret::ct_eq;
 /// assert!(format!("{share:?}").contains("REDACTED"));
 /// # Ok(()) }
 /// ```
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+#[derive(Zeroize, ZeroizeOnDrop)]
 pub struct KeyShare(Vec<u8>);
 
 impl KeyShare {

@@ -12,6 +12,9 @@ use crate::vocabulary::Strategy;
 /// The longest token prefix a [`TokenFormat`] holds, in bytes.
 const MAX_PREFIX_LEN: usize = 16;
 
+/// The longest namespace id a [`TokenFormat`] carries, in bytes (OpenBao's are 6).
+const MAX_NAMESPACE_ID_LEN: usize = 16;
+
 /// The shape of one kind of token, and so the OTP that encodes it (PROTOCOL.md section 6).
 ///
 /// Three shapes cover the servers seen in the wild:
@@ -57,6 +60,10 @@ enum Shape {
         prefix: [u8; MAX_PREFIX_LEN],
         prefix_len: u8,
         body_len: u8,
+        /// A namespace's id after a `.` (OpenBao: `s.` + 24 + `.` + id); `namespace_len` 0:
+        /// none.
+        namespace: [u8; MAX_NAMESPACE_ID_LEN],
+        namespace_len: u8,
     },
     /// A lowercase hyphenated UUID, XOR-encoded with a 36-character base62 OTP.
     Uuid,
@@ -109,6 +116,8 @@ impl TokenFormat {
             prefix: bytes,
             prefix_len: i as u8,
             body_len: TokenProfile::BODY_LEN as u8,
+            namespace: [0; MAX_NAMESPACE_ID_LEN],
+            namespace_len: 0,
         })
     }
 
@@ -136,7 +145,84 @@ impl TokenFormat {
             prefix: bytes,
             prefix_len: u8::try_from(p.len()).map_err(|_| ConfigError::TokenPrefix)?,
             body_len: u8::try_from(body_len).map_err(|_| ConfigError::TokenLength(total))?,
+            namespace: [0; MAX_NAMESPACE_ID_LEN],
+            namespace_len: 0,
         }))
+    }
+
+    /// The same format for tokens minted inside a namespace, as OpenBao mints them (observed
+    /// on 2.7.2 with `bao namespace create`): the token ends with `.` and the namespace's id,
+    /// `s.` + 24 base62 + `.` + `JouSNY`, so the OTP grows by the same length (33 for a
+    /// 6-character id).
+    ///
+    /// # Errors
+    /// [`ConfigError::TokenPrefix`] unless the id is 1 to 16 ASCII letters and digits, and
+    /// the format is a base62 one; [`ConfigError::TokenLength`] if the token grows beyond
+    /// [`Self::MAX_TOKEN_LEN`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use recovery_token::tokens::TokenFormat;
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let ns1 = TokenFormat::SERVICE_ROOT.in_namespace("JouSNY")?;
+    /// assert_eq!((ns1.token_length(), ns1.otp_length()), (33, 33));
+    /// assert_eq!(ns1.namespace_id(), Some("JouSNY"));
+    /// let token = ns1.mint(&mut rand::rng());
+    /// assert!(token.expose_secret().starts_with("s.") && token.expose_secret().ends_with(".JouSNY"));
+    /// assert!(TokenFormat::UUID.in_namespace("JouSNY").is_err());
+    /// # Ok(()) }
+    /// ```
+    pub fn in_namespace(self, id: &str) -> Result<Self, ConfigError> {
+        let Shape::Base62 {
+            prefix,
+            prefix_len,
+            body_len,
+            ..
+        } = self.0
+        else {
+            return Err(ConfigError::TokenPrefix);
+        };
+        let b = id.as_bytes();
+        if b.is_empty()
+            || b.len() > MAX_NAMESPACE_ID_LEN
+            || !b.iter().all(u8::is_ascii_alphanumeric)
+        {
+            return Err(ConfigError::TokenPrefix);
+        }
+        let total = usize::from(prefix_len)
+            .saturating_add(usize::from(body_len))
+            .saturating_add(b.len())
+            .saturating_add(1);
+        if total > Self::MAX_TOKEN_LEN {
+            return Err(ConfigError::TokenLength(total));
+        }
+        let mut namespace = [0u8; MAX_NAMESPACE_ID_LEN];
+        if let Some(dst) = namespace.get_mut(..b.len()) {
+            dst.copy_from_slice(b);
+        }
+        Ok(Self(Shape::Base62 {
+            prefix,
+            prefix_len,
+            body_len,
+            namespace,
+            namespace_len: u8::try_from(b.len()).map_err(|_| ConfigError::TokenPrefix)?,
+        }))
+    }
+
+    /// The namespace id the tokens end with ([`Self::in_namespace`]), if any.
+    #[must_use]
+    pub fn namespace_id(&self) -> Option<&str> {
+        match &self.0 {
+            Shape::Base62 {
+                namespace,
+                namespace_len,
+                ..
+            } if *namespace_len > 0 => namespace
+                .get(..usize::from(*namespace_len))
+                .and_then(|n| std::str::from_utf8(n).ok()),
+            _ => None,
+        }
     }
 
     /// The prefix of the tokens (empty for UUID formats).
@@ -169,8 +255,17 @@ impl TokenFormat {
             Shape::Base62 {
                 prefix_len,
                 body_len,
+                namespace_len,
                 ..
-            } => usize::from(prefix_len).saturating_add(usize::from(body_len)),
+            } => {
+                let suffix = match namespace_len {
+                    0 => 0,
+                    n => usize::from(n).saturating_add(1),
+                };
+                usize::from(prefix_len)
+                    .saturating_add(usize::from(body_len))
+                    .saturating_add(suffix)
+            }
             Shape::Uuid | Shape::LegacyUuid => uuid::fmt::Hyphenated::LENGTH,
         }
     }
@@ -206,6 +301,7 @@ impl std::fmt::Debug for TokenFormat {
                 .debug_struct("TokenFormat::Base62")
                 .field("prefix", &self.prefix())
                 .field("body_len", &self.body_len())
+                .field("namespace_id", &self.namespace_id())
                 .finish(),
             Shape::Uuid => f.write_str("TokenFormat::UUID"),
             Shape::LegacyUuid => f.write_str("TokenFormat::LEGACY_UUID"),
@@ -337,5 +433,9 @@ fn mint<R: CryptoRng + ?Sized>(format: TokenFormat, rng: &mut R) -> Token {
     let mut s = String::with_capacity(format.token_length());
     s.push_str(format.prefix());
     s.push_str(&body);
+    if let Some(id) = format.namespace_id() {
+        s.push('.');
+        s.push_str(id);
+    }
     Token::new(s)
 }

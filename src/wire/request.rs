@@ -168,6 +168,29 @@ impl StartRequest {
         Ok(Self::from_fields(fields))
     }
 
+    /// A start body as OpenBao's logical endpoint `sys/generate-root-token/attempt` reads it
+    /// (observed on 2.7.2): exact names, weak types (`{"otp":5}` is the OTP `5`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidBody`] with Go's (or mapstructure's) text.
+    pub(crate) fn from_logical(body: &[u8], content_type: Option<&str>) -> Result<Self, Error> {
+        let fields =
+            go_decode::decode_http(body, Shape::LogicalStart, content_type).map_err(invalid)?;
+        Ok(Self::from_fields(fields))
+    }
+
+    /// OpenBao's generic HTTP layer (observed on 2.7.2): before any token is looked at or any
+    /// route is taken, a PUT, POST or PATCH body not sent as a form must be blank or one JSON
+    /// object; its fields are the handler's business. (The caller skips form bodies.)
+    ///
+    /// # Errors
+    /// [`Error::InvalidBody`] with Go's text.
+    pub(crate) fn check_generic(body: &[u8]) -> Result<(), Error> {
+        go_decode::decode_http(body, Shape::Generic, None)
+            .map(|_| ())
+            .map_err(invalid)
+    }
+
     fn from_fields(fields: Body) -> Self {
         match fields {
             Body::Blank => Self::default(),
@@ -269,6 +292,21 @@ impl UpdateRequest {
         Self::from_fields(fields)
     }
 
+    /// The key and the nonce of an update body as OpenBao's logical endpoints read them
+    /// (`sys/generate-root-token/update`): decoded as [`Self::from_http`], but a blank body, a
+    /// `null` body and missing fields are all empty values; the framework's own checks follow.
+    pub(crate) fn fields_http(
+        body: &[u8],
+        content_type: Option<&str>,
+    ) -> Result<(SecretString, String), Error> {
+        match go_decode::decode_http(body, Shape::LogicalUpdate, content_type).map_err(invalid)? {
+            Body::Blank => Ok((SecretString::default(), String::new())),
+            Body::Fields([key, nonce, _, _]) => {
+                Ok((SecretString::new(take(secret(key))), plain(nonce)))
+            }
+        }
+    }
+
     fn from_fields(fields: Body) -> Result<Self, Error> {
         match fields {
             Body::Blank => Err(Error::EmptyBody),
@@ -290,6 +328,30 @@ impl UpdateRequest {
     #[must_use]
     pub fn to_json(&self) -> Zeroizing<String> {
         two_fields(("key", self.key.expose_secret()), ("nonce", &self.nonce))
+    }
+}
+
+/// The body of `sys/decode-token`: `{"encoded_token": "..", "otp": ".."}`, decoded as OpenBao's
+/// logical endpoint reads it (exact names; OpenBao 2.7.2 observed). Both are zeroized on drop.
+pub(crate) struct DecodeTokenRequest {
+    pub(crate) encoded_token: Zeroizing<String>,
+    pub(crate) otp: Zeroizing<String>,
+}
+
+impl DecodeTokenRequest {
+    /// # Errors
+    /// [`Error::InvalidBody`] with Go's text.
+    pub(crate) fn from_http(body: &[u8], content_type: Option<&str>) -> Result<Self, Error> {
+        match go_decode::decode_http(body, Shape::DecodeToken, content_type).map_err(invalid)? {
+            Body::Blank => Ok(Self {
+                encoded_token: Zeroizing::new(String::new()),
+                otp: Zeroizing::new(String::new()),
+            }),
+            Body::Fields([encoded_token, otp, _, _]) => Ok(Self {
+                encoded_token: secret(encoded_token),
+                otp: secret(otp),
+            }),
+        }
     }
 }
 
