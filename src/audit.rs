@@ -1,11 +1,37 @@
 //! Audit events: what happened to the attempt, for the host to log, with no I/O in the crate.
 //!
 //! The generator queues one [`AuditEvent`] per outcome (an attempt started or refused, a share
-//! accepted or refused, the shares combined, the key check failed, the ceremony completed or
-//! failed, the attempt cancelled, refused a cancel, or expired). The host drains the queue with
+//! accepted or refused, the shares combined, the key check failed, the ceremony completed,
+//! failed or was abandoned by the host, the attempt cancelled, refused a cancel, or expired). The host drains the queue with
 //! [`crate::RecoveryTokenGenerator::poll_event`] after each call, quinn-style, and writes the
 //! events wherever it keeps its audit log. Vault has no such trail (PROTOCOL.md section 10:
 //! users asked for "who submitted which share" and never got it).
+//!
+//! # A ceremony's trail, from start to end
+//!
+//! Every event carries the attempt's nonce, its progress after the event and the threshold, so
+//! one ceremony's events read in order without gaps:
+//!
+//! 1. [`AuditEventKind::Started`] (or [`AuditEventKind::StartRefused`] with why: among them,
+//!    under holders-only start, [`ErrorKind::HolderKeyRequired`] / [`ErrorKind::UnknownShare`],
+//!    and [`ErrorKind::TtlUnsupported`] / [`ErrorKind::InvalidTtl`] for a refused `ttl`).
+//! 2. Per share: [`AuditEventKind::ShareAccepted`] (progress + 1) or
+//!    [`AuditEventKind::ShareRefused`] (progress unchanged; with a share registry a foreign or
+//!    same-x share is [`ErrorKind::UnknownShare`], refused before anything is held).
+//! 3. At the threshold: [`AuditEventKind::Combined`] (shares wiped, the key awaits the host's
+//!    check), or [`AuditEventKind::Failed`] with [`ErrorKind::Combine`] (progress 0).
+//! 4. The completion ends in exactly one of: [`AuditEventKind::Completed`] (the token handed out;
+//!    the attempt is over), [`AuditEventKind::KeyCheckFailed`] or [`AuditEventKind::Failed`]
+//!    (mint, encoding, stale completion; the attempt stays with progress 0, back to 2), or
+//!    [`AuditEventKind::CompletionAbandoned`] (the host dropped the step; recorded at the
+//!    generator's next call; back to 2).
+//! 5. At any point the attempt can end by [`AuditEventKind::Cancelled`] or
+//!    [`AuditEventKind::Expired`] (with how many shares were discarded); a refused cancel is
+//!    [`AuditEventKind::CancelRefused`] (the attempt is kept).
+//!
+//! A refused start or share with no attempt held is reported with an empty nonce and progress
+//! 0. A cancel with nothing in progress reports nothing, whether it succeeds or (under
+//! holders-only cancel) is refused.
 //!
 //! A share is identified by a [`ShareId`]: a keyed hash (HMAC-SHA256) of its bytes, never the
 //! bytes. The key is drawn from the host's RNG when an attempt starts (so IDs correlate within
@@ -170,7 +196,8 @@ pub enum AuditEventKind {
         /// Which share.
         share: ShareId,
     },
-    /// A share was refused; nothing changed.
+    /// A share was refused; nothing changed (with a share registry, a share not in it is
+    /// [`ErrorKind::UnknownShare`]: refused before anything is held, progress untouched).
     ShareRefused {
         /// Which share, when it could be decoded and a key exists (the attempt's, or the host's).
         share: Option<ShareId>,
@@ -184,12 +211,15 @@ pub enum AuditEventKind {
     KeyCheckFailed,
     /// The last step failed (combine, mint, encoding, or a completion for an attempt that no
     /// longer exists: [`ErrorKind::StaleCompletion`]); progress is cleared, the attempt kept (if
-    /// it still exists). Dropping a [`crate::PendingCompletion`] (or a later step) instead of
-    /// taking its step reports nothing.
+    /// it still exists).
     Failed {
         /// Why.
         error: ErrorKind,
     },
+    /// The host dropped the completion (a [`crate::PendingCompletion`], or a later step) without
+    /// taking its step: the attempt stays started with no shares and takes shares again.
+    /// Recorded by the generator's next call (its `now`), which is when it can see the drop.
+    CompletionAbandoned,
     /// The token was minted and handed out encoded; the attempt is over.
     Completed,
     /// The attempt was cancelled; its shares were wiped. (A cancel with nothing in progress

@@ -45,7 +45,7 @@ use zeroize::Zeroizing;
 
 use crate::secret::{Otp, SecretString, Token};
 use crate::tokens::{TokenCodecError, decode_token};
-use crate::wire::{AttemptStatus, ErrorBody, StartRequest, UpdateRequest};
+use crate::wire::{AttemptStatus, CancelRequest, ErrorBody, StartRequest, UpdateRequest};
 
 /// Which ceremony a [`Client`] drives: the four endpoint families of the face's route table
 /// ([`crate::http::routes`]), one list for both sides.
@@ -434,6 +434,16 @@ impl Client {
         self.request(Method::Delete, &leaf, None)
     }
 
+    /// `DELETE .../attempt` with the body `{"nonce":"...","key":"..."}`: a key holder's cancel,
+    /// for servers with holders-only cancel (this crate's
+    /// [`crate::GeneratorConfigBuilder::with_holders_only_start_cancel`]). The share travels in
+    /// the body, never in the URL. Vault and OpenBao read no cancel body.
+    #[must_use]
+    pub fn cancel_request_as_holder(&self, nonce: Option<&str>, key: SecretString) -> Request {
+        let body = CancelRequest::new(nonce.map(str::to_owned)).with_key(key);
+        self.request(Method::Delete, "attempt", Some(body.to_json()))
+    }
+
     /// Parses the answer to a status, start or update request: 200 with the status JSON, or the
     /// server's error.
     ///
@@ -819,10 +829,26 @@ impl Ceremony {
     /// # Errors
     /// [`ClientError::AlreadyStarted`] when this ceremony already has an attempt.
     pub fn start_request(&mut self, start: Start) -> Result<Request, ClientError> {
+        self.start_request_with(start, SecretString::default(), String::new())
+    }
+
+    /// [`Self::start_request`] with the crate's own start fields (issue 20; empty ones are not
+    /// sent): `key`, a key holder's share for servers with holders-only start, and `ttl`, the
+    /// root token's lifetime in Go's duration syntax (`1h30m`) for servers that support it.
+    /// Vault and OpenBao ignore both.
+    ///
+    /// # Errors
+    /// As [`Self::start_request`].
+    pub fn start_request_with(
+        &mut self,
+        start: Start,
+        key: SecretString,
+        ttl: String,
+    ) -> Result<Request, ClientError> {
         if !matches!(self.phase, Phase::Idle | Phase::Starting { .. }) {
             return Err(ClientError::AlreadyStarted);
         }
-        let (body, phase, pending) = match start {
+        let (mut body, phase, pending) = match start {
             Start::GenerateOtp => (
                 StartRequest::default(),
                 Phase::Starting {
@@ -834,7 +860,7 @@ impl Ceremony {
             Start::Otp(otp) => (
                 StartRequest {
                     otp: otp.clone(),
-                    pgp_key: String::new(),
+                    ..StartRequest::default()
                 },
                 Phase::Starting {
                     generate_otp: false,
@@ -844,8 +870,8 @@ impl Ceremony {
             ),
             Start::PgpKey(pgp_key) => (
                 StartRequest {
-                    otp: Otp::default(),
                     pgp_key,
+                    ..StartRequest::default()
                 },
                 Phase::Starting {
                     generate_otp: false,
@@ -854,6 +880,8 @@ impl Ceremony {
                 None,
             ),
         };
+        body.key = key;
+        body.ttl = ttl;
         let request = self.client.start_request(&body);
         self.phase = phase;
         self.pending_otp = pending;
@@ -1001,6 +1029,13 @@ impl Ceremony {
     #[must_use]
     pub fn cancel_request(&self) -> Request {
         self.client.cancel_request()
+    }
+
+    /// A key holder's cancel ([`Client::cancel_request_as_holder`]) of this ceremony's attempt
+    /// (its nonce, when known), for servers with holders-only cancel.
+    #[must_use]
+    pub fn cancel_request_as_holder(&self, key: SecretString) -> Request {
+        self.client.cancel_request_as_holder(self.nonce(), key)
     }
 
     /// Takes the cancel answer: on success the ceremony forgets the attempt and the OTP.

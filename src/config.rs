@@ -4,7 +4,7 @@ use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use crate::audit::AuditConfig;
-use crate::shares::KeyShare;
+use crate::shares::{KeyShare, ShareRegistry};
 use crate::tokens::TokenProfile;
 use crate::vocabulary::Dialect;
 
@@ -33,6 +33,9 @@ pub enum ConfigError {
         "token must have 22 or more base62 characters after its prefix and 255 at most in all, got {0}"
     )]
     TokenLength(usize),
+    /// Holders-only start and cancel need a share registry to check the shares against.
+    #[error("holders-only start and cancel need a share registry")]
+    HoldersOnlyWithoutRegistry,
 }
 
 /// How a [`crate::RecoveryTokenGenerator`] runs. Made by [`GeneratorConfigBuilder::build`]
@@ -52,6 +55,9 @@ pub struct GeneratorConfig {
     pub(crate) key_length: Option<usize>,
     pub(crate) audit: AuditConfig,
     pub(crate) dialect: Dialect,
+    pub(crate) share_registry: Option<ShareRegistry>,
+    pub(crate) holders_only_start_cancel: bool,
+    pub(crate) ttl_supported: bool,
 }
 
 impl GeneratorConfig {
@@ -77,6 +83,9 @@ impl GeneratorConfig {
             key_length: None,
             audit: AuditConfig::default(),
             dialect: Dialect::Vault,
+            share_registry: None,
+            holders_only_start_cancel: false,
+            ttl_supported: false,
         }
     }
 
@@ -134,6 +143,27 @@ impl GeneratorConfig {
     pub fn dialect(&self) -> Dialect {
         self.dialect
     }
+
+    /// The share registry updates are checked against, if any
+    /// ([`GeneratorConfigBuilder::with_share_registry`]).
+    #[must_use]
+    pub fn share_registry(&self) -> Option<&ShareRegistry> {
+        self.share_registry.as_ref()
+    }
+
+    /// Whether a start and a cancel must present a registered share
+    /// ([`GeneratorConfigBuilder::with_holders_only_start_cancel`]).
+    #[must_use]
+    pub fn holders_only_start_cancel(&self) -> bool {
+        self.holders_only_start_cancel
+    }
+
+    /// Whether a start may carry a root token lifetime
+    /// ([`GeneratorConfigBuilder::with_ttl_supported`]).
+    #[must_use]
+    pub fn ttl_supported(&self) -> bool {
+        self.ttl_supported
+    }
 }
 
 /// Builds a [`GeneratorConfig`]: from [`GeneratorConfig::builder`], infallible `with_*` setters
@@ -182,9 +212,55 @@ pub struct GeneratorConfigBuilder {
     key_length: Option<usize>,
     audit: AuditConfig,
     dialect: Dialect,
+    share_registry: Option<ShareRegistry>,
+    holders_only_start_cancel: bool,
+    ttl_supported: bool,
 }
 
 impl GeneratorConfigBuilder {
+    /// Only key holders may start or cancel: a start
+    /// ([`crate::RecoveryTokenGenerator::start_request`]) and a cancel
+    /// ([`crate::RecoveryTokenGenerator::cancel_request`]) must present one registered share in
+    /// their `key` field, checked like an update's share (decoded, length-checked, looked up in
+    /// the registry) and then wiped; without one they are refused
+    /// ([`crate::Error::HolderKeyRequired`], [`crate::Error::UnknownShare`]) and nothing changes.
+    /// [`crate::RecoveryTokenGenerator::start`] and [`crate::RecoveryTokenGenerator::cancel`],
+    /// which take no share, are then always refused.
+    ///
+    /// Decision: the start's share is NOT counted as the first share. It proves that the caller
+    /// holds a share, nothing more; the holder submits it again with the attempt's nonce.
+    /// Counting it would make a start at threshold 1 a whole ceremony (the host's key check and
+    /// mint inside a start), and would hold a share before its holder has seen the attempt's
+    /// nonce and encoding.
+    ///
+    /// Needs a registry ([`Self::with_share_registry`]): [`Self::build`] refuses otherwise. Off
+    /// by default: Vault's clients cannot send a share with a start or a cancel.
+    pub fn with_holders_only_start_cancel(mut self, holders_only: bool) -> Self {
+        self.holders_only_start_cancel = holders_only;
+        self
+    }
+
+    /// Whether the host honours a root token lifetime: a start's `ttl` is stored with the attempt
+    /// and handed to the mint step ([`crate::IssueHostToken::ttl`],
+    /// [`crate::Host::mint_token_for`]). Default false: a start carrying `ttl` is refused with
+    /// [`crate::Error::TtlUnsupported`] rather than the lifetime silently ignored.
+    pub fn with_ttl_supported(mut self, supported: bool) -> Self {
+        self.ttl_supported = supported;
+        self
+    }
+
+    /// Recognise each submitted share on its own: with a registry (made when the key was split,
+    /// [`KeyShare::split_with_registry`]), an update refuses at once, with
+    /// [`crate::Error::UnknownShare`] and without touching the attempt or its progress, any share
+    /// that is not one of the registered shares; in particular a share whose x coordinate is
+    /// already held but whose bytes differ (it cannot be genuine: a registry has one share per
+    /// x). Progress is then only cleared by a genuine, failed key check. Off by default: a key
+    /// set split elsewhere (Vault's `operator init`) has no registry.
+    pub fn with_share_registry(mut self, registry: ShareRegistry) -> Self {
+        self.share_registry = Some(registry);
+        self
+    }
+
     /// Accepted share lengths in bytes (default `16..=33`, Vault's). Replaces an earlier
     /// [`Self::with_key_length`]. [`Self::build`] refuses an empty range or one that admits zero
     /// bytes ([`ConfigError::ShareLengths`]).
@@ -300,6 +376,9 @@ impl GeneratorConfigBuilder {
         if self.attempt_lifetime.is_some_and(|l| l.is_zero()) {
             return Err(ConfigError::Lifetime);
         }
+        if self.holders_only_start_cancel && self.share_registry.is_none() {
+            return Err(ConfigError::HoldersOnlyWithoutRegistry);
+        }
         Ok(GeneratorConfig {
             threshold: self.threshold,
             share_lengths,
@@ -310,6 +389,9 @@ impl GeneratorConfigBuilder {
             key_length: self.key_length,
             audit: self.audit,
             dialect: self.dialect,
+            share_registry: self.share_registry,
+            holders_only_start_cancel: self.holders_only_start_cancel,
+            ttl_supported: self.ttl_supported,
         })
     }
 }

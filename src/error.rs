@@ -253,6 +253,28 @@ error_table! {
         /// The share is byte-equal to one already held.
         DuplicateShare
             => 400, "given key has already been provided during this generation operation", vault;
+        /// Beyond Vault: the share is not in the generator's share registry
+        /// ([`crate::GeneratorConfigBuilder::with_share_registry`]): refused at once, the attempt
+        /// and its progress untouched. The verdict depends only on the share and the registry,
+        /// never on the shares held.
+        UnknownShare
+            => 400, "given key is not one of this key set's shares", vault;
+        /// Beyond Vault: the generator requires a key holder's share to start or cancel
+        /// ([`crate::GeneratorConfigBuilder::with_holders_only_start_cancel`]) and the request
+        /// carried none (its `key` field). Nothing changed.
+        HolderKeyRequired
+            => 400, "a key holder's share is required in the request's 'key' field", vault;
+        /// Beyond Vault: a start asked for a root token lifetime (`ttl`) and this server does not
+        /// support one ([`crate::GeneratorConfigBuilder::with_ttl_supported`]). Nothing changed.
+        TtlUnsupported
+            => 400, "this server does not support a root token lifetime ('ttl')", vault;
+        /// Beyond Vault: the start's `ttl` is not a positive Go duration (`1h30m`, `90s`).
+        /// Nothing changed.
+        InvalidTtl {
+            /// Go's `time.ParseDuration` text, or why the duration is refused (not positive).
+            reason: String,
+        }
+            => 400, "invalid ttl: {reason}", vault;
         /// Beyond Vault: the threshold was reached and the host is checking the combined key (a
         /// [`crate::PendingCompletion`] is outstanding); no share is taken until it answers. Vault
         /// holds its lock through the last step, so a concurrent update waits and then sees the

@@ -96,6 +96,7 @@ fn start_bodies_for_a_callers_otp_and_a_pgp_key() {
     let with_otp = StartRequest {
         otp: Otp::from(OTP28),
         pgp_key: String::new(),
+        ..StartRequest::default()
     };
     assert_eq!(
         body(&c.start_request(&with_otp)),
@@ -104,6 +105,7 @@ fn start_bodies_for_a_callers_otp_and_a_pgp_key() {
     let with_pgp = StartRequest {
         otp: Otp::default(),
         pgp_key: "mQENBGA+/=".to_owned(),
+        ..StartRequest::default()
     };
     assert_eq!(
         body(&c.start_request(&with_pgp)),
@@ -128,6 +130,7 @@ fn bodies_are_go_escaped_and_parse_back_to_the_same_values() {
     let s = StartRequest {
         otp: Otp::from("a&b"),
         pgp_key: "k>".to_owned(),
+        ..StartRequest::default()
     };
     assert_eq!(
         s.to_json().as_str(),

@@ -190,6 +190,18 @@ fn parse_start(body: &[u8]) {
     drop(request);
 }
 
+fn parse_holder_start(body: &[u8]) {
+    let request = StartRequest::from_json(body).unwrap();
+    assert!(!request.key.is_empty());
+    drop(request);
+}
+
+fn parse_holder_cancel(body: &[u8]) {
+    let request = recovery_token::wire::CancelRequest::from_http(body, None).unwrap();
+    assert!(!request.key().is_empty());
+    drop(request);
+}
+
 /// The same secret written with its second character escaped as `\u00XX`. (Not the first: the
 /// escape of a digit ends with that digit, so `\u0030a1..` still holds `0a1..` verbatim, and the
 /// body itself, which the test frees, would be a hit.)
@@ -363,6 +375,18 @@ fn main() {
             OTP,
             format!(r#"{{"pgp_key":"","otp":"{}"}}"#, u_escaped(OTP)),
             parse_start,
+        ),
+        (
+            "start, a key holder's share with an escape",
+            SHARE_HEX,
+            format!(r#"{{"key":"{}","ttl":"1h"}}"#, u_escaped(SHARE_HEX)),
+            parse_holder_start,
+        ),
+        (
+            "cancel, a key holder's share with an escape",
+            SHARE_HEX,
+            format!(r#"{{"nonce":"n","key":"{}"}}"#, u_escaped(SHARE_HEX)),
+            parse_holder_cancel,
         ),
     ];
     println!("request_alloc: {} cases", cases.len() + 1);

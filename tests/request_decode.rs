@@ -595,6 +595,7 @@ fn requests_serialize_explicitly_go_escaped_and_round_trip() {
     let s = StartRequest {
         otp: "x\ty".to_owned().into(),
         pgp_key: "mQ==".to_owned(),
+        ..StartRequest::default()
     };
     let json = s.to_json();
     assert_eq!(json.as_str(), r#"{"otp":"x\ty","pgp_key":"mQ=="}"#);

@@ -37,8 +37,16 @@ fn secret_strings_are_redacted() {
     let start = StartRequest {
         otp: Otp::from(s),
         pgp_key: String::new(),
+        ..StartRequest::default()
     };
     assert_hidden(&format!("{start:?}"), s.as_bytes());
+    let holder = StartRequest {
+        key: SecretString::from(s),
+        ..StartRequest::default()
+    };
+    assert_hidden(&format!("{holder:?}"), s.as_bytes());
+    let cancel = recovery_token::wire::CancelRequest::new(None).with_key(SecretString::from(s));
+    assert_hidden(&format!("{cancel:?}"), s.as_bytes());
 }
 
 #[test]

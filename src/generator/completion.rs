@@ -7,7 +7,7 @@
 //! completion cannot be handed one. A failure after the host minted a token hands the token back
 //! ([`Unissued`]) for the host to revoke.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rand_core::CryptoRng;
 
@@ -134,6 +134,28 @@ pub trait Host {
         Err(HostReason::new("this server does not mint root tokens"))
     }
 
+    /// Mints the token with the lifetime the start asked for (`ttl`, only ever `Some` when the
+    /// configuration says the host supports lifetimes:
+    /// [`crate::GeneratorConfigBuilder::with_ttl_supported`]). What
+    /// [`RecoveryTokenGenerator::update`] calls. The default mints with [`Host::mint_token`]
+    /// when no lifetime was asked for, and refuses one (never ignores it): a host that enables
+    /// lifetimes implements this.
+    ///
+    /// # Errors
+    /// The reason no token could be minted.
+    fn mint_token_for(
+        &mut self,
+        strategy: Strategy,
+        ttl: Option<Duration>,
+    ) -> Result<Token, HostReason> {
+        match ttl {
+            None => self.mint_token(strategy),
+            Some(_) => Err(HostReason::from(
+                "this server does not support a root token lifetime",
+            )),
+        }
+    }
+
     /// Revokes a token minted by [`Host::mint_token`] that could not be handed out (its encoding
     /// failed, or the attempt ended meanwhile). The default does nothing.
     fn revoke_token(&mut self, strategy: Strategy, token: &Token) {
@@ -194,7 +216,8 @@ pub enum UpdateOutcome {
 /// looking at the result), a further share is refused with [`Error::CompletionPending`], a start
 /// with [`Error::InProgress`]; a cancel (or expiry) ends the attempt and makes the completion
 /// stale ([`Error::StaleCompletion`] at its next step). Dropping it abandons the completion: the
-/// attempt stays started with no shares, as after a failed check, and takes shares again. The key
+/// attempt stays started with no shares, as after a failed check, and takes shares again; the
+/// generator's next call records [`crate::audit::AuditEventKind::CompletionAbandoned`]. The key
 /// is zeroized on drop.
 #[derive(Debug)]
 #[must_use]
@@ -248,18 +271,24 @@ pub struct PendingCompletion {
 pub(super) struct Ticket {
     pub(super) nonce: String,
     pub(super) strategy: Strategy,
+    pub(super) ttl: Option<Duration>,
     pub(super) id: Arc<()>,
 }
 
 impl Ticket {
     /// A new completion for the attempt `nonce`, and the generator's weak handle on it.
-    pub(super) fn new(nonce: String, strategy: Strategy) -> (Self, Weak<()>) {
+    pub(super) fn new(
+        nonce: String,
+        strategy: Strategy,
+        ttl: Option<Duration>,
+    ) -> (Self, Weak<()>) {
         let id = Arc::new(());
         let weak = Arc::downgrade(&id);
         (
             Self {
                 nonce,
                 strategy,
+                ttl,
                 id,
             },
             weak,
@@ -418,6 +447,14 @@ impl IssueHostToken {
     #[must_use]
     pub fn nonce(&self) -> &str {
         &self.ticket.nonce
+    }
+
+    /// The root token's lifetime the start asked for (its `ttl`), for the host's mint step;
+    /// `None` when none was asked for (or the host does not support lifetimes: such a start is
+    /// refused).
+    #[must_use]
+    pub fn ttl(&self) -> Option<Duration> {
+        self.ticket.ttl
     }
 
     /// Encodes the host's `token` (OTP or PGP) and completes the attempt.
@@ -609,7 +646,7 @@ impl RecoveryTokenGenerator {
         }
         match pending.accept_key() {
             KeyAccepted::Recovery(step) => step.issue(self, now, rng),
-            KeyAccepted::NeedsToken(step) => match host.mint_token(strategy) {
+            KeyAccepted::NeedsToken(step) => match host.mint_token_for(strategy, step.ttl()) {
                 Err(reason) => Err(step.mint_failed(self, reason, now)),
                 Ok(token) => step.issue(self, token, now, rng).map_err(|unissued| {
                     host.revoke_token(strategy, unissued.token());

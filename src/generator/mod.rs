@@ -1,6 +1,6 @@
 //! The state machine: one attempt slot, its nonce, its shares, and the ceremony's last step.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rand_core::CryptoRng;
 
@@ -9,13 +9,14 @@ use crate::config::GeneratorConfig;
 use crate::error::Error;
 use crate::secret::CombinedKey;
 use crate::secret::Otp;
+use crate::secret::SecretString;
 use crate::secret::ct_eq;
 use crate::shares::KeyShare;
 use crate::shares::combine;
 use crate::tokens::RecoveryTokenHolder;
 use crate::tokens::{generate_otp, otp_fits};
 use crate::vocabulary::{ServerState, Strategy};
-use crate::wire::{AttemptStatus, UpdateRequest};
+use crate::wire::{AttemptStatus, CancelRequest, StartRequest, UpdateRequest};
 
 /// How the minted token is handed back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +49,7 @@ pub use completion::{
 
 mod state {
     use std::sync::Weak;
-    use std::time::Instant;
+    use std::time::{Duration, Instant};
 
     use crate::secret::Otp;
     use crate::shares::KeyShare;
@@ -66,6 +67,8 @@ mod state {
         pub(super) strategy: Strategy,
         pub(super) encoding: AttemptEncoding,
         pub(super) started_at: Instant,
+        /// The root token's lifetime the start asked for (`ttl`), handed to the mint step.
+        pub(super) ttl: Option<Duration>,
         pub(super) shares: Vec<KeyShare>,
         /// The completion handed to the host at the threshold, while the host holds it.
         pub(super) completion: Option<Weak<()>>,
@@ -269,6 +272,7 @@ impl RecoveryTokenGenerator {
     /// Wipes an attempt that outlived the configured lifetime. Every mutating call does this
     /// first; hosts may also call it from a timer ([`Self::poll_timeout`] tells when).
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.reap_abandoned(now);
         if let Attempt::InProgress(a) = &self.attempt
             && self.is_expired(a, now)
         {
@@ -282,6 +286,21 @@ impl RecoveryTokenGenerator {
                 0,
                 now,
             );
+        }
+    }
+
+    /// A completion the host dropped without taking its step (a [`PendingCompletion`],
+    /// [`IssueRecoveryToken`] or [`IssueHostToken`] gone): the attempt stays started with no
+    /// shares, and the trail says so ([`AuditEventKind::CompletionAbandoned`], timed at the call
+    /// that noticed it: the generator has no destructor hook into the host's values).
+    fn reap_abandoned(&mut self, now: Instant) {
+        if let Attempt::InProgress(a) = &mut self.attempt
+            && a.completion.is_some()
+            && !a.completing()
+        {
+            a.completion = None;
+            let (strategy, nonce) = (a.strategy, a.nonce.clone());
+            self.emit(AuditEventKind::CompletionAbandoned, strategy, nonce, 0, now);
         }
     }
 
@@ -382,8 +401,73 @@ impl RecoveryTokenGenerator {
         now: Instant,
         rng: &mut R,
     ) -> Result<AttemptStatus, Error> {
+        self.start_checked(strategy, encoding, None, "", now, rng)
+    }
+
+    /// Starts an attempt from a whole start request: [`Self::start`] with the request's
+    /// encoding ([`StartRequest::into_encoding`]), plus the crate's own fields:
+    ///
+    /// - `key`: with [`crate::GeneratorConfigBuilder::with_holders_only_start_cancel`], a key
+    ///   holder's share, checked like an update's (decoded, length-checked, looked up in the
+    ///   registry) and then wiped; it is not counted as a share of the attempt. Ignored
+    ///   otherwise.
+    /// - `ttl`: the root token's lifetime (Go duration syntax, positive), stored with the
+    ///   attempt and handed to the mint step ([`IssueHostToken::ttl`]). Refused unless the host
+    ///   supports it ([`crate::GeneratorConfigBuilder::with_ttl_supported`]).
+    ///
+    /// The holder check comes first (a stranger learns nothing else), then the `ttl`, then
+    /// [`Self::start`]'s checks in Vault's order.
+    ///
+    /// # Errors
+    /// [`Error::HolderKeyRequired`], the share's parse errors, [`Error::UnknownShare`],
+    /// [`Error::TtlUnsupported`], [`Error::InvalidTtl`], and [`Self::start`]'s. On error nothing
+    /// changes.
+    pub fn start_request<R: CryptoRng + ?Sized>(
+        &mut self,
+        strategy: Strategy,
+        mut request: StartRequest,
+        now: Instant,
+        rng: &mut R,
+    ) -> Result<AttemptStatus, Error> {
+        // Moved out, not copied: the share is wiped when `key` drops.
+        let key = std::mem::take(&mut request.key);
+        let ttl = std::mem::take(&mut request.ttl);
+        let encoding = request.into_encoding();
+        self.start_with(strategy, encoding, &key, &ttl, now, rng)
+    }
+
+    /// [`Self::start_request`] for a host that builds the [`Encoding`] itself (typically a PGP
+    /// key parsed against the wall clock, [`Encoding::Pgp`]): the request's `key` (empty if none)
+    /// and `ttl` (empty if none) given apart.
+    ///
+    /// # Errors
+    /// As [`Self::start_request`].
+    pub fn start_with<R: CryptoRng + ?Sized>(
+        &mut self,
+        strategy: Strategy,
+        encoding: Encoding,
+        key: &SecretString,
+        ttl: &str,
+        now: Instant,
+        rng: &mut R,
+    ) -> Result<AttemptStatus, Error> {
+        self.start_checked(strategy, encoding, Some(key), ttl, now, rng)
+    }
+
+    fn start_checked<R: CryptoRng + ?Sized>(
+        &mut self,
+        strategy: Strategy,
+        encoding: Encoding,
+        key: Option<&SecretString>,
+        ttl: &str,
+        now: Instant,
+        rng: &mut R,
+    ) -> Result<AttemptStatus, Error> {
         self.handle_timeout(now);
-        let result = self.start_attempt(strategy, encoding, now, rng);
+        let result = self
+            .check_holder(key)
+            .and_then(|()| self.parse_ttl(ttl))
+            .and_then(|ttl| self.start_attempt(strategy, encoding, ttl, now, rng));
         match &result {
             Ok(status) => {
                 let nonce = status.nonce.clone();
@@ -398,10 +482,48 @@ impl RecoveryTokenGenerator {
         result
     }
 
+    /// With holders-only start and cancel: `key` must be a registered share (it is wiped when
+    /// this returns). Without the option: nothing to check.
+    fn check_holder(&self, key: Option<&SecretString>) -> Result<(), Error> {
+        if !self.config.holders_only_start_cancel {
+            return Ok(());
+        }
+        let key = key.map(SecretString::expose_secret).unwrap_or_default();
+        if key.is_empty() {
+            return Err(Error::HolderKeyRequired);
+        }
+        let share = KeyShare::parse(key, &self.config.share_lengths)?;
+        match &self.config.share_registry {
+            Some(registry) if registry.contains(&share) => Ok(()),
+            // `build` refuses holders-only without a registry; refuse here too.
+            _ => Err(Error::UnknownShare),
+        }
+    }
+
+    /// A start's `ttl`: empty is none; otherwise a positive Go duration, if the host supports
+    /// lifetimes.
+    fn parse_ttl(&self, ttl: &str) -> Result<Option<Duration>, Error> {
+        if ttl.is_empty() {
+            return Ok(None);
+        }
+        if !self.config.ttl_supported {
+            return Err(Error::TtlUnsupported);
+        }
+        let nanos = crate::go::duration::parse_go_duration(ttl)
+            .map_err(|reason| Error::InvalidTtl { reason })?;
+        match u64::try_from(nanos) {
+            Ok(n) if n > 0 => Ok(Some(Duration::from_nanos(n))),
+            _ => Err(Error::InvalidTtl {
+                reason: "ttl must be positive".to_owned(),
+            }),
+        }
+    }
+
     fn start_attempt<R: CryptoRng + ?Sized>(
         &mut self,
         strategy: Strategy,
         encoding: Encoding,
+        ttl: Option<Duration>,
         now: Instant,
         rng: &mut R,
     ) -> Result<AttemptStatus, Error> {
@@ -449,6 +571,7 @@ impl RecoveryTokenGenerator {
             strategy,
             encoding,
             started_at: now,
+            ttl,
             shares: Vec::with_capacity(self.config.threshold),
             completion: None,
             audit_key: Auditor::attempt_key(&self.config.audit, rng),
@@ -486,9 +609,33 @@ impl RecoveryTokenGenerator {
     /// # Ok(()) }
     /// ```
     pub fn cancel(&mut self, nonce: Option<&str>, now: Instant) -> Result<(), Error> {
+        self.cancel_checked(nonce, None, now)
+    }
+
+    /// Cancels the attempt from a whole cancel request (`DELETE .../attempt` with its body and
+    /// query): [`Self::cancel`] with the request's nonce and, with
+    /// [`crate::GeneratorConfigBuilder::with_holders_only_start_cancel`], its `key`: a key
+    /// holder's share, checked like an update's and then wiped. The holder check comes first.
+    ///
+    /// # Errors
+    /// [`Error::HolderKeyRequired`], the share's parse errors, [`Error::UnknownShare`], and
+    /// [`Self::cancel`]'s. On error the attempt is kept. Under holders-only, a cancel without a
+    /// share is refused even with nothing in progress.
+    pub fn cancel_request(&mut self, request: &CancelRequest, now: Instant) -> Result<(), Error> {
+        self.cancel_checked(request.nonce(), Some(request.key()), now)
+    }
+
+    fn cancel_checked(
+        &mut self,
+        nonce: Option<&str>,
+        key: Option<&SecretString>,
+        now: Instant,
+    ) -> Result<(), Error> {
         self.handle_timeout(now);
         let before = self.attempt_view();
-        let result = self.cancel_attempt(nonce);
+        let result = self
+            .check_holder(key)
+            .and_then(|()| self.cancel_attempt(nonce));
         if let Some((strategy, attempt_nonce, progress)) = before {
             if result.is_ok() {
                 let kind = AuditEventKind::Cancelled {
@@ -682,6 +829,15 @@ impl RecoveryTokenGenerator {
         if a.completing() {
             return Err(Error::CompletionPending);
         }
+        // With a registry: a share not in it is refused here, before anything is held. The
+        // verdict depends only on the share and the registry (constant time in the share), not on
+        // the shares held. A share whose x is already held but whose bytes differ is never in the
+        // registry (one entry per x), so it is refused here too.
+        if let Some(registry) = &self.config.share_registry
+            && !registry.contains(&share)
+        {
+            return Err(Error::UnknownShare);
+        }
         // Constant time in the share bytes: every held share is compared in full.
         let duplicate = a
             .shares
@@ -696,7 +852,8 @@ impl RecoveryTokenGenerator {
         // "this length" would answer questions about other holders' shares and let whoever
         // comes first lock the honest holders out (README, "Threat model"). A share of the wrong
         // length is refused on its own merits by the host's declared key length
-        // (`GeneratorConfigBuilder::with_key_length`); a repeated x coordinate fails the combine.
+        // (`GeneratorConfigBuilder::with_key_length`); without a registry, a repeated x
+        // coordinate fails the combine.
         a.shares.push(share);
         let progress = a.shares.len();
         if progress < threshold {
@@ -722,7 +879,7 @@ impl RecoveryTokenGenerator {
             combine(&shares).map_err(Error::Combine)?
         };
         drop(shares);
-        let (ticket, handle) = Ticket::new(a.nonce.clone(), strategy);
+        let (ticket, handle) = Ticket::new(a.nonce.clone(), strategy, a.ttl);
         a.completion = Some(handle);
         Ok(UpdateOutcome::KeyReady(PendingCompletion {
             ticket,

@@ -58,11 +58,13 @@ const MAX_DEPTH: usize = 10_000;
 /// Which request struct a body is decoded into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Shape {
-    /// `GenerateRootInitRequest { otp, pgp_key }`.
+    /// `GenerateRootInitRequest { otp, pgp_key }`, and the crate's own `key` (a key holder's
+    /// share, for holders-only start) and `ttl` (the root token's lifetime). Vault and OpenBao
+    /// ignore both names; here a non-string value in them is a type error like `otp`'s.
     Start,
     /// `GenerateRootUpdateRequest { Key, Nonce }`.
     Update,
-    /// Our cancel body `{ nonce }` (no Vault counterpart: Vault reads no cancel body).
+    /// Our cancel body `{ nonce, key }` (no Vault counterpart: Vault reads no cancel body).
     Cancel,
     /// No field at all: OpenBao's generic layer, which only checks that a body is one JSON
     /// object (`map[string]interface {}`) before any token is looked at.
@@ -120,6 +122,14 @@ impl Shape {
                     name: "pgp_key",
                     secret: false,
                 },
+                FieldSpec {
+                    name: "key",
+                    secret: true,
+                },
+                FieldSpec {
+                    name: "ttl",
+                    secret: false,
+                },
             ],
             Self::Update => &[
                 FieldSpec {
@@ -131,10 +141,16 @@ impl Shape {
                     secret: false,
                 },
             ],
-            Self::Cancel => &[FieldSpec {
-                name: "nonce",
-                secret: false,
-            }],
+            Self::Cancel => &[
+                FieldSpec {
+                    name: "nonce",
+                    secret: false,
+                },
+                FieldSpec {
+                    name: "key",
+                    secret: true,
+                },
+            ],
             Self::Generic => &[],
             Self::LogicalStart => Self::Start.fields(),
             Self::LogicalUpdate => Self::Update.fields(),
@@ -162,12 +178,16 @@ pub(crate) enum Slot {
     Plain(String),
 }
 
+/// The most fields a shape has (start: otp, pgp_key, key, ttl); shorter shapes leave the rest
+/// `Unset`.
+pub(crate) const FIELDS: usize = 4;
+
 /// A decoded body.
 pub(crate) enum Body {
     /// Empty or all whitespace: Go's `EOF` (start: an empty request; update: an error).
     Blank,
     /// The fields, in [`Shape`]'s order (`Unset` for absent or `null`).
-    Fields([Slot; 2]),
+    Fields([Slot; FIELDS]),
 }
 
 #[derive(Debug)]
@@ -228,7 +248,7 @@ struct Decoder<'a> {
     /// Open containers: `true` for an object.
     stack: Vec<bool>,
     values: usize,
-    slots: [Slot; 2],
+    slots: [Slot; FIELDS],
     type_error: Option<String>,
     /// Which request field the member being read names, and its name as sent.
     member: Option<usize>,
@@ -273,7 +293,7 @@ fn decode_inner(body: &[u8], shape: Shape, json_limits: bool) -> Result<Body, St
         json_limits,
         stack: Vec::new(),
         values: 0,
-        slots: [Slot::Unset, Slot::Unset],
+        slots: [Slot::Unset, Slot::Unset, Slot::Unset, Slot::Unset],
         type_error: None,
         member: None,
         member_name: String::new(),

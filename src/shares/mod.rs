@@ -9,12 +9,16 @@
 //!    interpolation at zero over GF(2^8), constant-time in the share bytes, every temporary
 //!    zeroized, with Vault's errors ([`CombineError`]) in Vault's order.
 //! 4. A host that initialises (or a test) splits a key with [`KeyShare::split`] into shares
-//!    in Vault's layout, with random distinct non-zero x coordinates.
+//!    in Vault's layout, with random distinct non-zero x coordinates;
+//!    [`KeyShare::split_with_registry`] also makes the public [`ShareRegistry`] that recognises
+//!    each share on its own.
 //!
 //! Every share is secret: zeroized on drop, redacted in `Debug`, compared in constant time.
 
 mod combine;
+mod registry;
 mod share;
 
 pub use combine::{CombineError, combine, combine_slices};
+pub use registry::{RegistryError, RegistryParseError, ShareRegistry};
 pub use share::{KeyShare, SplitError};

@@ -78,41 +78,62 @@ fn go_string_len(s: &str) -> usize {
         .fold(2usize, usize::saturating_add)
 }
 
-/// Writes `{"a":"..","b":".."}` into a zeroizing buffer sized up front, so that it never
+/// Writes `{"a":"..","b":"..",...}` into a zeroizing buffer sized up front, so that it never
 /// reallocates (a reallocation would free an unwiped copy of a secret).
-fn two_fields(a: (&str, &str), b: (&str, &str)) -> Zeroizing<String> {
-    let len = [
-        9usize, // `{"` `":` `,"` `":` `}` around the names and the quoted values
-        a.0.len(),
-        b.0.len(),
-        go_string_len(a.1),
-        go_string_len(b.1),
-    ]
-    .iter()
-    .fold(0usize, |x, y| x.saturating_add(*y));
+fn json_fields(fields: &[(&str, &str)]) -> Zeroizing<String> {
+    let len = fields
+        .iter()
+        .map(|(name, value)| {
+            // `"` `":` around the name and a `,` or the closing brace: 4 per field, plus the
+            // value quoted; the opening brace is the 1 the sum starts from.
+            4usize
+                .saturating_add(name.len())
+                .saturating_add(go_string_len(value))
+        })
+        .fold(1usize, usize::saturating_add)
+        .max(2);
     let mut out = Zeroizing::new(String::with_capacity(len));
-    out.push_str("{\"");
-    out.push_str(a.0);
-    out.push_str("\":");
-    push_go_string(&mut out, a.1);
-    out.push_str(",\"");
-    out.push_str(b.0);
-    out.push_str("\":");
-    push_go_string(&mut out, b.1);
+    out.push('{');
+    for (i, (name, value)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        out.push_str(name);
+        out.push_str("\":");
+        push_go_string(&mut out, value);
+    }
     out.push('}');
     out
 }
 
+fn two_fields(a: (&str, &str), b: (&str, &str)) -> Zeroizing<String> {
+    json_fields(&[a, b])
+}
+
 /// The body of a start request (`PUT /sys/generate-recovery-token/attempt`): Vault's
-/// `GenerateRootInitRequest`. Both fields are optional and an empty body is valid.
+/// `GenerateRootInitRequest`. Every field is optional and an empty body is valid.
 ///
-/// It has no `Serialize` (the OTP is a secret): [`StartRequest::to_json`] writes it explicitly.
+/// `key` and `ttl` are the crate's own (issue 20; Vault's clients never send them): a key
+/// holder's share for a generator with holders-only start
+/// ([`crate::GeneratorConfigBuilder::with_holders_only_start_cancel`]), and the root token's
+/// lifetime in Go's duration syntax (`1h30m`), for a host that supports it
+/// ([`crate::GeneratorConfigBuilder::with_ttl_supported`]). Pass the whole request to
+/// [`crate::RecoveryTokenGenerator::start_request`].
+///
+/// It has no `Serialize` (the OTP and the key are secrets): [`StartRequest::to_json`] writes it
+/// explicitly.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StartRequest {
     /// A caller-chosen OTP (must have the configured length; its characters are not checked).
     pub otp: Otp,
     /// Standard padded base64 of a binary OpenPGP public key.
     pub pgp_key: String,
+    /// A key holder's share (hex or base64), for holders-only start; empty if not sent. Secret:
+    /// decoded only into a zeroizing buffer, zeroized on drop, not printed.
+    pub key: SecretString,
+    /// The root token's lifetime in Go's duration syntax; empty if not sent.
+    pub ttl: String,
 }
 
 impl StartRequest {
@@ -173,28 +194,38 @@ impl StartRequest {
     fn from_fields(fields: Body) -> Self {
         match fields {
             Body::Blank => Self::default(),
-            Body::Fields([otp, pgp_key]) => Self {
+            Body::Fields([otp, pgp_key, key, ttl]) => Self {
                 otp: Otp::new(take(secret(otp))),
                 pgp_key: plain(pgp_key),
+                key: SecretString::new(take(secret(key))),
+                ttl: plain(ttl),
             },
         }
     }
 
     /// The body a client sends, `{"otp":"...","pgp_key":"..."}` (the keys in the order Vault's
-    /// Go client writes them), Go-escaped, in a zeroizing buffer sized up front.
+    /// Go client writes them), then `"key"` and `"ttl"` only when set, Go-escaped, in a
+    /// zeroizing buffer sized up front.
     #[must_use]
     pub fn to_json(&self) -> Zeroizing<String> {
-        two_fields(
+        let mut fields = vec![
             ("otp", self.otp.expose_secret()),
-            ("pgp_key", &self.pgp_key),
-        )
+            ("pgp_key", self.pgp_key.as_str()),
+        ];
+        if !self.key.is_empty() {
+            fields.push(("key", self.key.expose_secret()));
+        }
+        if !self.ttl.is_empty() {
+            fields.push(("ttl", self.ttl.as_str()));
+        }
+        json_fields(&fields)
     }
 
     /// Vault's rule: a non-empty OTP wins; else a non-empty PGP key; else the server generates an
     /// OTP.
     #[must_use]
     pub fn into_encoding(self) -> Encoding {
-        let Self { otp, pgp_key } = self;
+        let Self { otp, pgp_key, .. } = self;
         if !otp.is_empty() {
             Encoding::Otp(otp)
         } else if !pgp_key.is_empty() {
@@ -270,14 +301,16 @@ impl UpdateRequest {
     ) -> Result<(SecretString, String), Error> {
         match go_decode::decode_http(body, Shape::LogicalUpdate, content_type).map_err(invalid)? {
             Body::Blank => Ok((SecretString::default(), String::new())),
-            Body::Fields([key, nonce]) => Ok((SecretString::new(take(secret(key))), plain(nonce))),
+            Body::Fields([key, nonce, _, _]) => {
+                Ok((SecretString::new(take(secret(key))), plain(nonce)))
+            }
         }
     }
 
     fn from_fields(fields: Body) -> Result<Self, Error> {
         match fields {
             Body::Blank => Err(Error::EmptyBody),
-            Body::Fields([key, nonce]) => {
+            Body::Fields([key, nonce, _, _]) => {
                 let request = Self {
                     key: SecretString::new(take(secret(key))),
                     nonce: plain(nonce),
@@ -314,7 +347,7 @@ impl DecodeTokenRequest {
                 encoded_token: Zeroizing::new(String::new()),
                 otp: Zeroizing::new(String::new()),
             }),
-            Body::Fields([encoded_token, otp]) => Ok(Self {
+            Body::Fields([encoded_token, otp, _, _]) => Ok(Self {
                 encoded_token: secret(encoded_token),
                 otp: secret(otp),
             }),
@@ -328,9 +361,15 @@ impl DecodeTokenRequest {
 ///
 /// Vault and OpenBao read no cancel body and take no nonce; this is the crate's hardening.
 /// A nonce is not secret (the status shows it to anyone).
+///
+/// A generator with holders-only cancel
+/// ([`crate::GeneratorConfigBuilder::with_holders_only_start_cancel`]) also needs a key
+/// holder's share: the body's `key` (never the query: a share must not sit in a URL). Pass the
+/// whole request to [`crate::RecoveryTokenGenerator::cancel_request`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CancelRequest {
     nonce: Option<String>,
+    key: SecretString,
 }
 
 impl CancelRequest {
@@ -347,26 +386,59 @@ impl CancelRequest {
     ///   wrote last; a query can come from a bookmarked or logged URL). An empty body nonce
     ///   falls back to the query.
     ///
+    /// - The body's `key` (a string, any case of the name) is a key holder's share, unescaped
+    ///   only into a zeroizing buffer.
+    ///
     /// # Errors
     /// [`Error::InvalidBody`] when the body is not such JSON (Go's texts, type
     /// `GenerateRootCancelRequest`).
     pub fn from_http(body: &[u8], query: Option<&str>) -> Result<Self, Error> {
-        let from_body = match go_decode::decode(body, Shape::Cancel).map_err(invalid)? {
-            Body::Blank => String::new(),
-            Body::Fields([nonce, _]) => plain(nonce),
+        let (from_body, key) = match go_decode::decode(body, Shape::Cancel).map_err(invalid)? {
+            Body::Blank => (String::new(), SecretString::default()),
+            Body::Fields([nonce, key, _, _]) => {
+                (plain(nonce), SecretString::new(take(secret(key))))
+            }
         };
         let nonce = if from_body.is_empty() {
             query.and_then(query_nonce)
         } else {
             Some(from_body)
         };
-        Ok(Self { nonce })
+        Ok(Self { nonce, key })
     }
 
     /// A cancel request carrying `nonce` (a client or a host that read it elsewhere).
     #[must_use]
     pub fn new(nonce: Option<String>) -> Self {
-        Self { nonce }
+        Self {
+            nonce,
+            key: SecretString::default(),
+        }
+    }
+
+    /// The same request carrying a key holder's share (hex or base64), for holders-only cancel.
+    #[must_use]
+    pub fn with_key(mut self, key: SecretString) -> Self {
+        self.key = key;
+        self
+    }
+
+    /// The key holder's share given (empty if none). Secret.
+    #[must_use]
+    pub fn key(&self) -> &SecretString {
+        &self.key
+    }
+
+    /// The body a client sends: `{"nonce":"..."}`, with `"key"` when a share is set, Go-escaped,
+    /// in a zeroizing buffer sized up front.
+    #[must_use]
+    pub fn to_json(&self) -> Zeroizing<String> {
+        let nonce = self.nonce.as_deref().unwrap_or_default();
+        if self.key.is_empty() {
+            json_fields(&[("nonce", nonce)])
+        } else {
+            json_fields(&[("nonce", nonce), ("key", self.key.expose_secret())])
+        }
     }
 
     /// The nonce given, if any; pass it to [`crate::RecoveryTokenGenerator::cancel`].
