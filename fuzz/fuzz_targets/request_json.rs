@@ -62,7 +62,7 @@ fuzz_target!(|body: &[u8]| {
     assert_eq!(back, errors);
     let mut status = AttemptStatus::default();
     status.nonce = text.clone();
-    status.pgp_fingerprint = text;
+    status.pgp_fingerprint = text.clone();
     let json = status.to_json();
     check_go_escaping(&json);
     let back: AttemptStatus = serde_json::from_str(&json).expect("status parses back");
