@@ -2,8 +2,9 @@
 //! temporary GNUPGHOME, handed to the generator as Vault's API takes them, and every
 //! `encoded_token` is decrypted by `base64 -d | gpg -dq`.
 //!
-//! These tests need `gpg` (GnuPG 2.2+) and `base64` on PATH; without them they fail (CI installs
-//! gnupg).
+//! The tests that run `gpg` need it (GnuPG 2.2+) and `base64` on PATH: a plain `cargo test`
+//! reports them as ignored, with that reason; `cargo test -- --ignored` runs them (.ci/run
+//! installs gnupg), and then a missing `gpg` fails them.
 #![cfg(feature = "pgp")]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
@@ -276,6 +277,7 @@ fn recovery_round_trip(gpg: &Gpg, who: &str, pgp_key: String) {
 // ----- key types gpg makes -----
 
 #[test]
+#[ignore = "needs gpg (installed by .ci/run); run with: cargo test -- --ignored"]
 fn rsa3072_key_recovery_token_decrypts_with_gpg() {
     let gpg = Gpg::new();
     // gpg 2.2's default: RSA-3072 primary (sign, certify) + RSA-3072 encryption subkey.
@@ -285,6 +287,7 @@ fn rsa3072_key_recovery_token_decrypts_with_gpg() {
 }
 
 #[test]
+#[ignore = "needs gpg (installed by .ci/run); run with: cargo test -- --ignored"]
 fn gpg_default_key_recovery_token_decrypts_with_gpg() {
     let gpg = Gpg::new();
     // Whatever this gpg's default is (RSA-3072 in 2.2, Curve25519 in 2.4).
@@ -293,6 +296,7 @@ fn gpg_default_key_recovery_token_decrypts_with_gpg() {
 }
 
 #[test]
+#[ignore = "needs gpg (installed by .ci/run); run with: cargo test -- --ignored"]
 fn rsa2048_root_token_from_armored_key_decrypts_to_the_minted_token() {
     let gpg = Gpg::new();
     let fpr = gpg.gen_key("Root <root@example.com>", "rsa2048", "sign", "never");
@@ -309,6 +313,7 @@ fn rsa2048_root_token_from_armored_key_decrypts_to_the_minted_token() {
 }
 
 #[test]
+#[ignore = "needs gpg (installed by .ci/run); run with: cargo test -- --ignored"]
 fn rsa4096_recovery_token_decrypts_with_gpg() {
     let gpg = Gpg::new();
     let fpr = gpg.gen_key("Big <big@example.com>", "rsa4096", "sign", "never");
@@ -317,6 +322,7 @@ fn rsa4096_recovery_token_decrypts_with_gpg() {
 }
 
 #[test]
+#[ignore = "needs gpg (installed by .ci/run); run with: cargo test -- --ignored"]
 fn curve25519_key_with_wrapped_base64_decrypts_with_gpg() {
     let gpg = Gpg::new();
     // ed25519 primary + cv25519 encryption subkey.
@@ -332,6 +338,7 @@ fn curve25519_key_with_wrapped_base64_decrypts_with_gpg() {
 }
 
 #[test]
+#[ignore = "needs gpg (installed by .ci/run); run with: cargo test -- --ignored"]
 fn nist_curve_keys_decrypt_with_gpg() {
     let gpg = Gpg::new();
     for curve in ["nistp256", "nistp384", "nistp521"] {
@@ -344,6 +351,7 @@ fn nist_curve_keys_decrypt_with_gpg() {
 }
 
 #[test]
+#[ignore = "needs gpg (installed by .ci/run); run with: cargo test -- --ignored"]
 fn rsa_primary_flagged_for_encryption_receives_the_token_itself() {
     let gpg = Gpg::new();
     let fpr = gpg.gen_key("Solo <solo@example.com>", "rsa2048", "sign,encr", "never");
@@ -354,6 +362,7 @@ fn rsa_primary_flagged_for_encryption_receives_the_token_itself() {
 }
 
 #[test]
+#[ignore = "needs gpg (installed by .ci/run); run with: cargo test -- --ignored"]
 fn the_newest_encryption_subkey_is_chosen_as_go_does() {
     let gpg = Gpg::new();
     // A primary and an encryption subkey from 2024, then a newer encryption subkey.
@@ -410,6 +419,7 @@ fn the_newest_encryption_subkey_is_chosen_as_go_does() {
 }
 
 #[test]
+#[ignore = "needs gpg (installed by .ci/run); run with: cargo test -- --ignored"]
 fn third_party_certifications_do_not_make_a_key_unparseable() {
     let gpg = Gpg::new();
     let alice = gpg.gen_key(
@@ -439,6 +449,7 @@ fn third_party_certifications_do_not_make_a_key_unparseable() {
 // ----- expiry: the key's own time for `parse`, the caller's for `parse_at` -----
 
 #[test]
+#[ignore = "needs gpg (installed by .ci/run); run with: cargo test -- --ignored"]
 fn expired_key_is_refused_by_parse_at_the_callers_time_and_still_decrypts() {
     let gpg = Gpg::new();
     let faked = ["--faked-system-time", "20200101T000000!"];
@@ -547,6 +558,7 @@ fn is_unusable(e: &Error) -> bool {
 }
 
 #[test]
+#[ignore = "needs gpg (installed by .ci/run); run with: cargo test -- --ignored"]
 fn malformed_base64_is_a_parse_error() {
     let err = assert_refused_at_start("not base64!".to_owned(), is_parse);
     assert_eq!(
@@ -583,6 +595,7 @@ fn garbage_bytes_are_a_parse_error() {
 }
 
 #[test]
+#[ignore = "needs gpg (installed by .ci/run); run with: cargo test -- --ignored"]
 fn secret_key_exported_as_public_is_refused() {
     let gpg = Gpg::new();
     gpg.gen_key(
@@ -602,6 +615,7 @@ fn secret_key_exported_as_public_is_refused() {
 }
 
 #[test]
+#[ignore = "needs gpg (installed by .ci/run); run with: cargo test -- --ignored"]
 fn sign_only_keys_are_refused_at_start() {
     let gpg = Gpg::new();
     gpg.gen_key("Ed <ed-sign@example.com>", "ed25519", "sign", "never");
@@ -619,6 +633,7 @@ fn sign_only_keys_are_refused_at_start() {
 }
 
 #[test]
+#[ignore = "needs gpg (installed by .ci/run); run with: cargo test -- --ignored"]
 fn elgamal_subkey_is_refused_at_start_as_rpgp_cannot_encrypt_to_it() {
     // Vault would accept this key and fail only when encrypting the token.
     let gpg = Gpg::new();
@@ -629,6 +644,7 @@ fn elgamal_subkey_is_refused_at_start_as_rpgp_cannot_encrypt_to_it() {
 }
 
 #[test]
+#[ignore = "needs gpg (installed by .ci/run); run with: cargo test -- --ignored"]
 fn curves_rpgp_does_not_support_are_refused_at_start() {
     let gpg = Gpg::new();
     for curve in ["brainpoolP256r1", "secp256k1"] {
@@ -640,6 +656,7 @@ fn curves_rpgp_does_not_support_are_refused_at_start() {
 }
 
 #[test]
+#[ignore = "needs gpg (installed by .ci/run); run with: cargo test -- --ignored"]
 fn expired_encryption_subkey_is_refused_at_start() {
     let gpg = Gpg::new();
     let faked = ["--faked-system-time", "20200101T000000!"];
@@ -670,6 +687,7 @@ fn expired_encryption_subkey_is_refused_at_start() {
 }
 
 #[test]
+#[ignore = "needs gpg (installed by .ci/run); run with: cargo test -- --ignored"]
 fn revoked_key_is_refused_at_start() {
     let gpg = Gpg::new();
     let fpr = gpg.gen_key(
@@ -692,6 +710,7 @@ fn revoked_key_is_refused_at_start() {
 }
 
 #[test]
+#[ignore = "needs gpg (installed by .ci/run); run with: cargo test -- --ignored"]
 fn revoked_encryption_subkey_is_refused_at_start() {
     let gpg = Gpg::new();
     let fpr = gpg.gen_key(
@@ -710,6 +729,7 @@ fn revoked_encryption_subkey_is_refused_at_start() {
 }
 
 #[test]
+#[ignore = "needs gpg (installed by .ci/run); run with: cargo test -- --ignored"]
 fn of_two_keys_concatenated_the_first_is_read_as_vaults_read_entity_does() {
     let gpg = Gpg::new();
     gpg.gen_key(
@@ -768,6 +788,7 @@ fn bad_base64_is_refused_with_gos_offset() {
 }
 
 #[test]
+#[ignore = "needs gpg (installed by .ci/run); run with: cargo test -- --ignored"]
 fn fingerprint_matches_gpg_for_binary_and_armored_exports() {
     let gpg = Gpg::new();
     gpg.gen_key("Fp <fp@example.com>", "default", "default", "never");

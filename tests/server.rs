@@ -572,6 +572,7 @@ impl Drop for Gpg {
 
 #[cfg(feature = "pgp")]
 #[test]
+#[ignore = "needs gpg (installed by .ci/run); run with: cargo test -- --ignored"]
 fn pgp_ceremonies_decrypt_with_gpg() {
     let gpg = Gpg::new();
     let fingerprint = gpg.fingerprint().to_lowercase();
@@ -1305,6 +1306,7 @@ fn median(samples: &mut [Duration]) -> Duration {
 
 #[cfg(feature = "pgp")]
 #[test]
+#[ignore = "needs gpg (installed by .ci/run); run with: cargo test -- --ignored"]
 fn status_reads_stay_prompt_while_pgp_starts_are_parsed() {
     const PGP_CLIENTS: usize = 4;
     const STARTS_EACH: usize = 6;

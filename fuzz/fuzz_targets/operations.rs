@@ -11,11 +11,14 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use recovery_token::{CombinedKey, Encoding, Error, GeneratorConfig, Host, KeyAccepted, Otp, PendingCompletion, RecoveryTokenGenerator, Strategy, Token, UpdateOutcome};
 use recovery_token::audit::AuditConfig;
 use recovery_token::shares::KeyShare;
 use recovery_token::tokens::{TokenProfile, decode_token};
 use recovery_token::wire::{AttemptStatus, UpdateRequest};
+use recovery_token::{
+    CombinedKey, Encoding, Error, GeneratorConfig, Host, KeyAccepted, Otp, PendingCompletion,
+    RecoveryTokenGenerator, Strategy, Token, UpdateOutcome,
+};
 
 #[derive(Arbitrary, Debug, Clone, Copy)]
 enum Strat {

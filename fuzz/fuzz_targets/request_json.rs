@@ -6,8 +6,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use recovery_token::{Encoding, Error};
 use recovery_token::wire::{AttemptStatus, CancelRequest, ErrorBody, StartRequest, UpdateRequest};
+use recovery_token::{Encoding, Error};
 
 /// The shapes of Go's texts (OpenBao 2.7.2's, see tests/request_decode.rs).
 const GO_TEXTS: &[&str] = &[
@@ -35,7 +35,10 @@ fn check_error(e: &Error) {
             let number = reason
                 .trim_start_matches("json: cannot unmarshal number ")
                 .trim_end_matches(" into Go value of type float64");
-            assert!(number.parse::<f64>().is_ok_and(f64::is_infinite), "{reason}");
+            assert!(
+                number.parse::<f64>().is_ok_and(f64::is_infinite),
+                "{reason}"
+            );
         }
     }
     assert_eq!(e.http_status(), 400);
@@ -62,7 +65,7 @@ fuzz_target!(|body: &[u8]| {
     assert_eq!(back, errors);
     let mut status = AttemptStatus::default();
     status.nonce = text.clone();
-    status.pgp_fingerprint = text;
+    status.pgp_fingerprint = text.clone();
     let json = status.to_json();
     check_go_escaping(&json);
     let back: AttemptStatus = serde_json::from_str(&json).expect("status parses back");
@@ -78,7 +81,10 @@ fuzz_target!(|body: &[u8]| {
             let json = req.to_json();
             check_go_escaping(&json);
             assert_eq!(json.capacity(), json.len(), "to_json sized exactly");
-            assert_eq!(StartRequest::from_json(json.as_bytes()).expect("round trip"), req);
+            assert_eq!(
+                StartRequest::from_json(json.as_bytes()).expect("round trip"),
+                req
+            );
             let otp_empty = otp.is_empty();
             let pgp_empty = req.pgp_key.is_empty();
             match req.into_encoding() {
@@ -101,7 +107,10 @@ fuzz_target!(|body: &[u8]| {
             let json = req.to_json();
             check_go_escaping(&json);
             assert_eq!(json.capacity(), json.len(), "to_json sized exactly");
-            assert_eq!(UpdateRequest::from_json(json.as_bytes()).expect("round trip"), req);
+            assert_eq!(
+                UpdateRequest::from_json(json.as_bytes()).expect("round trip"),
+                req
+            );
         }
         Err(e) => check_error(&e),
     }

@@ -38,7 +38,9 @@ fn ours_valid(body: &[u8]) -> Option<bool> {
 enum Serde {
     Valid,
     /// Invalid; `true` when the error is an EOF after at least one complete value.
-    Invalid { later_eof: bool },
+    Invalid {
+        later_eof: bool,
+    },
 }
 
 fn serde_verdict(body: &[u8]) -> Serde {
@@ -104,7 +106,10 @@ fn glued_top_level(body: &[u8]) -> bool {
             continue;
         }
         let ends_scalar = prev.is_ascii_digit() || matches!(prev, b'e' | b'l');
-        let starts_value = matches!(c, b'0'..=b'9' | b'-' | b'"' | b'{' | b'[' | b't' | b'f' | b'n');
+        let starts_value = matches!(
+            c,
+            b'0'..=b'9' | b'-' | b'"' | b'{' | b'[' | b't' | b'f' | b'n'
+        );
         if d == 0 && ends_scalar && starts_value {
             return true;
         }
