@@ -13,7 +13,7 @@ mod recipient;
 pub use recipient::PgpRecipient;
 
 /// Which bound on a `pgp_key`'s structure or verification work was exceeded (see
-/// [`Error::PgpKeyTooComplex`]). The values are the associated constants of `PgpRecipient`
+/// [`crate::Error::PgpKeyTooComplex`]). The values are the associated constants of `PgpRecipient`
 /// (feature `pgp`): `MAX_PACKETS`, `MAX_SIGNATURES`, `MAX_USER_IDS`, `MAX_SUBKEYS`,
 /// `MAX_USER_ID_LEN` and `MAX_KEY_OPERATIONS`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 //!    [`UpdateRequest::from_json`] and [`CancelRequest::from_http`] decode it as Go's
 //!    `encoding/json` decodes it (case-insensitive names, the last repeated field wins, Go's
 //!    error texts), unescaping shares and OTPs only into zeroizing buffers.
-//! 2. [`StartRequest::into_encoding`] turns a start body into the [`Encoding`] the generator
+//! 2. [`StartRequest::into_encoding`] turns a start body into the [`crate::Encoding`] the generator
 //!    takes (Vault's rule: an OTP wins over a PGP key; neither means a generated OTP).
 //! 3. The generator answers with an [`AttemptStatus`] or an [`crate::Error`]; the HTTP face's
 //!    [`crate::http::Answer`] turns either into the status code, `Content-Type` and body, byte
