@@ -24,6 +24,8 @@ pub fn server_binary() -> &'static PathBuf {
             "build",
             "--example",
             "server",
+            "--features",
+            "server",
             "--message-format=json-render-diagnostics",
         ]);
         if !cfg!(feature = "pgp") {
@@ -50,11 +52,24 @@ pub struct Server {
     pub addr: SocketAddr,
     /// The `Unseal Key K` values, in order, base64 as printed.
     pub shares: Vec<String>,
+    /// `Unseal Key K (NAME)` values: `(NAME, share)`, in order.
+    pub namespace_shares: Vec<(String, String)>,
 }
 
 impl Server {
-    /// Starts `examples/server.rs --listen 127.0.0.1:0 ARGS` and reads its address and shares.
+    /// Starts `examples/server.rs --listen 127.0.0.1:0 ARGS` with the root and DR families
+    /// open to anyone (`--enable-unauthenticated-access`, Vault 1.x's model, which most tests
+    /// of the protocol assume) unless ARGS name a `--token-file`; reads its address and shares.
     pub fn start(args: &[&str]) -> Self {
+        if args.contains(&"--token-file") {
+            return Self::start_exactly(args);
+        }
+        let open = ["--enable-unauthenticated-access", "generate-root,generate-operation-token"];
+        Self::start_exactly(&[&open[..], args].concat())
+    }
+
+    /// Starts `examples/server.rs --listen 127.0.0.1:0 ARGS`, nothing added.
+    pub fn start_exactly(args: &[&str]) -> Self {
         let mut child = Command::new(server_binary())
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
@@ -74,12 +89,18 @@ impl Server {
             }
         });
         let mut shares = Vec::new();
+        let mut namespace_shares = Vec::new();
         let addr = loop {
             let line = rx
                 .recv_timeout(Duration::from_secs(30))
                 .expect("the server printed no `Listening on` line within 30 s");
             if let Some(rest) = line.strip_prefix("Unseal Key ") {
                 let (k, share) = rest.split_once(": ").unwrap();
+                if let Some((_, ns)) = k.split_once(" (") {
+                    let ns = ns.trim_end_matches(')').to_owned();
+                    namespace_shares.push((ns, share.to_owned()));
+                    continue;
+                }
                 assert_eq!(
                     k.parse::<usize>().unwrap(),
                     shares.len() + 1,
@@ -94,6 +115,7 @@ impl Server {
             child,
             addr,
             shares,
+            namespace_shares,
         }
     }
 }
