@@ -25,7 +25,9 @@ use recovery_token::audit::AuditEvent;
 use recovery_token::http::{Access, Authorize, Face};
 use recovery_token::shares::KeyShare;
 use recovery_token::tokens::{TokenFormat, TokenProfile};
-use recovery_token::{CombinedKey, Dialect, GeneratorConfig, RecoveryTokenGenerator, Strategy, Token};
+use recovery_token::{
+    CombinedKey, Dialect, GeneratorConfig, RecoveryTokenGenerator, Strategy, Token,
+};
 use zeroize::Zeroizing;
 
 const USAGE: &str = "\
@@ -83,7 +85,10 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     let mut o = Options::default();
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
-        let number = |v: String| v.parse::<usize>().map_err(|_| format!("{flag}: not a number: {v:?}"));
+        let number = |v: String| {
+            v.parse::<usize>()
+                .map_err(|_| format!("{flag}: not a number: {v:?}"))
+        };
         let secs = |v: String| match v.parse::<u64>() {
             Ok(s @ 1..=86_400) => Ok(Duration::from_secs(s)),
             _ => Err(format!("{flag} must be 1..=86400 seconds, got {v:?}")),
@@ -91,7 +96,8 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
         match flag.as_str() {
             "--listen" => {
                 let v = value()?;
-                v.parse::<std::net::SocketAddr>().map_err(|e| format!("--listen {v}: {e}"))?;
+                v.parse::<std::net::SocketAddr>()
+                    .map_err(|e| format!("--listen {v}: {e}"))?;
                 o.listen = Some(v);
             }
             "--threshold" => o.threshold = Some(number(value()?)?),
@@ -100,7 +106,8 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
             "--key-file" => {
                 let path = value()?;
                 let text = Zeroizing::new(
-                    std::fs::read_to_string(&path).map_err(|e| format!("--key-file {path}: {e}"))?,
+                    std::fs::read_to_string(&path)
+                        .map_err(|e| format!("--key-file {path}: {e}"))?,
                 );
                 o.key = Some(parse_key_hex(text.trim())?);
             }
@@ -118,8 +125,10 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
             "--audit-log" => o.audit_log = true,
             "--attempt-lifetime" => {
                 let v = value()?;
-                o.attempt_lifetime =
-                    Some(v.parse().map_err(|_| format!("--attempt-lifetime: not seconds: {v:?}"))?);
+                o.attempt_lifetime = Some(
+                    v.parse()
+                        .map_err(|_| format!("--attempt-lifetime: not seconds: {v:?}"))?,
+                );
             }
             "--no-disclose-nonce" => o.no_disclose_nonce = true,
             "--cancel-requires-nonce" => o.cancel_requires_nonce = true,
@@ -138,8 +147,12 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     let t = o.threshold.unwrap_or(3);
     match (t, o.shares) {
         (0 | 256.., _) => return Err(format!("--threshold must be 1..=255, got {t}")),
-        (1, Some(n)) if n != 1 => return Err("with --threshold 1 the key itself is the only share".into()),
-        (t, Some(n)) if !(t..=255).contains(&n) => return Err(format!("--shares must be {t}..=255")),
+        (1, Some(n)) if n != 1 => {
+            return Err("with --threshold 1 the key itself is the only share".into());
+        }
+        (t, Some(n)) if !(t..=255).contains(&n) => {
+            return Err(format!("--shares must be {t}..=255"));
+        }
         _ => {}
     }
     if !o.namespaces.is_empty() && !o.openbao {
@@ -202,17 +215,31 @@ impl ServerHost for Host {
         for (t, ns) in minted.iter() {
             known |= t.ct_eq_str(p) && (ns.is_none() || ns.as_deref() == request.namespace());
         }
-        if known { Verdict::Allow } else { Verdict::UnknownToken }
+        if known {
+            Verdict::Allow
+        } else {
+            Verdict::UnknownToken
+        }
     }
 
-    async fn check_key(&self, _: Strategy, ns: Option<&str>, key: &CombinedKey) -> Result<(), String> {
+    async fn check_key(
+        &self,
+        _: Strategy,
+        ns: Option<&str>,
+        key: &CombinedKey,
+    ) -> Result<(), String> {
         match self.keys.iter().find(|(n, _)| n.as_deref() == ns) {
             Some((_, expected)) if key.ct_eq_bytes(expected) => Ok(()),
             _ => Err("unable to authenticate: combined key does not match".to_owned()),
         }
     }
 
-    async fn mint(&self, strategy: Strategy, format: TokenFormat, ns: Option<&str>) -> Result<Token, String> {
+    async fn mint(
+        &self,
+        strategy: Strategy,
+        format: TokenFormat,
+        ns: Option<&str>,
+    ) -> Result<Token, String> {
         let token = format.mint(&mut rand::rng());
         if strategy == Strategy::Root {
             let mut minted = self.minted.lock().unwrap_or_else(|e| e.into_inner());
@@ -222,18 +249,33 @@ impl ServerHost for Host {
     }
 
     async fn revoke(&self, token: &Token, _: Strategy, _: Option<&str>) {
-        self.minted.lock().unwrap_or_else(|e| e.into_inner()).retain(|(t, _)| t != token);
+        self.minted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(t, _)| t != token);
     }
 
     fn audit(&self, ns: Option<&str>, event: AuditEvent) {
         if self.audit_log {
-            eprintln!("audit{}: {event:?}", ns.map(|n| format!(" ({n})")).unwrap_or_default());
+            eprintln!(
+                "audit{}: {event:?}",
+                ns.map(|n| format!(" ({n})")).unwrap_or_default()
+            );
         }
     }
 }
 
-fn generator(o: &Options, t: usize, key_len: usize, profile: TokenProfile) -> Result<RecoveryTokenGenerator, String> {
-    let dialect = if o.openbao { Dialect::OpenBao } else { Dialect::Vault };
+fn generator(
+    o: &Options,
+    t: usize,
+    key_len: usize,
+    profile: TokenProfile,
+) -> Result<RecoveryTokenGenerator, String> {
+    let dialect = if o.openbao {
+        Dialect::OpenBao
+    } else {
+        Dialect::Vault
+    };
     let mut config = GeneratorConfig::builder(t)
         .with_profile(profile)
         .with_dialect(dialect)
@@ -246,13 +288,19 @@ fn generator(o: &Options, t: usize, key_len: usize, profile: TokenProfile) -> Re
         0 => {}
         secs => config = config.with_attempt_lifetime(Duration::from_secs(secs)),
     }
-    Ok(RecoveryTokenGenerator::new(config.build().map_err(|e| e.to_string())?))
+    Ok(RecoveryTokenGenerator::new(
+        config.build().map_err(|e| e.to_string())?,
+    ))
 }
 
 fn print_shares(shares: &[KeyShare], ns: Option<&str>) {
     for (k, share) in shares.iter().enumerate() {
         let label = ns.map(|n| format!(" ({n})")).unwrap_or_default();
-        println!("Unseal Key {}{label}: {}", k + 1, STANDARD.encode(share.expose_secret()));
+        println!(
+            "Unseal Key {}{label}: {}",
+            k + 1,
+            STANDARD.encode(share.expose_secret())
+        );
     }
 }
 
@@ -271,11 +319,32 @@ async fn run(o: Options) -> Result<(), String> {
     let mut keys = vec![(None, key)];
     let mut namespace_shares = Vec::new();
     for name in &o.namespaces {
-        let id: String = (0..5).map(|_| char::from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"[rand::rng().random_range(0..62)])).collect();
-        let format = TokenFormat::SERVICE_ROOT.in_namespace(&id).map_err(|e| e.to_string())?;
-        let (ns_key, ns_shares) = make_key(&Options { shares: o.shares, ..Options::default() }, t)?;
-        let g = generator(&o, t, ns_key.len(), TokenProfile::new(format, profile.format(Strategy::Recovery)))?;
-        face.add_namespace(name, g).map_err(|e| format!("--namespace {name}: {e}"))?;
+        let id: String = (0..5)
+            .map(|_| {
+                char::from(
+                    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                        [rand::rng().random_range(0..62)],
+                )
+            })
+            .collect();
+        let format = TokenFormat::SERVICE_ROOT
+            .in_namespace(&id)
+            .map_err(|e| e.to_string())?;
+        let (ns_key, ns_shares) = make_key(
+            &Options {
+                shares: o.shares,
+                ..Options::default()
+            },
+            t,
+        )?;
+        let g = generator(
+            &o,
+            t,
+            ns_key.len(),
+            TokenProfile::new(format, profile.format(Strategy::Recovery)),
+        )?;
+        face.add_namespace(name, g)
+            .map_err(|e| format!("--namespace {name}: {e}"))?;
         let canonical = format!("{}/", name.trim_matches('/'));
         keys.push((Some(canonical), ns_key));
         namespace_shares.push((name.clone(), ns_shares));
@@ -283,11 +352,22 @@ async fn run(o: Options) -> Result<(), String> {
     let tokens = match &o.token_file {
         None => Vec::new(),
         Some(path) => {
-            let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| format!("--token-file {path}: {e}"))?);
-            text.lines().map(str::trim).filter(|l| !l.is_empty()).map(Token::from).collect()
+            let text = Zeroizing::new(
+                std::fs::read_to_string(path).map_err(|e| format!("--token-file {path}: {e}"))?,
+            );
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(Token::from)
+                .collect()
         }
     };
-    let host = Host { keys, tokens, minted: Mutex::new(Vec::new()), audit_log: o.audit_log };
+    let host = Host {
+        keys,
+        tokens,
+        minted: Mutex::new(Vec::new()),
+        audit_log: o.audit_log,
+    };
     let listen = o.listen.as_deref().unwrap_or("127.0.0.1:8200");
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -298,13 +378,19 @@ async fn run(o: Options) -> Result<(), String> {
         print_shares(s, Some(name));
     }
     drop((shares, namespace_shares));
-    println!("\nKey threshold: {t}. OTP length: {}.", profile.otp_length(Strategy::Recovery));
+    println!(
+        "\nKey threshold: {t}. OTP length: {}.",
+        profile.otp_length(Strategy::Recovery)
+    );
     let shutdown = shutdown_signal()?;
     println!("Listening on http://{addr}");
     use std::io::Write as _;
     std::io::stdout().flush().map_err(|e| e.to_string())?;
     let config: ServerConfig = o.config.build();
-    Server::new(face, host, config).serve(listener, shutdown).await.map_err(|e| e.to_string())
+    Server::new(face, host, config)
+        .serve(listener, shutdown)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Registers SIGINT / SIGTERM now (a signal right after `Listening on` is caught) and resolves
@@ -333,7 +419,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("server: cannot start the runtime: {e}");

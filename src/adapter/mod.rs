@@ -9,7 +9,7 @@
 //!   [`ServerConfig::write_timeout`] (a client that pipelines requests and never reads its
 //!   answers), or that has lived [`ServerConfig::connection_lifetime`];
 //! - serves at most [`ServerConfig::max_connections`] connections at once (more wait in the
-//!   listen queue);
+//!   listen queue), each for at most [`ServerConfig::max_requests_per_connection`] requests;
 //! - parses PGP keys ([`Step::ParsePgp`]) on blocking threads, at most
 //!   [`ServerConfig::pgp_parsers`] at once;
 //! - wipes expired attempts when [`Face::poll_timeout`] says, not on a fixed tick;
@@ -111,6 +111,7 @@ pub struct ServerConfig {
     write_timeout: Duration,
     connection_lifetime: Duration,
     max_connections: usize,
+    max_requests_per_connection: u64,
     max_header_bytes: usize,
     pgp_parsers: usize,
     shutdown_grace: Duration,
@@ -124,6 +125,7 @@ impl Default for ServerConfig {
             write_timeout: Duration::from_secs(10),
             connection_lifetime: Duration::from_secs(600),
             max_connections: 256,
+            max_requests_per_connection: 1000,
             max_header_bytes: 64 * 1024,
             pgp_parsers: 2,
             shutdown_grace: Duration::from_secs(5),
@@ -176,6 +178,15 @@ impl ServerConfig {
     #[must_use]
     pub fn max_connections(&self) -> usize {
         self.max_connections
+    }
+
+    /// Requests answered on one connection before it is closed (default 1000, nginx's
+    /// `keepalive_requests`): the answer to the last carries `Connection: close`. A client that
+    /// pipelines thousands of requests then holds a slot for at most this many answers, and
+    /// queues again behind everyone who waited.
+    #[must_use]
+    pub fn max_requests_per_connection(&self) -> u64 {
+        self.max_requests_per_connection
     }
 
     /// hyper's read buffer: the request line and headers must fit (default 64 KiB; hyper's
@@ -231,6 +242,13 @@ impl ServerConfigBuilder {
     #[must_use]
     pub fn max_connections(mut self, n: usize) -> Self {
         self.0.max_connections = n.max(1);
+        self
+    }
+
+    /// See [`ServerConfig::max_requests_per_connection`] (at least 1).
+    #[must_use]
+    pub fn max_requests_per_connection(mut self, n: u64) -> Self {
+        self.0.max_requests_per_connection = n.max(1);
         self
     }
 
@@ -547,11 +565,22 @@ impl<H: ServerHost> Server<H> {
                 watch: Arc::clone(&watch),
             });
             let server = self.clone();
+            let budget = config.max_requests_per_connection;
+            let served = Arc::new(AtomicU64::new(0));
             let connection = http.serve_connection(
                 io,
                 service_fn(move |request| {
                     let server = server.clone();
-                    async move { Ok::<_, Infallible>(server.handle(request).await) }
+                    let last = served.fetch_add(1, Ordering::Relaxed).saturating_add(1) >= budget;
+                    async move {
+                        let mut response = server.handle(request).await;
+                        if last {
+                            response
+                                .headers_mut()
+                                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                        }
+                        Ok::<_, Infallible>(response)
+                    }
                 }),
             );
             let mut closing = closing_rx.clone();

@@ -64,7 +64,10 @@ impl Server {
         if args.contains(&"--token-file") {
             return Self::start_exactly(args);
         }
-        let open = ["--enable-unauthenticated-access", "generate-root,generate-operation-token"];
+        let open = [
+            "--enable-unauthenticated-access",
+            "generate-root,generate-operation-token",
+        ];
         Self::start_exactly(&[&open[..], args].concat())
     }
 
