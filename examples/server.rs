@@ -24,7 +24,7 @@ use recovery_token::adapter::{Server, ServerConfig, ServerHost, Verdict};
 use recovery_token::audit::AuditEvent;
 use recovery_token::http::{Access, Authorize, Face};
 use recovery_token::shares::KeyShare;
-use recovery_token::tokens::{TokenFormat, TokenProfile};
+use recovery_token::tokens::{BASE62_ALPHABET, TokenFormat, TokenProfile};
 use recovery_token::{
     CombinedKey, Dialect, GeneratorConfig, RecoveryTokenGenerator, Strategy, Token,
 };
@@ -319,12 +319,12 @@ async fn run(o: Options) -> Result<(), String> {
     let mut keys = vec![(None, key)];
     let mut namespace_shares = Vec::new();
     for name in &o.namespaces {
+        // A namespace id as OpenBao makes them: five base62 characters.
         let id: String = (0..5)
-            .map(|_| {
-                char::from(
-                    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-                        [rand::rng().random_range(0..62)],
-                )
+            .filter_map(|_| {
+                BASE62_ALPHABET
+                    .get(rand::rng().random_range(0..62))
+                    .map(|b| char::from(*b))
             })
             .collect();
         let format = TokenFormat::SERVICE_ROOT

@@ -103,6 +103,9 @@ pub trait ServerHost: Send + Sync + 'static {
     }
 }
 
+/// Every timeout of a [`ServerConfig`] is at most a day.
+const MAX_TIMEOUT: Duration = Duration::from_secs(86_400);
+
 /// The server's limits. [`ServerConfig::default`] is what a deployment should start from.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -210,31 +213,31 @@ impl ServerConfig {
 }
 
 impl ServerConfigBuilder {
-    /// See [`ServerConfig::header_timeout`].
+    /// See [`ServerConfig::header_timeout`] (at most a day).
     #[must_use]
     pub fn header_timeout(mut self, t: Duration) -> Self {
-        self.0.header_timeout = t;
+        self.0.header_timeout = t.min(MAX_TIMEOUT);
         self
     }
 
-    /// See [`ServerConfig::body_timeout`].
+    /// See [`ServerConfig::body_timeout`] (at most a day).
     #[must_use]
     pub fn body_timeout(mut self, t: Duration) -> Self {
-        self.0.body_timeout = t;
+        self.0.body_timeout = t.min(MAX_TIMEOUT);
         self
     }
 
-    /// See [`ServerConfig::write_timeout`].
+    /// See [`ServerConfig::write_timeout`] (at most a day).
     #[must_use]
     pub fn write_timeout(mut self, t: Duration) -> Self {
-        self.0.write_timeout = t;
+        self.0.write_timeout = t.min(MAX_TIMEOUT);
         self
     }
 
-    /// See [`ServerConfig::connection_lifetime`].
+    /// See [`ServerConfig::connection_lifetime`] (at most a day).
     #[must_use]
     pub fn connection_lifetime(mut self, t: Duration) -> Self {
-        self.0.connection_lifetime = t;
+        self.0.connection_lifetime = t.min(MAX_TIMEOUT);
         self
     }
 
@@ -370,7 +373,11 @@ impl<H: ServerHost> Server<H> {
     {
         let (parts, body) = request.into_parts();
         let limit = self.with_face(|f| f.body_limit());
-        let deadline = tokio::time::Instant::now() + self.inner.config.body_timeout;
+        let now = tokio::time::Instant::now();
+        // The builder caps every timeout at a day: no overflow.
+        let deadline = now
+            .checked_add(self.inner.config.body_timeout)
+            .unwrap_or(now);
         let body = match read_body(body, limit, deadline).await {
             Ok(body) => body,
             Err(BodyFault::TooLarge) => {
@@ -549,13 +556,14 @@ impl<H: ServerHost> Server<H> {
                 () = &mut shutdown => break,
             };
             let stream = tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok((stream, _)) => stream,
-                    Err(_) => {
+                accepted = listener.accept() => {
+                    let Ok((stream, _)) = accepted else {
+                        // A reset before accept, or no file descriptors: pause, not spin.
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         continue;
-                    }
-                },
+                    };
+                    stream
+                }
                 () = &mut shutdown => break,
             };
             let _ = stream.set_nodelay(true);
@@ -566,12 +574,12 @@ impl<H: ServerHost> Server<H> {
             });
             let server = self.clone();
             let budget = config.max_requests_per_connection;
-            let served = Arc::new(AtomicU64::new(0));
+            let answered = Arc::new(AtomicU64::new(0));
             let connection = http.serve_connection(
                 io,
                 service_fn(move |request| {
                     let server = server.clone();
-                    let last = served.fetch_add(1, Ordering::Relaxed).saturating_add(1) >= budget;
+                    let last = answered.fetch_add(1, Ordering::Relaxed).saturating_add(1) >= budget;
                     async move {
                         let mut response = server.handle(request).await;
                         if last {
@@ -594,7 +602,11 @@ impl<H: ServerHost> Server<H> {
                 let end_of_life = tokio::time::sleep(config.connection_lifetime);
                 tokio::pin!(end_of_life);
                 let mut graceful = false;
-                let tick = (config.write_timeout / 4).max(Duration::from_millis(10));
+                let tick = config
+                    .write_timeout
+                    .checked_div(4)
+                    .unwrap_or_default()
+                    .max(Duration::from_millis(10));
                 loop {
                     tokio::select! {
                         _ = connection.as_mut() => return,
