@@ -17,13 +17,23 @@ use serde_json::Value;
 /// build reuses the test run's artifacts) and returns the executable's path, as cargo reports it.
 pub fn server_binary() -> &'static PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
+    BIN.get_or_init(|| build_example("server"))
+}
+
+/// `examples/axum_host.rs`, built as [`server_binary`] builds the server.
+pub fn axum_host_binary() -> &'static PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| build_example("axum_host"))
+}
+
+fn build_example(name: &str) -> PathBuf {
+    {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
         let mut cmd = Command::new(cargo);
         cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args([
             "build",
             "--example",
-            "server",
+            name,
             "--features",
             "server",
             "--message-format=json-render-diagnostics",
@@ -40,10 +50,10 @@ pub fn server_binary() -> &'static PathBuf {
             .unwrap()
             .lines()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "server")
+            .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == name)
             .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-            .expect("cargo reported no executable for the server example")
-    })
+            .expect("cargo reported no executable for the example")
+    }
 }
 
 /// A running server; killed (and reaped) on drop.
@@ -73,7 +83,12 @@ impl Server {
 
     /// Starts `examples/server.rs --listen 127.0.0.1:0 ARGS`, nothing added.
     pub fn start_exactly(args: &[&str]) -> Self {
-        let mut child = Command::new(server_binary())
+        Self::start_binary(server_binary(), args)
+    }
+
+    /// Starts `BINARY --listen 127.0.0.1:0 ARGS` (an example that prints as the server does).
+    pub fn start_binary(binary: &PathBuf, args: &[&str]) -> Self {
+        let mut child = Command::new(binary)
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
             .stdin(Stdio::null())
