@@ -75,6 +75,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let face = Face::new(RecoveryTokenGenerator::new(config))
         .with_access(Access::enable_unauthenticated(&["generate-root"])?);
     let server = Server::new(face, App(key), ServerConfig::default());
+    tokio::spawn(server.clone().drive_timers()); // attempts expire on time
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .fallback(move |request: Request| {

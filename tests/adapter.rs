@@ -304,3 +304,35 @@ async fn a_content_type_flood_does_not_delay_a_status_get() {
     assert!(sent > 8, "the flood ran ({sent} requests)");
     eprintln!("content-type flood ({sent} requests of 100 KB): worst status GET {worst:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attempt_expires_on_time_without_another_request() {
+    let config = GeneratorConfig::builder(1)
+        .with_attempt_lifetime(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let access = Access::enable_unauthenticated(&["generate-root"]).unwrap();
+    let face = Face::new(RecoveryTokenGenerator::new(config)).with_access(access);
+    let server = Server::new(face, TestHost::default(), ServerConfig::default());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(server.clone().serve(listener, std::future::pending()));
+    let (status, _) = call(
+        addr,
+        &put("/v1/sys/generate-root/attempt", "{}"),
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        server.with_face(|f| f.poll_timeout()).is_some(),
+        "the attempt has a deadline"
+    );
+    // No request after the start: only the adapter's timer can wipe it.
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    assert_eq!(
+        server.with_face(|f| f.poll_timeout()),
+        None,
+        "wiped by the timer"
+    );
+}

@@ -507,8 +507,10 @@ impl<H: ServerHost> Server<H> {
         }
     }
 
-    /// Wipes expired attempts when the face asks ([`Face::poll_timeout`]); runs until dropped.
-    async fn expire(self) {
+    /// Wipes expired attempts when the face asks ([`Face::poll_timeout`]), woken early by
+    /// every request; runs until dropped. [`Server::serve`] runs it itself; a host that only
+    /// calls [`Server::handle`] spawns it once (`tokio::spawn(server.clone().drive_timers())`).
+    pub async fn drive_timers(self) {
         loop {
             let next = self.with_face(|f| f.poll_timeout());
             let woken = self.inner.timer.notified();
@@ -538,7 +540,7 @@ impl<H: ServerHost> Server<H> {
         shutdown: impl Future<Output = ()>,
     ) -> io::Result<()> {
         let config = self.inner.config.clone();
-        let timer = tokio::spawn(self.clone().expire());
+        let timer = tokio::spawn(self.clone().drive_timers());
         let mut http = http1::Builder::new();
         http.timer(TokioTimer::new())
             .header_read_timeout(config.header_timeout)
