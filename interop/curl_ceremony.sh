@@ -66,7 +66,8 @@ decode_token() { # decode_token ENCODED OTP
     done
 }
 
-"$server_bin" --listen 127.0.0.1:0 >"$work/stdout" &
+# Vault 1.x's model (Vault 2.x: `enable_unauthenticated_access`): curl calls without a token.
+"$server_bin" --listen 127.0.0.1:0 --enable-unauthenticated-access generate-root >"$work/stdout" &
 server_pid=$!
 for _ in $(seq 300); do
     grep -q '^Listening on ' "$work/stdout" && break

@@ -200,8 +200,9 @@ class Procs:
 
 def start_example(procs: Procs, server_bin: str, args: list[str]) -> tuple[subprocess.Popen, int, list[str]]:
     """Starts the example on port 0; returns it, its port and the shares it printed."""
+    # The real server runs with `disable_unauthed_generate_root_endpoints = false`: the same here.
     p = procs.start(
-        [server_bin, "--listen", "127.0.0.1:0", *args],
+        [server_bin, "--listen", "127.0.0.1:0", "--enable-unauthenticated-access", "generate-root", *args],
         stdout=subprocess.PIPE,
         text=True,
     )

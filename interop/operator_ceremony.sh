@@ -146,7 +146,8 @@ gpg_decrypt() { # gpg_decrypt ENCODED: what the key holder runs
 
 # ---------------------------------------------------------------- 1. the example server
 echo "--- example server"
-"$server_bin" --listen 127.0.0.1:0 >"$work/server.out" 2>"$work/server.err" &
+"$server_bin" --listen 127.0.0.1:0 --enable-unauthenticated-access generate-root \
+    >"$work/server.out" 2>"$work/server.err" &
 server_pid=$!
 for _ in $(seq 300); do
     grep -q '^Listening on ' "$work/server.out" && break

@@ -34,6 +34,9 @@
 // secrets it hands out and the words every layer uses (each item has this one path). In public
 // modules: shares, tokens, the wire format, audit, PGP, the client side and the conformance kit.
 // Private modules are implementation: `go` (everything Go-compatible), `vocabulary`.
+#[cfg(feature = "server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "server")))]
+pub mod adapter;
 pub mod audit;
 pub mod client;
 mod config;

@@ -90,6 +90,41 @@ fn example_server_conforms_in_the_vault_dialect() {
     );
 }
 
+#[cfg(feature = "server")]
+#[test]
+fn the_axum_host_example_conforms_over_http() {
+    // examples/axum_host.rs: the face mounted under an axum router (threshold 3, a 32-byte key).
+    let server = Server::start_binary(example_server::axum_host_binary(), &[]);
+    let claims =
+        claims_for(&server, Dialect::Vault, TokenProfile::VAULT, 3).with_key_length(Some(32));
+    let report = run(&mut TcpTransport::new(server.addr), &claims);
+    assert_conforms(&report);
+    // The app's own route and middleware are still there beside the face.
+    let raw = |path: &str| {
+        use std::io::{Read as _, Write as _};
+        let mut s = std::net::TcpStream::connect(server.addr).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        answer.to_ascii_lowercase()
+    };
+    let health = raw("/healthz");
+    assert!(
+        health.starts_with("http/1.1 200") && health.ends_with("\r\n\r\nok"),
+        "{health}"
+    );
+    assert!(health.contains("x-served-by: axum-host"), "{health}");
+    let status = raw("/v1/sys/generate-root/attempt");
+    assert!(
+        status.starts_with("http/1.1 200") && status.contains("x-served-by: axum-host"),
+        "{status}"
+    );
+}
+
 #[test]
 fn example_server_conforms_in_the_openbao_dialect() {
     // Vault's and OpenBao's share checks (no declared key length): mixed lengths fail the combine.

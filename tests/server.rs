@@ -1630,3 +1630,88 @@ fn bad_flags_exit_with_status_2() {
         );
     }
 }
+
+// ------------------------------------------------------------------ who may call (issue 17)
+
+/// A file in a fresh temporary directory, holding `text`.
+fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("rt-server-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn root_generation_needs_a_token_by_default() {
+    let s = Server::start_exactly(&[]);
+    for (method, path) in [
+        ("GET", "/v1/sys/generate-root/attempt"),
+        ("PUT", "/v1/sys/generate-root/attempt"),
+        (
+            "PUT",
+            "/v1/sys/replication/dr/secondary/generate-operation-token/attempt",
+        ),
+    ] {
+        let r = s.request(method, path, Some("{}"));
+        assert_eq!(r.status, 403, "{method} {path}: {r:?}");
+        assert!(r.body.contains("permission denied"), "{r:?}");
+    }
+    // The recovery endpoints stay open.
+    assert_eq!(s.get("/v1/sys/generate-recovery-token/attempt").status, 200);
+}
+
+#[test]
+fn openbao_answers_405_on_the_old_root_endpoints_by_default() {
+    let s = Server::start_exactly(&["--openbao"]);
+    let r = s.get("/v1/sys/generate-root/attempt");
+    assert_eq!(r.status, 405, "{r:?}");
+    assert!(r.body.contains("unsupported operation"), "{r:?}");
+}
+
+#[test]
+fn a_token_from_the_token_file_and_a_minted_root_token_may_generate_root() {
+    let caller = "hvs.fromTheTokenFile0000000";
+    let file = temp_file("tokens", &format!("\n{caller}\n"));
+    let s = Server::start(&["--token-file", file.to_str().unwrap(), "--threshold", "1"]);
+    let with = |token: &str, method: &str, path: &str, body: &str| {
+        http(
+            s.addr,
+            method,
+            path,
+            Some(body),
+            &[("X-Vault-Token", token)],
+        )
+    };
+    let attempt = "/v1/sys/generate-root/attempt";
+    assert_eq!(with("hvs.notKnown", "GET", attempt, "").status, 403);
+    let r = with(caller, "PUT", attempt, "{}");
+    assert_eq!(r.status, 200, "{r:?}");
+    let started = r.json();
+    let body = json!({"key": s.shares[0], "nonce": str_field(&started, "nonce")}).to_string();
+    let done = with(caller, "PUT", "/v1/sys/generate-root/update", &body).json();
+    assert_eq!(done["complete"], true, "{done}");
+    // Decode the minted root token with the OTP: it is authorized from now on.
+    let token = decode_token(
+        str_field(&done, "encoded_token"),
+        str_field(&started, "otp"),
+        28,
+    )
+    .unwrap();
+    let r = with(token.expose_secret(), "GET", attempt, "");
+    assert_eq!(r.status, 200, "the minted root token may call: {r:?}");
+}
+
+#[test]
+fn the_key_file_gives_the_key() {
+    let key = [0x5au8; 16];
+    let file = temp_file("key", &format!("{}\n", hex(&key)));
+    let s = Server::start(&["--key-file", file.to_str().unwrap(), "--threshold", "1"]);
+    assert!(s.shares.is_empty(), "no shares printed for a given key");
+    let started = s.start_attempt("generate-root", &json!({}));
+    let share = STANDARD.encode(key);
+    let done = s
+        .submit("generate-root", &share, str_field(&started, "nonce"))
+        .json();
+    assert_eq!(done["complete"], true, "{done}");
+}

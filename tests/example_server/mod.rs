@@ -17,12 +17,24 @@ use serde_json::Value;
 /// build reuses the test run's artifacts) and returns the executable's path, as cargo reports it.
 pub fn server_binary() -> &'static PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
+    BIN.get_or_init(|| build_example("server"))
+}
+
+/// `examples/axum_host.rs`, built as [`server_binary`] builds the server.
+pub fn axum_host_binary() -> &'static PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| build_example("axum_host"))
+}
+
+fn build_example(name: &str) -> PathBuf {
+    {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
         let mut cmd = Command::new(cargo);
         cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args([
             "build",
             "--example",
+            name,
+            "--features",
             "server",
             "--message-format=json-render-diagnostics",
         ]);
@@ -38,10 +50,10 @@ pub fn server_binary() -> &'static PathBuf {
             .unwrap()
             .lines()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "server")
+            .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == name)
             .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-            .expect("cargo reported no executable for the server example")
-    })
+            .expect("cargo reported no executable for the example")
+    }
 }
 
 /// A running server; killed (and reaped) on drop.
@@ -50,12 +62,33 @@ pub struct Server {
     pub addr: SocketAddr,
     /// The `Unseal Key K` values, in order, base64 as printed.
     pub shares: Vec<String>,
+    /// `Unseal Key K (NAME)` values: `(NAME, share)`, in order.
+    pub namespace_shares: Vec<(String, String)>,
 }
 
 impl Server {
-    /// Starts `examples/server.rs --listen 127.0.0.1:0 ARGS` and reads its address and shares.
+    /// Starts `examples/server.rs --listen 127.0.0.1:0 ARGS` with the root and DR families
+    /// open to anyone (`--enable-unauthenticated-access`, Vault 1.x's model, which most tests
+    /// of the protocol assume) unless ARGS name a `--token-file`; reads its address and shares.
     pub fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(server_binary())
+        if args.contains(&"--token-file") {
+            return Self::start_exactly(args);
+        }
+        let open = [
+            "--enable-unauthenticated-access",
+            "generate-root,generate-operation-token",
+        ];
+        Self::start_exactly(&[&open[..], args].concat())
+    }
+
+    /// Starts `examples/server.rs --listen 127.0.0.1:0 ARGS`, nothing added.
+    pub fn start_exactly(args: &[&str]) -> Self {
+        Self::start_binary(server_binary(), args)
+    }
+
+    /// Starts `BINARY --listen 127.0.0.1:0 ARGS` (an example that prints as the server does).
+    pub fn start_binary(binary: &PathBuf, args: &[&str]) -> Self {
+        let mut child = Command::new(binary)
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
             .stdin(Stdio::null())
@@ -74,12 +107,18 @@ impl Server {
             }
         });
         let mut shares = Vec::new();
+        let mut namespace_shares = Vec::new();
         let addr = loop {
             let line = rx
                 .recv_timeout(Duration::from_secs(30))
                 .expect("the server printed no `Listening on` line within 30 s");
             if let Some(rest) = line.strip_prefix("Unseal Key ") {
                 let (k, share) = rest.split_once(": ").unwrap();
+                if let Some((_, ns)) = k.split_once(" (") {
+                    let ns = ns.trim_end_matches(')').to_owned();
+                    namespace_shares.push((ns, share.to_owned()));
+                    continue;
+                }
                 assert_eq!(
                     k.parse::<usize>().unwrap(),
                     shares.len() + 1,
@@ -94,6 +133,7 @@ impl Server {
             child,
             addr,
             shares,
+            namespace_shares,
         }
     }
 }

@@ -1,0 +1,97 @@
+//! The crate's HTTP face mounted in an axum app, beside the app's own route and middleware.
+//!
+//! ```sh
+//! cargo run --features server --example axum_host -- [--listen ADDR]
+//! ```
+//! Everything under `/v1/` goes to the crate ([`Server::handle`]: zeroizing capped body reads,
+//! the face's routes and texts, the host's steps); `/healthz` is the app's; every answer passes
+//! the app's middleware. Root generation is open to anyone here (Vault 1.x's model): a real app
+//! answers `authorize` from its token store.
+
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use axum::{Router, response::Response, routing::get};
+use base64::{Engine as _, engine::general_purpose::STANDARD};
+use rand::Rng as _;
+use recovery_token::HostReason;
+use recovery_token::adapter::{Server, ServerConfig, ServerHost, Verdict};
+use recovery_token::http::{Access, Authorize, Face};
+use recovery_token::{CombinedKey, GeneratorConfig, RecoveryTokenGenerator, Strategy, Token};
+use recovery_token::{shares::KeyShare, tokens::TokenFormat};
+use zeroize::Zeroizing;
+
+struct App(Zeroizing<Vec<u8>>);
+
+impl ServerHost for App {
+    async fn authorize(&self, _: &Authorize) -> Verdict {
+        Verdict::UnknownToken // no token store here: only the open families are served
+    }
+    async fn check_key(
+        &self,
+        _: Strategy,
+        _: Option<&str>,
+        key: &CombinedKey,
+    ) -> Result<(), HostReason> {
+        key.ct_eq_bytes(&self.0)
+            .then_some(())
+            .ok_or_else(|| "unable to authenticate: combined key does not match".into())
+    }
+    async fn mint(
+        &self,
+        _: Strategy,
+        format: TokenFormat,
+        _: Option<&str>,
+    ) -> Result<Token, HostReason> {
+        Ok(format.mint(&mut rand::rng()))
+    }
+    async fn revoke(&self, _: &Token, _: Strategy, _: Option<&str>) {}
+}
+
+async fn served_by(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(
+        "x-served-by",
+        "axum-host".parse().expect("a valid header value"),
+    );
+    response
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut key = Zeroizing::new(vec![0u8; 32]);
+    rand::rng().fill_bytes(&mut key);
+    for (k, share) in KeyShare::split(&key, 3, 5, &mut rand::rng())?
+        .iter()
+        .enumerate()
+    {
+        println!(
+            "Unseal Key {}: {}",
+            k + 1,
+            STANDARD.encode(share.expose_secret())
+        );
+    }
+    let config = GeneratorConfig::builder(3)
+        .with_key_length(key.len())
+        .build()?;
+    let face = Face::new(RecoveryTokenGenerator::new(config))
+        .with_access(Access::enable_unauthenticated(&["generate-root"])?);
+    let server = Server::new(face, App(key), ServerConfig::default());
+    tokio::spawn(server.clone().drive_timers()); // attempts expire on time
+    let app = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(move |request: Request| {
+            let server = server.clone();
+            async move { server.handle(request).await }
+        })
+        .layer(middleware::from_fn(served_by));
+    let args: Vec<String> = std::env::args().collect(); // [--listen ADDR]
+    let listen = args
+        .iter()
+        .skip_while(|a| *a != "--listen")
+        .nth(1)
+        .map_or("127.0.0.1:0", |a| a.as_str());
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    println!("Listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app).await?;
+    Ok(())
+}

@@ -1,0 +1,339 @@
+//! The adapter (`recovery_token::adapter`, feature `server`) over real HTTP on loopback: its
+//! cancellation safety and its bounds under slow or stalled clients. Every loop is bounded and
+//! every test stops by itself.
+#![cfg(feature = "server")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::await_holding_lock
+)]
+
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use recovery_token::HostReason;
+use recovery_token::adapter::{Server, ServerConfig, ServerHost, Verdict};
+use recovery_token::http::{Access, Authorize, Face};
+use recovery_token::tokens::TokenFormat;
+use recovery_token::{CombinedKey, GeneratorConfig, RecoveryTokenGenerator, Strategy, Token};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::{TcpListener, TcpStream};
+
+const KEY: [u8; 32] = [7; 32];
+const STATUS: &str = "GET /v1/sys/generate-root/attempt HTTP/1.1\r\nHost: x\r\n\r\n";
+
+#[derive(Default)]
+struct TestHost {
+    mint_delay: Duration,
+    minted: Mutex<Vec<Token>>,
+    revoked: Mutex<Vec<Token>>,
+}
+
+impl ServerHost for TestHost {
+    async fn authorize(&self, _: &Authorize) -> Verdict {
+        Verdict::UnknownToken
+    }
+    async fn check_key(
+        &self,
+        _: Strategy,
+        _: Option<&str>,
+        key: &CombinedKey,
+    ) -> Result<(), HostReason> {
+        if key.ct_eq_bytes(&KEY) {
+            Ok(())
+        } else {
+            Err("wrong key".into())
+        }
+    }
+    async fn mint(
+        &self,
+        _: Strategy,
+        format: TokenFormat,
+        _: Option<&str>,
+    ) -> Result<Token, HostReason> {
+        tokio::time::sleep(self.mint_delay).await;
+        let token = format.mint(&mut rand::rng());
+        self.minted
+            .lock()
+            .unwrap()
+            .push(Token::from(token.expose_secret()));
+        Ok(token)
+    }
+    async fn revoke(&self, token: &Token, _: Strategy, _: Option<&str>) {
+        self.revoked
+            .lock()
+            .unwrap()
+            .push(Token::from(token.expose_secret()));
+    }
+}
+
+/// Serves a threshold-1 face (root family open) on 127.0.0.1:0 until the test's runtime ends.
+async fn serve(host: TestHost, config: ServerConfig) -> (SocketAddr, Server<TestHost>) {
+    let generator = RecoveryTokenGenerator::new(GeneratorConfig::new(1).unwrap());
+    let access = Access::enable_unauthenticated(&["generate-root"]).unwrap();
+    let server = Server::new(Face::new(generator).with_access(access), host, config);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(server.clone().serve(listener, std::future::pending()));
+    (addr, server)
+}
+
+/// One request on a fresh connection; the status and body of its answer, within `limit`.
+async fn call(addr: SocketAddr, request: &str, limit: Duration) -> (u16, String) {
+    tokio::time::timeout(limit, async {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(request.as_bytes()).await.unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = s.read(&mut buf).await.unwrap();
+            got.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&got).into_owned();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let len = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length: ")
+                            .map(|v| v.trim().parse::<usize>().unwrap())
+                    })
+                    .unwrap_or(0);
+                if body.len() >= len {
+                    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+                    return (status, body[..len].to_owned());
+                }
+            }
+            assert!(n > 0, "the connection closed before the answer: {text:?}");
+        }
+    })
+    .await
+    .expect("no answer within the bound")
+}
+
+fn put(path: &str, body: &str) -> String {
+    format!(
+        "PUT {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_leaves_between_mint_and_issue_gets_its_token_revoked() {
+    let host = TestHost {
+        mint_delay: Duration::from_millis(500),
+        ..TestHost::default()
+    };
+    let (addr, server) = serve(host, ServerConfig::default()).await;
+    let (status, body) = call(
+        addr,
+        &put("/v1/sys/generate-root/attempt", "{}"),
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let started: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let nonce = started["nonce"].as_str().unwrap().to_owned();
+    let update = format!(r#"{{"key":"{}","nonce":"{nonce}"}}"#, STANDARD.encode(KEY));
+    // The last share, then hang up while the host mints.
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(put("/v1/sys/generate-root/update", &update).as_bytes())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    drop(s);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while server.host().revoked.lock().unwrap().is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let minted = server.host().minted.lock().unwrap().clone();
+    let revoked = server.host().revoked.lock().unwrap().clone();
+    assert_eq!(minted.len(), 1, "the host minted once");
+    assert_eq!(
+        revoked, minted,
+        "the minted, never delivered token is revoked"
+    );
+    // It was not issued: the attempt is still there, waiting for the share again.
+    let (status, body) = call(addr, STATUS, Duration::from_secs(5)).await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains(r#""started":true"#) && body.contains(r#""complete":false"#),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stays_gets_its_token_and_nothing_is_revoked() {
+    let (addr, server) = serve(TestHost::default(), ServerConfig::default()).await;
+    let (_, body) = call(
+        addr,
+        &put("/v1/sys/generate-root/attempt", "{}"),
+        Duration::from_secs(5),
+    )
+    .await;
+    let started: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let update = format!(
+        r#"{{"key":"{}","nonce":"{}"}}"#,
+        STANDARD.encode(KEY),
+        started["nonce"].as_str().unwrap()
+    );
+    let (status, body) = call(
+        addr,
+        &put("/v1/sys/generate-root/update", &update),
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""complete":true"#), "{body}");
+    assert_eq!(server.host().minted.lock().unwrap().len(), 1);
+    assert!(server.host().revoked.lock().unwrap().is_empty());
+}
+
+/// The flood tests measure time: one at a time. (Each runs on its own runtime and holds the
+/// guard for its whole body, across awaits, on purpose.)
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Opens `n` connections that each pipeline `per` status GETs and never read an answer.
+async fn stalled_readers(addr: SocketAddr, n: usize, per: usize) -> Vec<TcpStream> {
+    let burst = STATUS.repeat(per);
+    let mut held = Vec::new();
+    for _ in 0..n {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        // The kernel takes what fits; the rest waits in our buffer, which we never flush.
+        let _ =
+            tokio::time::timeout(Duration::from_millis(200), s.write_all(burst.as_bytes())).await;
+        held.push(s);
+    }
+    held
+}
+
+/// The worst wait of `tries` status GETs, one after another.
+async fn worst_status_wait(addr: SocketAddr, tries: usize, bound: Duration) -> Duration {
+    let mut worst = Duration::ZERO;
+    for _ in 0..tries {
+        let t = Instant::now();
+        let (status, _) = call(addr, STATUS, bound).await;
+        assert_eq!(status, 200);
+        worst = worst.max(t.elapsed());
+    }
+    worst
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_readers_holding_every_slot_are_shed_by_the_request_budget_and_timeouts() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    // Every slot held by a connection that pipelines thousands of GETs and never reads.
+    // A stalled reader is answered until the kernel's buffers fill, then stuck writing (the
+    // write timeout frees its slot); or it is answered for its request budget (1000 by
+    // default) and closed; once the kernel took all its answers it is idle or mid-header (the
+    // header timeout frees it).
+    let config = ServerConfig::builder()
+        .max_connections(16)
+        .write_timeout(Duration::from_secs(1))
+        .header_timeout(Duration::from_secs(1))
+        .max_requests_per_connection(1000)
+        .build();
+    let (addr, _server) = serve(TestHost::default(), config).await;
+    let held = stalled_readers(addr, 16, 14_000).await;
+    // Bound: 5 s: the first of 16 connections to reach 1000 answers (about 1 s here in a
+    // debug build on two busy cores), or a 1 s timeout + its 250 ms check tick.
+    let worst = worst_status_wait(addr, 5, Duration::from_secs(5)).await;
+    eprintln!("stalled readers holding every slot: worst status GET {worst:?}");
+    drop(held);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_readers_with_default_flags_do_not_delay_a_status_get() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let (addr, _server) = serve(TestHost::default(), ServerConfig::default()).await;
+    let held = stalled_readers(addr, 64, 14_000).await;
+    let worst = worst_status_wait(addr, 20, Duration::from_secs(2)).await;
+    eprintln!("64 stalled readers, default config: worst status GET {worst:?}");
+    drop(held);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_content_type_flood_does_not_delay_a_status_get() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    // Headers large enough that the face's media-type parser sees every byte.
+    let config = ServerConfig::builder().max_header_bytes(256 * 1024).build();
+    let (addr, _server) = serve(TestHost::default(), config).await;
+    let mut params = String::from("application/merge-patch+json");
+    for i in 0..10_000 {
+        params.push_str(&format!(";p{i:05}=val"));
+    }
+    assert!(params.len() > 100_000);
+    let flood = format!(
+        "PATCH /v1/sys/generate-root/update HTTP/1.1\r\nHost: x\r\nContent-Type: {params}\r\nContent-Length: 2\r\n\r\n{{}}"
+    );
+    let stop = Instant::now() + Duration::from_secs(4);
+    let mut flooders = Vec::new();
+    for _ in 0..8 {
+        let flood = flood.clone();
+        flooders.push(tokio::spawn(async move {
+            let mut sent = 0u32;
+            while Instant::now() < stop {
+                let Ok(mut s) = TcpStream::connect(addr).await else {
+                    break;
+                };
+                if s.write_all(flood.as_bytes()).await.is_err() {
+                    continue;
+                }
+                let mut buf = [0u8; 1024];
+                let _ = tokio::time::timeout(Duration::from_secs(1), s.read(&mut buf)).await;
+                sent += 1;
+            }
+            sent
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Bound: 2 s for a status GET while eight clients send 100 KB Content-Types (about 0.7 s
+    // measured in a debug build on two busy cores; the parser is linear).
+    let worst = worst_status_wait(addr, 10, Duration::from_secs(2)).await;
+    let mut sent = 0;
+    for f in flooders {
+        sent += f.await.unwrap();
+    }
+    assert!(sent > 8, "the flood ran ({sent} requests)");
+    eprintln!("content-type flood ({sent} requests of 100 KB): worst status GET {worst:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attempt_expires_on_time_without_another_request() {
+    let config = GeneratorConfig::builder(1)
+        .with_attempt_lifetime(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let access = Access::enable_unauthenticated(&["generate-root"]).unwrap();
+    let face = Face::new(RecoveryTokenGenerator::new(config)).with_access(access);
+    let server = Server::new(face, TestHost::default(), ServerConfig::default());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(server.clone().serve(listener, std::future::pending()));
+    let (status, _) = call(
+        addr,
+        &put("/v1/sys/generate-root/attempt", "{}"),
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        server.with_face(|f| f.poll_timeout()).is_some(),
+        "the attempt has a deadline"
+    );
+    // No request after the start: only the adapter's timer can wipe it.
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    assert_eq!(
+        server.with_face(|f| f.poll_timeout()),
+        None,
+        "wiped by the timer"
+    );
+}
