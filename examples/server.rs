@@ -24,7 +24,7 @@ use recovery_token::HostReason;
 use recovery_token::adapter::{Server, ServerConfig, ServerHost, Verdict};
 use recovery_token::audit::AuditEvent;
 use recovery_token::http::{Access, Authorize, Face};
-use recovery_token::shares::KeyShare;
+use recovery_token::shares::{KeyShare, ShareRegistry};
 use recovery_token::tokens::{BASE62_ALPHABET, TokenFormat, TokenProfile};
 use recovery_token::{
     CombinedKey, Dialect, GeneratorConfig, RecoveryTokenGenerator, Strategy, Token,
@@ -56,6 +56,11 @@ usage: server [FLAGS]
                            (default 3600; 0 = never, Vault's behaviour)
   --no-disclose-nonce      a wrong-nonce update is refused without repeating the nonce
   --cancel-requires-nonce  a cancel must name the nonce: DELETE body {\"nonce\":\"..\"} or ?nonce=
+  --share-registry FILE    the share registry (public): written when this server splits the key,
+                           read with --key-hex/--key-file; foreign shares are refused at once
+  --holders-only-start-cancel
+                           a start and a cancel must carry a registered share in the body's
+                           \"key\" (needs --share-registry with a given key)
   --header-timeout SECS    close a connection whose request headers take longer (default 10)
   --body-timeout SECS      answer 408 and close when a body takes longer (default 30)
   --write-timeout SECS     close a connection whose answer goes unread that long (default 10)
@@ -78,6 +83,8 @@ struct Options {
     attempt_lifetime: Option<u64>,
     no_disclose_nonce: bool,
     cancel_requires_nonce: bool,
+    share_registry: Option<String>,
+    holders_only: bool,
     max_request_size: Option<usize>,
     config: recovery_token::adapter::ServerConfigBuilder,
 }
@@ -133,6 +140,8 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
             }
             "--no-disclose-nonce" => o.no_disclose_nonce = true,
             "--cancel-requires-nonce" => o.cancel_requires_nonce = true,
+            "--share-registry" => o.share_registry = Some(value()?),
+            "--holders-only-start-cancel" => o.holders_only = true,
             "--header-timeout" => o.config = o.config.header_timeout(secs(value()?)?),
             "--body-timeout" => o.config = o.config.body_timeout(secs(value()?)?),
             "--write-timeout" => o.config = o.config.write_timeout(secs(value()?)?),
@@ -175,10 +184,12 @@ fn parse_key_hex(hex: &str) -> Result<Zeroizing<Vec<u8>>, String> {
     Ok(key)
 }
 
-/// The key (random, or given) and the shares to print as `vault operator init` does.
-fn make_key(o: &Options, t: usize) -> Result<(Zeroizing<Vec<u8>>, Vec<KeyShare>), String> {
+/// The key (random, or given), the shares to print as `vault operator init` does, and the
+/// share registry: made with the split (and written to `--share-registry`), or read from it.
+fn make_key(o: &Options, t: usize) -> Result<KeySet, String> {
     if let Some(key) = &o.key {
-        return Ok((key.clone(), Vec::new()));
+        let registry = o.share_registry.as_deref().map(read_registry).transpose()?;
+        return Ok((key.clone(), Vec::new(), registry));
     }
     let mut rng = rand::rng();
     let mut key = Zeroizing::new(vec![0u8; 32]);
@@ -187,8 +198,29 @@ fn make_key(o: &Options, t: usize) -> Result<(Zeroizing<Vec<u8>>, Vec<KeyShare>)
         (1, _) => 1,
         (t, n) => n.unwrap_or(t.max(5)),
     };
-    let shares = KeyShare::split(&key, t, count, &mut rng).map_err(|e| e.to_string())?;
-    Ok((key, shares))
+    let (shares, registry) =
+        KeyShare::split_with_registry(&key, t, count, &mut rng).map_err(|e| e.to_string())?;
+    if let Some(path) = &o.share_registry {
+        std::fs::write(path, format!("{}\n", registry.to_text()))
+            .map_err(|e| format!("writing {path}: {e}"))?;
+    }
+    Ok((key, shares, Some(registry)))
+}
+
+/// A key, the shares to print, and their registry.
+type KeySet = (Zeroizing<Vec<u8>>, Vec<KeyShare>, Option<ShareRegistry>);
+
+/// Reads a registry, refusing a file larger than the parser accepts before reading it whole.
+fn read_registry(path: &str) -> Result<ShareRegistry, String> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).map_err(|e| format!("reading {path}: {e}"))?;
+    let limit =
+        u64::try_from(ShareRegistry::MAX_TEXT_LEN).map_or(u64::MAX, |n| n.saturating_add(1));
+    let mut text = String::new();
+    file.take(limit)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("reading {path}: {e}"))?;
+    ShareRegistry::parse(&text).map_err(|e| format!("{path}: {e}"))
 }
 
 /// What this host owns: the keys (one per namespace), the tokens that may call, the audit sink.
@@ -271,6 +303,7 @@ fn generator(
     t: usize,
     key_len: usize,
     profile: TokenProfile,
+    registry: Option<ShareRegistry>,
 ) -> Result<RecoveryTokenGenerator, String> {
     let dialect = if o.openbao {
         Dialect::OpenBao
@@ -281,7 +314,12 @@ fn generator(
         .with_profile(profile)
         .with_dialect(dialect)
         .with_disclose_nonce_in_errors(!o.no_disclose_nonce)
-        .with_cancel_requires_nonce(o.cancel_requires_nonce);
+        .with_cancel_requires_nonce(o.cancel_requires_nonce)
+        .with_holders_only_start_cancel(o.holders_only);
+    // The registry checks updates when asked for (or needed by holders-only start and cancel).
+    if let Some(registry) = registry.filter(|_| o.share_registry.is_some() || o.holders_only) {
+        config = config.with_share_registry(registry);
+    }
     if !o.lax_share_sets {
         config = config.with_key_length(key_len); // a share of another length is refused at once
     }
@@ -312,16 +350,16 @@ async fn run(o: Options) -> Result<(), String> {
         (false, true) => TokenProfile::LEGACY,
         (false, false) => TokenProfile::VAULT,
     };
-    let (key, shares) = make_key(&o, t)?;
-    let mut face = Face::new(generator(&o, t, key.len(), profile)?).with_access(o.access);
+    let (key, shares, registry) = make_key(&o, t)?;
+    let mut face = Face::new(generator(&o, t, key.len(), profile, registry)?).with_access(o.access);
     if let Some(limit) = o.max_request_size {
         face = face.with_body_limit(limit);
     }
     let mut keys = vec![(None, key)];
     let mut namespace_shares = Vec::new();
     for name in &o.namespaces {
-        // A namespace id as OpenBao makes them: five base62 characters.
-        let id: String = (0..5)
+        // A namespace id as OpenBao makes them: six base62 characters (OTP 33, observed).
+        let id: String = (0..6)
             .filter_map(|_| {
                 BASE62_ALPHABET
                     .get(rand::rng().random_range(0..62))
@@ -331,7 +369,7 @@ async fn run(o: Options) -> Result<(), String> {
         let format = TokenFormat::SERVICE_ROOT
             .in_namespace(&id)
             .map_err(|e| e.to_string())?;
-        let (ns_key, ns_shares) = make_key(
+        let (ns_key, ns_shares, ns_registry) = make_key(
             &Options {
                 shares: o.shares,
                 ..Options::default()
@@ -343,6 +381,7 @@ async fn run(o: Options) -> Result<(), String> {
             t,
             ns_key.len(),
             TokenProfile::new(format, profile.format(Strategy::Recovery)),
+            ns_registry,
         )?;
         face.add_namespace(name, g)
             .map_err(|e| format!("--namespace {name}: {e}"))?;
