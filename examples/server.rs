@@ -320,8 +320,9 @@ async fn run(o: Options) -> Result<(), String> {
     let mut keys = vec![(None, key)];
     let mut namespace_shares = Vec::new();
     for name in &o.namespaces {
-        // A namespace id as OpenBao makes them: five base62 characters.
-        let id: String = (0..5)
+        // A namespace id as OpenBao 2.7.2 makes them: six base62 characters (`bao namespace
+        // create` answered ids like `LFgPye`; the root token ends `.LFgPye`, the OTP is 33 long).
+        let id: String = (0..6)
             .filter_map(|_| {
                 BASE62_ALPHABET
                     .get(rand::rng().random_range(0..62))
