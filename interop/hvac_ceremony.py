@@ -13,7 +13,7 @@ unseal keys from stdout, then:
   operation` (openbao-observed.md R19); a ceremony on sys/generate-root-token/* through hvac's
   write_data; sys/decode-token through hvac, compared with the real `bao` 2.7.2 CLI's
   `operator generate-root -decode` (with --bao; the check fails without it), and its refusals
-  (R61, R62).
+  (R61, R62); the same in a namespace (`--namespace ns1`, hvac's `namespace="ns1"`: R50-R52).
 hvac 2.4.0 has no `sys.decode_token` method (its system backend has no sys/decode-token call),
 so sys/decode-token is reached through hvac's generic `Client.write_data` (POST, R59).
 Tokens are decoded here too, independently of the crate: base64 without padding, XOR with the OTP.
@@ -87,17 +87,20 @@ def start_server(binary, *flags):
         stdin=subprocess.DEVNULL,
         text=True,
     )
-    shares = []
+    shares, ns_shares = [], {}
     while True:
         line = proc.stdout.readline()
         if not line:
             proc.kill()
             sys.exit("hvac: the server exited before listening")
         line = line.strip()
-        if line.startswith("Unseal Key "):
-            shares.append(line.split(": ", 1)[1])
+        m = re.match(r"Unseal Key \d+(?: \(([^)]+)\))?: (\S+)$", line)
+        if m and m.group(1):
+            ns_shares.setdefault(m.group(1), []).append(m.group(2))
+        elif m:
+            shares.append(m.group(2))
         elif line.startswith("Listening on "):
-            return proc, line.split(" ", 2)[2], shares
+            return proc, line.split(" ", 2)[2], shares, ns_shares
 
 
 def root_ceremony(client, url, shares):
@@ -191,11 +194,12 @@ def recovery_ceremony(client, url, shares):
                  client.adapter.put, path, json={})
 
 
-def bao_decode(bao, url, encoded, otp):
+def bao_decode(bao, url, encoded, otp, namespace=None):
     """The real `bao` 2.7.2 CLI's decode (it reads the status first, so it needs the token)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BAO_", "VAULT_"))}
     env.update(BAO_ADDR=url, BAO_TOKEN=CALLER_TOKEN, HOME=tempfile.mkdtemp())
-    r = subprocess.run([bao, "operator", "generate-root", f"-decode={encoded}", f"-otp={otp}"],
+    ns = [f"-namespace={namespace}"] if namespace else []
+    r = subprocess.run([bao, "operator", "generate-root", *ns, f"-decode={encoded}", f"-otp={otp}"],
                        env=env, capture_output=True, text=True, timeout=60)
     return r.stdout.strip() if r.returncode == 0 else f"rc {r.returncode}: {r.stderr}"
 
@@ -246,12 +250,43 @@ def openbao_ceremony(client, url, shares, bao):
                  anonymous.write_data, "sys/decode-token", data={"encoded_token": "", "otp": otp})
 
 
-def run(binary, *flags, body):
-    proc, url, shares = start_server(binary, *flags)
+def openbao_namespace(url, shares, bao):
+    """R50-R52: hvac with `namespace="ns1"` (X-Vault-Namespace) runs ns1's own ceremony."""
+    client = hvac.Client(url=url, token=CALLER_TOKEN, namespace="ns1")
+    status = client.read("sys/generate-root-token/attempt")["data"]
+    check(status["otp_length"] == 33 and status["started"] is False,
+          "ns1 status through hvac(namespace='ns1'): otp_length 33 (R50)", status)
+    started = client.write_data("sys/generate-root-token/attempt", data={})["data"]
+    otp, nonce = started["otp"], started["nonce"]
+    check(len(otp) == 33, "ns1 start: a generated 33-char OTP (R51)", started)
+    for key in shares[:3]:
+        done = client.write_data("sys/generate-root-token/update",
+                                 data={"key": key, "nonce": nonce})["data"]
+    check(done["complete"] is True and done["progress"] == 3, "ns1 ceremony complete with ns1's shares",
+          done)
+    encoded = done["encoded_token"]
+    token = decode_token(encoded, otp)
+    check(re.fullmatch(r"s\.[0-9A-Za-z]{24}\.[0-9A-Za-z]{6}", token) is not None,
+          "ns1 token is s. + 24 base62 + . + a 6-char namespace id (R51)",
+          re.sub("[0-9A-Za-z]", "x", token))
+    answer = hvac.Client(url=url, namespace="ns1").write_data(
+        "sys/decode-token", data={"encoded_token": encoded, "otp": otp})
+    from_bao = bao_decode(bao, url, encoded, otp, "ns1") if bao else "no bao CLI given (--bao)"
+    check(answer["data"] == {"token": from_bao},
+          "hvac's sys/decode-token in ns1 equals `bao operator generate-root -namespace=ns1 -decode` (R52)",
+          (answer["data"] == {"token": token}, from_bao))
+
+
+def run(binary, *flags, body, bao=None):
+    proc, url, shares, ns_shares = start_server(binary, *flags)
     try:
         check(len(shares) == 5, f"server {' '.join(flags) or '(Vault profile)'} printed 5 unseal keys",
               len(shares))
         body(hvac.Client(url=url, token=CALLER_TOKEN), url, shares)
+        if "--namespace" in flags:
+            check(len(ns_shares.get("ns1", [])) == 5, "server printed 5 unseal keys for ns1",
+                  {k: len(v) for k, v in ns_shares.items()})
+            openbao_namespace(url, ns_shares["ns1"], bao)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -269,8 +304,10 @@ def main():
         recovery_ceremony(client, url, shares)
 
     run(args.server, body=vault)
-    run(args.server, "--openbao",
-        body=lambda client, url, shares: openbao_ceremony(client, url, shares, args.bao))
+    def openbao(client, url, shares):
+        openbao_ceremony(client, url, shares, args.bao)
+
+    run(args.server, "--openbao", "--namespace", "ns1", body=openbao, bao=args.bao)
     print(f"hvac {importlib.metadata.version('hvac')} against the example server")
     print(f"hvac: {passed} passed, 0 failed")
 
