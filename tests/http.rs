@@ -1464,3 +1464,101 @@ fn a_namespace_without_keys_has_no_ceremony() {
         err(403, &["permission denied"])
     );
 }
+
+/// A face whose key was split here, with its registry and holders-only start and cancel.
+fn holders_only() -> Harness {
+    let key: Vec<u8> = (0..32).map(|_| rand::random::<u8>()).collect();
+    let (shares, registry) = KeyShare::split_with_registry(&key, 3, 5, &mut rand::rng()).unwrap();
+    let config = GeneratorConfig::builder(3)
+        .with_share_registry(registry)
+        .with_holders_only_start_cancel(true)
+        .build()
+        .unwrap();
+    Harness {
+        face: Face::new(RecoveryTokenGenerator::new(config)),
+        host: TestHost {
+            key,
+            profile: TokenProfile::VAULT,
+            minted: Vec::new(),
+            revoked: 0,
+        },
+        shares: shares.iter().map(|s| hex(s.expose_secret())).collect(),
+        asked: Vec::new(),
+    }
+}
+
+const ATTEMPT: &str = "/v1/sys/generate-recovery-token/attempt";
+const UPDATE: &str = "/v1/sys/generate-recovery-token/update";
+
+fn progress(h: &mut Harness) -> (bool, u64) {
+    let status: serde_json::Value =
+        serde_json::from_str(h.call("GET", ATTEMPT, None, "").body()).unwrap();
+    (
+        status["started"].as_bool().unwrap(),
+        status["progress"].as_u64().unwrap(),
+    )
+}
+
+#[test]
+fn holders_only_start_and_cancel_need_a_registered_share_over_http() {
+    let mut h = holders_only();
+    let required = err(
+        400,
+        &["a key holder's share is required in the request's 'key' field"],
+    );
+    let unknown = err(400, &["given key is not one of this key set's shares"]);
+    let foreign = hex(&[0x5a; 33]);
+
+    // A stranger can neither start (with no share, or a foreign one) nor start with a PGP key.
+    assert_eq!(errors(&h.call("PUT", ATTEMPT, None, "")), required);
+    assert_eq!(
+        errors(&h.call("PUT", ATTEMPT, None, "{\"pgp_key\":\"AAAA\"}")),
+        required
+    );
+    let body = format!("{{\"key\":\"{foreign}\"}}");
+    assert_eq!(errors(&h.call("PUT", ATTEMPT, None, &body)), unknown);
+    assert_eq!(progress(&mut h), (false, 0));
+
+    // A key holder starts; the share is not counted.
+    let body = format!("{{\"key\":\"{}\"}}", h.shares[0]);
+    let started = h.call("PUT", ATTEMPT, None, &body);
+    assert_eq!(started.status(), 200, "{}", started.body());
+    let nonce = serde_json::from_str::<serde_json::Value>(started.body()).unwrap()["nonce"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(progress(&mut h), (true, 0));
+
+    // Two holders submit; a foreign share at threshold - 1 is refused and wipes nothing.
+    for i in 0..2 {
+        let body = format!("{{\"key\":\"{}\",\"nonce\":\"{nonce}\"}}", h.shares[i]);
+        assert_eq!(h.call("PUT", UPDATE, None, &body).status(), 200);
+    }
+    let body = format!("{{\"key\":\"{foreign}\",\"nonce\":\"{nonce}\"}}");
+    assert_eq!(errors(&h.call("PUT", UPDATE, None, &body)), unknown);
+    assert_eq!(progress(&mut h), (true, 2));
+
+    // A stranger cannot cancel; a holder can.
+    assert_eq!(errors(&h.call("DELETE", ATTEMPT, None, "")), required);
+    let body = format!("{{\"key\":\"{foreign}\"}}");
+    assert_eq!(errors(&h.call("DELETE", ATTEMPT, None, &body)), unknown);
+    assert_eq!(progress(&mut h), (true, 2));
+    let body = format!("{{\"key\":\"{}\"}}", h.shares[4]);
+    assert_eq!(h.call("DELETE", ATTEMPT, None, &body).status(), 204);
+    assert_eq!(progress(&mut h), (false, 0));
+}
+
+#[test]
+fn a_start_ttl_is_refused_by_a_host_without_lifetimes() {
+    let mut h = Harness::vault();
+    let answer = h.call("PUT", ATTEMPT, None, "{\"ttl\":\"1h\"}");
+    assert_eq!(
+        errors(&answer),
+        err(
+            400,
+            &["this server does not support a root token lifetime ('ttl')"]
+        )
+    );
+    assert_eq!(progress(&mut h), (false, 0));
+    assert_eq!(h.call("PUT", ATTEMPT, None, "{}").status(), 200);
+}

@@ -484,7 +484,7 @@ impl RecoveryTokenGenerator {
 
     /// With holders-only start and cancel: `key` must be a registered share (it is wiped when
     /// this returns). Without the option: nothing to check.
-    fn check_holder(&self, key: Option<&SecretString>) -> Result<(), Error> {
+    pub(crate) fn check_holder(&self, key: Option<&SecretString>) -> Result<(), Error> {
         if !self.config.holders_only_start_cancel {
             return Ok(());
         }

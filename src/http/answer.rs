@@ -235,40 +235,6 @@ impl fmt::Debug for Answer {
 /// Go's `text/html` type for redirect bodies.
 const HTML: &str = "text/html; charset=utf-8";
 
-/// Appends `s` as a JSON string as Go's `encoding/json` writes it (HTML-safe escapes).
-fn push_str(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c if u32::from(c) < 0x20 => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                let b = u32::from(c);
-                out.push_str("\\u00");
-                for nibble in [b >> 4, b & 0xF] {
-                    let digit = HEX
-                        .get(usize::try_from(nibble).unwrap_or(0))
-                        .unwrap_or(&b'0');
-                    out.push(char::from(*digit));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
 /// One value inside `data`.
 pub(crate) enum Value<'a> {
     Str(&'a str),
@@ -299,16 +265,16 @@ pub(crate) fn envelope<R: CryptoRng + ?Sized>(data: &[(&str, Value<'_>)], rng: &
     // Sized up front so that it never reallocates (it can hold an OTP or a token).
     let mut out = String::with_capacity(strings.saturating_add(256));
     out.push_str("{\"request_id\":");
-    push_str(&mut out, &request_id(rng));
+    crate::go::json::push_go_string(&mut out, &request_id(rng));
     out.push_str(",\"lease_id\":\"\",\"renewable\":false,\"lease_duration\":0,\"data\":{");
     for (i, (key, value)) in data.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        push_str(&mut out, key);
+        crate::go::json::push_go_string(&mut out, key);
         out.push(':');
         match value {
-            Value::Str(s) => push_str(&mut out, s),
+            Value::Str(s) => crate::go::json::push_go_string(&mut out, s),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Value::Int(n) => out.push_str(&n.to_string()),
         }

@@ -912,10 +912,15 @@ impl Face {
                 } else {
                     decode_start(config, body, content_type)
                 };
-                let request = match parsed {
+                let mut request = match parsed {
                     Ok(r) => r,
                     Err(e) => return Step::Answer(call.error(&e)),
                 };
+                // The crate's own start fields, moved out (the share is wiped when it drops):
+                // a key holder's share (holders-only start) and a token lifetime, both checked
+                // by `start_with`.
+                let holder = std::mem::take(&mut request.key);
+                let ttl = std::mem::take(&mut request.ttl);
                 // OpenBao refuses a recovery start once the recovery token was minted before it
                 // looks at the OTP or PGP key (observed); the key is parsed before `start`, so
                 // the face asks first.
@@ -928,10 +933,24 @@ impl Face {
                 match request.into_encoding() {
                     #[cfg(feature = "pgp")]
                     crate::generator::Encoding::PgpKey(key) => {
-                        Step::ParsePgp(ParsePgp::new(call, key))
+                        // The holder's share is checked before the key is parsed, so that a
+                        // stranger cannot spend the parse's CPU; a refusal goes through
+                        // `start_with`, which refuses the same way and records it.
+                        if generator.check_holder(Some(&holder)).is_err() {
+                            let r = generator.start_with(
+                                strategy,
+                                crate::generator::Encoding::GenerateOtp,
+                                &holder,
+                                &ttl,
+                                now,
+                                rng,
+                            );
+                            return Step::Answer(call.result(&r, rng));
+                        }
+                        Step::ParsePgp(ParsePgp::new(call, key, holder, ttl))
                     }
                     encoding => {
-                        let r = generator.start(strategy, encoding, now, rng);
+                        let r = generator.start_with(strategy, encoding, &holder, &ttl, now, rng);
                         Step::Answer(call.result(&r, rng))
                     }
                 }
@@ -939,12 +958,14 @@ impl Face {
             Operation::Cancel => {
                 // The nonce travels in a `{"nonce":".."}` body or a `?nonce=` query only when
                 // the configuration binds cancel to it (Vault's clients send neither).
-                let request = if config.cancel_requires_nonce() {
+                // The body (or query) is read only when the configuration needs it: the nonce
+                // binding, or a key holder's share (holders-only cancel).
+                let r = if config.cancel_requires_nonce() || config.holders_only_start_cancel() {
                     CancelRequest::from_http(body, query)
+                        .and_then(|r| generator.cancel_request(&r, now))
                 } else {
-                    Ok(CancelRequest::new(None))
+                    generator.cancel(None, now)
                 };
-                let r = request.and_then(|r| generator.cancel(r.nonce(), now));
                 Step::Answer(match r {
                     Ok(()) => Answer::no_content(),
                     Err(e) => call.error(&e),

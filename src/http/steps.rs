@@ -237,12 +237,21 @@ impl Authorize {
 pub struct ParsePgp {
     call: Call,
     key: String,
+    /// The start's own fields (a key holder's share under holders-only start; a ttl), for
+    /// `start_with` once the key is parsed.
+    holder: SecretString,
+    ttl: String,
 }
 
 impl ParsePgp {
     #[cfg_attr(not(feature = "pgp"), allow(dead_code))]
-    pub(super) fn new(call: Call, key: String) -> Self {
-        Self { call, key }
+    pub(super) fn new(call: Call, key: String, holder: SecretString, ttl: String) -> Self {
+        Self {
+            call,
+            key,
+            holder,
+            ttl,
+        }
     }
 
     /// Parses the key, checking expiry against the key's own newest timestamp (the face reads
@@ -252,6 +261,8 @@ impl ParsePgp {
         PgpParsed {
             call: self.call,
             result,
+            holder: self.holder,
+            ttl: self.ttl,
         }
     }
 
@@ -261,6 +272,8 @@ impl ParsePgp {
         PgpParsed {
             call: self.call,
             result,
+            holder: self.holder,
+            ttl: self.ttl,
         }
     }
 }
@@ -284,6 +297,8 @@ fn parse_pgp(_key: &str, _now: Option<std::time::SystemTime>) -> Result<Encoding
 pub struct PgpParsed {
     call: Call,
     result: Result<Encoding, Error>,
+    holder: SecretString,
+    ttl: String,
 }
 
 impl fmt::Debug for PgpParsed {
@@ -299,9 +314,14 @@ impl PgpParsed {
     /// Starts the attempt (or answers the parse error). Vault checks the inputs before the
     /// server state and the slot, so the order of refusals is Vault's.
     pub fn resume<R: CryptoRng + ?Sized>(self, face: &mut Face, now: Instant, rng: &mut R) -> Step {
-        let Self { call, result } = self;
+        let Self {
+            call,
+            result,
+            holder,
+            ttl,
+        } = self;
         let result = result.and_then(|encoding| match face.slot_generator(call.slot) {
-            Some(g) => g.start(call.strategy(), encoding, now, rng),
+            Some(g) => g.start_with(call.strategy(), encoding, &holder, &ttl, now, rng),
             None => Err(Error::StaleCompletion),
         });
         Step::Answer(call.result(&result, rng))

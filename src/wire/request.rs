@@ -5,7 +5,7 @@ use zeroize::Zeroizing;
 
 use crate::error::Error;
 use crate::generator::Encoding;
-use crate::go::json::{self as go_decode, Body, Shape, Slot};
+use crate::go::json::{self as go_decode, Body, Shape, Slot, go_string_len, push_go_string};
 use crate::secret::{Otp, SecretString};
 
 fn invalid(reason: String) -> Error {
@@ -32,50 +32,6 @@ fn secret(slot: Slot) -> Zeroizing<String> {
 /// string).
 fn take(mut s: Zeroizing<String>) -> String {
     std::mem::take(&mut *s)
-}
-
-/// Appends `s` as a JSON string the way Go's `encoding/json` writes it: `"` and `\` escaped,
-/// `\b \f \n \r \t` short, other control characters and `<`, `>`, `&`, U+2028, U+2029 as `\u`
-/// escapes.
-fn push_go_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c if u32::from(c) < 0x20 => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                let b = u8::try_from(u32::from(c)).unwrap_or(0);
-                out.push_str("\\u00");
-                out.push(char::from(*HEX.get(usize::from(b >> 4)).unwrap_or(&b'0')));
-                out.push(char::from(*HEX.get(usize::from(b & 0xF)).unwrap_or(&b'0')));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-/// The length [`push_go_string`] writes.
-fn go_string_len(s: &str) -> usize {
-    s.chars()
-        .map(|c| match c {
-            '"' | '\\' | '\u{8}' | '\u{c}' | '\n' | '\r' | '\t' => 2,
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => 6,
-            c if u32::from(c) < 0x20 => 6,
-            c => c.len_utf8(),
-        })
-        .fold(2usize, usize::saturating_add)
 }
 
 /// Writes `{"a":"..","b":"..",...}` into a zeroizing buffer sized up front, so that it never
