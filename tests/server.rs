@@ -1715,3 +1715,51 @@ fn the_key_file_gives_the_key() {
         .json();
     assert_eq!(done["complete"], true, "{done}");
 }
+
+/// `--share-registry FILE --holders-only-start-cancel`, over real HTTP: the server writes the
+/// registry of the shares it printed; a stranger can neither start, nor cancel, nor wipe the
+/// holders' progress with a foreign share.
+#[test]
+fn holders_only_start_and_cancel_with_a_share_registry() {
+    let dir = std::env::temp_dir().join(format!("rt-registry-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("registry.txt");
+    let path_arg = path.to_str().unwrap().to_owned();
+    let s = Server::start(&["--share-registry", &path_arg, "--holders-only-start-cancel"]);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let registry = recovery_token::shares::ShareRegistry::parse(&text).unwrap();
+    assert_eq!(registry.to_text(), text.trim_end());
+
+    let attempt = format!("/v1/sys/{RECOVERY}/attempt");
+    let required = "a key holder's share is required in the request's 'key' field";
+    let unknown = "given key is not one of this key set's shares";
+    let foreign = STANDARD.encode([0x5au8; 33]);
+    let refused = |r: &Reply, text: &str| {
+        assert_eq!(r.status, 400, "{r:?}");
+        assert_eq!(r.json()["errors"][0], text, "{r:?}");
+    };
+
+    refused(&s.put(&attempt, &json!({})), required);
+    refused(&s.put(&attempt, &json!({"key": foreign})), unknown);
+    assert_eq!(s.status(RECOVERY)["started"], false);
+
+    let started = s.start_attempt(RECOVERY, &json!({"key": s.shares[0]}));
+    let nonce = started["nonce"].as_str().unwrap().to_owned();
+    assert_eq!(started["progress"], 0, "the holder's share is not counted");
+    for key in [&s.shares[1], &s.shares[2]] {
+        assert_eq!(s.submit(RECOVERY, key, &nonce).status, 200);
+    }
+    refused(&s.submit(RECOVERY, &foreign, &nonce), unknown);
+    assert_eq!(
+        s.status(RECOVERY)["progress"],
+        2,
+        "a foreign share wipes nothing"
+    );
+
+    refused(&s.request("DELETE", &attempt, None), required);
+    assert_eq!(s.status(RECOVERY)["progress"], 2);
+    let body = json!({"key": s.shares[4]}).to_string();
+    assert_eq!(s.request("DELETE", &attempt, Some(&body)).status, 204);
+    assert_eq!(s.status(RECOVERY)["started"], false);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
