@@ -11,6 +11,7 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
+use recovery_token::HostReason;
 use recovery_token::audit::AuditConfig;
 use recovery_token::shares::KeyShare;
 use recovery_token::tokens::{TokenProfile, decode_token};

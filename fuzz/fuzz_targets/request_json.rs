@@ -7,7 +7,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use recovery_token::wire::{AttemptStatus, CancelRequest, ErrorBody, StartRequest, UpdateRequest};
-use recovery_token::{Encoding, Error};
+use recovery_token::{Dialect, Encoding, Error};
 
 /// The shapes of Go's texts (OpenBao 2.7.2's, see tests/request_decode.rs).
 const GO_TEXTS: &[&str] = &[
@@ -43,7 +43,7 @@ fn check_error(e: &Error) {
     }
     assert_eq!(e.http_status(), 400);
     // The error body is valid JSON of Vault's shape.
-    let body: serde_json::Value = serde_json::from_str(&e.to_body().to_json()).expect("json");
+    let body: serde_json::Value = serde_json::from_str(&ErrorBody::of(e, Dialect::Vault).to_json()).expect("json");
     assert_eq!(body["errors"].as_array().map(Vec::len), Some(1));
 }
 
