@@ -25,8 +25,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::Duration;
 
-use recovery_token::client::{Endpoint, Method, Request};
+use recovery_token::client::{Method, Request};
 use recovery_token::conformance::{Claims, Report, TcpTransport, Transport, run};
+use recovery_token::http::Endpoint;
 use recovery_token::shares::KeyShare;
 use recovery_token::tokens::TokenProfile;
 use recovery_token::{Dialect, SecretString};

@@ -53,7 +53,8 @@ use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use recovery_token::client::{Ceremony, Client, ClientError, Endpoint, Request, Response, Start};
+use recovery_token::client::{Ceremony, Client, ClientError, Request, Response, Start};
+use recovery_token::http::Endpoint;
 use recovery_token::tokens::{decode_token, generate_otp};
 use recovery_token::wire::AttemptStatus;
 use recovery_token::{Otp, SecretString};

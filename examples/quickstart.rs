@@ -55,7 +55,7 @@ fn main() {
     );
 
     // 2. Start with an empty body: the server generates the OTP.
-    let encoding = StartRequest::from_json(b"").unwrap().into_encoding();
+    let encoding = Encoding::from(StartRequest::from_json(b"").unwrap());
     let started = generator
         .start(Strategy::Recovery, encoding, Instant::now(), &mut rng)
         .unwrap();

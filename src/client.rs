@@ -10,7 +10,8 @@
 //! ```
 //! use std::time::Instant;
 //!
-//! use recovery_token::client::{Ceremony, Client, Endpoint, Response, Start};
+//! use recovery_token::client::{Ceremony, Client, Response, Start};
+//! use recovery_token::http::Endpoint;
 //! use recovery_token::http::{Face, serve};
 //! use recovery_token::{ExpectedKey, GeneratorConfig, RecoveryTokenGenerator, SecretString};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -47,9 +48,7 @@ use crate::secret::{Otp, SecretString, Token};
 use crate::tokens::{TokenCodecError, decode_token};
 use crate::wire::{AttemptStatus, CancelRequest, ErrorBody, StartRequest, UpdateRequest};
 
-/// Which ceremony a [`Client`] drives: the four endpoint families of the face's route table
-/// ([`crate::http::routes`]), one list for both sides.
-pub use crate::http::routes::Endpoint;
+use crate::http::{Endpoint, NAMESPACE_HEADER, TOKEN_HEADER};
 
 /// `endpoint`'s base path followed by `leaf` (which may carry a query).
 fn path_of(endpoint: Endpoint, leaf: &str) -> String {
@@ -326,11 +325,6 @@ impl fmt::Debug for Client {
             .finish()
     }
 }
-
-/// The header carrying the caller's token.
-pub const TOKEN_HEADER: &str = "X-Vault-Token";
-/// The header naming the namespace.
-pub const NAMESPACE_HEADER: &str = "X-Vault-Namespace";
 
 impl Client {
     /// A client for `endpoint`, without token or namespace.
@@ -621,7 +615,8 @@ enum Phase {
 /// ```
 /// use std::time::Instant;
 ///
-/// use recovery_token::client::{Ceremony, Client, Endpoint, Request, Response, Start};
+/// use recovery_token::client::{Ceremony, Client, Request, Response, Start};
+/// use recovery_token::http::Endpoint;
 /// use recovery_token::http::{Face, serve};
 /// use recovery_token::shares::KeyShare;
 /// use recovery_token::{ExpectedKey, GeneratorConfig, RecoveryTokenGenerator};

@@ -4,39 +4,10 @@ use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use crate::audit::AuditConfig;
+use crate::error::ConfigError;
 use crate::shares::{KeyShare, ShareRegistry};
 use crate::tokens::TokenProfile;
 use crate::vocabulary::Dialect;
-
-/// A configuration the generator cannot run with.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// The threshold must be 1..=255.
-    #[error("threshold must be between 1 and 255, got {0}")]
-    Threshold(usize),
-    /// The share length range is empty or allows zero-length shares.
-    #[error("accepted share lengths must be a non-empty range of positive lengths")]
-    ShareLengths,
-    /// An attempt lifetime of zero would expire every attempt at once.
-    #[error("attempt lifetime must be positive")]
-    Lifetime,
-    /// A barrier key length outside Vault's 16..=32 bytes.
-    #[error("key length must be between 16 and 32 bytes, got {0}")]
-    KeyLength(usize),
-    /// A token prefix must be at most 16 printable ASCII characters.
-    #[error("token prefix must be at most 16 printable ASCII characters")]
-    TokenPrefix,
-    /// A token must have at least 22 base62 characters after its prefix (128 bits) and at most
-    /// 255 characters in all; carries the asked total length.
-    #[error(
-        "token must have 22 or more base62 characters after its prefix and 255 at most in all, got {0}"
-    )]
-    TokenLength(usize),
-    /// Holders-only start and cancel need a share registry to check the shares against.
-    #[error("holders-only start and cancel need a share registry")]
-    HoldersOnlyWithoutRegistry,
-}
 
 /// How a [`crate::RecoveryTokenGenerator`] runs. Made by [`GeneratorConfigBuilder::build`]
 /// (or [`Self::new`] for Vault's defaults), so a configuration is always valid; every setting

@@ -1,11 +1,14 @@
-//! The crate's error type. Each variant is one row of the table below: its docs, its HTTP
-//! status, Vault's text, OpenBao's text (`vault` where the two servers agree) and whether the
+//! The crate's error types: [`Error`] (a ceremony's failures) and [`ConfigError`] (a
+//! configuration's). Each of [`Error`]'s variants is one row of the table below: its docs, its
+//! HTTP status, Vault's text, OpenBao's text (`vault` where the two servers agree) and whether the
 //! failure clears the attempt's progress. `Display`, [`Error::message`], [`Error::http_status`],
 //! [`Error::cleared_progress`], [`ErrorKind`] and [`Error::kind`] all follow from that one
 //! declaration.
 
-use crate::pgp::PgpKeyLimit;
-use crate::shares::CombineError;
+use std::fmt;
+
+use crate::pgp::{PgpError, PgpKeyLimit};
+use crate::shares::{CombineError, ShareError};
 use crate::vocabulary::Dialect;
 
 /// Declares [`Error`] and [`ErrorKind`] from one table, and the methods that read it.
@@ -200,10 +203,6 @@ error_table! {
             max: usize,
         }
             => 400, "error parsing PGP key: over this server's limit of {max} {limit}", vault;
-        /// The `pgp_key` yielded no key fingerprint (Vault's text; this crate's parser reports every
-        /// such case as [`Error::PgpKeyParse`], so it is produced only by hosts).
-        PgpKeyEntity
-            => 400, "could not acquire PGP key entity", vault;
         /// Beyond Vault: the PGP key parsed but cannot receive an encrypted token (no
         /// encryption-capable, unexpired, unrevoked key). Vault and OpenBao accept such a key and fail
         /// (or panic) at completion; this crate refuses it at start.
@@ -324,10 +323,81 @@ error_table! {
     }
 }
 
+impl From<ShareError> for Error {
+    fn from(error: ShareError) -> Self {
+        match error {
+            ShareError::MissingKey => Self::MissingKey,
+            ShareError::InvalidEncoding => Self::InvalidKeyEncoding,
+            ShareError::TooShort { min } => Self::KeyTooShort { min },
+            ShareError::TooLong { max } => Self::KeyTooLong { max },
+        }
+    }
+}
+
+/// Vault's text: the [`Error`] it converts into.
+impl fmt::Display for ShareError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&Error::from(*self), f)
+    }
+}
+
+impl std::error::Error for ShareError {}
+
+impl From<PgpError> for Error {
+    fn from(error: PgpError) -> Self {
+        match error {
+            PgpError::Parse { reason } => Self::PgpKeyParse { reason },
+            PgpError::TooLarge { max } => Self::PgpKeyTooLarge { max },
+            PgpError::TooComplex { limit, max } => Self::PgpKeyTooComplex { limit, max },
+            PgpError::Unusable { reason } => Self::PgpKeyUnusable { reason },
+            PgpError::Encrypt { reason } => Self::PgpEncrypt { reason },
+        }
+    }
+}
+
+/// The text of the [`Error`] it converts into.
+impl fmt::Display for PgpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&Error::from(self.clone()), f)
+    }
+}
+
+impl std::error::Error for PgpError {}
+
 impl From<&Error> for ErrorKind {
     fn from(error: &Error) -> Self {
         error.kind()
     }
+}
+
+/// A configuration the generator cannot run with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The threshold must be 1..=255.
+    #[error("threshold must be between 1 and 255, got {0}")]
+    Threshold(usize),
+    /// The share length range is empty or allows zero-length shares.
+    #[error("accepted share lengths must be a non-empty range of positive lengths")]
+    ShareLengths,
+    /// An attempt lifetime of zero would expire every attempt at once.
+    #[error("attempt lifetime must be positive")]
+    Lifetime,
+    /// A barrier key length outside Vault's 16..=32 bytes.
+    #[error("key length must be between 16 and 32 bytes, got {0}")]
+    KeyLength(usize),
+    /// A token prefix must be at most 16 printable ASCII characters.
+    #[error("token prefix must be at most 16 printable ASCII characters")]
+    TokenPrefix,
+    /// A token must have at least 22 base62 characters after its prefix (128 bits) and at most
+    /// 255 characters in all; carries the asked total length.
+    #[error(
+        "token must have 22 or more base62 characters after its prefix and 255 at most in all, got {0}"
+    )]
+    TokenLength(usize),
+    /// Holders-only start and cancel need a share registry to check the shares against.
+    #[error("holders-only start and cancel need a share registry")]
+    HoldersOnlyWithoutRegistry,
 }
 
 #[cfg(test)]
@@ -411,10 +481,6 @@ mod tests {
         assert_eq!(
             Error::OtpWrongLength.to_string(),
             "OTP string is wrong length"
-        );
-        assert_eq!(
-            crate::wire::ErrorBody::of(&Error::InProgress, Dialect::OpenBao).errors,
-            vec!["root generation already in progress for this namespace".to_owned()]
         );
         assert_eq!(Error::InProgress.kind(), ErrorKind::InProgress);
         assert_eq!(Error::Sealed.http_status(), 503);

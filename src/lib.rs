@@ -60,8 +60,8 @@ pub mod wire;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
-pub use config::{ConfigError, GeneratorConfig, GeneratorConfigBuilder};
-pub use error::{Error, ErrorKind};
+pub use config::{GeneratorConfig, GeneratorConfigBuilder};
+pub use error::{ConfigError, Error, ErrorKind};
 pub use generator::{
     Encoding, ExpectedKey, Host, HostReason, IssueHostToken, IssueRecoveryToken, KeyAccepted,
     PendingCompletion, RecoveryTokenGenerator, Unissued, UpdateOutcome,

@@ -9,9 +9,9 @@ mod common;
 use common::{Fixture, hex};
 use recovery_token::HostReason;
 use recovery_token::client::{
-    Ceremony, Client, ClientError, Endpoint, Method, Request, Response, ServerError, Start,
+    Ceremony, Client, ClientError, Method, Request, Response, ServerError, Start,
 };
-use recovery_token::http::{self, Access, Face};
+use recovery_token::http::{self, Access, Endpoint, Face};
 use recovery_token::wire::{StartRequest, UpdateRequest};
 use recovery_token::{
     CombinedKey, Error, GeneratorConfig, Host, Otp, RecoveryTokenGenerator, SecretString, Strategy,

@@ -9,8 +9,8 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use base64::Engine as _;
-use recovery_token::client::Endpoint;
 use recovery_token::conformance::{Claims, Outcome, TcpTransport, Transport, run};
+use recovery_token::http::Endpoint;
 use recovery_token::shares::KeyShare;
 use recovery_token::tokens::TokenProfile;
 use recovery_token::{Dialect, SecretString};

@@ -37,7 +37,6 @@ fn every_error_has_vaults_text_and_status_code() {
             "error parsing PGP key: bad",
             400,
         ),
-        (Error::PgpKeyEntity, "could not acquire PGP key entity", 400),
         (Error::Sealed, "Vault is sealed", 503),
         (Error::Standby, "Vault is in standby mode", 400),
         (Error::NotInitialized, "Vault is not initialized", 400),

@@ -14,7 +14,7 @@ use recovery_token::tokens::{
     encode_legacy_token, encode_token, generate_otp,
 };
 use recovery_token::wire::StartRequest;
-use recovery_token::{ConfigError, Error, GeneratorConfig, Otp, Strategy, Token};
+use recovery_token::{ConfigError, Encoding, Error, GeneratorConfig, Otp, Strategy, Token};
 
 fn enc(token: &str, otp: &str) -> String {
     encode_token(&Token::from(token), &Otp::from(otp)).unwrap()
@@ -538,7 +538,7 @@ fn the_legacy_format_takes_a_callers_otp_only_as_base64_of_16_bytes() {
     ] {
         let r = f.generator.start(
             Strategy::Recovery,
-            recovery_token::Encoding::Otp(Otp::from(otp)),
+            Encoding::Otp(Otp::from(otp)),
             f.now,
             &mut f.rng,
         );
@@ -546,9 +546,9 @@ fn the_legacy_format_takes_a_callers_otp_only_as_base64_of_16_bytes() {
         assert!(!f.status(Strategy::Recovery).started);
     }
     let otp = "AQIDBAUGBwgJ\nCgsMDQ4PEA==";
-    let encoding = StartRequest::from_json(br#"{"otp":"AQIDBAUGBwgJ\nCgsMDQ4PEA=="}"#)
-        .unwrap()
-        .into_encoding();
+    let encoding = Encoding::from(
+        StartRequest::from_json(br#"{"otp":"AQIDBAUGBwgJ\nCgsMDQ4PEA=="}"#).unwrap(),
+    );
     let started = f
         .generator
         .start(Strategy::Recovery, encoding, f.now, &mut f.rng)

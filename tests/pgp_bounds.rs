@@ -17,8 +17,7 @@ use std::time::{Duration, Instant};
 
 use pgp::composed::{ArmorOptions, Deserializable as _, SignedPublicKey};
 use pgp::types::KeyDetails as _;
-use recovery_token::Error;
-use recovery_token::pgp::{PgpKeyLimit, PgpRecipient};
+use recovery_token::pgp::{PgpError, PgpKeyLimit, PgpRecipient};
 
 mod pgp_forge;
 use pgp_forge::{
@@ -33,7 +32,7 @@ const BOUND: Duration = Duration::from_millis(250);
 static TIMING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// The fastest of up to three parses of `pgp_key` (asserted under [`BOUND`]) and its result.
-fn timed_parse(what: &str, pgp_key: &str) -> Result<PgpRecipient, Error> {
+fn timed_parse(what: &str, pgp_key: &str) -> Result<PgpRecipient, PgpError> {
     assert!(
         pgp_key.len() <= PgpRecipient::MAX_KEY_LEN,
         "{what}: the shape must fit under the size cap ({} > {})",
@@ -65,13 +64,13 @@ fn timed_parse(what: &str, pgp_key: &str) -> Result<PgpRecipient, Error> {
     result.unwrap()
 }
 
-fn assert_limit(result: Result<PgpRecipient, Error>, limit: PgpKeyLimit, max: usize) {
+fn assert_limit(result: Result<PgpRecipient, PgpError>, limit: PgpKeyLimit, max: usize) {
     let err = result.unwrap_err();
-    assert_eq!(err, Error::PgpKeyTooComplex { limit, max });
+    assert_eq!(err, PgpError::TooComplex { limit, max });
     let text = err.to_string();
     assert!(text.starts_with("error parsing PGP key: "), "{text}");
     assert!(text.contains(&max.to_string()), "{text}");
-    assert_eq!(err.http_status(), 400);
+    assert_eq!(recovery_token::Error::from(err).http_status(), 400);
 }
 
 // ----- the issue's shape and its variants -----
@@ -112,7 +111,7 @@ fn the_issues_two_megabyte_key_is_refused_by_the_size_cap() {
     assert!(start.elapsed() < BOUND);
     assert_eq!(
         err,
-        Error::PgpKeyTooLarge {
+        PgpError::TooLarge {
             max: PgpRecipient::MAX_KEY_LEN
         }
     );
@@ -126,7 +125,7 @@ fn the_size_cap_is_on_the_text_before_decoding() {
     let at_cap = "A".repeat(max);
     assert!(matches!(
         PgpRecipient::parse(&at_cap),
-        Err(Error::PgpKeyParse { .. })
+        Err(PgpError::Parse { .. })
     ));
     for over in [
         "A".repeat(max + 1),
@@ -135,7 +134,7 @@ fn the_size_cap_is_on_the_text_before_decoding() {
     ] {
         assert_eq!(
             PgpRecipient::parse(&over).unwrap_err(),
-            Error::PgpKeyTooLarge { max }
+            PgpError::TooLarge { max }
         );
     }
     // An ordinary key padded with newlines (which the decoder skips) past the cap is refused.
@@ -145,11 +144,11 @@ fn the_size_cap_is_on_the_text_before_decoding() {
     let padded = format!("{key}{}", "\n".repeat(max - key.len() + 1));
     assert_eq!(
         PgpRecipient::parse(&padded).unwrap_err(),
-        Error::PgpKeyTooLarge { max }
+        PgpError::TooLarge { max }
     );
     assert_eq!(
         PgpRecipient::parse_at(&padded, std::time::SystemTime::now()).unwrap_err(),
-        Error::PgpKeyTooLarge { max }
+        PgpError::TooLarge { max }
     );
 }
 
@@ -270,7 +269,7 @@ fn many_subkey_revocations_are_cheap_and_honoured() {
     body.extend(repeat(&forge.subkey_revocation(&forge.subkey, T0 + 1), 300));
     let err = timed_parse("subkey revocations", &b64(&forge.key(&body))).unwrap_err();
     assert!(
-        matches!(&err, Error::PgpKeyUnusable { reason } if reason.contains("revoked")),
+        matches!(&err, PgpError::Unusable { reason } if reason.contains("revoked")),
         "{err:?}"
     );
 }
@@ -293,7 +292,7 @@ fn many_copies_of_a_bad_signature_are_refused_after_one_check() {
     body.extend(packet(&forge.subkey));
     body.extend(packet(&forge.binding(&forge.subkey, T0)));
     let err = timed_parse("bad signature copies", &b64(&forge.key(&body))).unwrap_err();
-    assert!(matches!(err, Error::PgpKeyParse { .. }), "{err:?}");
+    assert!(matches!(err, PgpError::Parse { .. }), "{err:?}");
 }
 
 #[test]
@@ -414,10 +413,7 @@ fn a_few_dsa_keys_are_parsed_and_refused_as_unusable() {
     }
     let err = timed_parse("DSA-2048 primary + 2 subkeys", &b64(&binary)).unwrap_err();
     assert!(
-        matches!(
-            &err,
-            Error::PgpKeyUnusable { .. } | Error::PgpKeyParse { .. }
-        ),
+        matches!(&err, PgpError::Unusable { .. } | PgpError::Parse { .. }),
         "{err:?}"
     );
 }

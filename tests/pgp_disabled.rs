@@ -5,16 +5,14 @@
 use std::time::Instant;
 
 use recovery_token::wire::StartRequest;
-use recovery_token::{Error, GeneratorConfig, RecoveryTokenGenerator, Strategy};
+use recovery_token::{Encoding, Error, GeneratorConfig, RecoveryTokenGenerator, Strategy};
 
 #[test]
 fn a_pgp_key_is_refused_without_the_pgp_feature() {
     let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(3).unwrap());
     let before = generator.status(Strategy::Recovery, Instant::now());
     // Any non-empty key, valid or not: the build cannot encrypt to it.
-    let encoding = StartRequest::from_json(br#"{"pgp_key":"mQINBGPGP"}"#)
-        .unwrap()
-        .into_encoding();
+    let encoding = Encoding::from(StartRequest::from_json(br#"{"pgp_key":"mQINBGPGP"}"#).unwrap());
     let err = generator
         .start(
             Strategy::Recovery,
@@ -35,9 +33,7 @@ fn a_pgp_key_is_refused_without_the_pgp_feature() {
     // An OTP still wins over a PGP key, as in Vault, so such a start succeeds.
     let otp = "A".repeat(28);
     let body = format!(r#"{{"otp":"{otp}","pgp_key":"mQINBGPGP"}}"#);
-    let encoding = StartRequest::from_json(body.as_bytes())
-        .unwrap()
-        .into_encoding();
+    let encoding = Encoding::from(StartRequest::from_json(body.as_bytes()).unwrap());
     let started = generator
         .start(
             Strategy::Recovery,

@@ -476,7 +476,10 @@ fn expired_key_is_refused_by_parse_at_the_callers_time_and_still_decrypts() {
 
     let now = SystemTime::now();
     let err = PgpRecipient::parse_at(&key, now).unwrap_err();
-    assert!(matches!(err, Error::PgpKeyUnusable { .. }), "{err:?}");
+    assert!(
+        matches!(err, recovery_token::pgp::PgpError::Unusable { .. }),
+        "{err:?}"
+    );
     assert!(
         err.to_string()
             .contains("expired on 2020-01-02 00:00:00 UTC"),
@@ -515,9 +518,7 @@ fn assert_refused_at_start(pgp_key: String, check: impl Fn(&Error) -> bool) -> E
     let before = generator.status(Strategy::Recovery, Instant::now());
     // Through the wire type, as a server would.
     let body = serde_json::json!({ "pgp_key": pgp_key }).to_string();
-    let encoding = StartRequest::from_json(body.as_bytes())
-        .unwrap()
-        .into_encoding();
+    let encoding = Encoding::from(StartRequest::from_json(body.as_bytes()).unwrap());
     let err = generator
         .start(
             Strategy::Recovery,

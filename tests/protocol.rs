@@ -367,9 +367,7 @@ fn otp_characters_are_never_checked() {
 fn caller_otp_wins_over_pgp_key_and_is_never_echoed() {
     let mut f = Fixture::new(2);
     let body = br#"{"otp":"0123456789abcdefghijklmnopqr","pgp_key":"garbage"}"#;
-    let encoding = recovery_token::wire::StartRequest::from_json(body)
-        .unwrap()
-        .into_encoding();
+    let encoding = Encoding::from(recovery_token::wire::StartRequest::from_json(body).unwrap());
     assert_eq!(encoding, Encoding::Otp(otp28()));
     let s = f.generator.start(R, encoding, f.now, &mut f.rng).unwrap();
     assert!(s.otp.is_empty());

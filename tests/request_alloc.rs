@@ -24,7 +24,7 @@ use rand::rngs::StdRng;
 use recovery_token::shares::KeyShare;
 use recovery_token::tokens::decode_token;
 use recovery_token::wire::{StartRequest, UpdateRequest};
-use recovery_token::{ExpectedKey, GeneratorConfig, RecoveryTokenGenerator, Strategy};
+use recovery_token::{Encoding, ExpectedKey, GeneratorConfig, RecoveryTokenGenerator, Strategy};
 
 const MAX_NEEDLE: usize = 128;
 const NEEDLES: usize = 3;
@@ -218,9 +218,7 @@ fn ceremony(shares: &[KeyShare], key: &[u8]) -> String {
     let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(3).unwrap());
     let mut host = ExpectedKey::new(key);
     let body = format!(r#"{{"otp":"{}"}}"#, u_escaped(OTP));
-    let encoding = StartRequest::from_json(body.as_bytes())
-        .unwrap()
-        .into_encoding();
+    let encoding = Encoding::from(StartRequest::from_json(body.as_bytes()).unwrap());
     let started = generator
         .start(Strategy::Recovery, encoding, now, &mut rng)
         .unwrap();

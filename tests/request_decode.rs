@@ -69,9 +69,7 @@ fn field_names_match_case_insensitively_and_errors_name_the_field_as_sent() {
     );
     // Only case folds: `pgpkey` is another name.
     assert_eq!(
-        StartRequest::from_json(br#"{"pgpkey":"k"}"#)
-            .unwrap()
-            .into_encoding(),
+        Encoding::from(StartRequest::from_json(br#"{"pgpkey":"k"}"#).unwrap()),
         Encoding::GenerateOtp
     );
     // OpenBao 2.7.2: the type error names the field as the body spelled it.
@@ -124,7 +122,7 @@ fn unknown_fields_are_ignored_whatever_their_valid_value() {
 fn null_leaves_the_zero_value_or_the_earlier_value() {
     // A null start body is an empty start; a null update body has no key.
     assert_eq!(
-        StartRequest::from_json(b"null").unwrap().into_encoding(),
+        Encoding::from(StartRequest::from_json(b"null").unwrap()),
         Encoding::GenerateOtp
     );
     assert_eq!(
@@ -136,9 +134,7 @@ fn null_leaves_the_zero_value_or_the_earlier_value() {
         Error::MissingKey
     );
     assert_eq!(
-        StartRequest::from_json(br#"{"otp":null,"pgp_key":null}"#)
-            .unwrap()
-            .into_encoding(),
+        Encoding::from(StartRequest::from_json(br#"{"otp":null,"pgp_key":null}"#).unwrap()),
         Encoding::GenerateOtp
     );
     // A later null does not clear an earlier value (OpenBao 2.7.2: the 26-byte OTP given first
@@ -450,7 +446,7 @@ fn a_number_beyond_float64_is_refused_wherever_it_stands() {
 fn empty_bodies_follow_each_endpoint() {
     for body in [&b""[..], b"   ", b"\r\n\t "] {
         assert_eq!(
-            StartRequest::from_json(body).unwrap().into_encoding(),
+            Encoding::from(StartRequest::from_json(body).unwrap()),
             Encoding::GenerateOtp
         );
         // Vault: `EOF` (OpenBao answers `'key' must be specified ...`: the dialect's text).

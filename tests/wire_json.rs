@@ -95,7 +95,7 @@ fn status_json_round_trips_through_serde() {
 fn an_empty_start_body_is_valid() {
     for body in [&b""[..], b"  \n", b"{}", br#"{"otp":null,"pgp_key":null}"#] {
         assert_eq!(
-            StartRequest::from_json(body).unwrap().into_encoding(),
+            Encoding::from(StartRequest::from_json(body).unwrap()),
             Encoding::GenerateOtp,
             "{:?}",
             String::from_utf8_lossy(body)

@@ -440,7 +440,7 @@ fn start_json() {
     let mut request = StartRequest::from_json(&body);
     public_val(&mut request);
     let request = request.expect("the body decodes");
-    match request.into_encoding() {
+    match Encoding::from(request) {
         Encoding::Otp(otp) => {
             assert_eq!(declassified(otp.expose_secret().as_bytes()), OTP.as_bytes())
         }

@@ -14,7 +14,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use libfuzzer_sys::fuzz_target;
 use recovery_token::Error;
-use recovery_token::pgp::PgpRecipient;
+use recovery_token::pgp::{PgpError, PgpRecipient};
 
 /// An Ed25519 key with a Cv25519 subkey made by gpg (see `benches/keys/README.md`).
 const GPG_KEY: &str = include_str!("../../benches/keys/cv25519.b64");
@@ -46,12 +46,12 @@ fuzz_target!(|data: &[u8]| {
             if text.len() > PgpRecipient::MAX_KEY_LEN {
                 assert_eq!(
                     e,
-                    Error::PgpKeyTooLarge {
+                    PgpError::TooLarge {
                         max: PgpRecipient::MAX_KEY_LEN
                     }
                 );
             }
-            assert_eq!(e.http_status(), 400);
+            assert_eq!(Error::from(e.clone()).http_status(), 400);
             let _ = e.to_string();
         }
     }

@@ -43,7 +43,8 @@ fn check_error(e: &Error) {
     }
     assert_eq!(e.http_status(), 400);
     // The error body is valid JSON of Vault's shape.
-    let body: serde_json::Value = serde_json::from_str(&ErrorBody::of(e, Dialect::Vault).to_json()).expect("json");
+    let body: serde_json::Value =
+        serde_json::from_str(&ErrorBody::of(e, Dialect::Vault).to_json()).expect("json");
     assert_eq!(body["errors"].as_array().map(Vec::len), Some(1));
 }
 
@@ -87,7 +88,7 @@ fuzz_target!(|body: &[u8]| {
             );
             let otp_empty = otp.is_empty();
             let pgp_empty = req.pgp_key.is_empty();
-            match req.into_encoding() {
+            match Encoding::from(req) {
                 Encoding::Otp(o) => assert!(!otp_empty && o.expose_secret() == otp),
                 Encoding::PgpKey(k) => assert!(otp_empty && !k.is_empty()),
                 Encoding::GenerateOtp => assert!(otp_empty && pgp_empty),

@@ -8,7 +8,7 @@ use arbitrary::Arbitrary;
 use base64::Engine as _;
 use libfuzzer_sys::fuzz_target;
 use recovery_token::Error;
-use recovery_token::shares::KeyShare;
+use recovery_token::shares::{KeyShare, ShareError};
 
 #[derive(Arbitrary, Debug)]
 struct Input {
@@ -53,12 +53,12 @@ fuzz_target!(|input: Input| {
             let min = (*lengths.start()).max(1);
             let max = *lengths.end();
             assert!(
-                matches!(e, Error::MissingKey | Error::InvalidKeyEncoding)
-                    || e == Error::KeyTooShort { min }
-                    || e == Error::KeyTooLong { max },
+                matches!(e, ShareError::MissingKey | ShareError::InvalidEncoding)
+                    || e == ShareError::TooShort { min }
+                    || e == ShareError::TooLong { max },
                 "unexpected error {e:?}"
             );
-            assert_eq!(e.http_status(), 400);
+            assert_eq!(Error::from(e).http_status(), 400);
         }
     }
 });

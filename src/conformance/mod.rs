@@ -10,7 +10,7 @@
 //!
 //! ```no_run
 //! use recovery_token::conformance::{Claims, Transport, run};
-//! use recovery_token::client::Endpoint;
+//! use recovery_token::http::Endpoint;
 //! use recovery_token::{Dialect, SecretString};
 //! use recovery_token::tokens::TokenProfile;
 //! # fn host_transport() -> Box<dyn Transport> { unimplemented!() }
@@ -39,8 +39,9 @@ mod tests;
 
 use std::fmt;
 
-use crate::client::{Endpoint, Request, Response};
+use crate::client::{Request, Response};
 use crate::error::Error;
+use crate::http::Endpoint;
 use crate::secret::SecretString;
 use crate::tokens::TokenProfile;
 use crate::vocabulary::Dialect;

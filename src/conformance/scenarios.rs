@@ -8,8 +8,9 @@ use base64::engine::general_purpose::STANDARD;
 use zeroize::Zeroizing;
 
 use super::{Claims, Outcome, Report, RuleResult, Transport, go_text};
-use crate::client::{Client, Endpoint, Method, Request, Response};
+use crate::client::{Client, Method, Request, Response};
 use crate::error::Error;
+use crate::http::Endpoint;
 use crate::shares::{CombineError, KeyShare};
 use crate::tokens::decode_token;
 use crate::wire::{AttemptStatus, CONTENT_TYPE_JSON, ErrorBody};

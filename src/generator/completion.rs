@@ -701,7 +701,7 @@ impl RecoveryTokenGenerator {
             Attempt::InProgress(a) => match &a.encoding {
                 AttemptEncoding::Otp(otp) => encode_otp(format, &token, otp),
                 #[cfg(feature = "pgp")]
-                AttemptEncoding::Pgp(p) => p.encrypt_token(&token, rng),
+                AttemptEncoding::Pgp(p) => p.encrypt_token(&token, rng).map_err(Error::from),
             },
             Attempt::Idle => Err(Error::StaleCompletion),
         };

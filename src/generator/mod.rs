@@ -38,6 +38,21 @@ pub enum Encoding {
     Pgp(Box<crate::pgp::PgpRecipient>),
 }
 
+impl From<StartRequest> for Encoding {
+    /// Vault's rule for a start body: a non-empty OTP wins; else a non-empty PGP key; else the
+    /// server generates an OTP. The body's other fields (`key`, `ttl`) are dropped.
+    fn from(request: StartRequest) -> Self {
+        let StartRequest { otp, pgp_key, .. } = request;
+        if !otp.is_empty() {
+            Self::Otp(otp)
+        } else if !pgp_key.is_empty() {
+            Self::PgpKey(pgp_key)
+        } else {
+            Self::GenerateOtp
+        }
+    }
+}
+
 mod audit_trail;
 mod completion;
 
@@ -405,7 +420,7 @@ impl RecoveryTokenGenerator {
     }
 
     /// Starts an attempt from a whole start request: [`Self::start`] with the request's
-    /// encoding ([`StartRequest::into_encoding`]), plus the crate's own fields:
+    /// encoding ([`Encoding::from`]), plus the crate's own fields:
     ///
     /// - `key`: with [`crate::GeneratorConfigBuilder::with_holders_only_start_cancel`], a key
     ///   holder's share, checked like an update's (decoded, length-checked, looked up in the
@@ -432,7 +447,7 @@ impl RecoveryTokenGenerator {
         // Moved out, not copied: the share is wiped when `key` drops.
         let key = std::mem::take(&mut request.key);
         let ttl = std::mem::take(&mut request.ttl);
-        let encoding = request.into_encoding();
+        let encoding = Encoding::from(request);
         self.start_with(strategy, encoding, &key, &ttl, now, rng)
     }
 
@@ -707,7 +722,7 @@ impl RecoveryTokenGenerator {
         let parsed = if key.is_empty() {
             Err(Error::MissingKey)
         } else {
-            KeyShare::parse(key, &self.config.share_lengths)
+            KeyShare::parse(key, &self.config.share_lengths).map_err(Error::from)
         };
         match parsed {
             Ok(share) => self.submit_share(strategy, share, &request.nonce, now),
@@ -889,7 +904,9 @@ impl RecoveryTokenGenerator {
 }
 #[cfg(feature = "pgp")]
 fn parse_pgp(key: &str) -> Result<AttemptEncoding, Error> {
-    crate::pgp::PgpRecipient::parse(key).map(|p| AttemptEncoding::Pgp(Box::new(p)))
+    crate::pgp::PgpRecipient::parse(key)
+        .map(|p| AttemptEncoding::Pgp(Box::new(p)))
+        .map_err(Error::from)
 }
 
 #[cfg(not(feature = "pgp"))]

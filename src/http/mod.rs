@@ -1,8 +1,8 @@
 //! The sans-IO HTTP face: a request (method, path, three headers, body bytes) in, an
 //! [`Answer`] or a typed [`Step`] for the host out (PROTOCOL.md section 1, SPEC section 13).
 //!
-//! The face owns everything a host could get wrong on the wire: the route table
-//! ([`routes`]) of every endpoint family, Vault's method rules (PATCH's media-type check before
+//! The face owns everything a host could get wrong on the wire: the route table (below;
+//! [`Endpoint`], [`Route`], shared with [`crate::client`]) of every endpoint family, Vault's method rules (PATCH's media-type check before
 //! routing, every method on `/update` an update, 405 elsewhere), which request decoder runs
 //! (from the generator's [`GeneratorConfig`]: the dialect and the nonce policy live there and
 //! only there), who may call ([`Access`], the host's decision per request in [`Authorize`]),
@@ -12,6 +12,17 @@
 //! Two calls carry a request: [`Face::handle`] gives a [`Step`]; a step's methods are the only
 //! ways forward, each consuming the step, until the step is [`Step::Answer`]. No step can be
 //! skipped or taken twice.
+//!
+//! # Routes
+//!
+//! | family | path under `/v1/` | strategy | who may call |
+//! |---|---|---|---|
+//! | [`Endpoint::Recovery`] | `sys/generate-recovery-token/{attempt,update}` | recovery | anyone |
+//! | [`Endpoint::Root`] | `sys/generate-root/{attempt,update}` | root | [`super::Access`] |
+//! | [`Endpoint::DrOperation`] | `sys/replication/dr/secondary/generate-operation-token/{attempt,update}` | DR operation | [`super::Access`] |
+//! | [`Endpoint::RootToken`] | `sys/generate-root-token/{attempt,update}` (OpenBao 2.6+, namespaced) | root | a token, always |
+//! | [`Route::DecodeToken`] | `sys/decode-token` | | anyone |
+//! | [`Route::Raw`] | `sys/raw/<path>` | | the recovery token |
 //!
 //! # Dialects
 //! The root generator's [`GeneratorConfig::dialect`] chooses the router:
@@ -51,7 +62,7 @@
 //! ```
 
 mod answer;
-pub mod routes;
+mod routes;
 mod steps;
 
 use std::fmt;
@@ -61,7 +72,10 @@ use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
 pub use answer::Answer;
-pub use routes::{Endpoint, Leaf, Route};
+pub use routes::{
+    API_PREFIX, DECODE_TOKEN_PATH, ENDPOINTS, Endpoint, Leaf, NAMESPACE_HEADER, RAW_PREFIX, Route,
+    TOKEN_HEADER,
+};
 use steps::Next;
 pub use steps::{Authorize, Capability, CheckKey, MintToken, ParsePgp, PgpParsed, Revoke, Step};
 
@@ -127,9 +141,9 @@ impl<'a> Request<'a> {
     pub fn with_header(mut self, name: &str, value: &'a str) -> Self {
         let slot = if name.eq_ignore_ascii_case("content-type") {
             &mut self.content_type
-        } else if name.eq_ignore_ascii_case(crate::client::TOKEN_HEADER) {
+        } else if name.eq_ignore_ascii_case(TOKEN_HEADER) {
             &mut self.token
-        } else if name.eq_ignore_ascii_case(crate::client::NAMESPACE_HEADER) {
+        } else if name.eq_ignore_ascii_case(NAMESPACE_HEADER) {
             &mut self.namespace
         } else {
             return self;
@@ -615,7 +629,7 @@ impl Face {
         // decoded path routes, and a path that is not clean is redirected to the clean one.
         let decoded = percent_decode_path(request.path());
         let path: &str = &decoded;
-        if path.starts_with(routes::API_PREFIX) && !is_clean(path) {
+        if path.starts_with(API_PREFIX) && !is_clean(path) {
             return Step::Answer(redirect_to_clean(request, path));
         }
         if request.method == "PATCH"
@@ -662,7 +676,7 @@ impl Face {
         if path == "/" {
             return Step::Answer(Answer::page_not_found());
         }
-        let Some(rest) = path.strip_prefix(routes::API_PREFIX) else {
+        let Some(rest) = path.strip_prefix(API_PREFIX) else {
             return Step::Answer(Answer::with_errors(404, &[]));
         };
         if !is_clean(path) {
@@ -675,7 +689,7 @@ impl Face {
                 let ns = s.namespace.as_deref()?;
                 let inner = rest.strip_prefix(ns)?;
                 let mut p = String::with_capacity(inner.len().saturating_add(4));
-                p.push_str(routes::API_PREFIX);
+                p.push_str(API_PREFIX);
                 p.push_str(inner);
                 Some((ns.to_owned(), Route::of(&p)?))
             })
@@ -930,7 +944,7 @@ impl Face {
                 {
                     return Step::Answer(call.error(&Error::AlreadyUnsealed));
                 }
-                match request.into_encoding() {
+                match crate::Encoding::from(request) {
                     #[cfg(feature = "pgp")]
                     crate::generator::Encoding::PgpKey(key) => {
                         // The holder's share is checked before the key is parsed, so that a

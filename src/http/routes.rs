@@ -1,16 +1,12 @@
-//! The endpoint table: every path the face serves, in one place, shared with
-//! [`crate::client`] (which builds its requests from [`Endpoint::path`]).
-//!
-//! | family | path under `/v1/` | strategy | who may call |
-//! |---|---|---|---|
-//! | [`Endpoint::Recovery`] | `sys/generate-recovery-token/{attempt,update}` | recovery | anyone |
-//! | [`Endpoint::Root`] | `sys/generate-root/{attempt,update}` | root | [`super::Access`] |
-//! | [`Endpoint::DrOperation`] | `sys/replication/dr/secondary/generate-operation-token/{attempt,update}` | DR operation | [`super::Access`] |
-//! | [`Endpoint::RootToken`] | `sys/generate-root-token/{attempt,update}` (OpenBao 2.6+, namespaced) | root | a token, always |
-//! | [`Route::DecodeToken`] | `sys/decode-token` | | anyone |
-//! | [`Route::Raw`] | `sys/raw/<path>` | | the recovery token |
+//! The endpoint table (see the table in [`super`]'s docs), shared with [`crate::client`],
+//! which builds its requests from [`Endpoint::path`].
 
 use crate::vocabulary::Strategy;
+
+/// The header carrying the caller's token.
+pub const TOKEN_HEADER: &str = "X-Vault-Token";
+/// The header naming the namespace.
+pub const NAMESPACE_HEADER: &str = "X-Vault-Namespace";
 
 /// The `/v1/` prefix every API path carries.
 pub const API_PREFIX: &str = "/v1/";

@@ -284,7 +284,9 @@ fn parse_pgp(key: &str, now: Option<std::time::SystemTime>) -> Result<Encoding, 
         Some(now) => crate::pgp::PgpRecipient::parse_at(key, now),
         None => crate::pgp::PgpRecipient::parse(key),
     };
-    parsed.map(|r| Encoding::Pgp(Box::new(r)))
+    parsed
+        .map(|r| Encoding::Pgp(Box::new(r)))
+        .map_err(Error::from)
 }
 
 #[cfg(not(feature = "pgp"))]

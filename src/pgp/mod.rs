@@ -1,8 +1,8 @@
 //! PGP encoding of the minted token (PROTOCOL.md section 8): the recipient key a start names,
 //! and the bounds on what parsing it may cost.
 //!
-//! [`PgpKeyLimit`] exists in every build (an [`crate::Error`] names it); the recipient itself,
-//! [`PgpRecipient`], needs the crate feature `pgp` (on by default).
+//! [`PgpError`] and [`PgpKeyLimit`] exist in every build (an [`crate::Error`] names them); the
+//! recipient itself, [`PgpRecipient`], needs the crate feature `pgp` (on by default).
 
 use std::fmt;
 
@@ -11,6 +11,42 @@ mod recipient;
 #[cfg(feature = "pgp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pgp")))]
 pub use recipient::PgpRecipient;
+
+/// Why a `pgp_key` was refused, or the token could not be encrypted to it. Converts into the
+/// [`crate::Error`] named on each variant, and `Display` gives that error's text (Vault's
+/// where Vault has one). No variant carries key material beyond the parser's short reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PgpError {
+    /// The key does not decode or parse, or a signature it rests on does not verify:
+    /// [`crate::Error::PgpKeyParse`].
+    Parse {
+        /// The parser's reason.
+        reason: String,
+    },
+    /// The text is longer than the parser accepts: [`crate::Error::PgpKeyTooLarge`].
+    TooLarge {
+        /// The longest accepted `pgp_key`, in bytes of text.
+        max: usize,
+    },
+    /// A structure cap or the operation budget was exceeded: [`crate::Error::PgpKeyTooComplex`].
+    TooComplex {
+        /// Which bound was exceeded.
+        limit: PgpKeyLimit,
+        /// Its value.
+        max: usize,
+    },
+    /// The key parsed but cannot receive the token: [`crate::Error::PgpKeyUnusable`].
+    Unusable {
+        /// Why no usable encryption key was found.
+        reason: String,
+    },
+    /// Encrypting to the key failed: [`crate::Error::PgpEncrypt`].
+    Encrypt {
+        /// The encryptor's reason.
+        reason: String,
+    },
+}
 
 /// Which bound on a `pgp_key`'s structure or verification work was exceeded (see
 /// [`crate::Error::PgpKeyTooComplex`]). The values are the associated constants of `PgpRecipient`

@@ -14,7 +14,7 @@ use pgp::types::{Fingerprint, KeyDetails, KeyId, KeyVersion, Tag};
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use crate::error::Error;
+use super::PgpError;
 use crate::pgp::PgpKeyLimit;
 use crate::secret::Token;
 
@@ -46,12 +46,12 @@ enum EncryptionKey {
 /// Vault accepts any key that parses and fails (or panics) only when the token is encrypted,
 /// after every holder has typed their share. This crate refuses at start:
 /// - input that does not decode or parse, and input with no public key
-///   ([`Error::PgpKeyParse`]); of several keys only the first is read, as Vault's
+///   ([`PgpError::Parse`]); of several keys only the first is read, as Vault's
 ///   `openpgp.ReadEntity` does;
-/// - a key over the size and structure caps ([`Error::PgpKeyTooLarge`],
-///   [`Error::PgpKeyTooComplex`]; see "Bounded work" below);
+/// - a key over the size and structure caps ([`PgpError::TooLarge`],
+///   [`PgpError::TooComplex`]; see "Bounded work" below);
 /// - a key whose self-signatures that the choice below rests on do not verify
-///   ([`Error::PgpKeyParse`]): the chosen user ID certification (or direct-key signature), the
+///   ([`PgpError::Parse`]): the chosen user ID certification (or direct-key signature), the
 ///   newest direct-key signature, the newest key revocation, the revocations of user IDs
 ///   preferred to the chosen one, and each encryption subkey tried, newest first: its newest
 ///   revocation, else its newest binding (with the embedded back-signature if the binding also
@@ -59,7 +59,7 @@ enum EncryptionKey {
 ///   attributes) are not verified: they do not change where the token goes. Third-party
 ///   certifications and revocations issued by other keys cannot be verified without those keys
 ///   and are ignored, as they say nothing about where to encrypt;
-/// - a key that cannot receive the token ([`Error::PgpKeyUnusable`]): not OpenPGP v4, revoked,
+/// - a key that cannot receive the token ([`PgpError::Unusable`]): not OpenPGP v4, revoked,
 ///   expired, or without an encryption-capable (sub)key.
 ///
 /// The recipient is chosen as Go's openpgp `Entity.encryptionKey()` chooses it: the newest valid
@@ -89,7 +89,7 @@ enum EncryptionKey {
 ///   the packet headers before rPGP parses: a DSA primary with 32 DSA subkeys is refused
 ///   without a single check).
 ///
-/// A key one of them refuses gets [`Error::PgpKeyTooLarge`] or [`Error::PgpKeyTooComplex`]
+/// A key one of them refuses gets [`PgpError::TooLarge`] or [`PgpError::TooComplex`]
 /// (naming the [`crate::pgp::PgpKeyLimit`]), whose texts keep Vault's `error parsing PGP key: `
 /// prefix.
 ///
@@ -174,7 +174,7 @@ impl Eq for PgpRecipient {}
 
 impl PgpRecipient {
     /// The longest `pgp_key` accepted, in bytes of text (64 KiB), checked before any decoding or
-    /// parsing ([`Error::PgpKeyTooLarge`]).
+    /// parsing ([`PgpError::TooLarge`]).
     ///
     /// A real public key is a few KB: an RSA-4096 key with three user IDs and four RSA-4096
     /// subkeys, exported by GnuPG 2.2 (`gpg --export`), is 7,433 bytes, 9,912 characters of base64
@@ -222,28 +222,27 @@ impl PgpRecipient {
     /// [`PgpRecipient`]). A real public key is a few KB.
     ///
     /// # Errors
-    /// [`Error::PgpKeyTooLarge`] if the text is longer than [`Self::MAX_KEY_LEN`];
-    /// [`Error::PgpKeyTooComplex`] if the key exceeds a structure cap or the operation budget;
-    /// [`Error::PgpKeyParse`] if the input does not decode, does not parse, holds no public key or
+    /// [`PgpError::TooLarge`] if the text is longer than [`Self::MAX_KEY_LEN`];
+    /// [`PgpError::TooComplex`] if the key exceeds a structure cap or the operation budget;
+    /// [`PgpError::Parse`] if the input does not decode, does not parse, holds no public key or
     /// a self-signature the recipient choice rests on does not verify (of several keys only the
-    /// first is read, as Vault's `openpgp.ReadEntity` does); [`Error::PgpKeyUnusable`] if the
+    /// first is read, as Vault's `openpgp.ReadEntity` does); [`PgpError::Unusable`] if the
     /// key cannot receive the token.
     ///
     /// # Examples
     ///
     /// ```
-    /// use recovery_token::Error;
-    /// use recovery_token::pgp::PgpRecipient;
+    /// use recovery_token::pgp::{PgpError, PgpRecipient};
     ///
     /// // `gpg --export | base64 -w0` of an Ed25519 key with a Cv25519 encryption subkey.
     /// let key = include_str!("../../benches/keys/cv25519.b64");
     /// assert!(PgpRecipient::parse(key).is_ok());
     ///
-    /// assert!(matches!(PgpRecipient::parse("bm90IGEga2V5"), Err(Error::PgpKeyParse { .. })));
+    /// assert!(matches!(PgpRecipient::parse("bm90IGEga2V5"), Err(PgpError::Parse { .. })));
     /// let huge = "A".repeat(PgpRecipient::MAX_KEY_LEN + 4);
-    /// assert!(matches!(PgpRecipient::parse(&huge), Err(Error::PgpKeyTooLarge { .. })));
+    /// assert!(matches!(PgpRecipient::parse(&huge), Err(PgpError::TooLarge { .. })));
     /// ```
-    pub fn parse(pgp_key: &str) -> Result<Self, Error> {
+    pub fn parse(pgp_key: &str) -> Result<Self, PgpError> {
         Self::parse_inner(pgp_key, None)
     }
 
@@ -252,7 +251,7 @@ impl PgpRecipient {
     ///
     /// # Errors
     /// As [`Self::parse`].
-    pub fn parse_at(pgp_key: &str, now: SystemTime) -> Result<Self, Error> {
+    pub fn parse_at(pgp_key: &str, now: SystemTime) -> Result<Self, PgpError> {
         let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         Self::parse_inner(pgp_key, Some(secs))
     }
@@ -275,7 +274,7 @@ impl PgpRecipient {
     /// compression) to the chosen key, returned as standard padded base64.
     ///
     /// # Errors
-    /// [`Error::PgpEncrypt`] if rPGP fails (it does not for the keys `parse` accepts).
+    /// [`PgpError::Encrypt`] if rPGP fails (it does not for the keys `parse` accepts).
     ///
     /// # Examples
     ///
@@ -296,7 +295,7 @@ impl PgpRecipient {
         &self,
         token: &Token,
         rng: &mut R,
-    ) -> Result<String, Error> {
+    ) -> Result<String, PgpError> {
         let mut rng = Rng06(rng);
         let plaintext = Zeroizing::new(token.expose_secret().as_bytes().to_vec());
         // rPGP takes `Bytes`; owning the zeroizing buffer makes the copy wiped when it is dropped.
@@ -307,19 +306,19 @@ impl PgpRecipient {
             EncryptionKey::Primary(k) => builder.encrypt_to_key(&mut rng, k),
             EncryptionKey::Subkey(k) => builder.encrypt_to_key(&mut rng, k),
         }
-        .map_err(|e| Error::PgpEncrypt {
+        .map_err(|e| PgpError::Encrypt {
             reason: short_reason(&e),
         })?;
-        let message = builder.to_vec(&mut rng).map_err(|e| Error::PgpEncrypt {
+        let message = builder.to_vec(&mut rng).map_err(|e| PgpError::Encrypt {
             reason: short_reason(&e),
         })?;
         Ok(base64::engine::general_purpose::STANDARD.encode(message))
     }
 
-    fn parse_inner(pgp_key: &str, now: Option<u64>) -> Result<Self, Error> {
+    fn parse_inner(pgp_key: &str, now: Option<u64>) -> Result<Self, PgpError> {
         // Before anything else: the cost of everything below grows with the input.
         if pgp_key.len() > Self::MAX_KEY_LEN {
-            return Err(Error::PgpKeyTooLarge {
+            return Err(PgpError::TooLarge {
                 max: Self::MAX_KEY_LEN,
             });
         }
@@ -352,7 +351,7 @@ impl PgpRecipient {
 /// (Go's `openpgp.ReadEntity`) do: whatever follows the first key is not looked at, so a
 /// `pgp_key` holding two keys encrypts to the first (observed on OpenBao 2.7.2, which answers
 /// with the first key's fingerprint).
-fn read_first_key(pgp_key: &str) -> Result<(SignedPublicKey, usize), Error> {
+fn read_first_key(pgp_key: &str) -> Result<(SignedPublicKey, usize), PgpError> {
     let bytes = if pgp_key.trim_start().starts_with("-----BEGIN PGP") {
         dearmor(pgp_key.trim_start())?
     } else {
@@ -388,7 +387,7 @@ fn read_first_key(pgp_key: &str) -> Result<(SignedPublicKey, usize), Error> {
 
 /// The binary data of one ASCII-armored public key block (rPGP's dearmoring: headers, base64,
 /// optional checksum), refusing blocks of any other type as rPGP's `from_armor_many` does.
-fn dearmor(armored: &str) -> Result<Vec<u8>, Error> {
+fn dearmor(armored: &str) -> Result<Vec<u8>, PgpError> {
     use std::io::Read as _;
 
     let armor_error = |reason: &str| parse_error(&format!("error parsing given PGP key: {reason}"));
@@ -425,11 +424,11 @@ fn dearmor(armored: &str) -> Result<Vec<u8>, Error> {
 /// operation, and more of them than the budget refuse the key ([`PgpKeyLimit::KeyOperations`]).
 /// Every other algorithm rPGP parses costs no such check (RSA, ElGamal: size and range checks;
 /// elliptic-curve points: a decompression, microseconds).
-fn check_packet_caps(bytes: &[u8]) -> Result<usize, Error> {
+fn check_packet_caps(bytes: &[u8]) -> Result<usize, PgpError> {
     const SIGNATURE: u8 = 2;
     const USER_ID: u8 = 13;
     const PUBLIC_SUBKEY: u8 = 14;
-    let too_many = |limit, max| Error::PgpKeyTooComplex { limit, max };
+    let too_many = |limit, max| PgpError::TooComplex { limit, max };
     let (mut packets, mut signatures, mut user_ids, mut subkeys) = (0usize, 0usize, 0usize, 0usize);
     let mut parse_cost = 0usize;
     let mut rest = bytes;
@@ -746,8 +745,8 @@ struct Budget(usize);
 
 impl Budget {
     /// Takes one operation, or refuses the key once the budget is spent.
-    fn spend(&mut self, cost: usize) -> Result<(), Error> {
-        self.0 = self.0.checked_sub(cost).ok_or(Error::PgpKeyTooComplex {
+    fn spend(&mut self, cost: usize) -> Result<(), PgpError> {
+        self.0 = self.0.checked_sub(cost).ok_or(PgpError::TooComplex {
             limit: PgpKeyLimit::KeyOperations,
             max: PgpRecipient::MAX_KEY_OPERATIONS,
         })?;
@@ -760,7 +759,7 @@ impl Budget {
         &mut self,
         signer: &impl KeyDetails,
         check: impl FnOnce() -> pgp::errors::Result<()>,
-    ) -> Result<(), Error> {
+    ) -> Result<(), PgpError> {
         self.spend(operation_cost(signer))?;
         check().map_err(|e| {
             parse_error(&format!(
@@ -786,7 +785,7 @@ fn primary_self_signature<'k>(
     key: &'k SignedPublicKey,
     now: u64,
     budget: &mut Budget,
-) -> Result<&'k Signature, Error> {
+) -> Result<&'k Signature, PgpError> {
     let primary = &key.primary_key;
     // Each user ID's newest certification, if valid at `now`, and its newest revocation if
     // that is not older.
@@ -841,7 +840,7 @@ fn choose_encryption_key(
     key: &SignedPublicKey,
     now: u64,
     budget: &mut Budget,
-) -> Result<EncryptionKey, Error> {
+) -> Result<EncryptionKey, PgpError> {
     let primary = &key.primary_key;
     if let Some(revocation) = newest_of_type(
         &key.details.revocation_signatures,
@@ -1016,14 +1015,14 @@ fn hex_fingerprint(key: &impl KeyDetails) -> String {
     format!("{:x}", key.fingerprint())
 }
 
-fn parse_error(reason: &str) -> Error {
-    Error::PgpKeyParse {
+fn parse_error(reason: &str) -> PgpError {
+    PgpError::Parse {
         reason: reason.to_owned(),
     }
 }
 
-fn unusable(reason: String) -> Error {
-    Error::PgpKeyUnusable { reason }
+fn unusable(reason: String) -> PgpError {
+    PgpError::Unusable { reason }
 }
 
 /// An rPGP error's `Display` text, short. Never its `Debug`, which can carry a backtrace.
@@ -1235,7 +1234,7 @@ mod tests {
         );
         assert_eq!(
             check_packet_caps(&uid(PgpRecipient::MAX_USER_ID_LEN + 1)),
-            Err(Error::PgpKeyTooComplex {
+            Err(PgpError::TooComplex {
                 limit: PgpKeyLimit::UserIdLength,
                 max: PgpRecipient::MAX_USER_ID_LEN
             })
@@ -1256,7 +1255,7 @@ mod tests {
         );
         assert_eq!(
             check_packet_caps(&sigs(PgpRecipient::MAX_SIGNATURES + 1)),
-            Err(Error::PgpKeyTooComplex {
+            Err(PgpError::TooComplex {
                 limit: PgpKeyLimit::Signatures,
                 max: PgpRecipient::MAX_SIGNATURES
             })
@@ -1272,7 +1271,7 @@ mod tests {
         );
         assert_eq!(
             check_packet_caps(&markers(PgpRecipient::MAX_PACKETS + 1)),
-            Err(Error::PgpKeyTooComplex {
+            Err(PgpError::TooComplex {
                 limit: PgpKeyLimit::Packets,
                 max: PgpRecipient::MAX_PACKETS
             })
@@ -1287,10 +1286,7 @@ mod tests {
             "-----BEGIN PGP MESSAGE-----\n\n-----END PGP MESSAGE-----\n",
         ] {
             let err = PgpRecipient::parse(input).unwrap_err();
-            assert!(
-                matches!(err, Error::PgpKeyParse { .. }),
-                "{input:?}: {err:?}"
-            );
+            assert!(matches!(err, PgpError::Parse { .. }), "{input:?}: {err:?}");
         }
     }
 }

@@ -21,4 +21,4 @@ mod share;
 
 pub use combine::{CombineError, combine, combine_slices};
 pub use registry::{RegistryError, RegistryParseError, ShareRegistry};
-pub use share::{KeyShare, SplitError};
+pub use share::{KeyShare, ShareError, SplitError};

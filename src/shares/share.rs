@@ -7,9 +7,31 @@ use rand_core::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::ct;
-use crate::error::Error;
 use crate::go::base64::decode_go_base64;
 use crate::secret::ct_eq;
+
+/// Why a submitted share was refused. Converts into the [`crate::Error`] of the same meaning
+/// (`MissingKey`, `InvalidKeyEncoding`, `KeyTooShort`, `KeyTooLong`), and `Display` gives that
+/// error's text, Vault's. No variant carries the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ShareError {
+    /// The `key` is empty: [`crate::Error::MissingKey`].
+    MissingKey,
+    /// Neither hex of an accepted length nor standard padded base64:
+    /// [`crate::Error::InvalidKeyEncoding`].
+    InvalidEncoding,
+    /// Shorter than the shortest accepted share: [`crate::Error::KeyTooShort`].
+    TooShort {
+        /// The minimum accepted share length in bytes.
+        min: usize,
+    },
+    /// Longer than the longest accepted share: [`crate::Error::KeyTooLong`].
+    TooLong {
+        /// The maximum accepted share length in bytes.
+        max: usize,
+    },
+}
 
 /// One unseal / recovery key share, as Vault hands them out: the y bytes followed by one trailing
 /// byte holding the x coordinate. With threshold 1 the "share" is the key itself.
@@ -38,8 +60,8 @@ impl KeyShare {
     /// Takes raw share bytes, checking their length against `lengths`.
     ///
     /// # Errors
-    /// [`Error::KeyTooShort`] / [`Error::KeyTooLong`] with Vault's texts.
-    pub fn from_bytes(bytes: &[u8], lengths: &RangeInclusive<usize>) -> Result<Self, Error> {
+    /// [`ShareError::TooShort`] / [`ShareError::TooLong`] with Vault's texts.
+    pub fn from_bytes(bytes: &[u8], lengths: &RangeInclusive<usize>) -> Result<Self, ShareError> {
         check_length(bytes.len(), lengths)?;
         Ok(Self(bytes.to_vec()))
     }
@@ -50,8 +72,8 @@ impl KeyShare {
     /// Whitespace is not trimmed.
     ///
     /// # Errors
-    /// [`Error::MissingKey`] for an empty key, [`Error::InvalidKeyEncoding`] when neither
-    /// decoding works, [`Error::KeyTooShort`] / [`Error::KeyTooLong`] for a base64 key of a length
+    /// [`ShareError::MissingKey`] for an empty key, [`ShareError::InvalidEncoding`] when neither
+    /// decoding works, [`ShareError::TooShort`] / [`ShareError::TooLong`] for a base64 key of a length
     /// outside `lengths`. No error carries the input.
     ///
     /// # Examples
@@ -59,8 +81,7 @@ impl KeyShare {
     /// The same 17-byte share in hex (either case) and in base64:
     ///
     /// ```
-    /// use recovery_token::Error;
-    /// use recovery_token::shares::KeyShare;
+    /// use recovery_token::shares::{KeyShare, ShareError};
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let lengths = KeyShare::DEFAULT_LENGTHS;
     /// let hex = KeyShare::parse("000102030405060708090a0b0c0d0e0f01", &lengths)?;
@@ -69,15 +90,15 @@ impl KeyShare {
     /// assert!(hex.ct_eq(&upper) && hex.ct_eq(&base64));
     /// assert_eq!(hex.x(), 1);
     ///
-    /// assert!(matches!(KeyShare::parse("", &lengths), Err(Error::MissingKey)));
+    /// assert!(matches!(KeyShare::parse("", &lengths), Err(ShareError::MissingKey)));
     /// let short = KeyShare::parse("AAEC", &lengths).unwrap_err(); // base64 of 3 bytes
     /// assert_eq!(short.to_string(), "invalid key: key is shorter than minimum 16 bytes");
-    /// assert!(matches!(KeyShare::parse("not a key!", &lengths), Err(Error::InvalidKeyEncoding)));
+    /// assert!(matches!(KeyShare::parse("not a key!", &lengths), Err(ShareError::InvalidEncoding)));
     /// # Ok(()) }
     /// ```
-    pub fn parse(key: &str, lengths: &RangeInclusive<usize>) -> Result<Self, Error> {
+    pub fn parse(key: &str, lengths: &RangeInclusive<usize>) -> Result<Self, ShareError> {
         if key.is_empty() {
-            return Err(Error::MissingKey);
+            return Err(ShareError::MissingKey);
         }
         if let Some(mut bytes) = decode_hex(key)
             && lengths.contains(&bytes.len())
@@ -85,7 +106,7 @@ impl KeyShare {
             // Moved, not copied: one fewer allocation of secret bytes to wipe.
             return Ok(Self::with_public_x(std::mem::take(&mut *bytes)));
         }
-        let mut bytes = decode_go_base64(key).ok_or(Error::InvalidKeyEncoding)?;
+        let mut bytes = decode_go_base64(key).ok_or(ShareError::InvalidEncoding)?;
         check_length(bytes.len(), lengths)?;
         Ok(Self::with_public_x(std::mem::take(&mut *bytes)))
     }
@@ -101,7 +122,7 @@ impl KeyShare {
 
     /// Checks the share's length against `lengths` (what [`Self::from_bytes`] checks), without
     /// copying it.
-    pub(crate) fn check_length(&self, lengths: &RangeInclusive<usize>) -> Result<(), Error> {
+    pub(crate) fn check_length(&self, lengths: &RangeInclusive<usize>) -> Result<(), ShareError> {
         check_length(self.0.len(), lengths)
     }
 
@@ -161,7 +182,7 @@ impl KeyShare {
     /// Builds a share from vsss-rs's byte layout (identifier first).
     ///
     /// # Errors
-    /// [`Error::KeyTooShort`] / [`Error::KeyTooLong`] if the result's length is outside `lengths`.
+    /// [`ShareError::TooShort`] / [`ShareError::TooLong`] if the result's length is outside `lengths`.
     ///
     /// # Examples
     ///
@@ -173,7 +194,10 @@ impl KeyShare {
     /// assert_eq!(share.x(), 2);
     /// # Ok(()) }
     /// ```
-    pub fn from_vsss_layout(bytes: &[u8], lengths: &RangeInclusive<usize>) -> Result<Self, Error> {
+    pub fn from_vsss_layout(
+        bytes: &[u8],
+        lengths: &RangeInclusive<usize>,
+    ) -> Result<Self, ShareError> {
         let mut v = Zeroizing::new(bytes.to_vec());
         let shift = 1.min(v.len());
         v.rotate_left(shift);
@@ -364,14 +388,14 @@ impl fmt::Debug for KeyShare {
     }
 }
 
-fn check_length(len: usize, lengths: &RangeInclusive<usize>) -> Result<(), Error> {
+fn check_length(len: usize, lengths: &RangeInclusive<usize>) -> Result<(), ShareError> {
     // A share has at least one byte (its x coordinate), whatever range the caller passes: an
     // empty share would have no x, and `is_empty` promises it never happens.
     let min = (*lengths.start()).max(1);
     if len < min {
-        Err(Error::KeyTooShort { min })
+        Err(ShareError::TooShort { min })
     } else if len > *lengths.end() {
-        Err(Error::KeyTooLong {
+        Err(ShareError::TooLong {
             max: *lengths.end(),
         })
     } else {
@@ -434,12 +458,12 @@ mod tests {
         // valid hex of 2 bytes (refused), then valid base64 of 3 bytes: too short.
         assert_eq!(
             KeyShare::parse("abcd", &L),
-            Err(Error::KeyTooShort { min: 16 })
+            Err(ShareError::TooShort { min: 16 })
         );
         // 72 hex digits = 36 bytes: too long as hex; as base64 it is 54 bytes: too long.
         assert_eq!(
             KeyShare::parse(&"ab".repeat(36), &L),
-            Err(Error::KeyTooLong { max: 33 })
+            Err(ShareError::TooLong { max: 33 })
         );
     }
 
@@ -449,13 +473,13 @@ mod tests {
         assert_eq!(KeyShare::parse(b64, &L).unwrap().len(), 33);
         assert_eq!(
             KeyShare::parse(&b64.replace('/', "_"), &L),
-            Err(Error::InvalidKeyEncoding)
+            Err(ShareError::InvalidEncoding)
         );
         // 32 bytes without its padding is refused, as by Go's StdEncoding.
         let unpadded = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
         assert_eq!(
             KeyShare::parse(unpadded, &L),
-            Err(Error::InvalidKeyEncoding)
+            Err(ShareError::InvalidEncoding)
         );
         assert!(KeyShare::parse(&format!("{unpadded}="), &L).is_ok());
         assert!(KeyShare::parse("AAECAwQFBgcICQoL\nDA0ODxAREhMUFRYXGBkaGxwdHh8=", &L).is_ok());
@@ -464,7 +488,7 @@ mod tests {
     #[test]
     fn whitespace_is_not_trimmed() {
         let hex = format!(" {}", "00".repeat(16));
-        assert_eq!(KeyShare::parse(&hex, &L), Err(Error::InvalidKeyEncoding));
+        assert_eq!(KeyShare::parse(&hex, &L), Err(ShareError::InvalidEncoding));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use crate::config::ConfigError;
+use crate::error::ConfigError;
 use crate::secret::Token;
 use crate::tokens::codec::random_base62;
 use crate::vocabulary::Strategy;

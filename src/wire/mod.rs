@@ -5,7 +5,7 @@
 //!    [`UpdateRequest::from_json`] and [`CancelRequest::from_http`] decode it as Go's
 //!    `encoding/json` decodes it (case-insensitive names, the last repeated field wins, Go's
 //!    error texts), unescaping shares and OTPs only into zeroizing buffers.
-//! 2. [`StartRequest::into_encoding`] turns a start body into the [`crate::Encoding`] the generator
+//! 2. `Encoding::from(request)` turns a start body into the [`crate::Encoding`] the generator
 //!    takes (Vault's rule: an OTP wins over a PGP key; neither means a generated OTP).
 //! 3. The generator answers with an [`AttemptStatus`] or an [`crate::Error`]; the HTTP face's
 //!    [`crate::http::Answer`] turns either into the status code, `Content-Type` and body, byte
@@ -99,6 +99,17 @@ pub struct ErrorBody {
 impl ErrorBody {
     /// The body `dialect`'s server sends for `error`: `{"errors":["<message>"]}`, with
     /// [`Error::message`]'s text.
+    ///
+    /// ```
+    /// use recovery_token::wire::ErrorBody;
+    /// use recovery_token::{Dialect, Error};
+    ///
+    /// let body = ErrorBody::of(&Error::InProgress, Dialect::OpenBao);
+    /// assert_eq!(
+    ///     body.to_json(),
+    ///     r#"{"errors":["root generation already in progress for this namespace"]}"#
+    /// );
+    /// ```
     #[must_use]
     pub fn of(error: &Error, dialect: Dialect) -> Self {
         Self {

@@ -4,7 +4,6 @@
 use zeroize::Zeroizing;
 
 use crate::error::Error;
-use crate::generator::Encoding;
 use crate::go::json::{self as go_decode, Body, Shape, Slot, go_string_len, push_go_string};
 use crate::secret::{Otp, SecretString};
 
@@ -175,20 +174,6 @@ impl StartRequest {
             fields.push(("ttl", self.ttl.as_str()));
         }
         json_fields(&fields)
-    }
-
-    /// Vault's rule: a non-empty OTP wins; else a non-empty PGP key; else the server generates an
-    /// OTP.
-    #[must_use]
-    pub fn into_encoding(self) -> Encoding {
-        let Self { otp, pgp_key, .. } = self;
-        if !otp.is_empty() {
-            Encoding::Otp(otp)
-        } else if !pgp_key.is_empty() {
-            Encoding::PgpKey(pgp_key)
-        } else {
-            Encoding::GenerateOtp
-        }
     }
 }
 
