@@ -181,6 +181,29 @@ fn setup_host(
     }
 }
 
+/// Shares of a random 32-byte key, and of another: claims for a key no host holds.
+struct KeyShareSet {
+    genuine: Vec<SecretString>,
+    foreign: Vec<SecretString>,
+}
+
+impl KeyShareSet {
+    fn new() -> Self {
+        let split = || -> Vec<SecretString> {
+            let key: Vec<u8> = (0..32).map(|_| rand::random::<u8>()).collect();
+            crate::shares::KeyShare::split(&key, 2, 3, &mut rand::rng())
+                .unwrap()
+                .iter()
+                .map(|s| SecretString::from(hex(s.expose_secret())))
+                .collect()
+        };
+        Self {
+            genuine: split(),
+            foreign: split(),
+        }
+    }
+}
+
 fn failed(report: &Report) -> BTreeSet<String> {
     report.failures().map(|r| r.name.clone()).collect()
 }
@@ -732,6 +755,21 @@ fn the_openbao_model_405_403_and_the_envelope_behind_the_token() {
         ]),
         "{report}"
     );
+    // OpenBao's model claimed of a Vault host that serves the DR family: the DR rule fails.
+    let mut s = vault_guarded(Policy::Token);
+    let claims = Claims::new(Dialect::OpenBao, s.claims.profile, 2)
+        .with_endpoints(&[])
+        .with_authorization(
+            Authorization::new()
+                .guarded(&[Endpoint::DrOperation])
+                .with_token(SecretString::from(TOKEN)),
+        );
+    let report = run(&mut s.server, &claims);
+    assert_eq!(
+        failed(&report),
+        set(&["dr: access: with the claimed token, no DR family (404 unsupported path)"]),
+        "{report}"
+    );
     // The envelope judged: sorted keys in a plain status fail it.
     let s = openbao_host(Access::default(), ServerState::Unsealed);
     let mut wrong = Wrong {
@@ -814,6 +852,40 @@ fn sealed_and_standby_servers_refuse_as_claimed() {
             assert_eq!(outcome(&report, name), Some(&Outcome::Pass), "{report}");
         }
     }
+    // Claimed of an unsealed host, in either dialect: every state rule fails.
+    for (dialect, state) in [
+        (Dialect::Vault, ServerState::Standby),
+        (Dialect::Vault, ServerState::NotInitialized),
+        (Dialect::OpenBao, ServerState::Sealed),
+    ] {
+        let mut s = setup_host(
+            |c, _| c.with_dialect(dialect),
+            Access::enable_unauthenticated(&["generate-root"]).unwrap(),
+            Policy::AllowAll,
+            ServerState::Unsealed,
+        );
+        let claims = s
+            .claims
+            .with_endpoints(&[Endpoint::Root, Endpoint::Recovery])
+            .with_server_state(state);
+        let report = run(&mut s.server, &claims);
+        let state_rules: Vec<&RuleResult> = report
+            .results()
+            .iter()
+            .filter(|r| {
+                r.name.contains("sealed:")
+                    || r.name.contains("standby:")
+                    || r.name.contains("initialized:")
+            })
+            .collect();
+        assert!(state_rules.len() >= 3, "{report}");
+        assert!(
+            state_rules
+                .iter()
+                .all(|r| matches!(r.outcome, Outcome::Fail { .. })),
+            "{dialect:?} {state:?}\n{report}"
+        );
+    }
     // Claimed sealed, the host is not: the state rules fail.
     let mut s = setup();
     let claims = s
@@ -893,6 +965,30 @@ fn a_registry_and_holders_only_start_and_cancel_are_claims() {
     let report = run(&mut s.server, &claims);
     assert!(report.is_success(), "{report}");
     assert!(report.get(&format!("root: {}", HOLDERS_RULES[0])).is_none());
+    // The claims' shares are not the host's: its holders-only start and cancel refuse the kit's
+    // "registered" share, and those rules fail.
+    let s = setup_host(
+        |c, registry| {
+            c.with_share_registry(registry)
+                .with_holders_only_start_cancel(true)
+        },
+        Access::enable_unauthenticated(&["generate-root"]).unwrap(),
+        Policy::AllowAll,
+        ServerState::Unsealed,
+    );
+    let other = KeyShareSet::new();
+    let claims = Claims::new(s.claims.dialect, s.claims.profile, 2)
+        .with_endpoints(&[Endpoint::Root])
+        .with_shares(other.genuine, other.foreign)
+        .with_holders_only_start_cancel(true);
+    let report = run(&mut s.server.clone(), &claims);
+    let f = failed(&report);
+    for rule in [
+        "holders-only: a start with a registered share starts, the share not counted",
+        "holders-only: a cancel with a registered share cancels",
+    ] {
+        assert!(f.contains(&format!("root: {rule}")), "{rule}\n{report}");
+    }
     // Claimed, but the host has neither: every one of these rules fails.
     let mut s = setup();
     let claims = s
@@ -981,4 +1077,30 @@ fn a_pgp_ceremony_shows_the_fingerprint_and_an_encrypted_token() {
     let claims = s.claims.with_pgp_key(PGP_KEY.trim(), PGP_FPR);
     let report = run(&mut wrong, &claims);
     assert_eq!(failed(&report), set(&[ceremony]), "{report}");
+    // A host that lets the pgp_key win over the OTP: that rule fails.
+    let s = setup();
+    let mut wrong = Wrong {
+        server: s.server.clone(),
+        rewrite: |req: &Request, mut r: Response| {
+            let b = String::from_utf8_lossy(&req.body).into_owned();
+            if b.contains("\"otp\"") && b.contains("\"pgp_key\"") {
+                let text = String::from_utf8_lossy(&r.body).replace(
+                    "\"pgp_fingerprint\":\"\"",
+                    &format!("\"pgp_fingerprint\":\"{PGP_FPR}\""),
+                );
+                r.body = zeroize::Zeroizing::new(text.into_bytes());
+            }
+            r
+        },
+    };
+    let claims = s.claims.with_pgp_key(PGP_KEY.trim(), PGP_FPR);
+    let report = run(&mut wrong, &claims);
+    assert_eq!(
+        failed(&report),
+        set(&[
+            &format!("root: {}", PGP_RULES[1]),
+            &format!("recovery: {}", PGP_RULES[1]),
+        ]),
+        "{report}"
+    );
 }
