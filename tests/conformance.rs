@@ -52,6 +52,11 @@ fn claims_for(
         .with_shares(shares, foreign_shares(32, threshold, 5))
         .with_recovery_mintable(true)
         .with_pgp(cfg!(feature = "pgp"))
+        // A public test key (benches/keys/README.md) and its fingerprint as gpg prints it.
+        .with_pgp_key(
+            include_str!("../benches/keys/cv25519.b64").trim(),
+            "da951bba56bcee76cca6e7b6ca269010eea2a87d",
+        )
         .with_concurrency(
             Box::new(move || Box::new(TcpTransport::new(addr)) as Box<dyn Transport + Send>),
             8,
