@@ -50,6 +50,9 @@ pub fn run(transport: &mut dyn Transport, claims: &Claims) -> Report {
         for ep in endpoints.iter().filter(|e| **e != Endpoint::Recovery) {
             r.state_rules(*ep);
         }
+        if claims.server_state == ServerState::Sealed && claims.dialect == Dialect::OpenBao {
+            r.sealed_openbao_rule();
+        }
         endpoints.retain(|e| *e == Endpoint::Recovery);
         if claims.server_state == ServerState::NotInitialized && !endpoints.is_empty() {
             // No seal configuration refuses every update, recovery's too (section 4.3).
@@ -1980,6 +1983,38 @@ impl Runner<'_> {
                 check,
             );
         }
+    }
+
+    /// A sealed OpenBao answers `sys/generate-root-token/*` and `sys/decode-token` with 503
+    /// `Vault is sealed` too, before it looks at a token (observed on 2.7.2): the kit sends
+    /// none.
+    fn sealed_openbao_rule(&mut self) {
+        let attempt = Endpoint::RootToken.path(crate::http::Leaf::Attempt);
+        let requests = [
+            (Method::Get, attempt.clone(), None),
+            (Method::Put, attempt, Some("{}")),
+            (
+                Method::Put,
+                "/v1/sys/decode-token".to_owned(),
+                Some(r#"{"encoded_token":"x","otp":"y"}"#),
+            ),
+        ];
+        let mut check = Ok(());
+        for (method, path, b) in requests {
+            let ct = b.map(|_| CONTENT_TYPE_JSON);
+            check = self
+                .send_as(method, path, ct, body(&[b.unwrap_or_default()]), None)
+                .and_then(|r| self.expect_error(&r, &Error::Sealed));
+            if check.is_err() {
+                break;
+            }
+        }
+        self.record(
+            Endpoint::RootToken,
+            "sealed: it and sys/decode-token answer 503 before the token check (OpenBao)",
+            "13",
+            check,
+        );
     }
 
     // ----- key holders (extensions: share registry, holders-only start and cancel) ----------
