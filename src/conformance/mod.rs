@@ -24,6 +24,19 @@
 //! assert!(report.is_success(), "{report}");
 //! ```
 //!
+//! Beyond the ceremony on the plain families (recovery, root, DR operation), the claims can
+//! ask for:
+//! - who may call (SPEC section 13, [`Claims::with_authorization`]): each guarded family
+//!   refuses a caller without a token and with a wrong one as the dialect does (Vault 2.x: 403
+//!   `permission denied`; OpenBao: 405 `unsupported operation` on its disabled
+//!   `sys/generate-root/*`, 403 on `sys/generate-root-token/*` and the DR paths) and accepts
+//!   the claimed token; the open families and `sys/decode-token` answer without one;
+//! - the server's state ([`Claims::with_server_state`]): sealed, standby, not initialized;
+//! - the crate's key-holder extensions ([`Claims::with_share_registry`],
+//!   [`Claims::with_holders_only_start_cancel`]);
+//! - a PGP ceremony ([`Claims::with_pgp_key`]): fingerprints and the encrypted token's form
+//!   (the kit holds no private key: whether the token inside is right is for the holder).
+//!
 //! What the kit changes on the server: it cancels attempts, starts and completes ceremonies. A
 //! root ceremony can be completed any number of times; a recovery token only once per run of the
 //! server (PROTOCOL.md section 9), so the recovery-closing completion is the last scenario, and
@@ -44,7 +57,7 @@ use crate::error::Error;
 use crate::http::Endpoint;
 use crate::secret::SecretString;
 use crate::tokens::TokenProfile;
-use crate::vocabulary::Dialect;
+use crate::vocabulary::{Dialect, ServerState};
 
 pub use scenarios::run;
 pub use tcp::TcpTransport;
@@ -108,6 +121,88 @@ pub struct Claims {
     pub(crate) cancel_requires_nonce: bool,
     pub(crate) concurrency: Option<(TransportFactory, usize)>,
     pub(crate) allowed: Vec<(String, String)>,
+    pub(crate) authorization: Option<Authorization>,
+    pub(crate) server_state: ServerState,
+    pub(crate) registry: bool,
+    pub(crate) holders_only: bool,
+    pub(crate) pgp_key: Option<(String, String)>,
+}
+
+/// Who may call (SPEC section 13): the authorization model a host claims, for
+/// [`Claims::with_authorization`].
+///
+/// The families listed [`Authorization::open`] are served without a token; those listed
+/// [`Authorization::guarded`] refuse a caller without a token, or with a wrong one, as the
+/// claimed dialect does:
+///
+/// | dialect | family | no token, a wrong token | the claimed token |
+/// |---|---|---|---|
+/// | Vault 2.x | `sys/generate-root/*`, the DR family | 403 `{"errors":["permission denied"]}` | served |
+/// | OpenBao 2.5.3+ | `sys/generate-root/*` (disabled) | 405 `{"errors":["unsupported operation"]}` | 405 as well |
+/// | OpenBao 2.6+ | `sys/generate-root-token/*` | 403 `{"errors":["permission denied"]}` | served, in OpenBao's envelope |
+/// | OpenBao | the DR family (no replication) | 403 `{"errors":["permission denied"]}` | 404 `unsupported path` (multi-error text) |
+///
+/// (OpenBao's answers observed on the real 2.7.2 server.) The kit sends the claimed token
+/// (`X-Vault-Token`) with every request to a guarded family, so the ceremony rules run behind
+/// it. A refusal must come before the body is read: the kit's refused starts and updates carry
+/// bodies the ceremony would refuse with another text.
+#[derive(Clone, Default)]
+pub struct Authorization {
+    pub(crate) open: Vec<Endpoint>,
+    pub(crate) guarded: Vec<Endpoint>,
+    pub(crate) decode_token_open: bool,
+    pub(crate) token: Option<SecretString>,
+}
+
+impl fmt::Debug for Authorization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authorization")
+            .field("open", &self.open)
+            .field("guarded", &self.guarded)
+            .field("decode_token_open", &self.decode_token_open)
+            .field("token", &self.token.as_ref().map(|_| "[REDACTED]"))
+            .finish()
+    }
+}
+
+impl Authorization {
+    /// No family claimed either way (the access rules then check nothing but what is added).
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Families served to anyone, without a token (Vault 1.x's model; Vault 2.x's
+    /// `enable_unauthenticated_access`; OpenBao's
+    /// `disable_unauthed_generate_root_endpoints = false`; recovery mode's
+    /// `sys/generate-recovery-token/*`).
+    #[must_use]
+    pub fn open(mut self, families: &[Endpoint]) -> Self {
+        self.open.extend_from_slice(families);
+        self
+    }
+
+    /// Families that refuse a caller without the right token (see the table above).
+    #[must_use]
+    pub fn guarded(mut self, families: &[Endpoint]) -> Self {
+        self.guarded.extend_from_slice(families);
+        self
+    }
+
+    /// Whether `sys/decode-token` is served without a token (Vault 1.13+ and OpenBao: it is).
+    #[must_use]
+    pub fn with_decode_token(mut self, open: bool) -> Self {
+        self.decode_token_open = open;
+        self
+    }
+
+    /// A token the host accepts on the guarded families (a `sudo` token on their paths). Without
+    /// one the kit checks only the refusals.
+    #[must_use]
+    pub fn with_token(mut self, token: SecretString) -> Self {
+        self.token = Some(token);
+        self
+    }
 }
 
 impl fmt::Debug for Claims {
@@ -129,6 +224,11 @@ impl fmt::Debug for Claims {
             .field("cancel_requires_nonce", &self.cancel_requires_nonce)
             .field("concurrency", &self.concurrency.as_ref().map(|(_, n)| *n))
             .field("allowed", &self.allowed)
+            .field("authorization", &self.authorization)
+            .field("server_state", &self.server_state)
+            .field("registry", &self.registry)
+            .field("holders_only", &self.holders_only)
+            .field("pgp_key", &self.pgp_key.as_ref().map(|(_, fpr)| fpr))
             .finish()
     }
 }
@@ -154,19 +254,89 @@ impl Claims {
             cancel_requires_nonce: false,
             concurrency: None,
             allowed: Vec::new(),
+            authorization: None,
+            server_state: ServerState::Unsealed,
+            registry: false,
+            holders_only: false,
+            pgp_key: None,
         }
     }
 
-    /// The endpoint families to test, among [`Endpoint::Recovery`] and [`Endpoint::Root`] (the
-    /// unauthenticated ones; others are ignored). Both: the rules of the shared attempt slot
-    /// (PROTOCOL.md sections 3.3 and 4.6) run too.
+    /// The endpoint families whose ceremony rules run, among [`Endpoint::Recovery`],
+    /// [`Endpoint::Root`] and [`Endpoint::DrOperation`] (the plain families, one state machine:
+    /// SPEC section 1; [`Endpoint::RootToken`]'s envelope is checked by the access rules only,
+    /// see [`Claims::with_authorization`]). Root and recovery both: the rules of the shared
+    /// attempt slot (sections 3.3 and 4.6) run too. An empty list runs no ceremony rules (an
+    /// access-only or server-state-only run).
     #[must_use]
     pub fn with_endpoints(mut self, endpoints: &[Endpoint]) -> Self {
         self.endpoints = endpoints
             .iter()
             .copied()
-            .filter(|e| matches!(e, Endpoint::Recovery | Endpoint::Root))
+            .filter(|e| {
+                matches!(
+                    e,
+                    Endpoint::Recovery | Endpoint::Root | Endpoint::DrOperation
+                )
+            })
             .collect();
+        self
+    }
+
+    /// Who may call (SPEC section 13): the access rules check each claimed family without a
+    /// token, with a wrong one and with the claimed one, and the kit sends the claimed token
+    /// to the guarded families in every other rule. Unclaimed (the default): no access rule
+    /// runs and the kit sends no token.
+    #[must_use]
+    pub fn with_authorization(mut self, authorization: Authorization) -> Self {
+        self.authorization = Some(authorization);
+        self
+    }
+
+    /// The server's state (SPEC section 3.2, 4.3): sealed, standby or not initialized. Then the
+    /// ceremony rules of the root and DR families are replaced by the state rules (a start and
+    /// an update refused with the state's text and status; OpenBao sealed: every operation,
+    /// status and cancel too, 503 `Vault is sealed`, observed on 2.7.2); the recovery family,
+    /// sealed by nature in recovery mode, is not affected. Default: unsealed and active.
+    #[must_use]
+    pub fn with_server_state(mut self, state: ServerState) -> Self {
+        self.server_state = state;
+        self
+    }
+
+    /// Extension (`GeneratorConfigBuilder::with_share_registry`): the host knows its shares, so
+    /// an update with a share not among them (a foreign key set's; one with a held share's x
+    /// but other bytes) is refused at once with `given key is not one of this key set's shares`,
+    /// progress kept. The rules that provoke a failed combine (those shares) then check this
+    /// instead. Needs [`Claims::with_shares`] with foreign shares.
+    #[must_use]
+    pub fn with_share_registry(mut self, registry: bool) -> Self {
+        self.registry = registry;
+        self
+    }
+
+    /// Extension (`GeneratorConfigBuilder::with_holders_only_start_cancel`, which needs a
+    /// registry): a start and a cancel must carry a registered share in their `key` field.
+    /// The kit then sends the first claimed share with each of its own starts and cancels, and
+    /// checks the refusals (none, a foreign share) and that neither starts nor cancels
+    /// anything. The rules on a start's body (Go's decoding texts, OTP lengths) are skipped:
+    /// the holder check comes first.
+    #[must_use]
+    pub fn with_holders_only_start_cancel(mut self, holders_only: bool) -> Self {
+        self.holders_only = holders_only;
+        self
+    }
+
+    /// A public key to run a PGP ceremony with (SPEC section 8): `pgp_key` as the API takes it
+    /// (standard base64 of the binary key) and the fingerprint the host must show (40 lowercase
+    /// hex digits, as `gpg --with-colons --fingerprint` prints it, lowercased). The kit checks
+    /// the fingerprint in the start, status and update answers, and that the final answer's
+    /// `encoded_token` is padded base64 of a binary OpenPGP message that starts with a
+    /// public-key encrypted session key packet. It cannot decrypt it (it holds no private
+    /// key): that the token inside is right is for the key's holder (`base64 -d | gpg -dq`).
+    #[must_use]
+    pub fn with_pgp_key(mut self, pgp_key: &str, fingerprint: &str) -> Self {
+        self.pgp_key = Some((pgp_key.to_owned(), fingerprint.to_owned()));
         self
     }
 

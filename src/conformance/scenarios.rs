@@ -11,8 +11,10 @@ use super::{Claims, Outcome, Report, RuleResult, Transport, go_text};
 use crate::client::{Client, Method, Request, Response};
 use crate::error::Error;
 use crate::http::Endpoint;
+use crate::secret::SecretString;
 use crate::shares::{CombineError, KeyShare};
 use crate::tokens::decode_token;
+use crate::vocabulary::{Dialect, ServerState};
 use crate::wire::{AttemptStatus, CONTENT_TYPE_JSON, ErrorBody};
 
 /// What did not match: the expectation and the (redacted) answer.
@@ -39,9 +41,26 @@ fn fail(expected: impl Into<String>, got: impl Into<String>) -> Fail {
 /// comes last of all. Between scenarios the kit cancels whatever attempt it left.
 pub fn run(transport: &mut dyn Transport, claims: &Claims) -> Report {
     let mut r = Runner::new(transport, claims);
+    r.access_rules();
     let mut endpoints = claims.endpoints.clone();
     endpoints.sort_by_key(|e| matches!(e, Endpoint::Recovery));
     endpoints.dedup();
+    if claims.server_state != ServerState::Unsealed {
+        // A sealed, standby or uninitialized server: the state rules replace the ceremony's
+        // on the root and DR families; recovery mode is sealed by nature and unaffected.
+        for ep in endpoints.iter().filter(|e| **e != Endpoint::Recovery) {
+            r.state_rules(*ep);
+        }
+        if claims.server_state == ServerState::Sealed && claims.dialect == Dialect::OpenBao {
+            r.sealed_openbao_rule();
+        }
+        endpoints.retain(|e| *e == Endpoint::Recovery);
+        if claims.server_state == ServerState::NotInitialized && !endpoints.is_empty() {
+            // No seal configuration refuses every update, recovery's too (section 4.3).
+            r.state_rules(Endpoint::Recovery);
+            endpoints.clear();
+        }
+    }
     for ep in &endpoints {
         r.endpoint_rules(*ep);
     }
@@ -120,7 +139,7 @@ fn is_base62(s: &str) -> bool {
 
 impl<'a> Runner<'a> {
     fn new(t: &'a mut dyn Transport, c: &'a Claims) -> Self {
-        let parse = |list: &[crate::secret::SecretString]| -> Vec<KeyShare> {
+        let parse = |list: &[SecretString]| -> Vec<KeyShare> {
             list.iter()
                 .filter_map(|s| KeyShare::parse(s.expose_secret(), &ANY_LENGTH).ok())
                 .collect()
@@ -189,9 +208,35 @@ impl<'a> Runner<'a> {
         content_type: Option<&str>,
         body: Zeroizing<Vec<u8>>,
     ) -> Result<Response, Fail> {
-        let headers = content_type
+        let token = self.token_for(&path);
+        self.send_as(method, path, content_type, body, token)
+    }
+
+    /// The claimed token, for a path of a guarded family.
+    fn token_for(&self, path: &str) -> Option<Zeroizing<String>> {
+        let a = self.c.authorization.as_ref()?;
+        let t = a.token.as_ref()?;
+        a.guarded
+            .iter()
+            .any(|e| path.starts_with(e.base_path()))
+            .then(|| Zeroizing::new(t.expose_secret().to_owned()))
+    }
+
+    /// [`Self::send`] with exactly the token given (none: no `X-Vault-Token`).
+    fn send_as(
+        &mut self,
+        method: Method,
+        path: String,
+        content_type: Option<&str>,
+        body: Zeroizing<Vec<u8>>,
+        token: Option<Zeroizing<String>>,
+    ) -> Result<Response, Fail> {
+        let mut headers: Vec<(String, Zeroizing<String>)> = content_type
             .map(|ct| vec![("Content-Type".to_owned(), Zeroizing::new(ct.to_owned()))])
             .unwrap_or_default();
+        if let Some(t) = token {
+            headers.push((crate::http::TOKEN_HEADER.to_owned(), t));
+        }
         let request = Request {
             method,
             path,
@@ -209,8 +254,32 @@ impl<'a> Runner<'a> {
         method: Method,
         body: Zeroizing<Vec<u8>>,
     ) -> Result<Response, Fail> {
+        let body = if matches!(method, Method::Put | Method::Post) {
+            self.holder_body(body)
+        } else {
+            body
+        };
         let ct = (!body.is_empty()).then_some(CONTENT_TYPE_JSON);
         self.send(method, format!("{}attempt", ep.base_path()), ct, body)
+    }
+
+    /// Under holders-only start (claims): the start body with the first share in its `key`
+    /// field (an empty body becomes `{"key":".."}`; a body that is not an object is left as it
+    /// is, so that its decoding error still comes first).
+    fn holder_body(&self, b: Zeroizing<Vec<u8>>) -> Zeroizing<Vec<u8>> {
+        let Some(key) = self.share_hex(0).filter(|_| self.c.holders_only) else {
+            return b;
+        };
+        let rest: &[u8] = if b.is_empty() { b"{}" } else { &b };
+        let Some(rest) = rest.strip_prefix(b"{") else {
+            return b;
+        };
+        let mut out = body(&[r#"{"key":""#, &key, "\""]);
+        if !rest.trim_ascii_start().starts_with(b"}") {
+            out.push(b',');
+        }
+        out.extend_from_slice(rest);
+        out
     }
 
     fn update(&mut self, ep: Endpoint, body: Zeroizing<Vec<u8>>) -> Result<Response, Fail> {
@@ -236,6 +305,26 @@ impl<'a> Runner<'a> {
     }
 
     fn cancel(&mut self, ep: Endpoint) -> Result<Response, Fail> {
+        if self.c.holders_only
+            && let Some(key) = self.share_hex(0)
+        {
+            let nonce = if self.c.cancel_requires_nonce {
+                self.status(ep)
+                    .ok()
+                    .map(|s| s.nonce)
+                    .filter(|n| !n.is_empty())
+            } else {
+                None
+            };
+            let request = Client::new(ep)
+                .cancel_request_as_holder(nonce.as_deref(), SecretString::from(key.as_str()));
+            return self.send(
+                Method::Delete,
+                request.path.clone(),
+                Some(CONTENT_TYPE_JSON),
+                request.body.clone(),
+            );
+        }
         let path = self.cancel_path(ep);
         self.send(Method::Delete, path, None, Zeroizing::new(Vec::new()))
     }
@@ -421,7 +510,11 @@ impl<'a> Runner<'a> {
             "5",
             check,
         );
+        if self.c.holders_only {
+            self.holders_only_rules(ep);
+        }
         self.start_refusals(ep);
+        self.pgp_rules(ep);
         self.method_edges(ep);
         self.update_refusals(ep);
         if self.has_shares() && self.c.threshold >= 2 {
@@ -557,7 +650,7 @@ impl<'a> Runner<'a> {
                 // OpenBao serves the recovery endpoints only in recovery mode, whose handler
                 // chain has no generic PATCH check: the route's own 405 answers (observed on
                 // OpenBao 2.7.2, `bao server -recovery`).
-                if self.c.dialect == crate::vocabulary::Dialect::OpenBao && ep == Endpoint::Recovery {
+                if self.c.dialect == Dialect::OpenBao && ep == Endpoint::Recovery {
                     return self.expect_errors(&r, 405, &[]);
                 }
                 let text = format!(
@@ -732,6 +825,7 @@ impl<'a> Runner<'a> {
         let t = self.c.threshold;
         let otp_len = self.otp_length(ep);
         // Start with a generated OTP.
+        self.reset(ep);
         let started = self.start(ep);
         let check = started.as_ref().map_err(|f| fail(f.expected.clone(), f.got.clone())).and_then(|s| {
             let ok = is_uuid_shaped(&s.nonce)
@@ -904,6 +998,12 @@ impl<'a> Runner<'a> {
     }
 
     fn failed_completions(&mut self, ep: Endpoint) {
+        if self.c.registry {
+            // The shares that would fail a combine (another x's twin, another length, a foreign
+            // key set) are refused one by one.
+            self.registry_rules(ep);
+            return;
+        }
         let t = self.c.threshold;
         // Copies of the two shares' bytes (zeroizing): the shares themselves are not `Clone`.
         let (Some(first), Some(second)) = (
@@ -1172,6 +1272,10 @@ impl<'a> Runner<'a> {
         let check = (|| {
             self.reset(ep);
             let r = self.attempt(ep, Method::Put, body(&["null"]))?;
+            if self.c.holders_only {
+                // A null body is an empty start: it carries no share.
+                return self.expect_error(&r, &Error::HolderKeyRequired);
+            }
             let st = self.judge_status(&r)?;
             self.secrets
                 .push(Zeroizing::new(st.otp.expose_secret().to_owned()));
@@ -1365,13 +1469,18 @@ impl<'a> Runner<'a> {
         };
         let senders = (*senders).max(2);
         let barrier = Arc::new(Barrier::new(senders));
+        let path = format!("{}update", ep.base_path());
+        let mut headers = vec![(
+            "Content-Type".to_owned(),
+            Zeroizing::new(CONTENT_TYPE_JSON.to_owned()),
+        )];
+        if let Some(t) = self.token_for(&path) {
+            headers.push((crate::http::TOKEN_HEADER.to_owned(), t));
+        }
         let request = Request {
             method: Method::Put,
-            path: format!("{}update", ep.base_path()),
-            headers: vec![(
-                "Content-Type".to_owned(),
-                Zeroizing::new(CONTENT_TYPE_JSON.to_owned()),
-            )],
+            path,
+            headers,
             body: update_body(last, &nonce),
         };
         let answers: Vec<Result<Response, String>> = std::thread::scope(|scope| {
@@ -1493,6 +1602,7 @@ impl<'a> Runner<'a> {
                     "no transport factory claimed",
                 );
             }
+            self.pgp_ceremony(ep);
             self.reset(ep);
             return;
         }
@@ -1532,7 +1642,7 @@ impl<'a> Runner<'a> {
         // Vault checks a start's inputs before the server state (section 3); OpenBao 2.7 refuses
         // a recovery start once the token was minted before it looks at them (observed).
         let first = match self.c.dialect {
-            crate::vocabulary::Dialect::OpenBao => Error::AlreadyUnsealed,
+            Dialect::OpenBao => Error::AlreadyUnsealed,
             _ => Error::OtpWrongLength,
         };
         let check = self
@@ -1555,6 +1665,659 @@ impl<'a> Runner<'a> {
             "9",
             check,
         );
+    }
+}
+
+/// A family's answer to a caller it refuses, as the claimed dialect gives it.
+fn refusal(dialect: Dialect, ep: Endpoint) -> (u16, &'static str) {
+    match (dialect, ep) {
+        // OpenBao 2.5.3+'s disabled unauthenticated endpoints (observed on 2.7.2).
+        (Dialect::OpenBao, Endpoint::Root) => (405, "unsupported operation"),
+        _ => (403, "permission denied"),
+    }
+}
+
+/// OpenBao's multi-error text for one error (`1 error occurred:\n\t* <text>\n\n`).
+fn multierror(text: &str) -> String {
+    format!("1 error occurred:\n\t* {text}\n\n")
+}
+
+/// Whether `bytes` start with an OpenPGP public-key encrypted session key packet (tag 1), in
+/// the old or the new packet format (RFC 4880 section 4.2).
+fn starts_with_pkesk(bytes: &[u8]) -> bool {
+    match bytes.first() {
+        Some(b) if b & 0x80 == 0 => false,
+        Some(b) if b & 0x40 != 0 => b & 0x3f == 1,
+        Some(b) => (b >> 2) & 0x0f == 1,
+        None => false,
+    }
+}
+
+/// A wrong token: of a real token's shape (`s.` and 24 base62 characters), and not the claimed
+/// one.
+fn wrong_token(claimed: Option<&SecretString>) -> Zeroizing<String> {
+    let mut t = Zeroizing::new(String::from("s.ConformanceKitWrongToken"));
+    if claimed.is_some_and(|c| c.expose_secret() == t.as_str()) {
+        t.push('x');
+    }
+    t
+}
+
+impl Runner<'_> {
+    // ----- who may call (SPEC section 13) -----------------------------------------------------
+
+    fn access_rules(&mut self) {
+        let Some(a) = self.c.authorization.clone() else {
+            return;
+        };
+        for ep in a.guarded.clone() {
+            self.guarded_rules(ep, a.token.as_ref());
+        }
+        for ep in a.open.clone() {
+            let check = self
+                .send_as(
+                    Method::Get,
+                    format!("{}attempt", ep.base_path()),
+                    None,
+                    Zeroizing::new(Vec::new()),
+                    None,
+                )
+                .and_then(|r| self.judge_status(&r).map(|_| ()));
+            self.record(
+                ep,
+                "access: open, a status without a token is answered",
+                "13",
+                check,
+            );
+        }
+        if a.decode_token_open {
+            // Observed on OpenBao 2.7.2 without a token: the decoder's own refusal.
+            let check = self
+                .send_as(
+                    Method::Put,
+                    "/v1/sys/decode-token".to_owned(),
+                    Some(CONTENT_TYPE_JSON),
+                    body(&[r#"{"encoded_token":"x","otp":"y"}"#]),
+                    None,
+                )
+                .and_then(|r| {
+                    self.expect_errors(
+                        &r,
+                        400,
+                        &["error decoding base64'd token: illegal base64 data at input byte 0"],
+                    )
+                });
+            self.results.push(RuleResult {
+                name: "decode-token: access: open, answered without a token".to_owned(),
+                section: "13",
+                outcome: self.outcome(
+                    "decode-token: access: open, answered without a token",
+                    check,
+                ),
+            });
+        }
+    }
+
+    fn outcome(&self, name: &str, check: Check) -> Outcome {
+        match check {
+            Ok(()) => Outcome::Pass,
+            Err(f) => match self.c.allowed.iter().find(|(rule, _)| rule == name) {
+                Some((_, why)) => Outcome::Allowed {
+                    why: why.clone(),
+                    expected: f.expected,
+                    got: f.got,
+                },
+                None => Outcome::Fail {
+                    expected: f.expected,
+                    got: f.got,
+                },
+            },
+        }
+    }
+
+    /// Status, start, update and cancel with `token`: each refused as the dialect refuses.
+    fn refused_as(&mut self, ep: Endpoint, token: Option<&Zeroizing<String>>) -> Check {
+        let (status, text) = refusal(self.c.dialect, ep);
+        let attempt = format!("{}attempt", ep.base_path());
+        let update = format!("{}update", ep.base_path());
+        let requests = [
+            (Method::Get, attempt.clone(), None),
+            // Bodies the ceremony would refuse with other texts: the token is checked first.
+            (Method::Put, attempt.clone(), Some(r#"{"otp":"short"}"#)),
+            (Method::Put, update, Some(r#"{"key":"zz"}"#)),
+            (Method::Delete, attempt, None),
+        ];
+        for (method, path, b) in requests {
+            let ct = b.map(|_| CONTENT_TYPE_JSON);
+            let r = self.send_as(
+                method,
+                path,
+                ct,
+                body(&[b.unwrap_or_default()]),
+                token.cloned(),
+            )?;
+            self.expect_errors(&r, status, &[text])?;
+        }
+        Ok(())
+    }
+
+    fn guarded_rules(&mut self, ep: Endpoint, token: Option<&SecretString>) {
+        let check = self.refused_as(ep, None);
+        self.record(
+            ep,
+            "access: without a token, status, start, update and cancel are refused",
+            "13",
+            check,
+        );
+        let wrong = wrong_token(token);
+        self.secrets.push(wrong.clone());
+        let check = self.refused_as(ep, Some(&wrong));
+        self.record(
+            ep,
+            "access: with a wrong token, status, start, update and cancel are refused",
+            "13",
+            check,
+        );
+        let Some(token) = token else {
+            self.skip(
+                ep,
+                "access: the claimed token is accepted",
+                "13",
+                "no token claimed",
+            );
+            return;
+        };
+        let token = Zeroizing::new(token.expose_secret().to_owned());
+        self.secrets.push(token.clone());
+        let check = self
+            .send_as(
+                Method::Get,
+                format!("{}attempt", ep.base_path()),
+                None,
+                Zeroizing::new(Vec::new()),
+                Some(token),
+            )
+            .and_then(|r| match (self.c.dialect, ep) {
+                (Dialect::OpenBao, Endpoint::Root) => {
+                    self.expect_errors(&r, 405, &["unsupported operation"])
+                }
+                (Dialect::OpenBao, Endpoint::DrOperation) => {
+                    self.expect_errors(&r, 404, &[&multierror("unsupported path")])
+                }
+                (_, Endpoint::RootToken) => self.judge_envelope_status(&r),
+                _ => self.judge_status(&r).map(|_| ()),
+            });
+        let name = match (self.c.dialect, ep) {
+            (Dialect::OpenBao, Endpoint::Root) => {
+                "access: the claimed token does not enable the disabled endpoints (405)"
+            }
+            (Dialect::OpenBao, Endpoint::DrOperation) => {
+                "access: with the claimed token, no DR family (404 unsupported path)"
+            }
+            _ => "access: the claimed token is accepted",
+        };
+        self.record(ep, name, "13", check);
+    }
+
+    /// OpenBao's envelope around an idle-or-started status of `sys/generate-root-token`
+    /// (SPEC section 13): the envelope's keys in order, `data`'s sorted.
+    fn judge_envelope_status(&self, r: &Response) -> Check {
+        let want = "200 application/json, OpenBao's envelope (request_id, lease_id, renewable, \
+                    lease_duration, data, wrap_info, warnings, auth) whose data has complete, \
+                    otp, otp_length, progress, required, started (nonce and pgp_fingerprint \
+                    while started)";
+        if r.status != 200 || !Self::is_json_type(r) {
+            return Err(fail(want, self.describe(r)));
+        }
+        let v: serde_json::Value =
+            serde_json::from_slice(Self::json_text(r)).map_err(|_| fail(want, self.describe(r)))?;
+        let keys = |v: &serde_json::Value| -> Vec<String> {
+            v.as_object()
+                .map(|o| o.keys().cloned().collect())
+                .unwrap_or_default()
+        };
+        // serde_json's map keeps the text's order only with `preserve_order`: compare the text.
+        let text = String::from_utf8_lossy(Self::json_text(r)).into_owned();
+        let top = [
+            "{\"request_id\":\"",
+            ",\"lease_id\":\"\",\"renewable\":false,\"lease_duration\":0,\"data\":{",
+            "},\"wrap_info\":null,\"warnings\":null,\"auth\":null}",
+        ];
+        let ordered = text.starts_with(top[0]) && text.contains(top[1]) && text.ends_with(top[2]);
+        let data = v.get("data").cloned().unwrap_or_default();
+        let started = data.get("started").and_then(serde_json::Value::as_bool);
+        let mut want_keys = vec![
+            "complete",
+            "otp",
+            "otp_length",
+            "progress",
+            "required",
+            "started",
+        ];
+        if started == Some(true) {
+            want_keys.extend(["nonce", "pgp_fingerprint"]);
+        }
+        want_keys.sort_unstable();
+        let mut got_keys = keys(&data);
+        got_keys.sort_unstable();
+        let otp_len = self.c.profile.otp_length(crate::vocabulary::Strategy::Root);
+        let ok = ordered
+            && got_keys == want_keys
+            && data.get("required").and_then(serde_json::Value::as_u64)
+                == u64::try_from(self.c.threshold).ok()
+            && data.get("otp_length").and_then(serde_json::Value::as_u64)
+                == u64::try_from(otp_len).ok();
+        if ok {
+            Ok(())
+        } else {
+            Err(fail(want, self.describe(r)))
+        }
+    }
+
+    // ----- sealed, standby, not initialized (SPEC sections 3.2 and 4.3) -------------------------
+
+    fn state_rules(&mut self, ep: Endpoint) {
+        let state = self.c.server_state;
+        let (start, update) = match state {
+            ServerState::Sealed => (Error::Sealed, Error::Sealed),
+            ServerState::Standby => (Error::Standby, Error::Standby),
+            ServerState::NotInitialized => (Error::Sealed, Error::NotInitialized),
+            _ => return,
+        };
+        let what = match state {
+            ServerState::Sealed => "sealed",
+            ServerState::Standby => "standby",
+            _ => "not initialized",
+        };
+        if ep == Endpoint::Recovery {
+            // Recovery mode starts whatever the seal: only the update is refused.
+            let key = self
+                .share_hex(0)
+                .unwrap_or_else(|| Zeroizing::new("ab".repeat(33)));
+            let check = self
+                .submit(ep, &key, "x")
+                .and_then(|r| self.expect_error(&r, &update));
+            self.record(ep, &format!("{what}: an update is refused"), "4", check);
+            return;
+        }
+        let check = self
+            .attempt(ep, Method::Put, Zeroizing::new(Vec::new()))
+            .and_then(|r| self.expect_error(&r, &start));
+        self.record(ep, &format!("{what}: a start is refused"), "3", check);
+        // A share of an accepted length: the length check comes before the state's (4.2, 4.3).
+        let key = self
+            .share_hex(0)
+            .unwrap_or_else(|| Zeroizing::new("ab".repeat(33)));
+        let check = self
+            .submit(ep, &key, "x")
+            .and_then(|r| self.expect_error(&r, &update));
+        self.record(ep, &format!("{what}: an update is refused"), "4", check);
+        if state == ServerState::Sealed && self.c.dialect == Dialect::OpenBao {
+            // OpenBao answers every operation of a sealed server so (observed on 2.7.2), on
+            // the disabled `sys/generate-root/*` too.
+            let check = self
+                .attempt(ep, Method::Get, Zeroizing::new(Vec::new()))
+                .and_then(|r| self.expect_error(&r, &Error::Sealed))
+                .and_then(|()| {
+                    let r = self.send(
+                        Method::Delete,
+                        format!("{}attempt", ep.base_path()),
+                        None,
+                        Zeroizing::new(Vec::new()),
+                    )?;
+                    self.expect_error(&r, &Error::Sealed)
+                });
+            self.record(
+                ep,
+                "sealed: status and cancel are refused too (OpenBao)",
+                "13",
+                check,
+            );
+        } else if state != ServerState::NotInitialized {
+            let check = self.status(ep).and_then(|s| {
+                self.expect_fields(&s, "no attempt (the refused start left none)", !s.started)
+            });
+            self.record(
+                ep,
+                &format!("{what}: the refused start left no attempt"),
+                "2",
+                check,
+            );
+        }
+    }
+
+    /// A sealed OpenBao answers `sys/generate-root-token/*` and `sys/decode-token` with 503
+    /// `Vault is sealed` too, before it looks at a token (observed on 2.7.2): the kit sends
+    /// none.
+    fn sealed_openbao_rule(&mut self) {
+        let attempt = Endpoint::RootToken.path(crate::http::Leaf::Attempt);
+        let requests = [
+            (Method::Get, attempt.clone(), None),
+            (Method::Put, attempt, Some("{}")),
+            (
+                Method::Put,
+                "/v1/sys/decode-token".to_owned(),
+                Some(r#"{"encoded_token":"x","otp":"y"}"#),
+            ),
+        ];
+        let mut check = Ok(());
+        for (method, path, b) in requests {
+            let ct = b.map(|_| CONTENT_TYPE_JSON);
+            check = self
+                .send_as(method, path, ct, body(&[b.unwrap_or_default()]), None)
+                .and_then(|r| self.expect_error(&r, &Error::Sealed));
+            if check.is_err() {
+                break;
+            }
+        }
+        self.record(
+            Endpoint::RootToken,
+            "sealed: it and sys/decode-token answer 503 before the token check (OpenBao)",
+            "13",
+            check,
+        );
+    }
+
+    // ----- key holders (extensions: share registry, holders-only start and cancel) ----------
+
+    fn holders_only_rules(&mut self, ep: Endpoint) {
+        let Some(foreign) = self.foreign.first().map(|s| hex(s.expose_secret())) else {
+            self.skip(
+                ep,
+                "holders-only: start and cancel",
+                "10",
+                "no foreign shares claimed",
+            );
+            return;
+        };
+        self.reset(ep);
+        let path = format!("{}attempt", ep.base_path());
+        let check = self
+            .send(Method::Put, path.clone(), None, Zeroizing::new(Vec::new()))
+            .and_then(|r| self.expect_error(&r, &Error::HolderKeyRequired))
+            .and_then(|()| self.idle_status(ep));
+        self.record(
+            ep,
+            "holders-only: a start without a share is refused, nothing started",
+            "10",
+            check,
+        );
+        self.reset(ep);
+        let check = self
+            .send(
+                Method::Put,
+                path.clone(),
+                Some(CONTENT_TYPE_JSON),
+                body(&[r#"{"key":""#, &foreign, r#""}"#]),
+            )
+            .and_then(|r| self.expect_error(&r, &Error::UnknownShare))
+            .and_then(|()| self.idle_status(ep));
+        self.record(
+            ep,
+            "holders-only: a start with a foreign share is refused, nothing started",
+            "10",
+            check,
+        );
+        self.reset(ep);
+        let started = self.start(ep);
+        let check = started
+            .as_ref()
+            .map_err(|f| fail(f.expected.clone(), f.got.clone()))
+            .and_then(|s| {
+                self.expect_fields(
+                    s,
+                    "started, progress 0 (the start's share is not counted)",
+                    s.started && s.progress == 0,
+                )
+            });
+        self.record(
+            ep,
+            "holders-only: a start with a registered share starts, the share not counted",
+            "10",
+            check,
+        );
+        let s = match started {
+            Ok(s) => s,
+            Err(f) => {
+                for name in [
+                    "holders-only: a cancel without a share is refused, the attempt kept",
+                    "holders-only: a cancel with a foreign share is refused, the attempt kept",
+                    "holders-only: a cancel with a registered share cancels",
+                ] {
+                    let setup = fail(
+                        format!("a started attempt (setup): {}", f.expected),
+                        f.got.clone(),
+                    );
+                    self.record(ep, name, "10", Err(setup));
+                }
+                return;
+            }
+        };
+        let kept = |r: &mut Self| -> Check {
+            let st = r.status(ep)?;
+            r.expect_fields(
+                &st,
+                "the same attempt kept",
+                st.started && st.nonce == s.nonce,
+            )
+        };
+        let check = self
+            .send(
+                Method::Delete,
+                path.clone(),
+                None,
+                Zeroizing::new(Vec::new()),
+            )
+            .and_then(|r| self.expect_error(&r, &Error::HolderKeyRequired))
+            .and_then(|()| kept(self));
+        self.record(
+            ep,
+            "holders-only: a cancel without a share is refused, the attempt kept",
+            "10",
+            check,
+        );
+        let check = self
+            .send(
+                Method::Delete,
+                path,
+                Some(CONTENT_TYPE_JSON),
+                body(&[r#"{"key":""#, &foreign, r#""}"#]),
+            )
+            .and_then(|r| self.expect_error(&r, &Error::UnknownShare))
+            .and_then(|()| kept(self));
+        self.record(
+            ep,
+            "holders-only: a cancel with a foreign share is refused, the attempt kept",
+            "10",
+            check,
+        );
+        let check = self.cancel_idle(ep).and_then(|()| self.idle_status(ep));
+        self.record(
+            ep,
+            "holders-only: a cancel with a registered share cancels",
+            "10",
+            check,
+        );
+    }
+
+    /// With a registry: a share not among the registered ones is refused at once, progress kept.
+    fn registry_rules(&mut self, ep: Endpoint) {
+        let (Some(first), Some(foreign)) = (
+            self.shares.first().map(ShareBytes::of),
+            self.foreign.first().map(|s| hex(s.expose_secret())),
+        ) else {
+            self.skip(
+                ep,
+                "registry: foreign shares refused at once",
+                "10",
+                "no foreign shares claimed",
+            );
+            return;
+        };
+        // The held share's x, other bytes: it cannot be genuine.
+        let mut twin: Vec<u8> = first
+            .expose_secret()
+            .iter()
+            .take(first.len().saturating_sub(1))
+            .map(|b| b ^ 0x5a)
+            .collect();
+        twin.push(first.x());
+        let twin = hex(&twin);
+        self.secrets.push(twin.clone());
+        let run = |r: &mut Self, name: &str, key: &str| {
+            let check = (|| {
+                r.reset(ep);
+                let s = r.start(ep)?;
+                let s0 = hex(first.expose_secret());
+                let a = r.submit(ep, &s0, &s.nonce)?;
+                r.judge_status(&a)?;
+                let a = r.submit(ep, key, &s.nonce)?;
+                r.expect_error(&a, &Error::UnknownShare)?;
+                let st = r.status(ep)?;
+                r.expect_fields(
+                    &st,
+                    "progress 1 kept",
+                    st.started && st.nonce == s.nonce && st.progress == 1,
+                )
+            })();
+            r.record(ep, name, "10", check);
+        };
+        run(
+            self,
+            "registry: a foreign share is refused at once, progress kept",
+            &foreign,
+        );
+        run(
+            self,
+            "registry: a share with a held share's x but other bytes is refused, progress kept",
+            &twin,
+        );
+        self.reset(ep);
+    }
+
+    // ----- PGP (SPEC section 8) ---------------------------------------------------------------
+
+    /// Start with the claimed `pgp_key`: the fingerprint shown, no OTP; the status shows it too.
+    /// Returns the nonce.
+    fn pgp_start(&mut self, ep: Endpoint) -> Result<String, Fail> {
+        let (key, fpr) = self.c.pgp_key.clone().unwrap_or_default();
+        self.reset(ep);
+        let r = self.attempt(ep, Method::Put, body(&[r#"{"pgp_key":""#, &key, r#""}"#]))?;
+        let st = self.judge_status(&r)?;
+        let otp_len = self.otp_length(ep);
+        self.expect_fields(
+            &st,
+            &format!("started, pgp_fingerprint {fpr}, no OTP, otp_length {otp_len}"),
+            st.started
+                && st.pgp_fingerprint == fpr
+                && st.otp.is_empty()
+                && st.otp_length == otp_len,
+        )?;
+        let s = self.status(ep)?;
+        self.expect_fields(
+            &s,
+            &format!("the status shows pgp_fingerprint {fpr}"),
+            s.started && s.nonce == st.nonce && s.pgp_fingerprint == fpr,
+        )?;
+        Ok(st.nonce)
+    }
+
+    fn pgp_rules(&mut self, ep: Endpoint) {
+        if self.c.pgp_key.is_none() || !self.c.pgp {
+            return;
+        }
+        let check = self.pgp_start(ep).map(|_| ());
+        self.record(
+            ep,
+            "pgp: a start with pgp_key shows its fingerprint, in the start and the status",
+            "8",
+            check,
+        );
+        let (key, _) = self.c.pgp_key.clone().unwrap_or_default();
+        let otp = Zeroizing::new("d".repeat(self.otp_length(ep)));
+        let check = (|| {
+            self.reset(ep);
+            let r = self.attempt(
+                ep,
+                Method::Put,
+                body(&[r#"{"otp":""#, &otp, r#"","pgp_key":""#, &key, r#""}"#]),
+            )?;
+            let st = self.judge_status(&r)?;
+            self.expect_fields(
+                &st,
+                "started, no fingerprint (the OTP wins), the OTP not echoed",
+                st.started && st.pgp_fingerprint.is_empty() && st.otp.is_empty(),
+            )
+        })();
+        self.record(
+            ep,
+            "pgp: with both an OTP and a pgp_key, the OTP wins",
+            "3",
+            check,
+        );
+        self.reset(ep);
+    }
+
+    /// A whole PGP ceremony: every update answer carries the fingerprint; the final one an
+    /// encrypted token (checked for its form only: the kit holds no private key).
+    fn pgp_ceremony(&mut self, ep: Endpoint) {
+        if self.c.pgp_key.is_none() || !self.c.pgp {
+            return;
+        }
+        let (_, fpr) = self.c.pgp_key.clone().unwrap_or_default();
+        let check = (|| {
+            let nonce = self.pgp_start(ep)?;
+            let keys = self.ceremony_keys(0);
+            let mut last = None;
+            for k in &keys {
+                let r = self.submit(ep, k, &nonce)?;
+                let st = self.judge_status(&r)?;
+                self.expect_fields(
+                    &st,
+                    &format!("pgp_fingerprint {fpr}"),
+                    st.pgp_fingerprint == fpr,
+                )?;
+                last = Some(st);
+            }
+            let st = last.ok_or_else(|| fail("shares", "none"))?;
+            self.secrets.push(Zeroizing::new(st.encoded_token.clone()));
+            let root = matches!(ep, Endpoint::Root);
+            self.expect_fields(
+                &st,
+                "complete, encoded_token set (= encoded_root_token on root), otp_length 0",
+                st.complete
+                    && !st.encoded_token.is_empty()
+                    && (if root {
+                        st.encoded_root_token == st.encoded_token
+                    } else {
+                        st.encoded_root_token.is_empty()
+                    })
+                    && st.otp_length == 0,
+            )?;
+            let message = STANDARD
+                .decode(st.encoded_token.as_bytes())
+                .map(Zeroizing::new)
+                .map_err(|e| fail("encoded_token: padded standard base64", e.to_string()))?;
+            if starts_with_pkesk(&message) {
+                Ok(())
+            } else {
+                Err(fail(
+                    "a binary OpenPGP message starting with a public-key encrypted session key packet",
+                    format!(
+                        "{} bytes, first byte {:#04x}",
+                        message.len(),
+                        message.first().copied().unwrap_or_default()
+                    ),
+                ))
+            }
+        })();
+        self.record(
+            ep,
+            "pgp: a complete ceremony, the fingerprint in every update, the token encrypted",
+            "8",
+            check,
+        );
+        self.reset(ep);
     }
 }
 

@@ -786,6 +786,23 @@ impl Face {
                 }
             },
         };
+        // A sealed OpenBao answers every operation of these families, and `sys/decode-token`,
+        // with 503 `Vault is sealed` before any token is looked at, the disabled
+        // `sys/generate-root/*` included (observed on 2.7.2 after `bao operator seal`).
+        if namespace.is_none()
+            && self.root().server_state() == ServerState::Sealed
+            && matches!(
+                route,
+                Some(
+                    Route::Ceremony(
+                        Endpoint::Root | Endpoint::RootToken | Endpoint::DrOperation,
+                        _
+                    ) | Route::DecodeToken
+                )
+            )
+        {
+            return Step::Answer(Answer::error(&Error::Sealed, dialect));
+        }
         let internal_only = || {
             Step::Answer(Answer::with_errors(
                 400,
