@@ -1768,7 +1768,13 @@ fn holders_only_start_and_cancel_with_a_share_registry() {
 /// `start`; the minted root token, decoded with the OTP.
 fn mint_root_token(s: &Server, caller: &str, start: &Value) -> String {
     let with = |method: &str, path: &str, body: &str| {
-        http(s.addr, method, path, Some(body), &[("X-Vault-Token", caller)])
+        http(
+            s.addr,
+            method,
+            path,
+            Some(body),
+            &[("X-Vault-Token", caller)],
+        )
     };
     let r = with("PUT", "/v1/sys/generate-root/attempt", &start.to_string());
     assert_eq!(r.status, 200, "{r:?}");
@@ -1808,20 +1814,45 @@ fn a_root_token_minted_with_a_ttl_is_authorized_until_its_lifetime_ends() {
     let lasting = mint_root_token(&s, caller, &json!({}));
     let r = get(&short);
     assert_eq!(r.status, 200, "authorized right away: {r:?}");
-    assert!(minted_at.elapsed() < Duration::from_millis(1500), "the check ran in time");
+    assert!(
+        minted_at.elapsed() < Duration::from_millis(1500),
+        "the check ran in time"
+    );
     // It may run the ceremony too, not only read the status.
-    let r = http(s.addr, "PUT", attempt, Some("{}"), &[("X-Vault-Token", &short)]);
+    let r = http(
+        s.addr,
+        "PUT",
+        attempt,
+        Some("{}"),
+        &[("X-Vault-Token", &short)],
+    );
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(
-        http(s.addr, "DELETE", attempt, None, &[("X-Vault-Token", &short)]).status,
+        http(
+            s.addr,
+            "DELETE",
+            attempt,
+            None,
+            &[("X-Vault-Token", &short)]
+        )
+        .status,
         204
     );
 
     std::thread::sleep(Duration::from_millis(1500).saturating_sub(minted_at.elapsed()));
     std::thread::sleep(Duration::from_millis(100));
     let r = get(&short);
-    assert_eq!((r.status, r.body.as_str()), (unknown.status, unknown.body.as_str()));
-    let r = http(s.addr, "PUT", attempt, Some("{}"), &[("X-Vault-Token", &short)]);
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (unknown.status, unknown.body.as_str())
+    );
+    let r = http(
+        s.addr,
+        "PUT",
+        attempt,
+        Some("{}"),
+        &[("X-Vault-Token", &short)],
+    );
     r.assert_error(403, "permission denied");
     // Without a ttl the token stays valid.
     assert_eq!(get(&lasting).status, 200, "no ttl: still authorized");
@@ -1874,10 +1905,16 @@ fn under_openbao_a_ttl_bounds_the_minted_token_on_generate_root_token() {
 fn a_ttl_is_refused_without_allow_ttl_and_bad_ones_with_it() {
     let s = Server::start(&["--threshold", "1"]);
     let r = s.put("/v1/sys/generate-root/attempt", &json!({"ttl": "1h"}));
-    r.assert_error(400, "this server does not support a root token lifetime ('ttl')");
+    r.assert_error(
+        400,
+        "this server does not support a root token lifetime ('ttl')",
+    );
     assert_eq!(s.status(ROOT)["started"], false);
     let s = Server::start(&["--threshold", "1", "--allow-ttl"]);
     let r = s.put("/v1/sys/generate-root/attempt", &json!({"ttl": "0"}));
     r.assert_error(400, "invalid ttl: ttl must be positive");
-    assert_eq!(s.start_attempt(ROOT, &json!({"ttl": "1h"}))["started"], true);
+    assert_eq!(
+        s.start_attempt(ROOT, &json!({"ttl": "1h"}))["started"],
+        true
+    );
 }
