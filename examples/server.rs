@@ -5,13 +5,11 @@
 //! cargo run --release --features server --example server -- --help
 //! ```
 //!
-//! The crate does everything protocol-shaped (the HTTP face: routes, method rules, decoders,
-//! texts, who may call) and everything a deployment needs from the transport (the adapter:
-//! zeroizing capped body reads, header/body/write timeouts, a connection cap and lifetime, PGP
-//! parsing on blocking threads, expiry timers, cancellation safety). This file owns what only a
-//! host knows: the key (random and split, or `--key-hex` / `--key-file`), the tokens that may
-//! call (`--token-file`, and the root tokens it minted, each until its `ttl` ends), the minting
-//! of root tokens, and where audit events go (`--audit-log`: stderr).
+//! The crate does everything protocol-shaped (the HTTP face) and everything a deployment needs
+//! from the transport (the adapter: zeroizing capped reads, timeouts, a connection cap, PGP
+//! parsing off the workers, expiry timers, cancellation safety). This file owns what only a
+//! host knows: the keys, the tokens that may call (`--token-file`, and the root tokens it
+//! minted, each until its `ttl` ends), the minting, and where audit events go (stderr).
 
 use std::process::ExitCode;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -73,7 +71,7 @@ struct Options {
     shares: Option<usize>,
     key: Option<Zeroizing<Vec<u8>>>,
     legacy: bool,
-    openbao: bool,
+    dialect: Dialect,
     namespaces: Vec<String>,
     access: Access,
     token_file: Option<String>,
@@ -122,7 +120,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
                 o.key = Some(parse_key_hex(text.trim())?);
             }
             "--legacy-tokens" => o.legacy = true,
-            "--openbao" => o.openbao = true,
+            "--openbao" => o.dialect = Dialect::OpenBao,
             "--namespace" => o.namespaces.push(value()?),
             "--enable-unauthenticated-access" => {
                 let list = value()?;
@@ -159,7 +157,9 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
         (t @ (0 | 256..), _) => Err(format!("--threshold must be 1..=255, got {t}")),
         (1, Some(n)) if n != 1 => Err("with --threshold 1 the key itself is the only share".into()),
         (t, Some(n)) if !(t..=255).contains(&n) => Err(format!("--shares must be {t}..=255")),
-        _ if !o.namespaces.is_empty() && !o.openbao => Err("--namespace needs --openbao".into()),
+        _ if !o.namespaces.is_empty() && o.dialect != Dialect::OpenBao => {
+            Err("--namespace needs --openbao".into())
+        }
         _ => Ok(o),
     }
 }
@@ -302,14 +302,9 @@ fn generator(
     profile: TokenProfile,
     registry: Option<ShareRegistry>,
 ) -> Result<RecoveryTokenGenerator, String> {
-    let dialect = if o.openbao {
-        Dialect::OpenBao
-    } else {
-        Dialect::Vault
-    };
     let mut config = GeneratorConfig::builder(o.threshold)
         .with_profile(profile)
-        .with_dialect(dialect)
+        .with_dialect(o.dialect)
         .with_disclose_nonce_in_errors(!o.no_disclose_nonce)
         .with_cancel_requires_nonce(o.cancel_requires_nonce)
         .with_holders_only_start_cancel(o.holders_only)
@@ -330,10 +325,10 @@ fn generator(
 }
 
 async fn run(o: Options) -> Result<(), String> {
-    let profile = match (o.openbao, o.legacy) {
-        (true, _) => TokenProfile::OPENBAO,
-        (false, true) => TokenProfile::LEGACY,
-        (false, false) => TokenProfile::VAULT,
+    let profile = match (o.dialect, o.legacy) {
+        (Dialect::OpenBao, _) => TokenProfile::OPENBAO,
+        (_, true) => TokenProfile::LEGACY,
+        (_, false) => TokenProfile::VAULT,
     };
     let (key, shares, registry) = key_set(&o, o.key.as_ref(), o.share_registry.as_deref())?;
     let mut face = Face::new(generator(&o, key.len(), profile, registry)?).with_access(o.access);
@@ -372,33 +367,24 @@ async fn run(o: Options) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     for (label, shares) in printed {
         for (k, share) in shares.iter().enumerate() {
-            println!(
-                "Unseal Key {}{label}: {}",
-                k + 1,
-                share.to_base64().as_str()
-            );
+            let share = share.to_base64();
+            println!("Unseal Key {}{label}: {}", k + 1, share.as_str());
         }
     } // the shares are wiped here
-    let otp_length = profile.otp_length(Strategy::Recovery);
-    println!(
-        "\nKey threshold: {}. OTP length: {otp_length}.",
-        o.threshold
-    );
+    let (t, otp_length) = (o.threshold, profile.otp_length(Strategy::Recovery));
+    println!("\nKey threshold: {t}. OTP length: {otp_length}.");
     let shutdown = shutdown_signal()?;
     println!("Listening on http://{addr}");
     std::io::Write::flush(&mut std::io::stdout()).map_err(|e| e.to_string())?;
-    let minted = Mutex::default();
+    let (minted, audit_log) = (Mutex::default(), o.audit_log);
     let host = Host {
         keys,
         tokens,
         minted,
-        audit_log: o.audit_log,
+        audit_log,
     };
-    let server = Server::new(face, host, o.server.build());
-    server
-        .serve(listener, shutdown)
-        .await
-        .map_err(|e| e.to_string())
+    let served = Server::new(face, host, o.server.build()).serve(listener, shutdown);
+    served.await.map_err(|e| e.to_string())
 }
 
 /// Registers SIGINT / SIGTERM now (a signal right after `Listening on` is caught) and resolves
