@@ -15,9 +15,9 @@ use base64::{Engine as _, engine::general_purpose::STANDARD};
 use rand::Rng as _;
 use recovery_token::HostReason;
 use recovery_token::adapter::{Server, ServerConfig, ServerHost, Verdict};
-use recovery_token::http::{Access, Authorize, Face};
+use recovery_token::http::{Access, Authorize, Face, MintToken};
+use recovery_token::shares::KeyShare;
 use recovery_token::{CombinedKey, GeneratorConfig, RecoveryTokenGenerator, Strategy, Token};
-use recovery_token::{shares::KeyShare, tokens::TokenFormat};
 use zeroize::Zeroizing;
 
 struct App(Zeroizing<Vec<u8>>);
@@ -36,13 +36,9 @@ impl ServerHost for App {
             .then_some(())
             .ok_or_else(|| "unable to authenticate: combined key does not match".into())
     }
-    async fn mint(
-        &self,
-        _: Strategy,
-        format: TokenFormat,
-        _: Option<&str>,
-    ) -> Result<Token, HostReason> {
-        Ok(format.mint(&mut rand::rng()))
+    async fn mint(&self, request: &MintToken) -> Result<Token, HostReason> {
+        // Lifetimes are not enabled here (`with_ttl_supported`): `request.ttl()` is `None`.
+        Ok(request.format().mint(&mut rand::rng()))
     }
     async fn revoke(&self, _: &Token, _: Strategy, _: Option<&str>) {}
 }

@@ -25,6 +25,18 @@
 //!                                    prompted for (the OTP without echo), else read from stdin
 //!   --cancel                         cancel the attempt in progress
 //!
+//!   --ttl DURATION                   with --init: the root token's lifetime, sent as the
+//!                                    start's `ttl` (Go syntax: `90s`, `1h30m`), for a server
+//!                                    that supports one (this crate's option, the example
+//!                                    server's --allow-ttl); others refuse it
+//!   --holder-file FILE               with --init or --cancel: a key holder's share, read from
+//!                                    FILE (`-`: one line from stdin, after the OTP's when both
+//!                                    are `-`), sent in the body's `key` for a server with
+//!                                    holders-only start and cancel (this crate's option, the
+//!                                    example server's --holders-only-start-cancel). It is not
+//!                                    counted as a share of the attempt. Never on the command
+//!                                    line: `--holder SHARE` is refused
+//!
 //!   --address     the server (default: $BAO_ADDR, else $VAULT_ADDR, else http://127.0.0.1:8200)
 //!   --recovery-token                 sys/generate-recovery-token/*
 //!   --dr-token                       sys/replication/dr/secondary/generate-operation-token/*
@@ -62,7 +74,38 @@ use zeroize::Zeroizing;
 
 const USAGE: &str = "usage: operator [--address URL] [--recovery-token | --dr-token | --token TOKEN] \
 [--namespace NS] [--format table|json] (--status | --generate-otp | --init [--otp-file FILE|- | --pgp-key FILE] \
-| --nonce NONCE [-] | --decode [--encoded-file FILE|-] [--otp-file FILE|-] | --cancel)";
+[--ttl DURATION] [--holder-file FILE|-] | --nonce NONCE [-] | --decode [--encoded-file FILE|-] [--otp-file FILE|-] \
+| --cancel [--holder-file FILE|-])";
+
+/// `--help`: the usage and what each option does.
+const HELP: &str = "
+  --status              print the attempt's status
+  --generate-otp        print an OTP of the server's length (made here)
+  --init                start an attempt: with the OTP read from --otp-file FILE (`-`: a line
+                        from stdin), or the PGP key in --pgp-key FILE; without either the server
+                        generates the OTP and this prints it, once
+  --ttl DURATION        with --init: the root token's lifetime, sent as the start's `ttl` (Go
+                        syntax: 90s, 1h30m), for a server that supports one (the example
+                        server's --allow-ttl); others refuse it
+  --holder-file FILE    with --init or --cancel: a key holder's share, read from FILE (`-`: a
+                        line from stdin, after the OTP's when both are `-`), sent in the body's
+                        `key`, for a server with holders-only start and cancel (the example
+                        server's --holders-only-start-cancel); not counted as a share. Never
+                        taken on the command line
+  --nonce NONCE [-]     submit a share (prompted for without echo on a TTY, else, or with `-`,
+                        a line from stdin), only if NONCE is the attempt's
+  --decode              decode an encoded token (--encoded-file FILE, --otp-file FILE; `-`:
+                        stdin, the encoded token first; else prompted for)
+  --cancel              cancel the attempt in progress
+  --address URL         the server (default $BAO_ADDR, else $VAULT_ADDR, else
+                        http://127.0.0.1:8200)
+  --recovery-token      sys/generate-recovery-token/*
+  --dr-token            sys/replication/dr/secondary/generate-operation-token/*
+  --token TOKEN         OpenBao's authenticated sys/generate-root-token/*
+  --namespace NS        sends X-Vault-Namespace
+  --format table|json   the output's form
+
+Secrets (OTP, encoded token, shares) are never taken on the command line.";
 
 /// Why a secret is never taken from the command line.
 const ON_THE_COMMAND_LINE: &str = "is never taken on the command line (every local user can read \
@@ -86,6 +129,9 @@ struct Args {
     namespace: Option<String>,
     json: bool,
     share_from_stdin: bool,
+    ttl: Option<String>,
+    holder_file: Option<String>,
+    help: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -126,6 +172,14 @@ fn parse_args() -> Result<Args, String> {
                 ));
             }
             "otp-file" => a.otp_file = Some(value("otp-file")?),
+            "holder" | "holder-key" => {
+                return Err(format!(
+                    "a key holder's share {ON_THE_COMMAND_LINE} --holder-file FILE, or \
+                     --holder-file - (stdin)"
+                ));
+            }
+            "holder-file" => a.holder_file = Some(value("holder-file")?),
+            "ttl" => a.ttl = Some(value("ttl")?),
             "encoded-file" => a.encoded_file = Some(value("encoded-file")?),
             "pgp-key" => a.pgp_key = Some(value("pgp-key")?),
             "nonce" => a.nonce = Some(value("nonce")?),
@@ -147,7 +201,10 @@ fn parse_args() -> Result<Args, String> {
                     other => return Err(format!("unknown format {other:?}: table or json")),
                 }
             }
-            "h" | "help" => return Err(String::new()),
+            "h" | "help" => {
+                a.help = true;
+                return Ok(a);
+            }
             other => return Err(format!("unknown flag -{other}")),
         }
     }
@@ -179,6 +236,12 @@ fn parse_args() -> Result<Args, String> {
     }
     if a.share_from_stdin && a.nonce.is_none() {
         return Err("`-` goes with --nonce".to_owned());
+    }
+    if a.ttl.is_some() && !a.init {
+        return Err("--ttl goes with --init".to_owned());
+    }
+    if a.holder_file.is_some() && !(a.init || a.cancel) {
+        return Err("--holder-file goes with --init or --cancel".to_owned());
     }
     Ok(a)
 }
@@ -409,6 +472,13 @@ fn read_share(from_stdin: bool) -> Result<SecretString, String> {
     Ok(SecretString::from(key.as_str()))
 }
 
+/// A key holder's share for a holders-only start or cancel: from `file` (`-`: one line from
+/// stdin). Never from the command line.
+fn read_holder_share(file: &str) -> Result<SecretString, String> {
+    let key = read_secret(Some(file), "", true, "key holder's share")?;
+    Ok(SecretString::from(key.as_str()))
+}
+
 /// Whether a completed attempt's `encoded_token` is what the attempt promises, judged without
 /// the OTP: with a PGP key, standard base64 of an OpenPGP message (its first packet a
 /// public-key encrypted session key, as the server encrypts to the key); else Go base64 of
@@ -551,7 +621,17 @@ fn run(args: Args) -> Result<ExitCode, String> {
     let mut ceremony = Ceremony::new(client);
 
     if args.cancel {
-        let request = ceremony.cancel_request();
+        let request = match &args.holder_file {
+            Some(file) => {
+                let key = read_holder_share(file)?;
+                // The attempt's nonce, when one is in progress, binds the cancel to it.
+                let status = ceremony.status_request();
+                let answer = http.send(&status)?;
+                let _ = ceremony.handle_status(&answer);
+                ceremony.cancel_request_as_holder(key)
+            }
+            None => ceremony.cancel_request(),
+        };
         let answer = http.send(&request)?;
         if let Err(e) = ceremony.handle_cancel(&answer) {
             return Ok(report(
@@ -614,7 +694,14 @@ fn run(args: Args) -> Result<ExitCode, String> {
         // A status that showed an attempt in progress: the server refuses the start with its
         // own text; ask it rather than refusing here.
         let mut fresh = Ceremony::new(ceremony.client().clone());
-        let request = fresh.start_request(start).map_err(|e| e.to_string())?;
+        let holder = match &args.holder_file {
+            Some(file) => read_holder_share(file)?,
+            None => SecretString::default(),
+        };
+        let ttl = args.ttl.clone().unwrap_or_default();
+        let request = fresh
+            .start_request_with(start, holder, ttl)
+            .map_err(|e| e.to_string())?;
         let answer = http.send(&request)?;
         match fresh.handle_start(&answer) {
             Ok(s) => print_status(&s, args.json),
@@ -654,6 +741,10 @@ fn run(args: Args) -> Result<ExitCode, String> {
 
 fn main() -> ExitCode {
     let args = match parse_args() {
+        Ok(a) if a.help => {
+            println!("{USAGE}\n{HELP}");
+            return ExitCode::SUCCESS;
+        }
         Ok(a) => a,
         Err(e) => {
             if !e.is_empty() {

@@ -1,34 +1,28 @@
-//! Vault's root, recovery and DR operation token generation served over HTTP: a command line
-//! over the crate's server (`recovery_token::adapter`, feature `server`).
+//! Vault's root, recovery and DR operation token generation served over HTTP: a thin command
+//! line over the crate's server (`recovery_token::adapter`, feature `server`).
 //!
 //! ```sh
 //! cargo run --release --features server --example server -- --help
 //! ```
 //!
-//! The crate does everything protocol-shaped (the HTTP face: routes, method rules, decoders,
-//! texts, who may call) and everything a deployment needs from the transport (the adapter:
-//! zeroizing capped body reads, header/body/write timeouts, a connection cap and lifetime, PGP
-//! parsing on blocking threads, expiry timers, cancellation safety). This file owns what only a
-//! host knows: the key (random and split, or `--key-hex` / `--key-file`), the tokens that may
-//! call (`--token-file` and the root tokens it minted), the minting of root tokens, and where
-//! audit events go (`--audit-log`: stderr).
+//! The crate does everything protocol-shaped (the HTTP face) and everything a deployment needs
+//! from the transport (the adapter: zeroizing capped reads, timeouts, a connection cap, PGP
+//! parsing off the workers, expiry timers, cancellation safety). This file owns what only a
+//! host knows: the keys, the tokens that may call (`--token-file`, and the root tokens it
+//! minted, each until its `ttl` ends), the minting, and where audit events go (stderr).
 
 use std::process::ExitCode;
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use rand::{Rng as _, RngExt as _};
-use recovery_token::HostReason;
-use recovery_token::adapter::{Server, ServerConfig, ServerHost, Verdict};
+use rand::Rng as _;
+use recovery_token::adapter::{Server, ServerConfigBuilder, ServerHost, Verdict};
 use recovery_token::audit::AuditEvent;
-use recovery_token::http::{Access, Authorize, Face};
+use recovery_token::http::{Access, Authorize, Face, MintToken};
 use recovery_token::shares::{KeyShare, ShareRegistry};
-use recovery_token::tokens::{BASE62_ALPHABET, TokenFormat, TokenProfile};
-use recovery_token::{
-    CombinedKey, Dialect, GeneratorConfig, RecoveryTokenGenerator, Strategy, Token,
-};
+use recovery_token::tokens::{TokenFormat, TokenProfile, generate_otp};
+use recovery_token::{CombinedKey, Dialect, GeneratorConfig, HostReason};
+use recovery_token::{RecoveryTokenGenerator, Strategy, Token};
 use zeroize::Zeroizing;
 
 const USAGE: &str = "\
@@ -50,6 +44,9 @@ usage: server [FLAGS]
                            Vault 2.x and OpenBao 2.6+)
   --token-file FILE        tokens that may call the root and DR families, one per line (the
                            root tokens this server mints may too)
+  --allow-ttl              a start may ask for a root token lifetime (\"ttl\": a Go duration,
+                           1h30m): the root token minted then stops being authorized that long
+                           after it was minted (refused with a 400 without this flag)
   --no-strict-share-sets   Vault's behaviour: accept shares of any length until the combine
   --audit-log              print the audit events (shares named by keyed hash) to stderr
   --attempt-lifetime SECS  an attempt expires, its shares wiped, SECS after its start
@@ -69,28 +66,34 @@ usage: server [FLAGS]
 
 #[derive(Default)]
 struct Options {
-    listen: Option<String>,
-    threshold: Option<usize>,
+    listen: String,
+    threshold: usize,
     shares: Option<usize>,
     key: Option<Zeroizing<Vec<u8>>>,
     legacy: bool,
-    openbao: bool,
+    dialect: Dialect,
     namespaces: Vec<String>,
     access: Access,
     token_file: Option<String>,
+    allow_ttl: bool,
     lax_share_sets: bool,
     audit_log: bool,
-    attempt_lifetime: Option<u64>,
+    attempt_lifetime: u64,
     no_disclose_nonce: bool,
     cancel_requires_nonce: bool,
     share_registry: Option<String>,
     holders_only: bool,
     max_request_size: Option<usize>,
-    config: recovery_token::adapter::ServerConfigBuilder,
+    server: ServerConfigBuilder,
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
-    let mut o = Options::default();
+    let mut o = Options {
+        listen: "127.0.0.1:8200".to_owned(),
+        threshold: 3,
+        attempt_lifetime: 3600,
+        ..Options::default()
+    };
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
         let number = |v: String| {
@@ -103,24 +106,21 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
         };
         match flag.as_str() {
             "--listen" => {
-                let v = value()?;
-                v.parse::<std::net::SocketAddr>()
-                    .map_err(|e| format!("--listen {v}: {e}"))?;
-                o.listen = Some(v);
+                o.listen = value()?;
+                let parsed = o.listen.parse::<std::net::SocketAddr>();
+                parsed.map_err(|e| format!("--listen {}: {e}", o.listen))?;
             }
-            "--threshold" => o.threshold = Some(number(value()?)?),
+            "--threshold" => o.threshold = number(value()?)?,
             "--shares" => o.shares = Some(number(value()?)?),
             "--key-hex" => o.key = Some(parse_key_hex(&value()?)?),
             "--key-file" => {
                 let path = value()?;
-                let text = Zeroizing::new(
-                    std::fs::read_to_string(&path)
-                        .map_err(|e| format!("--key-file {path}: {e}"))?,
-                );
+                let text = std::fs::read_to_string(&path).map(Zeroizing::new);
+                let text = text.map_err(|e| format!("--key-file {path}: {e}"))?;
                 o.key = Some(parse_key_hex(text.trim())?);
             }
             "--legacy-tokens" => o.legacy = true,
-            "--openbao" => o.openbao = true,
+            "--openbao" => o.dialect = Dialect::OpenBao,
             "--namespace" => o.namespaces.push(value()?),
             "--enable-unauthenticated-access" => {
                 let list = value()?;
@@ -129,109 +129,111 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
                     .map_err(|e| format!("--enable-unauthenticated-access: {e}"))?;
             }
             "--token-file" => o.token_file = Some(value()?),
+            "--allow-ttl" => o.allow_ttl = true,
             "--no-strict-share-sets" => o.lax_share_sets = true,
             "--audit-log" => o.audit_log = true,
             "--attempt-lifetime" => {
                 let v = value()?;
-                o.attempt_lifetime = Some(
-                    v.parse()
-                        .map_err(|_| format!("--attempt-lifetime: not seconds: {v:?}"))?,
-                );
+                let secs = v.parse().map_err(|_| format!("{flag}: not seconds: {v:?}"));
+                o.attempt_lifetime = secs?;
             }
             "--no-disclose-nonce" => o.no_disclose_nonce = true,
             "--cancel-requires-nonce" => o.cancel_requires_nonce = true,
             "--share-registry" => o.share_registry = Some(value()?),
             "--holders-only-start-cancel" => o.holders_only = true,
-            "--header-timeout" => o.config = o.config.header_timeout(secs(value()?)?),
-            "--body-timeout" => o.config = o.config.body_timeout(secs(value()?)?),
-            "--write-timeout" => o.config = o.config.write_timeout(secs(value()?)?),
+            "--header-timeout" => o.server = o.server.header_timeout(secs(value()?)?),
+            "--body-timeout" => o.server = o.server.body_timeout(secs(value()?)?),
+            "--write-timeout" => o.server = o.server.write_timeout(secs(value()?)?),
             "--max-connections" => match number(value()?)? {
                 0 => return Err("--max-connections must be at least 1".to_owned()),
-                n => o.config = o.config.max_connections(n),
+                n => o.server = o.server.max_connections(n),
             },
             "--max-request-size" => o.max_request_size = Some(number(value()?)?),
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    let t = o.threshold.unwrap_or(3);
-    match (t, o.shares) {
-        (0 | 256.., _) => return Err(format!("--threshold must be 1..=255, got {t}")),
-        (1, Some(n)) if n != 1 => {
-            return Err("with --threshold 1 the key itself is the only share".into());
+    match (o.threshold, o.shares) {
+        (t @ (0 | 256..), _) => Err(format!("--threshold must be 1..=255, got {t}")),
+        (1, Some(n)) if n != 1 => Err("with --threshold 1 the key itself is the only share".into()),
+        (t, Some(n)) if !(t..=255).contains(&n) => Err(format!("--shares must be {t}..=255")),
+        _ if !o.namespaces.is_empty() && o.dialect != Dialect::OpenBao => {
+            Err("--namespace needs --openbao".into())
         }
-        (t, Some(n)) if !(t..=255).contains(&n) => {
-            return Err(format!("--shares must be {t}..=255"));
-        }
-        _ => {}
+        _ => Ok(o),
     }
-    if !o.namespaces.is_empty() && !o.openbao {
-        return Err("--namespace needs --openbao".to_owned());
-    }
-    Ok(o)
 }
 
 fn parse_key_hex(hex: &str) -> Result<Zeroizing<Vec<u8>>, String> {
-    let digits = hex.as_bytes();
-    if !digits.len().is_multiple_of(2) || !(32..=64).contains(&digits.len()) {
-        return Err("the key must be 16 to 32 bytes as hex digits".to_owned());
+    let bad = || "the key must be 16 to 32 bytes as hex digits".to_owned();
+    if !(32..=64).contains(&hex.len()) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad());
     }
-    let mut key = Zeroizing::new(Vec::with_capacity(digits.len() / 2));
-    for pair in digits.chunks_exact(2) {
-        let text = std::str::from_utf8(pair).map_err(|_| "the key is not hex".to_owned())?;
-        key.push(u8::from_str_radix(text, 16).map_err(|_| "the key is not hex".to_owned())?);
+    let mut key = Zeroizing::new(Vec::with_capacity(hex.len() / 2));
+    for pair in hex.as_bytes().chunks(2) {
+        let pair = std::str::from_utf8(pair).map_err(|_| bad())?;
+        key.push(u8::from_str_radix(pair, 16).map_err(|_| bad())?);
     }
     Ok(key)
 }
 
-/// The key (random, or given), the shares to print as `vault operator init` does, and the
-/// share registry: made with the split (and written to `--share-registry`), or read from it.
-fn make_key(o: &Options, t: usize) -> Result<KeySet, String> {
-    if let Some(key) = &o.key {
-        let registry = o.share_registry.as_deref().map(read_registry).transpose()?;
-        return Ok((key.clone(), Vec::new(), registry));
+/// A key, the shares to print as `vault operator init` does (none for a given key), and the
+/// share registry: made with the split (and written to `registry_file`), or read from it.
+type KeySet = (Zeroizing<Vec<u8>>, Vec<KeyShare>, Option<ShareRegistry>);
+
+fn key_set(
+    o: &Options,
+    given: Option<&Zeroizing<Vec<u8>>>,
+    registry_file: Option<&str>,
+) -> Result<KeySet, String> {
+    if let Some(key) = given {
+        let read = |path: &str| std::fs::File::open(path).and_then(ShareRegistry::read_from);
+        let registry = registry_file.map(|p| read(p).map_err(|e| format!("reading {p}: {e}")));
+        return Ok((key.clone(), Vec::new(), registry.transpose()?));
     }
     let mut rng = rand::rng();
     let mut key = Zeroizing::new(vec![0u8; 32]);
     rng.fill_bytes(&mut key);
-    let count = match (t, o.shares) {
-        (1, _) => 1,
-        (t, n) => n.unwrap_or(t.max(5)),
+    let count = match o.threshold {
+        1 => 1,
+        t => o.shares.unwrap_or(t.max(5)),
     };
-    let (shares, registry) =
-        KeyShare::split_with_registry(&key, t, count, &mut rng).map_err(|e| e.to_string())?;
-    if let Some(path) = &o.share_registry {
-        std::fs::write(path, format!("{}\n", registry.to_text()))
+    let (shares, registry) = KeyShare::split_with_registry(&key, o.threshold, count, &mut rng)
+        .map_err(|e| e.to_string())?;
+    if let Some(path) = registry_file {
+        std::fs::write(path, format!("{registry}\n"))
             .map_err(|e| format!("writing {path}: {e}"))?;
     }
     Ok((key, shares, Some(registry)))
 }
 
-/// A key, the shares to print, and their registry.
-type KeySet = (Zeroizing<Vec<u8>>, Vec<KeyShare>, Option<ShareRegistry>);
-
-/// Reads a registry, refusing a file larger than the parser accepts before reading it whole.
-fn read_registry(path: &str) -> Result<ShareRegistry, String> {
-    use std::io::Read as _;
-    let file = std::fs::File::open(path).map_err(|e| format!("reading {path}: {e}"))?;
-    let limit =
-        u64::try_from(ShareRegistry::MAX_TEXT_LEN).map_or(u64::MAX, |n| n.saturating_add(1));
-    let mut text = String::new();
-    file.take(limit)
-        .read_to_string(&mut text)
-        .map_err(|e| format!("reading {path}: {e}"))?;
-    ShareRegistry::parse(&text).map_err(|e| format!("{path}: {e}"))
+/// A root token this server minted: authorized in its namespace (everywhere for `None`) until
+/// `expires`, by the server's monotonic clock, when its start asked for a lifetime.
+struct Minted {
+    token: Token,
+    namespace: Option<String>,
+    expires: Option<Instant>,
 }
 
 /// What this host owns: the keys (one per namespace), the tokens that may call, the audit sink.
 struct Host {
     /// `(namespace, key)`; `None` is the root namespace.
     keys: Vec<(Option<String>, Zeroizing<Vec<u8>>)>,
-    /// From `--token-file`: authorized everywhere.
+    /// From `--token-file`: authorized everywhere, for ever.
     tokens: Vec<Token>,
-    /// Root tokens this server minted, with their namespace.
-    minted: Mutex<Vec<(Token, Option<String>)>>,
+    minted: Mutex<Vec<Minted>>,
     audit_log: bool,
+}
+
+impl Host {
+    /// The minted tokens still alive: the expired ones are dropped first, by the clock alone
+    /// (never by the presented token's bytes), so an expired token is unknown like any other.
+    fn minted(&self) -> MutexGuard<'_, Vec<Minted>> {
+        let mut minted = self.minted.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = Instant::now();
+        minted.retain(|m| m.expires.is_none_or(|at| now < at));
+        minted
+    }
 }
 
 impl ServerHost for Host {
@@ -240,13 +242,11 @@ impl ServerHost for Host {
             return Verdict::UnknownToken;
         };
         let p = presented.expose_secret();
-        let mut known = false;
-        for t in &self.tokens {
-            known |= t.ct_eq_str(p);
-        }
-        let minted = self.minted.lock().unwrap_or_else(|e| e.into_inner());
-        for (t, ns) in minted.iter() {
-            known |= t.ct_eq_str(p) && (ns.is_none() || ns.as_deref() == request.namespace());
+        // Every token compared in constant time, no early exit (`|`, `&`: no short circuit).
+        let mut known = self.tokens.iter().fold(false, |k, t| k | t.ct_eq_str(p));
+        for m in self.minted().iter() {
+            let here = m.namespace.is_none() || m.namespace.as_deref() == request.namespace();
+            known |= m.token.ct_eq_str(p) & here;
         }
         if known {
             Verdict::Allow
@@ -267,55 +267,48 @@ impl ServerHost for Host {
         }
     }
 
-    async fn mint(
-        &self,
-        strategy: Strategy,
-        format: TokenFormat,
-        ns: Option<&str>,
-    ) -> Result<Token, HostReason> {
-        let token = format.mint(&mut rand::rng());
-        if strategy == Strategy::Root {
-            let mut minted = self.minted.lock().unwrap_or_else(|e| e.into_inner());
-            minted.push((Token::from(token.expose_secret()), ns.map(str::to_owned)));
+    async fn mint(&self, request: &MintToken) -> Result<Token, HostReason> {
+        // `ttl` is only ever set with --allow-ttl (the generator refuses it otherwise).
+        let expires = match request.ttl() {
+            None => None,
+            Some(ttl) => Some(Instant::now().checked_add(ttl).ok_or("ttl is too long")?),
+        };
+        let token = request.format().mint(&mut rand::rng());
+        if request.strategy() == Strategy::Root {
+            self.minted().push(Minted {
+                token: Token::from(token.expose_secret()),
+                namespace: request.namespace().map(str::to_owned),
+                expires,
+            });
         }
         Ok(token)
     }
 
     async fn revoke(&self, token: &Token, _: Strategy, _: Option<&str>) {
-        self.minted
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|(t, _)| t != token);
+        self.minted().retain(|m| m.token != *token);
     }
 
     fn audit(&self, ns: Option<&str>, event: AuditEvent) {
         if self.audit_log {
-            eprintln!(
-                "audit{}: {event:?}",
-                ns.map(|n| format!(" ({n})")).unwrap_or_default()
-            );
+            let ns = ns.map(|n| format!(" ({n})")).unwrap_or_default();
+            eprintln!("audit{ns}: {event:?}");
         }
     }
 }
 
 fn generator(
     o: &Options,
-    t: usize,
     key_len: usize,
     profile: TokenProfile,
     registry: Option<ShareRegistry>,
 ) -> Result<RecoveryTokenGenerator, String> {
-    let dialect = if o.openbao {
-        Dialect::OpenBao
-    } else {
-        Dialect::Vault
-    };
-    let mut config = GeneratorConfig::builder(t)
+    let mut config = GeneratorConfig::builder(o.threshold)
         .with_profile(profile)
-        .with_dialect(dialect)
+        .with_dialect(o.dialect)
         .with_disclose_nonce_in_errors(!o.no_disclose_nonce)
         .with_cancel_requires_nonce(o.cancel_requires_nonce)
-        .with_holders_only_start_cancel(o.holders_only);
+        .with_holders_only_start_cancel(o.holders_only)
+        .with_ttl_supported(o.allow_ttl);
     // The registry checks updates when asked for (or needed by holders-only start and cancel).
     if let Some(registry) = registry.filter(|_| o.share_registry.is_some() || o.holders_only) {
         config = config.with_share_registry(registry);
@@ -323,78 +316,45 @@ fn generator(
     if !o.lax_share_sets {
         config = config.with_key_length(key_len); // a share of another length is refused at once
     }
-    match o.attempt_lifetime.unwrap_or(3600) {
-        0 => {}
-        secs => config = config.with_attempt_lifetime(Duration::from_secs(secs)),
+    if o.attempt_lifetime != 0 {
+        config = config.with_attempt_lifetime(Duration::from_secs(o.attempt_lifetime));
     }
     Ok(RecoveryTokenGenerator::new(
         config.build().map_err(|e| e.to_string())?,
     ))
 }
 
-fn print_shares(shares: &[KeyShare], ns: Option<&str>) {
-    for (k, share) in shares.iter().enumerate() {
-        let label = ns.map(|n| format!(" ({n})")).unwrap_or_default();
-        println!(
-            "Unseal Key {}{label}: {}",
-            k + 1,
-            STANDARD.encode(share.expose_secret())
-        );
-    }
-}
-
 async fn run(o: Options) -> Result<(), String> {
-    let t = o.threshold.unwrap_or(3);
-    let profile = match (o.openbao, o.legacy) {
-        (true, _) => TokenProfile::OPENBAO,
-        (false, true) => TokenProfile::LEGACY,
-        (false, false) => TokenProfile::VAULT,
+    let profile = match (o.dialect, o.legacy) {
+        (Dialect::OpenBao, _) => TokenProfile::OPENBAO,
+        (_, true) => TokenProfile::LEGACY,
+        (_, false) => TokenProfile::VAULT,
     };
-    let (key, shares, registry) = make_key(&o, t)?;
-    let mut face = Face::new(generator(&o, t, key.len(), profile, registry)?).with_access(o.access);
+    let (key, shares, registry) = key_set(&o, o.key.as_ref(), o.share_registry.as_deref())?;
+    let mut face = Face::new(generator(&o, key.len(), profile, registry)?).with_access(o.access);
     if let Some(limit) = o.max_request_size {
         face = face.with_body_limit(limit);
     }
-    let mut keys = vec![(None, key)];
-    let mut namespace_shares = Vec::new();
+    let (mut keys, mut printed) = (vec![(None, key)], vec![(String::new(), shares)]);
     for name in &o.namespaces {
-        // A namespace id as OpenBao makes them: six base62 characters (OTP 33, observed).
-        let id: String = (0..6)
-            .filter_map(|_| {
-                BASE62_ALPHABET
-                    .get(rand::rng().random_range(0..62))
-                    .map(|b| char::from(*b))
-            })
-            .collect();
-        let format = TokenFormat::SERVICE_ROOT
-            .in_namespace(&id)
-            .map_err(|e| e.to_string())?;
-        let (ns_key, ns_shares, ns_registry) = make_key(
-            &Options {
-                shares: o.shares,
-                ..Options::default()
-            },
-            t,
-        )?;
-        let g = generator(
-            &o,
-            t,
-            ns_key.len(),
-            TokenProfile::new(format, profile.format(Strategy::Recovery)),
-            ns_registry,
-        )?;
-        face.add_namespace(name, g)
+        // Its root tokens carry its id as OpenBao's do: six base62 characters (OTP 33, observed).
+        let id = generate_otp(6, &mut rand::rng());
+        let root = TokenFormat::SERVICE_ROOT.in_namespace(id.expose_secret());
+        let root = root.map_err(|e| e.to_string())?;
+        let (ns_key, ns_shares, ns_registry) = key_set(&o, None, None)?;
+        let profile = TokenProfile::new(root, profile.format(Strategy::Recovery));
+        let g = generator(&o, ns_key.len(), profile, ns_registry)?;
+        let canonical = face
+            .add_namespace(name, g)
             .map_err(|e| format!("--namespace {name}: {e}"))?;
-        let canonical = format!("{}/", name.trim_matches('/'));
         keys.push((Some(canonical), ns_key));
-        namespace_shares.push((name.clone(), ns_shares));
+        printed.push((format!(" ({name})"), ns_shares));
     }
     let tokens = match &o.token_file {
         None => Vec::new(),
         Some(path) => {
-            let text = Zeroizing::new(
-                std::fs::read_to_string(path).map_err(|e| format!("--token-file {path}: {e}"))?,
-            );
+            let text = std::fs::read_to_string(path).map(Zeroizing::new);
+            let text = text.map_err(|e| format!("--token-file {path}: {e}"))?;
             text.lines()
                 .map(str::trim)
                 .filter(|l| !l.is_empty())
@@ -402,35 +362,29 @@ async fn run(o: Options) -> Result<(), String> {
                 .collect()
         }
     };
+    let listener = tokio::net::TcpListener::bind(&o.listen).await;
+    let listener = listener.map_err(|e| format!("cannot listen on {}: {e}", o.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    for (label, shares) in printed {
+        for (k, share) in shares.iter().enumerate() {
+            let share = share.to_base64();
+            println!("Unseal Key {}{label}: {}", k + 1, share.as_str());
+        }
+    } // the shares are wiped here
+    let (t, otp_length) = (o.threshold, profile.otp_length(Strategy::Recovery));
+    println!("\nKey threshold: {t}. OTP length: {otp_length}.");
+    let shutdown = shutdown_signal()?;
+    println!("Listening on http://{addr}");
+    std::io::Write::flush(&mut std::io::stdout()).map_err(|e| e.to_string())?;
+    let (minted, audit_log) = (Mutex::default(), o.audit_log);
     let host = Host {
         keys,
         tokens,
-        minted: Mutex::new(Vec::new()),
-        audit_log: o.audit_log,
+        minted,
+        audit_log,
     };
-    let listen = o.listen.as_deref().unwrap_or("127.0.0.1:8200");
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    print_shares(&shares, None);
-    for (name, s) in &namespace_shares {
-        print_shares(s, Some(name));
-    }
-    drop((shares, namespace_shares));
-    println!(
-        "\nKey threshold: {t}. OTP length: {}.",
-        profile.otp_length(Strategy::Recovery)
-    );
-    let shutdown = shutdown_signal()?;
-    println!("Listening on http://{addr}");
-    use std::io::Write as _;
-    std::io::stdout().flush().map_err(|e| e.to_string())?;
-    let config: ServerConfig = o.config.build();
-    Server::new(face, host, config)
-        .serve(listener, shutdown)
-        .await
-        .map_err(|e| e.to_string())
+    let served = Server::new(face, host, o.server.build()).serve(listener, shutdown);
+    served.await.map_err(|e| e.to_string())
 }
 
 /// Registers SIGINT / SIGTERM now (a signal right after `Listening on` is caught) and resolves
@@ -459,18 +413,16 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("server: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let served = runtime.block_on(run(options));
-    runtime.shutdown_timeout(Duration::from_secs(1));
+        .build();
+    let served = runtime
+        .map_err(|e| format!("cannot start the runtime: {e}"))
+        .and_then(|rt| {
+            let served = rt.block_on(run(options));
+            rt.shutdown_timeout(Duration::from_secs(1)); // a PGP parse in flight: no longer wait
+            served
+        });
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {

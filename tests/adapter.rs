@@ -16,8 +16,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use recovery_token::HostReason;
 use recovery_token::adapter::{Server, ServerConfig, ServerHost, Verdict};
-use recovery_token::http::{Access, Authorize, Face};
-use recovery_token::tokens::TokenFormat;
+use recovery_token::http::{Access, Authorize, Face, MintToken};
 use recovery_token::{CombinedKey, GeneratorConfig, RecoveryTokenGenerator, Strategy, Token};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
@@ -29,6 +28,8 @@ const STATUS: &str = "GET /v1/sys/generate-root/attempt HTTP/1.1\r\nHost: x\r\n\
 struct TestHost {
     mint_delay: Duration,
     minted: Mutex<Vec<Token>>,
+    /// The lifetime each mint was asked for ([`MintToken::ttl`]), in order.
+    ttls: Mutex<Vec<Option<Duration>>>,
     revoked: Mutex<Vec<Token>>,
 }
 
@@ -48,14 +49,10 @@ impl ServerHost for TestHost {
             Err("wrong key".into())
         }
     }
-    async fn mint(
-        &self,
-        _: Strategy,
-        format: TokenFormat,
-        _: Option<&str>,
-    ) -> Result<Token, HostReason> {
+    async fn mint(&self, request: &MintToken) -> Result<Token, HostReason> {
         tokio::time::sleep(self.mint_delay).await;
-        let token = format.mint(&mut rand::rng());
+        self.ttls.lock().unwrap().push(request.ttl());
+        let token = request.format().mint(&mut rand::rng());
         self.minted
             .lock()
             .unwrap()
@@ -72,7 +69,16 @@ impl ServerHost for TestHost {
 
 /// Serves a threshold-1 face (root family open) on 127.0.0.1:0 until the test's runtime ends.
 async fn serve(host: TestHost, config: ServerConfig) -> (SocketAddr, Server<TestHost>) {
-    let generator = RecoveryTokenGenerator::new(GeneratorConfig::new(1).unwrap());
+    serve_generator(GeneratorConfig::new(1).unwrap(), host, config).await
+}
+
+/// [`serve`] with a generator configuration of the test's own.
+async fn serve_generator(
+    generator: GeneratorConfig,
+    host: TestHost,
+    config: ServerConfig,
+) -> (SocketAddr, Server<TestHost>) {
+    let generator = RecoveryTokenGenerator::new(generator);
     let access = Access::enable_unauthenticated(&["generate-root"]).unwrap();
     let server = Server::new(Face::new(generator).with_access(access), host, config);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -335,5 +341,64 @@ async fn an_attempt_expires_on_time_without_another_request() {
         server.with_face(|f| f.poll_timeout()),
         None,
         "wiped by the timer"
+    );
+}
+
+/// A whole root ceremony at threshold 1 with the start body `start`: the start's answer, and
+/// the update's (status, body) when the start was accepted.
+async fn root_ceremony(addr: SocketAddr, start: &str) -> (u16, String, Option<(u16, String)>) {
+    let bound = Duration::from_secs(5);
+    let (status, body) = call(addr, &put("/v1/sys/generate-root/attempt", start), bound).await;
+    if status != 200 {
+        return (status, body, None);
+    }
+    let started: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let update = format!(
+        r#"{{"key":"{}","nonce":"{}"}}"#,
+        STANDARD.encode(KEY),
+        started["nonce"].as_str().unwrap()
+    );
+    let done = call(addr, &put("/v1/sys/generate-root/update", &update), bound).await;
+    (status, body, Some(done))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_starts_ttl_reaches_the_hosts_mint_when_supported() {
+    let generator = GeneratorConfig::builder(1)
+        .with_ttl_supported(true)
+        .build()
+        .unwrap();
+    let (addr, server) =
+        serve_generator(generator, TestHost::default(), ServerConfig::default()).await;
+    let (status, body, done) = root_ceremony(addr, r#"{"ttl":"1h30m"}"#).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = done.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""complete":true"#), "{body}");
+    // And a start without one: the mint is asked for no lifetime.
+    let (_, _, done) = root_ceremony(addr, "{}").await;
+    assert_eq!(done.unwrap().0, 200);
+    assert_eq!(
+        *server.host().ttls.lock().unwrap(),
+        [Some(Duration::from_secs(5400)), None]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_without_ttl_support_never_sees_a_ttl() {
+    let (addr, server) = serve(TestHost::default(), ServerConfig::default()).await;
+    let (status, body, done) = root_ceremony(addr, r#"{"ttl":"1h"}"#).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body,
+        "{\"errors\":[\"this server does not support a root token lifetime ('ttl')\"]}\n"
+    );
+    assert!(done.is_none());
+    let (_, _, done) = root_ceremony(addr, "{}").await;
+    assert_eq!(done.unwrap().0, 200);
+    assert_eq!(
+        *server.host().ttls.lock().unwrap(),
+        [None],
+        "one mint, no lifetime"
     );
 }

@@ -10,7 +10,9 @@
 use std::time::Instant;
 
 use recovery_token::HostReason;
-use recovery_token::http::{Access, Answer, Authorize, Endpoint, Face, Operation, Request, Step};
+use recovery_token::http::{
+    Access, Answer, Authorize, Endpoint, Face, Operation, Request, Step, serve,
+};
 use recovery_token::shares::KeyShare;
 use recovery_token::tokens::TokenProfile;
 use recovery_token::{
@@ -977,7 +979,8 @@ fn a_namespace_slot_sealed_or_named_by_the_path() {
         .unwrap();
     let mut generator = RecoveryTokenGenerator::new(config);
     generator.set_server_state(recovery_token::ServerState::Sealed);
-    h.face.add_namespace("ns1/", generator).unwrap();
+    // Any spelling of the name is one namespace, named canonically as the steps name it.
+    assert_eq!(h.face.add_namespace("/ns1/", generator).unwrap(), "ns1/");
     let sealed = err(503, &["namespace is sealed"]);
     for (method, target, body) in [
         ("GET", RT_ATTEMPT, ""),
@@ -1574,4 +1577,101 @@ fn a_redirect_cleans_the_path_and_keeps_the_query() {
     let a = h.call("GET", "/v1//?//v1", None, "");
     assert_eq!(a.status(), 307);
     assert_eq!(a.location(), Some("/v1/?//v1"));
+}
+
+/// A host that records the lifetime each mint was asked for.
+struct LifetimeHost {
+    key: Vec<u8>,
+    asked: Vec<Option<std::time::Duration>>,
+}
+
+impl Host for LifetimeHost {
+    fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), HostReason> {
+        if key.ct_eq_bytes(&self.key) {
+            Ok(())
+        } else {
+            Err("unable to authenticate".into())
+        }
+    }
+    fn mint_token_for(
+        &mut self,
+        strategy: Strategy,
+        ttl: Option<std::time::Duration>,
+    ) -> Result<Token, HostReason> {
+        self.asked.push(ttl);
+        Ok(TokenProfile::VAULT.format(strategy).mint(&mut rand::rng()))
+    }
+}
+
+#[test]
+fn the_starts_ttl_reaches_the_mint_step_through_the_face_and_serve() {
+    let config = GeneratorConfig::builder(1)
+        .with_ttl_supported(true)
+        .build()
+        .unwrap();
+    let access = Access::enable_unauthenticated(&["generate-root"]).unwrap();
+    let mut face = Face::new(RecoveryTokenGenerator::new(config)).with_access(access);
+    let key = [9u8; 16];
+    let mut host = LifetimeHost {
+        key: key.to_vec(),
+        asked: Vec::new(),
+    };
+    let (now, mut rng) = (Instant::now(), rand::rng());
+    const ROOT_ATTEMPT: &str = "/v1/sys/generate-root/attempt";
+    const ROOT_UPDATE: &str = "/v1/sys/generate-root/update";
+    for (start, want) in [
+        (
+            "{\"ttl\":\"90s\"}",
+            Some(std::time::Duration::from_secs(90)),
+        ),
+        ("{}", None),
+    ] {
+        let request = Request::new("PUT", ROOT_ATTEMPT).with_body(start.as_bytes());
+        let started = serve(&mut face, &request, now, &mut rng, &mut host, |_| true);
+        assert_eq!(started.status(), 200, "{}", started.body());
+        let nonce = serde_json::from_str::<serde_json::Value>(started.body()).unwrap()["nonce"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // Step by step: the face's mint step carries the lifetime.
+        let body = format!("{{\"key\":\"{}\",\"nonce\":\"{nonce}\"}}", hex(&key));
+        let update = Request::new("PUT", ROOT_UPDATE).with_body(body.as_bytes());
+        let mut step = face.handle(&update, now, &mut rng);
+        let answer = loop {
+            step = match step {
+                Step::Answer(a) => break a,
+                Step::Authorize(a) => a.allow(&mut face, now, &mut rng),
+                Step::CheckKey(c) => c.accept(&mut face, now, &mut rng),
+                Step::MintToken(m) => {
+                    assert_eq!(m.ttl(), want, "{start}");
+                    // The synchronous driver hands it to `Host::mint_token_for`.
+                    match host.mint_token_for(m.strategy(), m.ttl()) {
+                        Ok(t) => m.issue(&mut face, t, now, &mut rng),
+                        Err(r) => m.fail(&mut face, r, now),
+                    }
+                }
+                other => panic!("unexpected step {other:?}"),
+            };
+        };
+        assert_eq!(answer.status(), 200, "{}", answer.body());
+    }
+    // `http::serve` passes the lifetime on too.
+    let request = Request::new("PUT", ROOT_ATTEMPT).with_body(b"{\"ttl\":\"2h\"}");
+    let started = serve(&mut face, &request, now, &mut rng, &mut host, |_| true);
+    let nonce = serde_json::from_str::<serde_json::Value>(started.body()).unwrap()["nonce"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = format!("{{\"key\":\"{}\",\"nonce\":\"{nonce}\"}}", hex(&key));
+    let update = Request::new("PUT", ROOT_UPDATE).with_body(body.as_bytes());
+    let done = serve(&mut face, &update, now, &mut rng, &mut host, |_| true);
+    assert_eq!(done.status(), 200, "{}", done.body());
+    assert_eq!(
+        host.asked,
+        [
+            Some(std::time::Duration::from_secs(90)),
+            None,
+            Some(std::time::Duration::from_secs(7200))
+        ]
+    );
 }

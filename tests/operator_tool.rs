@@ -263,3 +263,160 @@ fn decode_reads_the_token_and_otp_from_files_or_stdin() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+// ------------------------------------------------- against the example server (feature server)
+
+#[cfg(feature = "server")]
+#[path = "example_server/mod.rs"]
+mod example_server;
+
+/// The status of `endpoint` read by the tool (`--format json`).
+#[cfg(feature = "server")]
+fn status_json(addr: &str, endpoint: &[&str]) -> Value {
+    let out = run(
+        &[
+            &["--address", addr, "--status", "--format", "json"],
+            endpoint,
+        ]
+        .concat(),
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[cfg(feature = "server")]
+#[test]
+fn holders_only_start_and_cancel_present_a_share_from_a_file_or_stdin() {
+    let dir = std::env::temp_dir().join(format!("operator-holder-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let registry = dir.join("registry");
+    let s = example_server::Server::start(&[
+        "--share-registry",
+        registry.to_str().unwrap(),
+        "--holders-only-start-cancel",
+    ]);
+    let addr = format!("http://{}", s.addr);
+    let rec = ["--recovery-token"];
+    let required = "a key holder's share is required in the request's 'key' field";
+    let unknown = "given key is not one of this key set's shares";
+    let init = |extra: &[&str], stdin: &str| {
+        run(
+            &[&["--address", &addr, "--recovery-token", "--init"], extra].concat(),
+            stdin,
+        )
+    };
+
+    // No share: the server's refusal, shown as the Go CLI shows API errors; nothing started.
+    let out = init(&[], "");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("* {required}")),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("Code: 400"), "{}", text(&out));
+    let foreign = dir.join("foreign");
+    std::fs::write(&foreign, format!("{}\n", "Wlpa".repeat(11))).unwrap();
+    let out = init(&["--holder-file", foreign.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("* {unknown}")),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(status_json(&addr, &rec)["started"], false);
+
+    // A share on the command line is refused before anything is sent.
+    let out = init(&["--holder", &s.shares[0]], "");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("never taken on the command line"),
+        "{}",
+        text(&out)
+    );
+
+    // A registered share from stdin: started, and not counted.
+    let out = init(&["--holder-file", "-"], &format!("{}\n", s.shares[0]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let status = status_json(&addr, &rec);
+    assert_eq!(
+        (status["started"].clone(), status["progress"].clone()),
+        (json!(true), json!(0))
+    );
+
+    // Cancel: refused without a share, done with one (from a file).
+    let cancel = |extra: &[&str]| {
+        run(
+            &[&["--address", &addr, "--recovery-token", "--cancel"], extra].concat(),
+            "",
+        )
+    };
+    let out = cancel(&[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("* {required}")),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(status_json(&addr, &rec)["started"], true);
+    let share = dir.join("share");
+    std::fs::write(&share, format!("{}\n", s.shares[3])).unwrap();
+    let out = cancel(&["--holder-file", share.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(status_json(&addr, &rec)["started"], false);
+
+    // Both the OTP and the share from stdin: the OTP first.
+    let otp = "0123456789abcdefghijklmnopqr";
+    let out = init(
+        &["--otp-file", "-", "--holder-file", "-"],
+        &format!("{otp}\n{}\n", s.shares[1]),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(status_json(&addr, &rec)["started"], true);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[cfg(feature = "server")]
+#[test]
+fn ttl_is_sent_as_the_starts_ttl() {
+    let init = |addr: &str, ttl: &str| run(&["--address", addr, "--init", "--ttl", ttl], "");
+    // A server without lifetimes refuses it with its own text: the field reached it.
+    let s = example_server::Server::start(&[]);
+    let addr = format!("http://{}", s.addr);
+    let out = init(&addr, "1h");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains("* this server does not support a root token lifetime ('ttl')"),
+        "{t}"
+    );
+    assert_eq!(status_json(&addr, &[])["started"], false);
+    // One with lifetimes takes it, verbatim: a bad duration gets Go's text, a good one starts.
+    let s = example_server::Server::start(&["--allow-ttl"]);
+    let addr = format!("http://{}", s.addr);
+    let out = init(&addr, "1d");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains(r#"* invalid ttl: time: unknown unit "d" in duration "1d""#),
+        "{t}"
+    );
+    let out = init(&addr, "1h30m");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(status_json(&addr, &[])["started"], true);
+    // --ttl only goes with --init.
+    let out = run(&["--address", &addr, "--status", "--ttl", "1h"], "");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}
+
+#[test]
+fn help_documents_ttl_and_the_holders_share() {
+    let out = run(&["--help"], "");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains("--ttl DURATION") && t.contains("--holder-file FILE"),
+        "{t}"
+    );
+}

@@ -3,6 +3,7 @@
 //! is only found out at the combine, after it has wiped every holder's progress.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
+use std::io::Read as _;
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
@@ -172,6 +173,46 @@ fn a_registry_round_trips_through_its_text_form() {
     // Threshold 1: the one share is the key, and it is registered.
     let (one, registry) = KeyShare::split_with_registry(&KEY, 1, 1, &mut rng).unwrap();
     assert!(registry.contains(&one[0]));
+}
+
+#[test]
+fn a_registry_is_read_from_a_file_and_an_oversized_one_is_refused_unread() {
+    let mut rng = StdRng::seed_from_u64(6);
+    let (shares, registry) = KeyShare::split_with_registry(&KEY, 3, 5, &mut rng).unwrap();
+    let file = format!("{}\n", registry.to_text());
+    let back = ShareRegistry::read_from(file.as_bytes()).unwrap();
+    assert_eq!(back, registry);
+    assert!(shares.iter().all(|s| back.contains(s)));
+    // A huge input: only MAX_TEXT_LEN + 1 bytes are taken from the reader, then refused.
+    let mut huge = std::io::repeat(b'a').take(u64::MAX);
+    let e = ShareRegistry::read_from(&mut huge).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::InvalidData);
+    assert!(e.to_string().contains("longer than"), "{e}");
+    let limit = u64::try_from(ShareRegistry::MAX_TEXT_LEN).unwrap() + 1;
+    assert_eq!(huge.limit(), u64::MAX - limit, "read no more than the cap");
+    // Not UTF-8, or not a registry: InvalidData, the parser's refusal as the source.
+    let e = ShareRegistry::read_from(&[0xff, 0xfe][..]).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::InvalidData);
+    let e = ShareRegistry::read_from(&b"rtreg9:00"[..]).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::InvalidData);
+    assert!(
+        e.get_ref()
+            .is_some_and(|s| s.is::<recovery_token::shares::RegistryParseError>()),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn a_share_prints_as_vault_operator_init_prints_it() {
+    use base64::Engine as _;
+    let mut rng = StdRng::seed_from_u64(7);
+    for share in KeyShare::split(&KEY, 3, 5, &mut rng).unwrap() {
+        let printed = share.to_base64();
+        let vault = base64::engine::general_purpose::STANDARD.encode(share.expose_secret());
+        assert_eq!(printed.as_str(), vault);
+        let back = KeyShare::parse(&printed, &KeyShare::DEFAULT_LENGTHS).unwrap();
+        assert!(back.ct_eq(&share));
+    }
 }
 
 proptest! {

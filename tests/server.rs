@@ -1763,3 +1763,163 @@ fn holders_only_start_and_cancel_with_a_share_registry() {
     assert_eq!(s.status(RECOVERY)["started"], false);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Runs a root ceremony at threshold 1 as `caller` (from the token file) with the start body
+/// `start`; the minted root token, decoded with the OTP.
+fn mint_root_token(s: &Server, caller: &str, start: &Value) -> String {
+    let with = |method: &str, path: &str, body: &str| {
+        http(
+            s.addr,
+            method,
+            path,
+            Some(body),
+            &[("X-Vault-Token", caller)],
+        )
+    };
+    let r = with("PUT", "/v1/sys/generate-root/attempt", &start.to_string());
+    assert_eq!(r.status, 200, "{r:?}");
+    let started = r.json();
+    let body = json!({"key": s.shares[0], "nonce": str_field(&started, "nonce")}).to_string();
+    let done = with("PUT", "/v1/sys/generate-root/update", &body).json();
+    assert_eq!(done["complete"], true, "{done}");
+    let token = decode_token(
+        str_field(&done, "encoded_token"),
+        str_field(&started, "otp"),
+        28,
+    )
+    .unwrap();
+    token.expose_secret().to_owned()
+}
+
+/// `--allow-ttl`: a root token minted for a start with `ttl` may call the gated endpoints until
+/// its lifetime ends, then it gets the 403 an unknown token gets; one minted without stays.
+#[test]
+fn a_root_token_minted_with_a_ttl_is_authorized_until_its_lifetime_ends() {
+    let caller = "hvs.fromTheTokenFile0000000";
+    let file = temp_file("ttl-tokens", &format!("{caller}\n"));
+    let s = Server::start(&[
+        "--token-file",
+        file.to_str().unwrap(),
+        "--threshold",
+        "1",
+        "--allow-ttl",
+    ]);
+    let attempt = "/v1/sys/generate-root/attempt";
+    let get = |token: &str| http(s.addr, "GET", attempt, None, &[("X-Vault-Token", token)]);
+    let unknown = get("hvs.notKnownToThisServer000");
+    unknown.assert_error(403, "permission denied");
+
+    let short = mint_root_token(&s, caller, &json!({"ttl": "2s"}));
+    let minted_at = Instant::now();
+    let r = get(&short);
+    assert!(
+        minted_at.elapsed() < Duration::from_secs(2),
+        "the check ran in time"
+    );
+    assert_eq!(r.status, 200, "authorized right away: {r:?}");
+    // It may run the ceremony too, not only read the status.
+    let r = http(
+        s.addr,
+        "PUT",
+        attempt,
+        Some("{}"),
+        &[("X-Vault-Token", &short)],
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(
+        http(
+            s.addr,
+            "DELETE",
+            attempt,
+            None,
+            &[("X-Vault-Token", &short)]
+        )
+        .status,
+        204
+    );
+
+    let lasting = mint_root_token(&s, caller, &json!({}));
+    // The server's clock started at the mint, before `minted_at`: 2 s after it, it is over.
+    std::thread::sleep(Duration::from_millis(2100).saturating_sub(minted_at.elapsed()));
+    std::thread::sleep(Duration::from_millis(100));
+    let r = get(&short);
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (unknown.status, unknown.body.as_str())
+    );
+    let r = http(
+        s.addr,
+        "PUT",
+        attempt,
+        Some("{}"),
+        &[("X-Vault-Token", &short)],
+    );
+    r.assert_error(403, "permission denied");
+    // Without a ttl the token stays valid.
+    assert_eq!(get(&lasting).status, 200, "no ttl: still authorized");
+}
+
+#[test]
+fn under_openbao_a_ttl_bounds_the_minted_token_on_generate_root_token() {
+    let caller = "s.fromTheTokenFile000000000";
+    let file = temp_file("ttl-bao-tokens", &format!("{caller}\n"));
+    let s = Server::start_exactly(&[
+        "--openbao",
+        "--token-file",
+        file.to_str().unwrap(),
+        "--threshold",
+        "1",
+        "--allow-ttl",
+    ]);
+    let attempt = "/v1/sys/generate-root-token/attempt";
+    let update = "/v1/sys/generate-root-token/update";
+    let with = |token: &str, method: &str, path: &str, body: Option<&str>| {
+        http(s.addr, method, path, body, &[("X-Vault-Token", token)])
+    };
+    let mint = |ttl: Option<&str>| {
+        let body = ttl.map_or(json!({}), |t| json!({"ttl": t})).to_string();
+        let r = with(caller, "PUT", attempt, Some(&body));
+        assert_eq!(r.status, 200, "{r:?}");
+        let started = r.json()["data"].clone();
+        let body = json!({"key": s.shares[0], "nonce": str_field(&started, "nonce")});
+        let done = with(caller, "PUT", update, Some(&body.to_string())).json()["data"].clone();
+        assert_eq!(done["complete"], true, "{done}");
+        let otp = str_field(&started, "otp").to_owned();
+        decode_token(str_field(&done, "encoded_token"), &otp, otp.len())
+            .unwrap()
+            .expose_secret()
+            .to_owned()
+    };
+    let short = mint(Some("1s"));
+    let minted_at = Instant::now();
+    assert_eq!(with(&short, "GET", attempt, None).status, 200);
+    assert!(
+        minted_at.elapsed() < Duration::from_secs(1),
+        "the check ran in time"
+    );
+    let lasting = mint(None);
+    std::thread::sleep(Duration::from_millis(1100).saturating_sub(minted_at.elapsed()));
+    let unknown = with("s.notKnownToThisServer00000", "GET", attempt, None);
+    let r = with(&short, "GET", attempt, None);
+    assert_eq!(unknown.status, 403, "{unknown:?}");
+    assert_eq!((r.status, r.body.as_str()), (403, unknown.body.as_str()));
+    assert_eq!(with(&lasting, "GET", attempt, None).status, 200);
+}
+
+#[test]
+fn a_ttl_is_refused_without_allow_ttl_and_bad_ones_with_it() {
+    let s = Server::start(&["--threshold", "1"]);
+    let r = s.put("/v1/sys/generate-root/attempt", &json!({"ttl": "1h"}));
+    r.assert_error(
+        400,
+        "this server does not support a root token lifetime ('ttl')",
+    );
+    assert_eq!(s.status(ROOT)["started"], false);
+    let s = Server::start(&["--threshold", "1", "--allow-ttl"]);
+    let r = s.put("/v1/sys/generate-root/attempt", &json!({"ttl": "0"}));
+    r.assert_error(400, "invalid ttl: ttl must be positive");
+    assert_eq!(
+        s.start_attempt(ROOT, &json!({"ttl": "1h"}))["started"],
+        true
+    );
+}

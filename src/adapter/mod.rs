@@ -49,9 +49,8 @@ use zeroize::{Zeroize as _, Zeroizing};
 
 use crate::audit::AuditEvent;
 use crate::generator::HostReason;
-use crate::http::{Answer, Authorize, Face, Request, Step};
+use crate::http::{Answer, Authorize, Face, MintToken, Request, Step};
 use crate::secret::{CombinedKey, Token};
-use crate::tokens::TokenFormat;
 use crate::vocabulary::Strategy;
 
 /// The host's verdict on a caller ([`ServerHost::authorize`]).
@@ -81,13 +80,14 @@ pub trait ServerHost: Send + Sync + 'static {
         key: &CombinedKey,
     ) -> impl Future<Output = Result<(), HostReason>> + Send;
 
-    /// Mints a root or DR operation token of `format` (register it in the token store).
-    fn mint(
-        &self,
-        strategy: Strategy,
-        format: TokenFormat,
-        namespace: Option<&str>,
-    ) -> impl Future<Output = Result<Token, HostReason>> + Send;
+    /// Mints a root or DR operation token of [`MintToken::format`] for
+    /// [`MintToken::strategy`] in [`MintToken::namespace`] (register it in the token store).
+    /// With [`MintToken::ttl`] set, the token must stop being valid that long after it is
+    /// minted (by the host's own clock); it is only ever set when the slot's configuration
+    /// supports lifetimes ([`crate::GeneratorConfigBuilder::with_ttl_supported`]), so a host
+    /// that does not enable them never sees one. `Err` carries the reason the client sees
+    /// (`unable to create token: <reason>`): no secret in it.
+    fn mint(&self, request: &MintToken) -> impl Future<Output = Result<Token, HostReason>> + Send;
 
     /// Revokes a token [`ServerHost::mint`] made that was never handed out.
     fn revoke(
@@ -469,7 +469,7 @@ impl<H: ServerHost> Server<H> {
                 }
                 Step::MintToken(m) => {
                     let (strategy, ns) = (m.strategy(), m.namespace().map(str::to_owned));
-                    match inner.host.mint(strategy, m.format(), ns.as_deref()).await {
+                    match inner.host.mint(&m).await {
                         Ok(token) if tx.is_closed() => {
                             // The client left between mint and issue: never issue it.
                             let next = inner.with_face(|f| {

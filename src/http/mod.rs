@@ -449,7 +449,9 @@ impl Face {
         self
     }
 
-    /// Serves namespace `name` (`ns1`, `ns1/` or `/ns1/`: one namespace) with its own slot.
+    /// Serves namespace `name` (`ns1`, `ns1/` or `/ns1/`: one namespace) with its own slot, and
+    /// gives its canonical name (`ns1/`): the one every step's `namespace()` and
+    /// [`Authorize::namespace`] report for it, for the host's key and token stores.
     /// Its generator's token profile should mint the namespace's tokens
     /// ([`crate::tokens::TokenFormat`]); the face only selects the slot.
     ///
@@ -459,7 +461,7 @@ impl Face {
         &mut self,
         name: &str,
         generator: RecoveryTokenGenerator,
-    ) -> Result<(), NamespaceError> {
+    ) -> Result<String, NamespaceError> {
         let canonical = canonical_namespace(name).ok_or(NamespaceError::Empty)?;
         if self.slot_of(&canonical).is_some() || self.unsealable.contains(&canonical) {
             return Err(NamespaceError::Duplicate(canonical));
@@ -468,10 +470,10 @@ impl Face {
             return Err(NamespaceError::Dialect(canonical));
         }
         self.slots.push(Slot {
-            namespace: Some(canonical),
+            namespace: Some(canonical.clone()),
             generator,
         });
-        Ok(())
+        Ok(canonical)
     }
 
     /// Serves namespace `name` as one that exists but has no keys of its own (OpenBao's
@@ -1307,7 +1309,7 @@ pub fn serve<R: CryptoRng + ?Sized, H: Host + ?Sized>(
                 Ok(()) => c.accept(face, now, rng),
                 Err(reason) => c.reject(face, reason, now),
             },
-            Step::MintToken(m) => match host.mint_token(m.strategy()) {
+            Step::MintToken(m) => match host.mint_token_for(m.strategy(), m.ttl()) {
                 Ok(token) => m.issue(face, token, now, rng),
                 Err(reason) => m.fail(face, reason, now),
             },

@@ -2,7 +2,7 @@
 //! consume it and are the only ways forward.
 
 use std::fmt;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
@@ -23,7 +23,7 @@ use crate::vocabulary::{Dialect, Strategy};
 /// | [`Step::Authorize`] | decides whether [`Authorize::token`] may run the operation | [`Authorize::allow`] / [`Authorize::deny`] |
 /// | [`Step::ParsePgp`] | parses the key, on a blocking thread if it likes, without the face | [`ParsePgp::parse_at`] then [`PgpParsed::resume`] |
 /// | [`Step::CheckKey`] | checks [`CheckKey::key`] | [`CheckKey::accept`] / [`CheckKey::reject`] |
-/// | [`Step::MintToken`] | mints a token of [`MintToken::format`] | [`MintToken::issue`] / [`MintToken::fail`] |
+/// | [`Step::MintToken`] | mints a token of [`MintToken::format`], valid for [`MintToken::ttl`] if set | [`MintToken::issue`] / [`MintToken::fail`] |
 /// | [`Step::Revoke`] | revokes [`Revoke::token`] (it was never handed out) | [`Revoke::revoked`] |
 #[must_use]
 #[derive(Debug)]
@@ -428,6 +428,16 @@ impl MintToken {
     #[must_use]
     pub fn namespace(&self) -> Option<&str> {
         self.call.namespace.as_deref()
+    }
+
+    /// The lifetime the start asked the token to have (its `ttl`), or `None`: the host mints a
+    /// token that stops being valid that long after it is minted, by its own clock. Only ever
+    /// `Some` when the slot's configuration supports lifetimes
+    /// ([`crate::GeneratorConfigBuilder::with_ttl_supported`]; otherwise a start carrying a
+    /// `ttl` is refused), so a host that does not enable them never sees one.
+    #[must_use]
+    pub fn ttl(&self) -> Option<Duration> {
+        self.issue.ttl()
     }
 
     /// Encodes the host's `token` and completes the attempt. If it cannot be handed out

@@ -262,6 +262,21 @@ impl ShareRegistry {
         out
     }
 
+    /// Reads the text form from `reader` (a file written from [`Self::to_text`]): at most
+    /// [`Self::MAX_TEXT_LEN`] + 1 bytes are read, so a larger input is refused
+    /// ([`RegistryParseError::TooLong`]) without being read whole.
+    ///
+    /// # Errors
+    /// The reader's errors; text that is not UTF-8, or that [`Self::parse`] refuses, as
+    /// [`std::io::ErrorKind::InvalidData`] (the [`RegistryParseError`] is its source).
+    pub fn read_from(reader: impl std::io::Read) -> std::io::Result<Self> {
+        use std::io::Read as _;
+        let limit = u64::try_from(Self::MAX_TEXT_LEN).map_or(u64::MAX, |n| n.saturating_add(1));
+        let mut text = String::new();
+        reader.take(limit).read_to_string(&mut text)?;
+        Self::parse(&text).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    }
+
     /// Reads the text form (module docs). Refuses, with a typed error and without panicking,
     /// any other input; reads at most [`Self::MAX_TEXT_LEN`] bytes.
     ///

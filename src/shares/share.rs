@@ -132,6 +132,15 @@ impl KeyShare {
         &self.0
     }
 
+    /// The share as `vault operator init` prints it (and Vault's API takes it): standard padded
+    /// base64 of [`Self::expose_secret`]. Secret: encoded in constant time in the bytes
+    /// (`base64ct`), into a buffer wiped on drop.
+    #[must_use]
+    pub fn to_base64(&self) -> Zeroizing<String> {
+        use base64ct::Encoding as _;
+        Zeroizing::new(base64ct::Base64::encode_string(&self.0))
+    }
+
     /// Length in bytes (not secret).
     #[must_use]
     pub fn len(&self) -> usize {
