@@ -240,16 +240,24 @@ impl ServerHost for Host {
             return Verdict::UnknownToken;
         };
         let p = presented.expose_secret();
-        let mut known = false;
+        let mut allowed = false;
         for t in &self.tokens {
-            known |= t.ct_eq_str(p);
+            allowed |= t.ct_eq_str(p);
         }
+        // A root token minted in a namespace is a valid token outside it too, without the
+        // policy there: OpenBao answers that with its other 403 text (observed on 2.7.2).
+        let mut elsewhere = false;
         let minted = self.minted.lock().unwrap_or_else(|e| e.into_inner());
         for (t, ns) in minted.iter() {
-            known |= t.ct_eq_str(p) && (ns.is_none() || ns.as_deref() == request.namespace());
+            let same = t.ct_eq_str(p);
+            let here = ns.is_none() || ns.as_deref() == request.namespace();
+            allowed |= same && here;
+            elsewhere |= same && !here;
         }
-        if known {
+        if allowed {
             Verdict::Allow
+        } else if elsewhere {
+            Verdict::NotPermitted
         } else {
             Verdict::UnknownToken
         }

@@ -111,6 +111,11 @@ impl Shape {
         )
     }
 
+    /// Each field's name and whether it is secret, in the shape's order.
+    pub(crate) fn field_names(self) -> impl Iterator<Item = (&'static str, bool)> {
+        self.fields().iter().map(|f| (f.name, f.secret))
+    }
+
     fn fields(self) -> &'static [FieldSpec] {
         match self {
             Self::Start => &[

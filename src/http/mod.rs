@@ -668,6 +668,15 @@ impl Face {
         if !is_clean(path) {
             return Step::Answer(redirect_to_clean(request, path));
         }
+        // The paths only the root namespace has refuse a namespace named by the header before
+        // any other check but the two above (observed on 2.7.2: before PATCH's media type, an
+        // unknown method, the body, the namespace's existence, OPTIONS and the token).
+        if request.namespace.and_then(canonical_namespace).is_some() && root_only(rest) {
+            return Step::Answer(Answer::with_errors(
+                400,
+                &["operation unavailable in namespaces"],
+            ));
+        }
         // A namespace may also lead the path (`/v1/ns1/sys/...`; observed), when no header
         // names one.
         let prefixed = if request.namespace.is_none() && Route::of(path).is_none() {
@@ -687,7 +696,9 @@ impl Face {
             .map_or_else(|| Route::of(path), |(_, r)| Some(*r));
         // Recovery mode's chain has no generic layer either: every method on `/update` is an
         // update there, and the handler reads the body itself (observed).
-        let raw = matches!(route, Some(Route::Raw));
+        // A namespace leading the path takes the generic layer's chain even to these routes
+        // (observed: `FOO /v1/ns1/sys/raw/x` is 405, a bad body there Go's JSON text).
+        let raw = matches!(route, Some(Route::Raw)) && prefixed.is_none();
         if self.recovery_mode {
             if request.namespace.and_then(canonical_namespace).is_some() {
                 return Step::Answer(Answer::with_errors(
@@ -711,7 +722,8 @@ impl Face {
             };
         }
         // Recovery mode's handler chain has no generic PATCH check (observed).
-        let recovery = matches!(route, Some(Route::Ceremony(Endpoint::Recovery, _)));
+        let recovery = matches!(route, Some(Route::Ceremony(Endpoint::Recovery, _)))
+            && prefixed.is_none();
         if request.method == "PATCH"
             && !recovery
             && let Err(answer) = check_patch(request.content_type)
@@ -721,25 +733,57 @@ impl Face {
         if !recovery && !raw && !KNOWN_METHODS.contains(&request.method) {
             return Step::Answer(Answer::method_not_allowed());
         }
-        // The logical layer refuses a write to a path ending in `/` before any token check
-        // (observed: PUT on `sys/generate-root-token/attempt/`, `sys/generate-root/`).
-        if !recovery && !raw && matches!(request.method, "PUT" | "POST") && rest.ends_with('/') {
-            return Step::Answer(Answer::with_errors(
-                400,
-                &["cannot write to a path ending in '/'"],
-            ));
-        }
-        let form = request
-            .content_type
-            .and_then(|ct| mime::media_type(ct).ok())
-            .is_some_and(|m| m == "application/x-www-form-urlencoded");
-        if matches!(request.method, "PUT" | "POST" | "PATCH")
-            && !form
+        // A PUT or POST body is a form or JSON as Vault's `isForm` decides (the media type and
+        // the body's first byte); a form must parse (`error parsing form data`), anything
+        // else be one JSON object, before any token is looked at (observed on 2.7.2).
+        let form = matches!(request.method, "PUT" | "POST")
+            && crate::go::form::is_form(request.body, request.content_type);
+        if !recovery && !raw && form {
+            if let Err(text) = crate::go::form::check(request.body) {
+                return Step::Answer(Answer::with_errors(400, &[text]));
+            }
+        } else if matches!(request.method, "PUT" | "POST" | "PATCH")
             && !recovery
             && !raw
             && let Err(e) = StartRequest::check_generic(request.body)
         {
             return Step::Answer(Answer::error(&e, dialect));
+        }
+        // A namespace leading the path, on a path only the root namespace has: refused after
+        // the body, before the trailing-slash rule (observed: `/v1/ns1/sys/generate-root`,
+        // `/v1/ns1/sys/generate-root/attempt/`).
+        if request.namespace.is_none()
+            && self.slots.iter().any(|s| {
+                s.namespace
+                    .as_deref()
+                    .and_then(|ns| rest.strip_prefix(ns))
+                    .is_some_and(root_only)
+            })
+        {
+            return Step::Answer(Answer::with_errors(
+                400,
+                &["operation only available in root namespace"],
+            ));
+        }
+        // A namespace named by the header must exist before the trailing-slash rule is applied
+        // (observed: `PUT .../attempt/` in namespace `nope` is 404 `namespace not found`).
+        if let Some(ns) = request.namespace.and_then(canonical_namespace)
+            && self.slot_of(&ns).is_none()
+            && !self.unsealable.contains(&ns)
+        {
+            return Step::Answer(Answer::with_errors(404, &["namespace not found"]));
+        }
+        // The logical layer refuses a write to a path ending in `/` before any token check
+        // (observed: PUT and PATCH on `sys/generate-root-token/attempt/`, `sys/generate-root/`).
+        if !recovery
+            && !raw
+            && matches!(request.method, "PUT" | "POST" | "PATCH")
+            && rest.ends_with('/')
+        {
+            return Step::Answer(Answer::with_errors(
+                400,
+                &["cannot write to a path ending in '/'"],
+            ));
         }
         let by_path = prefixed.is_some();
         let namespace = request
@@ -830,7 +874,17 @@ impl Face {
                 if request.method == "OPTIONS" {
                     return internal_only();
                 }
-                Self::unsupported(request, rest, namespace)
+                // A served namespace leading the path: the rest is a path in it (observed:
+                // `/v1/ns1/sys/nothing` is `unsupported path`, as `/v1/sys/nothing`).
+                let inner = self
+                    .slots
+                    .iter()
+                    .filter_map(|s| s.namespace.as_deref())
+                    .chain(self.unsealable.iter().map(String::as_str))
+                    .find_map(|ns| rest.strip_prefix(ns))
+                    .filter(|_| request.namespace.is_none())
+                    .unwrap_or(rest);
+                Self::unsupported(request, inner, namespace)
             }
         }
     }
@@ -1032,11 +1086,27 @@ fn decode_token<R: CryptoRng + ?Sized>(
 /// stands (observed on OpenBao 2.7.2).
 fn field_validation(e: &Error) -> Option<Answer> {
     match e {
-        Error::InvalidBody { reason } if reason.starts_with("Field validation failed: ") => {
+        Error::InvalidBody { reason }
+            if reason.starts_with("Field validation failed: ")
+                || reason == crate::go::form::FORM_ERROR =>
+        {
             Some(Answer::with_errors(400, &[reason]))
         }
         _ => None,
     }
+}
+
+/// Whether `rest` (the path under `/v1/`) is one of the paths only OpenBao's root namespace
+/// has, by whole segments: `sys/generate-root` and `sys/generate-recovery-token` (and every
+/// path under them; `sys/generate-root-token` is another family), `sys/raw` (observed on
+/// 2.7.2).
+fn root_only(rest: &str) -> bool {
+    ["sys/generate-root", "sys/generate-recovery-token", "sys/raw"]
+        .iter()
+        .any(|p| {
+            rest.strip_prefix(p)
+                .is_some_and(|after| after.is_empty() || after.starts_with('/'))
+        })
 }
 
 /// The slot index of a namespace without keys ([`Face::add_unsealable_namespace`]): no

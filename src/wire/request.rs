@@ -12,6 +12,17 @@ fn invalid(reason: String) -> Error {
     Error::InvalidBody { reason }
 }
 
+/// A logical endpoint's body (OpenBao): a form's pairs when it is a form
+/// ([`crate::go::form::is_form`]; a form Go refuses is [`Error::InvalidBody`] with
+/// [`crate::go::form::FORM_ERROR`] as its reason, which the face answers as it stands), else
+/// JSON.
+fn logical(body: &[u8], shape: Shape, content_type: Option<&str>) -> Result<Body, Error> {
+    if crate::go::form::is_form(body, content_type) {
+        return crate::go::form::decode(body, shape).map_err(|e| invalid(e.to_owned()));
+    }
+    go_decode::decode_http(body, shape, content_type).map_err(invalid)
+}
+
 fn plain(slot: Slot) -> String {
     match slot {
         Slot::Plain(s) => s,
@@ -130,8 +141,7 @@ impl StartRequest {
     /// # Errors
     /// [`Error::InvalidBody`] with Go's (or mapstructure's) text.
     pub(crate) fn from_logical(body: &[u8], content_type: Option<&str>) -> Result<Self, Error> {
-        let fields =
-            go_decode::decode_http(body, Shape::LogicalStart, content_type).map_err(invalid)?;
+        let fields = logical(body, Shape::LogicalStart, content_type)?;
         Ok(Self::from_fields(fields))
     }
 
@@ -255,7 +265,7 @@ impl UpdateRequest {
         body: &[u8],
         content_type: Option<&str>,
     ) -> Result<(SecretString, String), Error> {
-        match go_decode::decode_http(body, Shape::LogicalUpdate, content_type).map_err(invalid)? {
+        match logical(body, Shape::LogicalUpdate, content_type)? {
             Body::Blank => Ok((SecretString::default(), String::new())),
             Body::Fields([key, nonce, _, _]) => {
                 Ok((SecretString::new(take(secret(key))), plain(nonce)))
@@ -298,7 +308,7 @@ impl DecodeTokenRequest {
     /// # Errors
     /// [`Error::InvalidBody`] with Go's text.
     pub(crate) fn from_http(body: &[u8], content_type: Option<&str>) -> Result<Self, Error> {
-        match go_decode::decode_http(body, Shape::DecodeToken, content_type).map_err(invalid)? {
+        match logical(body, Shape::DecodeToken, content_type)? {
             Body::Blank => Ok(Self {
                 encoded_token: Zeroizing::new(String::new()),
                 otp: Zeroizing::new(String::new()),
