@@ -77,7 +77,8 @@ fn unescape_into(s: &[u8], out: &mut Vec<u8>) {
         match c {
             b'+' => out.push(b' '),
             b'%' => {
-                if let (Some(hi), Some(lo)) = (digit(i.saturating_add(1)), digit(i.saturating_add(2)))
+                if let (Some(hi), Some(lo)) =
+                    (digit(i.saturating_add(1)), digit(i.saturating_add(2)))
                 {
                     out.push(hi.wrapping_shl(4) | lo);
                     i = i.saturating_add(2);
@@ -96,7 +97,10 @@ fn pairs(body: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
     body.split(|&c| c == b'&')
         .filter(|p| !p.is_empty())
         .map(|p| match p.iter().position(|&c| c == b'=') {
-            Some(at) => (p.get(..at).unwrap_or_default(), p.get(at.saturating_add(1)..).unwrap_or_default()),
+            Some(at) => (
+                p.get(..at).unwrap_or_default(),
+                p.get(at.saturating_add(1)..).unwrap_or_default(),
+            ),
             None => (p, &[][..]),
         })
 }
@@ -179,7 +183,10 @@ mod tests {
         assert!(!is_form(b"[1]", form));
         assert!(!is_form(b"a=1", Some("application/json")));
         assert!(!is_form(b"a=1", None));
-        assert!(!is_form(b"a=1", Some("application/x-www-form-urlencoded;;")));
+        assert!(!is_form(
+            b"a=1",
+            Some("application/x-www-form-urlencoded;;")
+        ));
         assert!(is_form(b"a=1", Some("Application/X-WWW-Form-Urlencoded")));
     }
 

@@ -722,8 +722,8 @@ impl Face {
             };
         }
         // Recovery mode's handler chain has no generic PATCH check (observed).
-        let recovery = matches!(route, Some(Route::Ceremony(Endpoint::Recovery, _)))
-            && prefixed.is_none();
+        let recovery =
+            matches!(route, Some(Route::Ceremony(Endpoint::Recovery, _))) && prefixed.is_none();
         if request.method == "PATCH"
             && !recovery
             && let Err(answer) = check_patch(request.content_type)
@@ -1101,12 +1101,16 @@ fn field_validation(e: &Error) -> Option<Answer> {
 /// path under them; `sys/generate-root-token` is another family), `sys/raw` (observed on
 /// 2.7.2).
 fn root_only(rest: &str) -> bool {
-    ["sys/generate-root", "sys/generate-recovery-token", "sys/raw"]
-        .iter()
-        .any(|p| {
-            rest.strip_prefix(p)
-                .is_some_and(|after| after.is_empty() || after.starts_with('/'))
-        })
+    [
+        "sys/generate-root",
+        "sys/generate-recovery-token",
+        "sys/raw",
+    ]
+    .iter()
+    .any(|p| {
+        rest.strip_prefix(p)
+            .is_some_and(|after| after.is_empty() || after.starts_with('/'))
+    })
 }
 
 /// The slot index of a namespace without keys ([`Face::add_unsealable_namespace`]): no
