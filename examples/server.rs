@@ -42,6 +42,8 @@ usage: server [FLAGS]
   --key-file FILE          read the key (hex) from FILE instead
   --legacy-tokens          26-character OTPs and s./r. tokens (Vault before 1.10)
   --openbao                OpenBao 2.x: its router, texts and tokens (s. root, OTP 26)
+  --recovery-mode          (with --openbao) serve as `bao server -recovery` does: only
+                           sys/generate-recovery-token/* and sys/raw, Go's 404 page elsewhere
   --namespace NAME         (with --openbao, repeatable) a sealable namespace with its own slot
                            and key set, selected by X-Vault-Namespace
   --enable-unauthenticated-access LIST
@@ -75,6 +77,7 @@ struct Options {
     key: Option<Zeroizing<Vec<u8>>>,
     legacy: bool,
     openbao: bool,
+    recovery_mode: bool,
     namespaces: Vec<String>,
     access: Access,
     token_file: Option<String>,
@@ -121,6 +124,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
             }
             "--legacy-tokens" => o.legacy = true,
             "--openbao" => o.openbao = true,
+            "--recovery-mode" => o.recovery_mode = true,
             "--namespace" => o.namespaces.push(value()?),
             "--enable-unauthenticated-access" => {
                 let list = value()?;
@@ -167,6 +171,9 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     }
     if !o.namespaces.is_empty() && !o.openbao {
         return Err("--namespace needs --openbao".to_owned());
+    }
+    if o.recovery_mode && (!o.openbao || !o.namespaces.is_empty()) {
+        return Err("--recovery-mode needs --openbao and serves no --namespace".to_owned());
     }
     Ok(o)
 }
@@ -359,7 +366,9 @@ async fn run(o: Options) -> Result<(), String> {
         (false, false) => TokenProfile::VAULT,
     };
     let (key, shares, registry) = make_key(&o, t)?;
-    let mut face = Face::new(generator(&o, t, key.len(), profile, registry)?).with_access(o.access);
+    let mut face = Face::new(generator(&o, t, key.len(), profile, registry)?)
+        .with_access(o.access)
+        .with_recovery_mode(o.recovery_mode);
     if let Some(limit) = o.max_request_size {
         face = face.with_body_limit(limit);
     }

@@ -1005,6 +1005,21 @@ def recovery_sequence(d: Diff, shares_hex: list[str]) -> None:
     d.req("", "GET", U)
     d.req("", "DELETE", A)
     d.req("status at the end", "GET", A)
+    # --- path edges of every family and every method (recovery mode serves only its own
+    # family and sys/raw), for callers without a token and with a wrong one
+    callers = [("no token", {}), ("wrong token", {"X-Vault-Token": "hvr." + "W" * 24})]
+    for family in ("sys/generate-recovery-token", "sys/generate-root", "sys/generate-root-token"):
+        edge_matrix(d, family, callers)
+        d.reset(A)
+    for path in ("/v1/sys/generate-root/attempt", "/v1/sys/generate-root-token/attempt", "/v1/sys/decode-token"):
+        d.req("", "GET", path)
+        d.req("", "PUT", path, "")
+    d.req("", "GET", A, None, {"X-Vault-Namespace": NAMESPACE})
+    d.req("", "FOO", A)
+    d.req("", "OPTIONS", A)
+    d.req("", "PUT", A, "a=%zz", FORM_CT)
+    d.reset(A)
+    d.req("status after the edges", "GET", A)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1108,7 +1123,9 @@ def main() -> int:
         hexes = init["unseal_keys_hex"]
         key = combine([bytes.fromhex(h) for h in hexes[:3]])
         ex, ex_port, _ = start_example(
-            procs, server_bin, ["--openbao", "--key-hex", key.hex(), "--threshold", "3", "--no-strict-share-sets"]
+            procs,
+            server_bin,
+            ["--openbao", "--recovery-mode", "--key-hex", key.hex(), "--threshold", "3", "--no-strict-share-sets"],
         )
         print("--- sys/generate-recovery-token: OpenBao -recovery (raft) vs example --openbao")
         d = Diff(Side("openbao", BAO_RECOVERY_PORT), Side("example", ex_port))
