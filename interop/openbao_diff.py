@@ -761,6 +761,15 @@ def decode_token_probes(d: "Diff", callers: list[tuple[str, dict]]) -> None:
     d.req("newlines inside", "PUT", DEC, json.dumps({"encoded_token": enc[:5] + "\r\n" + enc[5:], "otp": otp}))
     d.req("a space inside", "PUT", DEC, json.dumps({"encoded_token": enc[:5] + " " + enc[5:], "otp": otp}))
     d.req("field names upper case", "PUT", DEC, json.dumps({"ENCODED_TOKEN": enc, "Otp": otp}))
+    # Unknown names: OpenBao's `unrecognized parameters` warning (sorted, each once, escaped).
+    d.req(
+        "unknown fields",
+        "PUT",
+        DEC,
+        '{"encoded_token":"' + enc + '","otp":"' + otp + '","zeta":1,"alpha":null,"OTP":"x","zeta":2,"a\\"b<":[],"\u00e9":{}}',
+    )
+    d.req("unknown fields, an error", "PUT", DEC, '{"encoded_token":"","otp":"","x":1}')
+    d.req("a query", "PUT", DEC + "?x=1", good)
     d.req("", "PUT", DEC, '{"encoded_token":1,"otp":"x"}', JSON_CT)
     d.req("", "PUT", DEC, '{"encoded_token":["a"],"otp":"x"}', JSON_CT)
     d.req("", "PUT", DEC, "nope", JSON_CT)
@@ -772,7 +781,8 @@ def decode_token_probes(d: "Diff", callers: list[tuple[str, dict]]) -> None:
         "encoded_token=" + enc.replace("/", "%2F") + "&otp=" + otp + "&otp=",
         "encoded_token=" + enc + "&encoded_token=x&otp=" + otp,
         "otp=" + otp + "&encoded_token",
-        "&&otp=" + otp + "&encoded_token=" + enc,
+        "=x&&otp=" + otp + "&encoded_token=" + enc,
+        "encoded_token=" + enc + "&otp=" + otp + "&b=1&b=2&=&%41=1&OTP=x",
         "encoded_token=" + enc + "+&otp=" + otp,
         "encoded_token=%zz&otp=" + otp,
         "nope",
@@ -843,7 +853,8 @@ def gated_sequence(d: "Diff", shares_hex: list[str], root_token: str, ns_id: str
     d.req("", "PUT", A, '{"otp":"short"}', good)
     d.req("", "PUT", A, '{"otp":"' + "a" * 28 + '"}', good)
     d.req("", "PUT", U, '{"key":"' + s0 + '","nonce":"x"}', good)  # no attempt
-    d.req("generated OTP", "PUT", A, "", good)
+    d.req("a query", "GET", A + "?otp=1&pgp_key=&x&%zz=1&y=%zz&a;b=1&&=&b", None, good)
+    d.req("generated OTP, unknown fields and a query", "PUT", A + "?q=1", '{"foo":1,"otp":"","Otp":null}', good)
     d.req("status", "GET", A, None, good)
     d.req("in progress", "PUT", A, "", good)
     d.req("the old family sees it", "GET", OLD_A, None, good)
@@ -851,8 +862,8 @@ def gated_sequence(d: "Diff", shares_hex: list[str], root_token: str, ns_id: str
     d.req("", "PUT", U, '{"key":"' + s0 + '"}', good)
     d.req("", "PUT", U, '{"nonce":"{nonce}"}', good)
     d.req("", "PUT", U, '{"key":"zz","nonce":"{nonce}"}', good)
-    d.req("", "PUT", U, '{"key":"' + s0 + '","nonce":"{nonce}"}', good)
-    d.req("", "PUT", U, '{"key":"' + s0 + '","nonce":"{nonce}"}', good)  # duplicate
+    d.req("unknown fields", "PUT", U, '{"key":"' + s0 + '","nonce":"{nonce}","z":1,"\\u00e9":2,"a\\"b":3}', good)
+    d.req("", "PUT", U, '{"key":"' + s0 + '","nonce":"{nonce}","z":1}', good)  # duplicate
     d.req("no token mid-ceremony", "PUT", U, '{"key":"' + s1 + '","nonce":"{nonce}"}')
     d.req("wrong token mid-ceremony", "PUT", U, '{"key":"' + s1 + '","nonce":"{nonce}"}', WRONG_TOKEN)
     d.req("no token mid-ceremony", "DELETE", A)
@@ -860,7 +871,7 @@ def gated_sequence(d: "Diff", shares_hex: list[str], root_token: str, ns_id: str
     d.req("a form", "PUT", U, "key=" + s1 + "&nonce=x&nonce={nonce}", {**good, **FORM_CT})
     d.req("a form", "PUT", U, "nonce={nonce}&key=" + hex_to_b64(s1).replace("+", "%2B").replace("/", "%2F"), {**good, **FORM_CT})
     d.req("status", "GET", A, None, good)
-    d.req("", "PUT", U, '{"key":"' + s2 + '","nonce":"{nonce}"}', good)
+    d.req("unknown fields", "PUT", U, '{"key":"' + s2 + '","nonce":"{nonce}","x":true}', good)
     toks = d.tokens("generate-root-token ceremony (root namespace)", "s.")
     if toks:
         look = call(d.real.port, "GET", "/v1/auth/token/lookup-self", None, {"X-Vault-Token": toks[0]})

@@ -118,8 +118,12 @@ fn name_is(raw: &[u8], name: &str) -> bool {
 ///
 /// # Errors
 /// [`FORM_ERROR`] when Go's parser refuses the form.
-pub(crate) fn decode(body: &[u8], shape: Shape) -> Result<Body, &'static str> {
+pub(crate) fn decode(body: &[u8], shape: Shape) -> Result<(Body, Vec<String>), &'static str> {
     check(body)?;
+    let known: Vec<&str> = shape.field_names().map(|(n, _)| n).collect();
+    let unknown = names(body)
+        .filter(|n| !known.contains(&n.as_str()))
+        .collect();
     let mut slots: [Slot; FIELDS] = [Slot::Unset, Slot::Unset, Slot::Unset, Slot::Unset];
     for (slot, spec) in slots.iter_mut().zip(shape.field_names()) {
         let (name, secret) = spec;
@@ -148,7 +152,39 @@ pub(crate) fn decode(body: &[u8], shape: Shape) -> Result<Body, &'static str> {
             Slot::Plain(std::mem::take(&mut *text))
         };
     }
-    Ok(Body::Fields(slots))
+    Ok((Body::Fields(slots), unknown))
+}
+
+/// The unescaped names of a form's pairs (repeated as often as they stand). A pair Go's parser
+/// refuses is skipped, as `URL.Query()` skips it (the request's query, which a logical GET
+/// reads as its data).
+pub(crate) fn names(form: &[u8]) -> impl Iterator<Item = String> {
+    form.split(|&c| c == b'&')
+        .filter(|p| !p.is_empty() && !p.contains(&b';') && escapes_valid(p))
+        .map(|p| {
+            let raw = p
+                .iter()
+                .position(|&c| c == b'=')
+                .map_or(p, |at| p.get(..at).unwrap_or_default());
+            let mut out = Vec::with_capacity(raw.len());
+            unescape_into(raw, &mut out);
+            String::from_utf8_lossy(&out).into_owned()
+        })
+}
+
+/// OpenBao's warning for `unrecognized` parameter names (observed on 2.7.2): sorted (Go's
+/// `sort.Strings`, by bytes), each once, space-separated in brackets (Go's `%v` of a string
+/// slice); `None` when there are none.
+pub(crate) fn unrecognized_warning(mut unrecognized: Vec<String>) -> Option<String> {
+    if unrecognized.is_empty() {
+        return None;
+    }
+    unrecognized.sort_unstable();
+    unrecognized.dedup();
+    Some(format!(
+        "Endpoint ignored these unrecognized parameters: [{}]",
+        unrecognized.join(" ")
+    ))
 }
 
 /// The bytes as text without an unwiped copy: moved when valid UTF-8, else converted (invalid
@@ -191,6 +227,27 @@ mod tests {
     }
 
     #[test]
+    fn query_names_skip_what_go_skips_and_the_warning_sorts_them_once() {
+        // `GET .../attempt?otp=1&pgp_key=&x&%zz=1&y=%zz&a;b=1&&=` on OpenBao 2.7.2: `[ x]`.
+        let all: Vec<String> = names(b"otp=1&pgp_key=&x&%zz=1&y=%zz&a;b=1&&=").collect();
+        assert_eq!(all, ["otp", "pgp_key", "x", ""]);
+        let unknown = all
+            .into_iter()
+            .filter(|n| n != "otp" && n != "pgp_key")
+            .collect();
+        assert_eq!(
+            unrecognized_warning(unknown).as_deref(),
+            Some("Endpoint ignored these unrecognized parameters: [ x]")
+        );
+        assert_eq!(
+            unrecognized_warning(vec!["b".into(), "A".into(), "b".into(), String::new()])
+                .as_deref(),
+            Some("Endpoint ignored these unrecognized parameters: [ A b]")
+        );
+        assert_eq!(unrecognized_warning(Vec::new()), None);
+    }
+
+    #[test]
     fn go_refuses_semicolons_and_bad_escapes() {
         for bad in [&b"a;b"[..], b"a=%zz", b"%", b"a=%4", b"x=1&y=%g0"] {
             assert_eq!(check(bad), Err(FORM_ERROR), "{bad:?}");
@@ -202,7 +259,7 @@ mod tests {
 
     #[test]
     fn fields_by_exact_name_repeated_values_joined() {
-        let Ok(Body::Fields(slots)) = decode(
+        let Ok((Body::Fields(slots), unknown)) = decode(
             b"otp=a%2Bb+c&OTP=no&encoded_token=x&encoded_token=y&z=1",
             Shape::DecodeToken,
         ) else {
@@ -215,5 +272,9 @@ mod tests {
         };
         assert_eq!(text(&slots[0]), "x,y");
         assert_eq!(text(&slots[1]), "a+b c");
+        assert_eq!(
+            unrecognized_warning(unknown).as_deref(),
+            Some("Endpoint ignored these unrecognized parameters: [OTP z]")
+        );
     }
 }

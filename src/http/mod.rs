@@ -294,6 +294,9 @@ pub(crate) struct Call {
     dialect: Dialect,
     slot: usize,
     namespace: Option<String>,
+    /// The request's parameter names the logical endpoint has no field for: OpenBao's
+    /// `unrecognized parameters` warning in a successful answer (observed on 2.7.2).
+    ignored: Vec<String>,
 }
 
 impl Call {
@@ -328,7 +331,8 @@ impl Call {
         data.push(("progress", Value::Int(s.progress)));
         data.push(("required", Value::Int(s.required)));
         data.push(("started", Value::Bool(s.started)));
-        answer::envelope(&data, rng)
+        let warning = crate::go::form::unrecognized_warning(self.ignored.clone());
+        answer::envelope(&data, warning.as_deref(), rng)
     }
 
     /// A refusal. On OpenBao's logical endpoint a refused update (past the request's own
@@ -902,6 +906,7 @@ impl Face {
             dialect: self.dialect(),
             slot,
             namespace,
+            ignored: Vec::new(),
         }
     }
 
@@ -941,7 +946,7 @@ impl Face {
     /// The ceremony call itself, once the caller may make it.
     pub(crate) fn run<R: CryptoRng + ?Sized>(
         &mut self,
-        call: Call,
+        mut call: Call,
         body: &[u8],
         content_type: Option<&str>,
         query: Option<&str>,
@@ -959,10 +964,23 @@ impl Face {
         let strategy = call.strategy();
         let config = generator.config();
         match call.operation {
-            Operation::Status => Step::Answer(call.status(&generator.status(strategy, now), rng)),
+            Operation::Status => {
+                // A logical GET reads the query as its data (Go's `URL.Query()`).
+                if call.endpoint.enveloped()
+                    && let Some(q) = query
+                {
+                    call.ignored = crate::go::form::names(q.as_bytes())
+                        .filter(|n| n != "otp" && n != "pgp_key")
+                        .collect();
+                }
+                Step::Answer(call.status(&generator.status(strategy, now), rng))
+            }
             Operation::Start => {
                 let parsed = if call.endpoint.enveloped() {
-                    StartRequest::from_logical(body, content_type)
+                    StartRequest::from_logical(body, content_type).map(|(r, ignored)| {
+                        call.ignored = ignored;
+                        r
+                    })
                 } else {
                     decode_start(config, body, content_type)
                 };
@@ -1027,7 +1045,10 @@ impl Face {
             }
             Operation::Update => {
                 let request = match decode_update(&call, config, body, content_type) {
-                    Ok(r) => r,
+                    Ok((r, ignored)) => {
+                        call.ignored = ignored;
+                        r
+                    }
                     Err(answer) => return Step::Answer(answer),
                 };
                 match generator.submit(strategy, &request, now) {
@@ -1076,7 +1097,14 @@ fn decode_token<R: CryptoRng + ?Sized>(
         return Answer::with_errors(400, &["provided 'encoded_token' or 'otp' is empty"]);
     }
     match crate::tokens::decode_token(&parsed.encoded_token, &parsed.otp, parsed.otp.len()) {
-        Ok(token) => answer::envelope(&[("token", Value::Str(token.expose_secret()))], rng),
+        Ok(token) => {
+            let warning = crate::go::form::unrecognized_warning(parsed.unknown);
+            answer::envelope(
+                &[("token", Value::Str(token.expose_secret()))],
+                warning.as_deref(),
+                rng,
+            )
+        }
         Err(e) => Answer::with_errors(400, &[&e.to_string()]),
     }
 }
@@ -1279,9 +1307,9 @@ fn decode_update(
     config: &GeneratorConfig,
     body: &[u8],
     content_type: Option<&str>,
-) -> Result<UpdateRequest, Answer> {
+) -> Result<(UpdateRequest, Vec<String>), Answer> {
     if call.endpoint.enveloped() {
-        let (key, nonce) =
+        let (key, nonce, ignored) =
             UpdateRequest::fields_http(body, content_type).map_err(|e| call.error(&e))?;
         if nonce.is_empty() {
             return Err(Answer::with_errors(400, &["nonce is required"]));
@@ -1289,13 +1317,13 @@ fn decode_update(
         if key.is_empty() {
             return Err(Answer::with_errors(400, &["key is required"]));
         }
-        return Ok(UpdateRequest::new(key, nonce));
+        return Ok((UpdateRequest::new(key, nonce), ignored));
     }
     let decoded = match config.dialect() {
         Dialect::OpenBao => UpdateRequest::from_http(body, content_type),
         _ => UpdateRequest::from_json(body),
     };
-    decoded.map_err(|e| call.error(&e))
+    decoded.map(|r| (r, Vec::new())).map_err(|e| call.error(&e))
 }
 
 /// Drives every step of one request with a synchronous host: `authorize` decides each
