@@ -1926,3 +1926,95 @@ fn a_namespace_leading_the_path_takes_the_generic_chain_then_its_own_texts() {
         err(403, &["permission denied"])
     );
 }
+
+#[test]
+fn logical_endpoints_warn_of_unrecognized_parameters_as_openbao_does() {
+    let mut h = Harness::openbao();
+    let warnings = |a: &Answer| -> serde_json::Value {
+        assert_eq!(a.status(), 200, "{}", a.body());
+        serde_json::from_str::<serde_json::Value>(a.body()).unwrap()["warnings"].clone()
+    };
+    let (enc, otp) = (
+        "Qx9zcXdxc3F/cSgoKCgoKCg4ODg4ODg4OCg",
+        "0123456789abcdefghijklmnop",
+    );
+    // OpenBao 2.7.2 answered this body with
+    // `"warnings":["Endpoint ignored these unrecognized parameters: [OTP alpha zeta]"]`:
+    // exact names (`OTP` is unknown), null values counted, sorted by bytes, each once.
+    let body = format!(
+        r#"{{"encoded_token":"{enc}","otp":"{otp}","zeta":1,"alpha":null,"OTP":"x","zeta":2}}"#
+    );
+    let a = h.call("PUT", DECODE, None, &body);
+    assert_eq!(
+        warnings(&a),
+        serde_json::json!(["Endpoint ignored these unrecognized parameters: [OTP alpha zeta]"])
+    );
+    // Byte for byte: one string in the `warnings` list, before `auth`.
+    assert!(a.body().ends_with(
+        "\"warnings\":[\"Endpoint ignored these unrecognized parameters: [OTP alpha zeta]\"],\"auth\":null}\n"
+    ));
+    // A form: `[ A b]` for `b=1&b=2&=&%41=1` (observed).
+    let form = h.send(
+        &Request::new("PUT", DECODE)
+            .with_header("Content-Type", FORM)
+            .with_body(format!("encoded_token={enc}&otp={otp}&b=1&b=2&=&%41=1").as_bytes()),
+    );
+    assert_eq!(
+        warnings(&form),
+        serde_json::json!(["Endpoint ignored these unrecognized parameters: [ A b]"])
+    );
+    // Nothing unknown: `null`; a PUT's query is not read.
+    let plain = h.call(
+        "PUT",
+        &format!("{DECODE}?x=1"),
+        None,
+        &format!(r#"{{"encoded_token":"{enc}","otp":"{otp}"}}"#),
+    );
+    assert_eq!(warnings(&plain), serde_json::Value::Null);
+    // A status GET reads its query as Go's URL.Query() does: `[ x]` (observed).
+    let status = h.call(
+        "GET",
+        &format!("{RT_ATTEMPT}?otp=1&pgp_key=&x&%zz=1&y=%zz&a;b=1&&="),
+        Some(ROOT),
+        "",
+    );
+    assert_eq!(
+        warnings(&status),
+        serde_json::json!(["Endpoint ignored these unrecognized parameters: [ x]"])
+    );
+    // Start and update: `[foo]`; `[a"b z é]`, escaped as Go's encoder writes it (observed).
+    let start = h.call(
+        "PUT",
+        &format!("{RT_ATTEMPT}?q=1"),
+        Some(ROOT),
+        r#"{"foo":1,"otp":""}"#,
+    );
+    assert_eq!(
+        warnings(&start),
+        serde_json::json!(["Endpoint ignored these unrecognized parameters: [foo]"])
+    );
+    let nonce = serde_json::from_str::<serde_json::Value>(start.body()).unwrap()["data"]["nonce"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let share = h.shares[0].clone();
+    let update = h.call(
+        "PUT",
+        RT_UPDATE,
+        Some(ROOT),
+        &format!(r#"{{"key":"{share}","nonce":"{nonce}","z":1,"\u00e9":2,"a\"b":3}}"#),
+    );
+    assert!(update.body().ends_with(
+        "\"warnings\":[\"Endpoint ignored these unrecognized parameters: [a\\\"b z \u{e9}]\"],\"auth\":null}\n"
+    ), "{}", update.body());
+    // A refusal carries no warning: the error body only.
+    assert_eq!(
+        errors(&h.call(
+            "PUT",
+            DECODE,
+            None,
+            r#"{"encoded_token":"","otp":"","x":1}"#
+        )),
+        err(400, &["provided 'encoded_token' or 'otp' is empty"])
+    );
+}
