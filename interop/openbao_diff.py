@@ -24,15 +24,29 @@ difference does not cascade through the rest of the run.
 The example runs with `--no-strict-share-sets` (Vault's and OpenBao's share checks), since its
 stricter default is a documented extension.
 
+Then OpenBao's defaults, on a second listener of the same server (`sys/generate-root/*`
+disabled, `max_request_size` BODY_LIMIT), against a second example without
+`--enable-unauthenticated-access`, given the real root token (`--token-file`) and namespace
+NAMESPACE (`--namespace`; on the real server `bao namespace create -key-shares=5
+-key-threshold=3`, unsealed with three of its shares; each side updates with its own shares):
+who may call each family (no token, a wrong token, the root token) against the generic layer's
+checks, path edges of both root families with every method, `sys/decode-token`, and whole
+authenticated `sys/generate-root-token` ceremonies in the root namespace and in the namespace
+(each side's token decoded with its OTP and checked by shape; the real ones proven with
+`auth/token/lookup-self`; each side's `sys/decode-token` must decode its own). The example's
+recovery family is not sent to this pair: a normal OpenBao does not serve it (an unknown path),
+while the example serves both families unless `--recovery-mode`.
+
 Then recovery mode: OpenBao on raft storage, initialised, stopped and restarted with
-`bao server -recovery`, against the example server's `sys/generate-recovery-token/*` and
-`sys/raw`.
+`bao server -recovery`, against the example server with `--recovery-mode`:
+`sys/generate-recovery-token/*`, `sys/raw`, and every family's path edges.
 
 Prints one line per request (`same` / `DIFFERENT`) and `N passed, M failed`. Exit status 1 on
 any difference, unless `--report-only` (then 0; differences are still printed).
 
-Standard library only (Python 3.11). Ports 18300-18399 on 127.0.0.1 (the dialect range), and
-port 0 for the example server.
+Standard library only (Python 3.11). Ports 18300-18399 on 127.0.0.1 (the dialect range: 18310
+and 18312 normal mode, 18320 recovery mode, each +1 for a cluster port where raft needs one), and
+port 0 for the example servers. About 25 s.
 """
 
 from __future__ import annotations

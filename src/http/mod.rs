@@ -580,13 +580,17 @@ impl Face {
     ///
     /// 1. The body size (413 for any path and method).
     /// 2. OpenBao: a path outside `/v1/` is 404; a path that is not clean (`//`, `.`, `..`) is
-    ///    Go's 307 redirect to the clean one (observed on 2.7.2).
+    ///    Go's 307 redirect to the clean one; a namespace header on a path only the root
+    ///    namespace has (`sys/generate-root`, `sys/generate-recovery-token`, `sys/raw` and below)
+    ///    is 400 `operation unavailable in namespaces` (observed on 2.7.2).
     /// 3. PATCH's media type (400 with Go's `mime` text, or 415), before any routing; except on
     ///    OpenBao's recovery endpoints, whose handler chain has no such check (observed).
-    /// 4. OpenBao's generic layer: a method it does not know is 405 `{"errors":[]}`; a PUT,
-    ///    POST or PATCH body (not sent as a form) must be one JSON object (400
-    ///    `failed to decode JSON input: ...`), before any token is looked at; a namespace must
-    ///    exist (404 `namespace not found`).
+    /// 4. OpenBao's generic layer: a method it does not know is 405 `{"errors":[]}`; a PUT or
+    ///    POST form body (Vault's `isForm`) must parse (400 `error parsing form data`), any
+    ///    other PUT, POST or PATCH body must be one JSON object (400
+    ///    `failed to decode JSON input: ...`), before any token is looked at; a namespace
+    ///    leading the path on a root-only path is 400, a namespace must exist (404
+    ///    `namespace not found`), and a write to a path ending in `/` is 400.
     /// 5. The route and who may call: an open family goes on; OpenBao's disabled
     ///    `sys/generate-root/*` is 405 `unsupported operation`; anything else asks the host
     ///    ([`Step::Authorize`]) before the body is decoded into a request. A path the face does
