@@ -24,15 +24,29 @@ difference does not cascade through the rest of the run.
 The example runs with `--no-strict-share-sets` (Vault's and OpenBao's share checks), since its
 stricter default is a documented extension.
 
+Then OpenBao's defaults, on a second listener of the same server (`sys/generate-root/*`
+disabled, `max_request_size` BODY_LIMIT), against a second example without
+`--enable-unauthenticated-access`, given the real root token (`--token-file`) and namespace
+NAMESPACE (`--namespace`; on the real server `bao namespace create -key-shares=5
+-key-threshold=3`, unsealed with three of its shares; each side updates with its own shares):
+who may call each family (no token, a wrong token, the root token) against the generic layer's
+checks, path edges of both root families with every method, `sys/decode-token`, and whole
+authenticated `sys/generate-root-token` ceremonies in the root namespace and in the namespace
+(each side's token decoded with its OTP and checked by shape; the real ones proven with
+`auth/token/lookup-self`; each side's `sys/decode-token` must decode its own). The example's
+recovery family is not sent to this pair: a normal OpenBao does not serve it (an unknown path),
+while the example serves both families unless `--recovery-mode`.
+
 Then recovery mode: OpenBao on raft storage, initialised, stopped and restarted with
-`bao server -recovery`, against the example server's `sys/generate-recovery-token/*` and
-`sys/raw`.
+`bao server -recovery`, against the example server with `--recovery-mode`:
+`sys/generate-recovery-token/*`, `sys/raw`, and every family's path edges.
 
 Prints one line per request (`same` / `DIFFERENT`) and `N passed, M failed`. Exit status 1 on
 any difference, unless `--report-only` (then 0; differences are still printed).
 
-Standard library only (Python 3.11). Ports 18300-18399 on 127.0.0.1 (the dialect range), and
-port 0 for the example server.
+Standard library only (Python 3.11). Ports 18300-18399 on 127.0.0.1 (the dialect range: 18310
+and 18312 normal mode, 18320 recovery mode, each +1 for a cluster port where raft needs one), and
+port 0 for the example servers. About 25 s.
 """
 
 from __future__ import annotations
@@ -53,7 +67,10 @@ import time
 from dataclasses import dataclass
 
 BAO_PORT = 18310  # normal mode; 18311 is its cluster port
+BAO_GATED_PORT = 18312  # normal mode's second listener: OpenBao's defaults, a small body limit
 BAO_RECOVERY_PORT = 18320  # recovery mode; 18321 is its cluster port
+BODY_LIMIT = 4096  # the gated listener's `max_request_size`, and the example's
+NAMESPACE = "ns1"
 
 # ---------------------------------------------------------------------------------------------
 # The allow-list: differences we accept, each rewriting the same message on both sides to one
@@ -198,27 +215,32 @@ class Procs:
             self.stop(p)
 
 
-def start_example(procs: Procs, server_bin: str, args: list[str]) -> tuple[subprocess.Popen, int, list[str]]:
-    """Starts the example on port 0; returns it, its port and the shares it printed."""
-    # The real server runs with `disable_unauthed_generate_root_endpoints = false`: the same here.
+def start_example(
+    procs: Procs, server_bin: str, args: list[str], unauthed: bool = True
+) -> tuple[subprocess.Popen, int, dict[str, list[str]]]:
+    """Starts the example on port 0; returns it, its port and the shares it printed, by
+    namespace (`""` for the root namespace)."""
+    # The real server's first listener runs with `disable_unauthed_generate_root_endpoints =
+    # false`: the same here; its second listener keeps OpenBao's default (`unauthed=False`).
+    flags = ["--enable-unauthenticated-access", "generate-root"] if unauthed else []
     p = procs.start(
-        [server_bin, "--listen", "127.0.0.1:0", "--enable-unauthenticated-access", "generate-root", *args],
+        [server_bin, "--listen", "127.0.0.1:0", *flags, *args],
         stdout=subprocess.PIPE,
         text=True,
     )
-    shares = []
+    shares: dict[str, list[str]] = {}
     assert p.stdout is not None
     for line in p.stdout:
-        m = re.match(r"Unseal Key \d+: (\S+)", line)
+        m = re.match(r"Unseal Key \d+(?: \((\S+)\))?: (\S+)", line)
         if m:
-            shares.append(m.group(1))
+            shares.setdefault(m.group(1) or "", []).append(m.group(2))
         m = re.match(r"Listening on http://127\.0\.0\.1:(\d+)", line)
         if m:
             return p, int(m.group(1)), shares
     raise SystemExit("example server did not start")
 
 
-def bao_config(path: str, port: int, raft_dir: str | None) -> None:
+def bao_config(path: str, port: int, raft_dir: str | None, gated_port: int | None = None) -> None:
     storage = (
         f'storage "raft" {{\n  path = "{raft_dir}"\n  node_id = "n1"\n}}\n'
         if raft_dir
@@ -235,6 +257,14 @@ def bao_config(path: str, port: int, raft_dir: str | None) -> None:
             storage
             + f'listener "tcp" {{\n  address = "127.0.0.1:{port}"\n{cluster}'
             + "  tls_disable = true\n  disable_unauthed_generate_root_endpoints = false\n}\n"
+            # A second listener with OpenBao's defaults (`sys/generate-root/*` disabled) and a
+            # small body limit, on the same server (one slot per namespace across listeners).
+            + (
+                f'listener "tcp" {{\n  address = "127.0.0.1:{gated_port}"\n  tls_disable = true\n'
+                + f"  max_request_size = {BODY_LIMIT}\n}}\n"
+                if gated_port
+                else ""
+            )
             + "disable_mlock = true\n"
             + extra
         )
@@ -313,6 +343,15 @@ class Side:
     nonce: str = ""
     otp: str = ""
     last: Answer | None = None
+    # Per-side values substituted as `{name}` in bodies and header values (each side's own
+    # namespace shares, its own minted token).
+    vars: dict | None = None
+
+    def fill(self, text: str) -> str:
+        text = text.replace("{nonce}", self.nonce).replace("{otp}", self.otp)
+        for k, v in (self.vars or {}).items():
+            text = text.replace("{" + k + "}", v)
+        return text
 
 
 class Diff:
@@ -337,9 +376,10 @@ class Diff:
         for side in (self.real, self.ours):
             b = body
             if isinstance(b, str):
-                b = b.replace("{nonce}", side.nonce).replace("{otp}", side.otp).encode()
+                b = side.fill(b).encode()
+            h = {k: side.fill(v) for k, v in (headers or {}).items()}
             try:
-                a = call(side.port, method, path, b, headers)
+                a = call(side.port, method, path, b, h)
             except OSError as e:  # a hung or crashed side is a difference, not a harness crash
                 a = Answer(0, f"<no answer: {e!r}>", "")
             side.last = a
@@ -347,6 +387,8 @@ class Diff:
                 doc = json.loads(a.body)
             except ValueError:
                 doc = None
+            if isinstance(doc, dict) and isinstance(doc.get("data"), dict):
+                doc = doc["data"]  # OpenBao's envelope (sys/generate-root-token/*)
             if isinstance(doc, dict) and a.status == 200:
                 if doc.get("nonce"):
                     side.nonce = doc["nonce"]
@@ -366,30 +408,37 @@ class Diff:
         )
         return r, o
 
-    def reset(self, attempt_path: str) -> None:
+    def reset(self, attempt_path: str, headers: dict | None = None) -> None:
         """Cancels on both sides, uncounted: resynchronises the two states after requests that
         may have started an attempt on one side only (a difference already reported), so that
         one difference does not cascade through the rest of the run."""
         for side in (self.real, self.ours):
             try:
-                call(side.port, "DELETE", attempt_path)
+                call(side.port, "DELETE", attempt_path, None, {k: side.fill(v) for k, v in (headers or {}).items()})
             except OSError:
                 pass
             side.nonce = side.otp = ""
 
-    def tokens(self, label: str, prefix: str) -> tuple[str, str] | None:
-        """Decodes each side's final answer with its OTP; both must be `prefix` + 24 base62."""
+    def tokens(self, label: str, prefix: str, suffix: str = "", what: str = "") -> tuple[str, str] | None:
+        """Decodes each side's final answer with its OTP (also inside OpenBao's envelope); both
+        must be `prefix` + 24 base62 + `suffix` (a regular expression)."""
         out = []
         for side in (self.real, self.ours):
             try:
                 doc = json.loads(side.last.body) if side.last else {}
+                if isinstance(doc.get("data"), dict):
+                    doc = doc["data"]
                 out.append(decode_token(doc.get("encoded_token", ""), side.otp))
-            except (ValueError, UnicodeDecodeError) as e:
+            except (ValueError, UnicodeDecodeError, AttributeError) as e:
                 out.append(f"<undecodable: {e}>")
-        shape = re.compile(re.escape(prefix) + r"[0-9A-Za-z]{24}$")
+        shape = re.compile(re.escape(prefix) + r"[0-9A-Za-z]{24}" + suffix + "$")
         ok = all(shape.match(t) for t in out)
         shown = [t if t.startswith("<") else t[: len(prefix)] + "..." + f" ({len(t)} chars)" for t in out]
-        self.check(f"{label}: decoded tokens are {prefix} + 24 base62 on both sides", ok, f"      openbao: {shown[0]}\n      example: {shown[1]}")
+        self.check(
+            f"{label}: decoded tokens are {prefix} + 24 base62{what} on both sides",
+            ok,
+            f"      openbao: {shown[0]}\n      example: {shown[1]}",
+        )
         return (out[0], out[1]) if ok else None
 
 
@@ -609,6 +658,312 @@ def root_sequence(d: Diff, shares_hex: list[str], real_port: int, pgp: "Pgp | No
     d.req("status at the end", "GET", A)
 
 
+JSON_CT = {"Content-Type": "application/json"}
+FORM_CT = {"Content-Type": "application/x-www-form-urlencoded"}
+MERGE_CT = {"Content-Type": "application/merge-patch+json"}
+WRONG_TOKEN = {"X-Vault-Token": "s." + "W" * 24}
+
+
+def path_edges(family: str) -> list[str]:
+    """Paths next to a family's two real ones: what a router must not serve as them."""
+    return [
+        f"/v1/{family}/attempt/",  # trailing slash
+        f"/v1/{family}/update/",
+        f"/v1/{family}//attempt",  # double slashes (Go's 307 to the clean path)
+        f"/v1//{family}/update",
+        f"/v1/{family}/./attempt",
+        f"/v1/{family}",  # missing leaf
+        f"/v1/{family}/",
+        f"/v1/{family}/status",  # unknown leaf
+        f"/v1/{family}/attempt/x",
+        f"/v1/{family.upper()}/attempt",  # wrong case
+        f"/v1/{family}/Update",
+        f"/V1/{family}/attempt",
+        f"/{family}/attempt",  # without /v1
+        f"/{family}/update",
+    ]
+
+
+def edge_matrix(d: "Diff", family: str, callers: list[tuple[str, dict]]) -> None:
+    """Every edge path of `family` with every method, for each caller."""
+    for who, h in callers:
+        for path in path_edges(family):
+            d.req(who, "GET", path, None, h)
+            d.req(who, "PUT", path, "", h)
+            d.req(who, "POST", path, "{}", {**h, **JSON_CT})
+            d.req(who, "DELETE", path, None, h)
+            d.req(who, "PATCH", path, "{}", {**h, **MERGE_CT})
+            d.req(who, "PATCH", path, "{}", h)  # no Content-Type
+            d.req(who, "OPTIONS", path, None, h)
+
+
+def caller_probes(d: "Diff", path: str, who: str, h: dict) -> None:
+    """One exact path, every method and the generic layer's checks, for a caller whose token
+    is missing or wrong (nothing may change state): which check answers first."""
+    big = '{"otp":"' + "a" * BODY_LIMIT + '"}'
+    d.req(who, "GET", path, None, h)
+    d.req(who, "PUT", path, "", h)
+    d.req(who, "PUT", path, '{"otp":""}', {**h, **JSON_CT})
+    d.req(who, "POST", path, '{"key":"00","nonce":"x"}', h)
+    d.req(who, "PUT", path, "nope", h)  # no Content-Type
+    d.req(who, "PUT", path, "nope", {**h, **JSON_CT})
+    d.req(who, "PUT", path, "nope", {**h, **FORM_CT})
+    d.req(who, "PUT", path, "[]", {**h, **JSON_CT})
+    d.req(who, "PUT", path, '{"otp":1}', {**h, **JSON_CT})
+    d.req(who, "PUT", path, big, h)  # over the body limit
+    d.req(who, "GET", path, big, h)
+    d.req(who, "DELETE", path, None, h)
+    d.req(who, "PATCH", path, "{}", h)  # no Content-Type
+    d.req(who, "PATCH", path, "{}", {**h, **JSON_CT})
+    d.req(who, "PATCH", path, "{}", {**h, **MERGE_CT})
+    d.req(who, "PATCH", path, "nope", {**h, **MERGE_CT})
+    d.req(who, "OPTIONS", path, None, h)
+    d.req(who, "HEAD", path, None, h)
+    d.req(who, "LIST", path, None, h)
+    d.req(who, "FOO", path, None, h)
+    d.req(who, "GET", path, None, {**h, "X-Vault-Namespace": "nope"})
+    d.req(who, "PUT", path, "nope", {**h, **JSON_CT, "X-Vault-Namespace": "nope"})
+    d.req(who, "GET", path, None, {**h, "X-Vault-Namespace": NAMESPACE})
+    d.req(who, "PUT", path, "", {**h, "X-Vault-Namespace": NAMESPACE})
+    d.req(who, "PUT", path + "/", "", {**h, "X-Vault-Namespace": "nope"})
+    d.req(who, "PUT", path + "/", "", {**h, "X-Vault-Namespace": NAMESPACE})
+    d.req(who, "PATCH", path, "{}", {**h, "X-Vault-Namespace": "nope"})
+    d.req(who, "FOO", path, None, {**h, "X-Vault-Namespace": NAMESPACE})
+    d.req(who, "OPTIONS", path, None, {**h, "X-Vault-Namespace": "nope"})
+    # Vault's `isForm`: a form (the media type, and a body not starting with `{` or `[`) must
+    # parse; any other body must be one JSON object; both before the token.
+    for body in ("a=%zz", "a;b", "%", "otp=&x=1", '"x"', "{", " [1]", '{"otp":1}', ""):
+        d.req(who + ", form", "PUT", path, body, {**h, **FORM_CT})
+    d.req(who + ", form", "PUT", path, "a=%zz", {**h, "Content-Type": "application/x-www-form-urlencoded;;"})
+    d.req(who + ", form", "PUT", path, "a=%zz", {**h, **FORM_CT, "X-Vault-Namespace": "nope"})
+
+
+def encode_token(token: str, otp: str) -> str:
+    """Vault/OpenBao's roottoken encoding: unpadded base64 of token XOR OTP."""
+    raw = bytes(a ^ b for a, b in zip(token.encode(), otp.encode()))
+    return base64.b64encode(raw).decode().rstrip("=")
+
+
+def decode_token_probes(d: "Diff", callers: list[tuple[str, dict]]) -> None:
+    """`sys/decode-token` (unauthenticated): good and bad inputs; fixed values, so the decoded
+    token itself is compared byte for byte."""
+    DEC = "/v1/sys/decode-token"
+    token = "s.ABCDEFGHIJKLMNOPQRSTUVWX"
+    otp = "0123456789abcdefghijklmnop"
+    enc = encode_token(token, otp)
+    good = json.dumps({"encoded_token": enc, "otp": otp})
+    for who, h in callers:
+        d.req(f"good decode, {who}", "PUT", DEC, good, h)
+        d.req(f"good decode, {who}", "POST", DEC, good, {**h, **JSON_CT})
+    # A wrong OTP of the right length decodes to another string: chosen so that it holds what
+    # Go's JSON encoder escapes (<, >, &, a control character, a quote, a backslash, DEL).
+    want = '<&>\x01"\\\x7f' + "z" * (len(token) - 7)
+    wrong = "".join(chr(ord(t) ^ ord(o) ^ ord(w)) for t, o, w in zip(token, otp, want))
+    d.req("wrong OTP, right length", "PUT", DEC, json.dumps({"encoded_token": enc, "otp": wrong}))
+    d.req("wrong OTP, other letters", "PUT", DEC, json.dumps({"encoded_token": enc, "otp": "Z" * len(otp)}))
+    d.req("OTP too short", "PUT", DEC, json.dumps({"encoded_token": enc, "otp": otp[:-1]}))
+    d.req("OTP too long", "PUT", DEC, json.dumps({"encoded_token": enc, "otp": otp + "q"}))
+    d.req("missing encoded_token", "PUT", DEC, json.dumps({"otp": otp}))
+    d.req("missing otp", "PUT", DEC, json.dumps({"encoded_token": enc}))
+    d.req("empty otp", "PUT", DEC, json.dumps({"encoded_token": enc, "otp": ""}))
+    d.req("empty body", "PUT", DEC, "")
+    d.req("", "PUT", DEC, "{}")
+    d.req("", "PUT", DEC, "null")
+    d.req("bad base64", "PUT", DEC, json.dumps({"encoded_token": "!!!!" + enc, "otp": otp}))
+    d.req("bad base64 late", "PUT", DEC, json.dumps({"encoded_token": enc[:-2] + "*" + enc[-1], "otp": otp}))
+    d.req("padded base64", "PUT", DEC, json.dumps({"encoded_token": enc + "=", "otp": otp}))
+    d.req("newlines inside", "PUT", DEC, json.dumps({"encoded_token": enc[:5] + "\r\n" + enc[5:], "otp": otp}))
+    d.req("a space inside", "PUT", DEC, json.dumps({"encoded_token": enc[:5] + " " + enc[5:], "otp": otp}))
+    d.req("field names upper case", "PUT", DEC, json.dumps({"ENCODED_TOKEN": enc, "Otp": otp}))
+    # Unknown names: OpenBao's `unrecognized parameters` warning (sorted, each once, escaped).
+    d.req(
+        "unknown fields",
+        "PUT",
+        DEC,
+        '{"encoded_token":"' + enc + '","otp":"' + otp + '","zeta":1,"alpha":null,"OTP":"x","zeta":2,"a\\"b<":[],"\u00e9":{}}',
+    )
+    d.req("unknown fields, an error", "PUT", DEC, '{"encoded_token":"","otp":"","x":1}')
+    d.req("a query", "PUT", DEC + "?x=1", good)
+    d.req("", "PUT", DEC, '{"encoded_token":1,"otp":"x"}', JSON_CT)
+    d.req("", "PUT", DEC, '{"encoded_token":["a"],"otp":"x"}', JSON_CT)
+    d.req("", "PUT", DEC, "nope", JSON_CT)
+    d.req("", "PUT", DEC, "nope", FORM_CT)
+    d.req("", "PUT", DEC, "[]")
+    d.req("", "PUT", DEC, good + " trailing")
+    for body in (
+        "encoded_token=" + enc + "&otp=" + otp,
+        "encoded_token=" + enc.replace("/", "%2F") + "&otp=" + otp + "&otp=",
+        "encoded_token=" + enc + "&encoded_token=x&otp=" + otp,
+        "otp=" + otp + "&encoded_token",
+        "=x&&otp=" + otp + "&encoded_token=" + enc,
+        "encoded_token=" + enc + "&otp=" + otp + "&b=1&b=2&=&%41=1&OTP=x",
+        "encoded_token=" + enc + "+&otp=" + otp,
+        "encoded_token=%zz&otp=" + otp,
+        "nope",
+        "   ",
+    ):
+        d.req("a form", "PUT", DEC, body, FORM_CT)
+    d.req("a form", "PUT", DEC, "encoded_token=" + enc + "&otp=" + otp, {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    for m in ("GET", "DELETE", "OPTIONS", "LIST", "HEAD", "FOO"):
+        d.req("", m, DEC, None)
+    d.req("", "PATCH", DEC, good)
+    d.req("", "PATCH", DEC, good, MERGE_CT)
+    d.req("", "PUT", DEC + "/", good)
+    d.req("", "GET", DEC + "/", None)
+    d.req("", "PUT", "/v1/sys//decode-token", good)
+    d.req("", "PUT", "/v1/sys/Decode-Token", good)
+    d.req("", "PUT", "/sys/decode-token", good)
+    d.req("", "PUT", DEC, good, {"X-Vault-Namespace": NAMESPACE})
+    d.req("", "PUT", DEC, good, {"X-Vault-Namespace": "nope"})
+    d.req("", "PUT", DEC, "x" * (BODY_LIMIT + 1))
+
+
+def gated_sequence(d: "Diff", shares_hex: list[str], root_token: str, ns_id: str, bao: str) -> None:
+    """OpenBao's defaults (its second listener) against the example without
+    `--enable-unauthenticated-access`: `sys/generate-root/*` disabled (405), OpenBao's
+    authenticated `sys/generate-root-token/*` with the real server's root token (the example
+    reads it from `--token-file`), in the root namespace and in namespace NAMESPACE (each side
+    its own key shares: the variables `{ns0}`..`{ns2}`), `sys/decode-token`, and who may call
+    each of them."""
+    A, U = "/v1/sys/generate-root-token/attempt", "/v1/sys/generate-root-token/update"
+    OLD_A, OLD_U = "/v1/sys/generate-root/attempt", "/v1/sys/generate-root/update"
+    s0, s1, s2 = shares_hex[:3]
+    good = {"X-Vault-Token": root_token}
+    nsh = {**good, "X-Vault-Namespace": NAMESPACE}
+    # --- who may call: no token and a wrong token on every gated path; the generic layer's
+    # checks (body, 413, PATCH, unknown methods, namespaces, OPTIONS) against the token check
+    for who, h in (("no token", {}), ("wrong token", WRONG_TOKEN)):
+        for path in (OLD_A, OLD_U, A, U):
+            caller_probes(d, path, who, h)
+    # The disabled family stays disabled with a good token.
+    for m, body in (("GET", None), ("PUT", ""), ("DELETE", None), ("OPTIONS", None), ("LIST", None)):
+        d.req("good token", m, OLD_A, body, good)
+        d.req("good token", m, OLD_U, body, good)
+    d.req("good token", "PUT", OLD_A, "", nsh)
+    # --- paths only the root namespace has, in a namespace: by the header, by the path
+    for who, h in (("no token", {}), ("good token", good)):
+        for p in ("sys/generate-root", "sys/generate-root/", "sys/generate-root/status", "sys/generate-rootx",
+                  "sys/generate-recovery-token/attempt", "sys/generate-recovery-token", "sys/raw", "sys/raw/x", "sys/rawx"):
+            d.req(who, "GET", "/v1/" + p, None, {**h, "X-Vault-Namespace": "nope"})
+            d.req(who, "PATCH", "/v1/" + p, "{}", {**h, "X-Vault-Namespace": NAMESPACE})
+            d.req(who, "GET", f"/v1/{NAMESPACE}/" + p, None, h)
+            d.req(who, "PUT", f"/v1/{NAMESPACE}/" + p + "/", "", h)
+            d.req(who, "PUT", f"/v1/{NAMESPACE}/" + p, "nope", {**h, **JSON_CT})
+            d.req(who, "FOO", f"/v1/{NAMESPACE}/" + p, None, h)
+        d.req(who, "GET", "/v1/nope/sys/generate-root/attempt", None, h)
+        d.req(who, "GET", f"/v1/{NAMESPACE}/sys/generate-root-token/attempt", None, h)
+        d.req(who, "GET", f"/v1/{NAMESPACE}/foo", None, h)
+        d.req(who, "GET", f"/v1/{NAMESPACE}/sys/foo", None, h)
+    # --- path edges of both families and every method, for each caller
+    callers = [("no token", {}), ("wrong token", WRONG_TOKEN), ("good token", good)]
+    for family in ("sys/generate-root", "sys/generate-root-token"):
+        edge_matrix(d, family, callers)
+        d.reset(A, good)
+    d.req("status after the edges", "GET", A, None, good)
+    # --- sys/decode-token, with and without a token
+    decode_token_probes(d, callers)
+    # --- a whole ceremony in the root namespace, with a generated OTP
+    d.req("status", "GET", A, None, good)
+    d.req("", "PUT", A, '{"otp":"short"}', good)
+    d.req("", "PUT", A, '{"otp":"' + "a" * 28 + '"}', good)
+    d.req("", "PUT", U, '{"key":"' + s0 + '","nonce":"x"}', good)  # no attempt
+    d.req("a query", "GET", A + "?otp=1&pgp_key=&x&%zz=1&y=%zz&a;b=1&&=&b", None, good)
+    d.req("generated OTP, unknown fields and a query", "PUT", A + "?q=1", '{"foo":1,"otp":"","Otp":null}', good)
+    d.req("status", "GET", A, None, good)
+    d.req("in progress", "PUT", A, "", good)
+    d.req("the old family sees it", "GET", OLD_A, None, good)
+    d.req("", "PUT", U, '{"key":"' + s0 + '","nonce":"not-the-nonce"}', good)
+    d.req("", "PUT", U, '{"key":"' + s0 + '"}', good)
+    d.req("", "PUT", U, '{"nonce":"{nonce}"}', good)
+    d.req("", "PUT", U, '{"key":"zz","nonce":"{nonce}"}', good)
+    d.req("unknown fields", "PUT", U, '{"key":"' + s0 + '","nonce":"{nonce}","z":1,"\\u00e9":2,"a\\"b":3}', good)
+    d.req("", "PUT", U, '{"key":"' + s0 + '","nonce":"{nonce}","z":1}', good)  # duplicate
+    d.req("no token mid-ceremony", "PUT", U, '{"key":"' + s1 + '","nonce":"{nonce}"}')
+    d.req("wrong token mid-ceremony", "PUT", U, '{"key":"' + s1 + '","nonce":"{nonce}"}', WRONG_TOKEN)
+    d.req("no token mid-ceremony", "DELETE", A)
+    d.req("a form", "PUT", U, "key=zz&nonce={nonce}", {**good, **FORM_CT})
+    d.req("a form", "PUT", U, "key=" + s1 + "&nonce=x&nonce={nonce}", {**good, **FORM_CT})
+    d.req("a form", "PUT", U, "nonce={nonce}&key=" + hex_to_b64(s1).replace("+", "%2B").replace("/", "%2F"), {**good, **FORM_CT})
+    d.req("status", "GET", A, None, good)
+    d.req("unknown fields", "PUT", U, '{"key":"' + s2 + '","nonce":"{nonce}","x":true}', good)
+    toks = d.tokens("generate-root-token ceremony (root namespace)", "s.")
+    if toks:
+        look = call(d.real.port, "GET", "/v1/auth/token/lookup-self", None, {"X-Vault-Token": toks[0]})
+        d.check(
+            "the real server's decoded root token works (auth/token/lookup-self)",
+            look.status == 200,
+            f"      openbao: {look.status}",
+        )
+        decoded_via_endpoint(d, toks)
+        d.real.vars["minted"], d.ours.vars["minted"] = toks
+        d.req("each side's minted root token may call", "GET", A, None, {"X-Vault-Token": "{minted}"})
+        d.req("... in the namespace too", "GET", A, None, {"X-Vault-Token": "{minted}", "X-Vault-Namespace": NAMESPACE})
+    d.req("status after completion", "GET", A, None, good)
+    d.reset(A, good)
+    # --- a whole ceremony in the namespace: its own slot, its own shares, OTP 33
+    d.req("status", "GET", A, None, nsh)
+    d.req("", "PUT", A, '{"otp":"' + "a" * 26 + '"}', nsh)  # the root namespace's length
+    d.req("a form", "PUT", A, "otp=short", {**nsh, **FORM_CT})
+    d.req("generated OTP, a form", "PUT", A, "otp=&pgp_key=", {**nsh, **FORM_CT})
+    d.req("the root namespace's slot is another", "GET", A, None, good)
+    d.req("namespace by path", "GET", "/v1/" + NAMESPACE + "/sys/generate-root-token/attempt", None, good)
+    d.req("", "PUT", U, '{"key":"' + s0 + '","nonce":"{nonce}"}', good)  # root slot: none
+    d.req("", "PUT", U, '{"key":"{ns0}","nonce":"not-the-nonce"}', nsh)
+    d.req("", "PUT", U, '{"key":"{ns0}","nonce":"{nonce}"}', nsh)
+    d.req("", "PUT", U, '{"key":"{ns1}","nonce":"{nonce}"}', nsh)
+    d.req("status", "GET", A, None, nsh)
+    d.req("", "PUT", U, '{"key":"{ns2}","nonce":"{nonce}"}', nsh)
+    toks = d.tokens(
+        f"generate-root-token ceremony (namespace {NAMESPACE})", "s.", r"\.[0-9A-Za-z]{6}", " + . + the namespace id"
+    )
+    if toks:
+        d.check(
+            "the real server's namespaced token carries its namespace id",
+            toks[0].endswith("." + ns_id),
+            f"      openbao: ...{toks[0][-7:]} (id {ns_id})",
+        )
+        look = call(d.real.port, "GET", "/v1/auth/token/lookup-self", None, {"X-Vault-Token": toks[0], "X-Vault-Namespace": NAMESPACE})
+        d.check(
+            "the real server's decoded namespace token works there (auth/token/lookup-self)",
+            look.status == 200,
+            f"      openbao: {look.status}",
+        )
+        decoded_via_endpoint(d, toks)
+        d.real.vars["minted"], d.ours.vars["minted"] = toks
+        d.req("each side's minted namespace token may call there", "GET", A, None, {"X-Vault-Token": "{minted}", "X-Vault-Namespace": NAMESPACE})
+        d.req("... and not in the root namespace", "GET", A, None, {"X-Vault-Token": "{minted}"})
+    d.req("status after completion", "GET", A, None, nsh)
+    d.req("", "PUT", A, "", nsh)
+    d.req("cancel", "DELETE", A, None, nsh)
+    d.req("status after cancel", "GET", A, None, nsh)
+    d.req("status at the end", "GET", A, None, good)
+
+
+def decoded_via_endpoint(d: "Diff", toks: tuple[str, str]) -> None:
+    """Each side's `sys/decode-token` decodes its own encoded token to what the script
+    decoded (the token is random per side: compared to the side's own, then the envelopes
+    with the token replaced)."""
+    out = []
+    for side, tok in zip((d.real, d.ours), toks):
+        doc = json.loads(side.last.body) if side.last else {}
+        enc = doc.get("data", {}).get("encoded_token", "")
+        a = call(side.port, "PUT", "/v1/sys/decode-token", json.dumps({"encoded_token": enc, "otp": side.otp}).encode())
+        try:
+            got = json.loads(a.body).get("data", {}).get("token")
+        except (ValueError, AttributeError):
+            got = None
+        out.append((a, got == tok, a.body.replace(tok, "<token>")))
+    applied: list[str] = []
+    same = normalise(Answer(out[0][0].status, out[0][2], out[0][0].ctype), applied) == normalise(
+        Answer(out[1][0].status, out[1][2], out[1][0].ctype), applied
+    )
+    d.check(
+        "sys/decode-token decodes each side's encoded token to the token the script decoded",
+        out[0][1] and out[1][1] and same,
+        f"      openbao: {out[0][0].status} {out[0][2].strip()[:200]}\n      example: {out[1][0].status} {out[1][2].strip()[:200]}",
+    )
+
+
 def recovery_sequence(d: Diff, shares_hex: list[str]) -> None:
     A, U = "/v1/sys/generate-recovery-token/attempt", "/v1/sys/generate-recovery-token/update"
     s0, s1, s2 = shares_hex[:3]
@@ -675,6 +1030,21 @@ def recovery_sequence(d: Diff, shares_hex: list[str]) -> None:
     d.req("", "GET", U)
     d.req("", "DELETE", A)
     d.req("status at the end", "GET", A)
+    # --- path edges of every family and every method (recovery mode serves only its own
+    # family and sys/raw), for callers without a token and with a wrong one
+    callers = [("no token", {}), ("wrong token", {"X-Vault-Token": "hvr." + "W" * 24})]
+    for family in ("sys/generate-recovery-token", "sys/generate-root", "sys/generate-root-token"):
+        edge_matrix(d, family, callers)
+        d.reset(A)
+    for path in ("/v1/sys/generate-root/attempt", "/v1/sys/generate-root-token/attempt", "/v1/sys/decode-token"):
+        d.req("", "GET", path)
+        d.req("", "PUT", path, "")
+    d.req("", "GET", A, None, {"X-Vault-Namespace": NAMESPACE})
+    d.req("", "FOO", A)
+    d.req("", "OPTIONS", A)
+    d.req("", "PUT", A, "a=%zz", FORM_CT)
+    d.reset(A)
+    d.req("status after the edges", "GET", A)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -700,7 +1070,7 @@ def main() -> int:
             print("gpg not found: the PGP ceremony is skipped")
         # ----- normal mode: sys/generate-root
         conf = os.path.join(work, "bao.hcl")
-        bao_config(conf, BAO_PORT, None)
+        bao_config(conf, BAO_PORT, None, BAO_GATED_PORT)
         start_bao(procs, args.bao, conf, BAO_PORT, os.path.join(work, "bao.log"))
         init = bao_init(args.bao, BAO_PORT)
         hexes = init["unseal_keys_hex"]
@@ -723,6 +1093,45 @@ def main() -> int:
         root_sequence(d, hexes, BAO_PORT, pgp)
         total_passed += d.passed
         total_failed += d.failed
+        procs.stop(ex)
+
+        # ----- OpenBao's defaults: its second listener; a namespace with its own key set
+        env = {**bao_env(BAO_PORT), "BAO_TOKEN": init["root_token"]}
+        ns = json.loads(
+            subprocess.run(
+                [args.bao, "namespace", "create", "-key-shares=5", "-key-threshold=3", "-format=json", NAMESPACE],
+                env=env, check=True, capture_output=True, text=True, timeout=60,
+            ).stdout
+        )
+        for k in ns["key_shares"][:3]:
+            subprocess.run(
+                [args.bao, "namespace", "unseal", NAMESPACE, k],
+                env=env, check=True, capture_output=True, text=True, timeout=60,
+            )
+        token_file = os.path.join(work, "tokens")
+        with open(token_file, "w") as f:
+            f.write(init["root_token"] + "\n")
+        ex, ex_port, ex_shares = start_example(
+            procs,
+            server_bin,
+            [
+                "--openbao", "--key-hex", key.hex(), "--threshold", "3", "--no-strict-share-sets",
+                "--token-file", token_file, "--namespace", NAMESPACE,
+                "--max-request-size", str(BODY_LIMIT),
+            ],
+            unauthed=False,
+        )
+        ours_ns = ex_shares.get(NAMESPACE, [])
+        if len(ours_ns) < 3:
+            raise SystemExit(f"the example printed no shares for namespace {NAMESPACE}")
+        print("--- OpenBao's defaults: sys/generate-root-token (authenticated, namespaced), decode-token")
+        d = Diff(
+            Side("openbao", BAO_GATED_PORT, vars={f"ns{i}": k for i, k in enumerate(ns["key_shares"][:3])}),
+            Side("example", ex_port, vars={f"ns{i}": k for i, k in enumerate(ours_ns[:3])}),
+        )
+        gated_sequence(d, hexes, init["root_token"], ns["id"], args.bao)
+        total_passed += d.passed
+        total_failed += d.failed
         procs.stop_all()
         procs.procs.clear()
 
@@ -739,7 +1148,9 @@ def main() -> int:
         hexes = init["unseal_keys_hex"]
         key = combine([bytes.fromhex(h) for h in hexes[:3]])
         ex, ex_port, _ = start_example(
-            procs, server_bin, ["--openbao", "--key-hex", key.hex(), "--threshold", "3", "--no-strict-share-sets"]
+            procs,
+            server_bin,
+            ["--openbao", "--recovery-mode", "--key-hex", key.hex(), "--threshold", "3", "--no-strict-share-sets"],
         )
         print("--- sys/generate-recovery-token: OpenBao -recovery (raft) vs example --openbao")
         d = Diff(Side("openbao", BAO_RECOVERY_PORT), Side("example", ex_port))

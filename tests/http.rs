@@ -1675,3 +1675,446 @@ fn the_starts_ttl_reaches_the_mint_step_through_the_face_and_serve() {
         ]
     );
 }
+
+// ------------------------------------------------------------------ openbao_diff findings
+// Each test below states the bytes the real OpenBao 2.7.2 answered to the same request in
+// interop/openbao_diff.py (its "OpenBao's defaults" run), where the face answered otherwise.
+
+const FORM: &str = "application/x-www-form-urlencoded";
+const DECODE: &str = "/v1/sys/decode-token";
+
+fn with_ns(h: &mut Harness) {
+    let config = GeneratorConfig::builder(3)
+        .with_dialect(Dialect::OpenBao)
+        .with_profile(TokenProfile::OPENBAO)
+        .build()
+        .unwrap();
+    h.face
+        .add_namespace("ns1", RecoveryTokenGenerator::new(config))
+        .unwrap();
+}
+
+fn send_with(
+    h: &mut Harness,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    let mut r = Request::new(method, target).with_body(body.as_bytes());
+    for (name, value) in headers {
+        r = r.with_header(name, value);
+    }
+    errors(&h.send(&r))
+}
+
+#[test]
+fn a_form_body_is_parsed_before_the_token_and_json_if_it_looks_like_json() {
+    let mut h = Harness::openbao();
+    let ct = [("Content-Type", FORM)];
+    // Go's url.ParseQuery refuses a `;` and a malformed escape: before the token, everywhere.
+    for path in [
+        RT_ATTEMPT,
+        RT_UPDATE,
+        ROOT_ATTEMPT,
+        DECODE,
+        "/v1/sys/nothing",
+    ] {
+        for body in ["a=%zz", "a;b", "%"] {
+            assert_eq!(
+                send_with(&mut h, "PUT", path, &ct, body),
+                err(400, &["error parsing form data"]),
+                "{path} {body}"
+            );
+        }
+        // A body starting with `{` or `[` is JSON whatever the type says.
+        assert_eq!(
+            send_with(&mut h, "POST", path, &ct, "{"),
+            err(400, &["failed to decode JSON input: unexpected EOF"])
+        );
+        assert_eq!(
+            send_with(&mut h, "PUT", path, &ct, " [1]"),
+            err(
+                400,
+                &[
+                    "failed to decode JSON input: json: cannot unmarshal array into Go value of type map[string]interface {}"
+                ]
+            )
+        );
+    }
+    assert!(h.asked.is_empty());
+    // A valid form goes on to the token check; a type that does not parse is not a form.
+    assert_eq!(
+        send_with(&mut h, "PUT", RT_ATTEMPT, &ct, "a=1&&b"),
+        err(403, &["permission denied"])
+    );
+    let broken = [("Content-Type", "application/x-www-form-urlencoded;;")];
+    assert_eq!(
+        send_with(&mut h, "PUT", DECODE, &broken, "a=%zz"),
+        err(
+            400,
+            &["failed to decode JSON input: invalid character 'a' looking for beginning of value"]
+        )
+    );
+}
+
+#[test]
+fn logical_endpoints_read_a_forms_pairs_as_their_fields() {
+    let mut h = Harness::openbao();
+    let ct = [("Content-Type", FORM)];
+    // PROTOCOL.md section 6's worked example: `s.ABCDEFGHIJKLMNOPQRSTUVWX`, this OTP.
+    let (enc, otp) = (
+        "Qx9zcXdxc3F/cSgoKCgoKCg4ODg4ODg4OCg",
+        "0123456789abcdefghijklmnop",
+    );
+    let ok = h.send(
+        &Request::new("PUT", DECODE)
+            .with_header(
+                "Content-Type",
+                "application/x-www-form-urlencoded; charset=utf-8",
+            )
+            .with_body(format!("encoded_token={enc}&otp={otp}").as_bytes()),
+    );
+    assert_eq!(ok.status(), 200);
+    assert_eq!(
+        normalized(&ok),
+        r#"{"auth":null,"data":{"token":"s.ABCDEFGHIJKLMNOPQRSTUVWX"},"lease_duration":0,"lease_id":"","renewable":false,"request_id":"<id>","warnings":null,"wrap_info":null}"#
+    );
+    for (body, want) in [
+        // A repeated name: the values joined with `,`.
+        (
+            format!("encoded_token={enc}&encoded_token=X&otp={otp}"),
+            "error decoding base64'd token: illegal base64 data at input byte 35",
+        ),
+        (
+            format!("encoded_token={}&otp={otp}&otp=", enc.replace('/', "%2F")),
+            "error xoring token: length of byte slices is not equivalent: 26 != 27",
+        ),
+        // `+` is a space.
+        (
+            format!("encoded_token={enc}+&otp={otp}"),
+            "error decoding base64'd token: illegal base64 data at input byte 35",
+        ),
+        (
+            format!("otp={otp}&encoded_token"),
+            "provided 'encoded_token' or 'otp' is empty",
+        ),
+        (
+            "nope".to_owned(),
+            "provided 'encoded_token' or 'otp' is empty",
+        ),
+        (
+            "   ".to_owned(),
+            "provided 'encoded_token' or 'otp' is empty",
+        ),
+    ] {
+        assert_eq!(
+            send_with(&mut h, "PUT", DECODE, &ct, &body),
+            err(400, &[want]),
+            "{body}"
+        );
+    }
+    // sys/generate-root-token: a form start and a form update.
+    let auth = [("Content-Type", FORM), ("X-Vault-Token", ROOT)];
+    assert_eq!(
+        send_with(&mut h, "PUT", RT_ATTEMPT, &auth, "otp=short"),
+        err(400, &["OTP string has incorrect length"])
+    );
+    let started = h.send(
+        &Request::new("PUT", RT_ATTEMPT)
+            .with_header("Content-Type", FORM)
+            .with_header("X-Vault-Token", ROOT)
+            .with_body(b"otp=&pgp_key="),
+    );
+    assert_eq!(started.status(), 200);
+    let nonce = serde_json::from_str::<serde_json::Value>(started.body()).unwrap()["data"]["nonce"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        send_with(
+            &mut h,
+            "PUT",
+            RT_UPDATE,
+            &auth,
+            &format!("key=zz&nonce={nonce}")
+        ),
+        err(
+            500,
+            &["1 error occurred:\n\t* 'key' must be a valid hex or base64 string\n\n"]
+        )
+    );
+    let share = h.shares[0].clone();
+    let progress = h.send(
+        &Request::new("PUT", RT_UPDATE)
+            .with_header("Content-Type", FORM)
+            .with_header("X-Vault-Token", ROOT)
+            .with_body(format!("key={share}&nonce=x&nonce={nonce}").as_bytes()),
+    );
+    // `nonce=x&nonce=N` is the nonce `x,N`: OpenBao's wrong-nonce text, 500.
+    assert_eq!(progress.status(), 500);
+    assert!(progress.body().contains("incorrect nonce supplied"));
+    let progress = h.send(
+        &Request::new("PUT", RT_UPDATE)
+            .with_header("Content-Type", FORM)
+            .with_header("X-Vault-Token", ROOT)
+            .with_body(format!("nonce={nonce}&key={share}").as_bytes()),
+    );
+    assert_eq!(progress.status(), 200);
+    assert!(progress.body().contains("\"progress\":1,"));
+}
+
+#[test]
+fn a_namespace_header_on_a_root_only_path_is_refused_before_anything_else() {
+    let mut h = Harness::openbao();
+    let unavailable = err(400, &["operation unavailable in namespaces"]);
+    for path in [
+        ROOT_ATTEMPT,
+        "/v1/sys/generate-root",
+        "/v1/sys/generate-root/status",
+        RECOVERY,
+        "/v1/sys/generate-recovery-token/x/y",
+        "/v1/sys/raw",
+        "/v1/sys/raw/x",
+    ] {
+        for ns in ["nope", "ns1"] {
+            let n = [("X-Vault-Namespace", ns)];
+            // Before PATCH's media type, an unknown method, the body, a form, the trailing-slash
+            // rule, OPTIONS and the token.
+            assert_eq!(
+                send_with(&mut h, "PATCH", path, &n, "{}"),
+                unavailable,
+                "{path}"
+            );
+            assert_eq!(send_with(&mut h, "FOO", path, &n, ""), unavailable);
+            assert_eq!(
+                send_with(&mut h, "PUT", &format!("{path}/"), &n, ""),
+                unavailable
+            );
+            assert_eq!(
+                send_with(&mut h, "PUT", path, &[n[0], ("Content-Type", FORM)], "%zz"),
+                unavailable
+            );
+            assert_eq!(
+                send_with(
+                    &mut h,
+                    "PUT",
+                    path,
+                    &[n[0], ("Content-Type", "application/json")],
+                    "nope"
+                ),
+                unavailable
+            );
+            assert_eq!(send_with(&mut h, "OPTIONS", path, &n, ""), unavailable);
+        }
+    }
+    assert!(h.asked.is_empty());
+    // By whole segments: these are other paths, so the namespace must exist.
+    for path in [
+        "/v1/sys/generate-rootx",
+        "/v1/sys/rawx",
+        "/v1/sys/generate-root-token/x",
+    ] {
+        assert_eq!(
+            send_with(&mut h, "GET", path, &[("X-Vault-Namespace", "nope")], ""),
+            err(404, &["namespace not found"])
+        );
+    }
+    // Path cleaning and the body size still come first.
+    let dirty = h.send(
+        &Request::new("GET", "/v1/sys//generate-root/attempt")
+            .with_header("X-Vault-Namespace", "nope"),
+    );
+    assert_eq!(dirty.status(), 307);
+}
+
+#[test]
+fn a_missing_namespace_is_404_before_the_trailing_slash_rule_which_covers_patch() {
+    let mut h = Harness::openbao();
+    with_ns(&mut h);
+    let slash = format!("{RT_ATTEMPT}/");
+    assert_eq!(
+        send_with(&mut h, "PUT", &slash, &[("X-Vault-Namespace", "nope")], ""),
+        err(404, &["namespace not found"])
+    );
+    let cannot = err(400, &["cannot write to a path ending in '/'"]);
+    assert_eq!(
+        send_with(&mut h, "PUT", &slash, &[("X-Vault-Namespace", "ns1")], ""),
+        cannot
+    );
+    let merge = [("Content-Type", "application/merge-patch+json")];
+    for path in [
+        slash.as_str(),
+        "/v1/sys/generate-root/update/",
+        "/v1/sys/generate-root-token/",
+    ] {
+        assert_eq!(
+            send_with(&mut h, "PATCH", path, &merge, "{}"),
+            cannot,
+            "{path}"
+        );
+        assert_eq!(
+            send_with(
+                &mut h,
+                "PATCH",
+                path,
+                &[merge[0], ("X-Vault-Token", ROOT)],
+                "{}"
+            ),
+            cannot
+        );
+        // PATCH's media type is checked first.
+        assert_eq!(
+            send_with(&mut h, "PATCH", path, &[], "{}"),
+            err(400, &["mime: no media type"])
+        );
+    }
+    assert!(h.asked.is_empty());
+}
+
+#[test]
+fn a_namespace_leading_the_path_takes_the_generic_chain_then_its_own_texts() {
+    let mut h = Harness::openbao();
+    with_ns(&mut h);
+    let json = [("Content-Type", "application/json")];
+    let bad_json = err(
+        400,
+        &["failed to decode JSON input: invalid character 'o' in literal null (expecting 'u')"],
+    );
+    for path in [
+        "/v1/ns1/sys/generate-recovery-token/attempt",
+        "/v1/ns1/sys/raw/x",
+        "/v1/ns1/sys/generate-root/attempt",
+    ] {
+        assert_eq!(
+            send_with(&mut h, "FOO", path, &[], ""),
+            err(405, &[]),
+            "{path}"
+        );
+        assert_eq!(
+            send_with(&mut h, "PUT", path, &json, "nope"),
+            bad_json,
+            "{path}"
+        );
+    }
+    let root_only = err(400, &["operation only available in root namespace"]);
+    for path in [
+        "/v1/ns1/sys/generate-root",
+        "/v1/ns1/sys/generate-root/attempt/",
+        "/v1/ns1/sys/raw",
+        "/v1/ns1/sys/generate-recovery-token",
+    ] {
+        assert_eq!(send_with(&mut h, "PUT", path, &[], ""), root_only, "{path}");
+        assert_eq!(send_with(&mut h, "GET", path, &[], ""), root_only, "{path}");
+    }
+    assert!(h.asked.is_empty());
+    // After the token: the path inside the namespace names what is missing.
+    let root = [("X-Vault-Token", ROOT)];
+    assert_eq!(
+        send_with(&mut h, "GET", "/v1/ns1/sys/generate-rootx", &root, ""),
+        err(404, &["1 error occurred:\n\t* unsupported path\n\n"])
+    );
+    assert_eq!(
+        send_with(&mut h, "GET", "/v1/ns1/foo", &root, ""),
+        err(
+            404,
+            &["no handler for route \"foo\". route entry not found."]
+        )
+    );
+    assert_eq!(
+        send_with(&mut h, "GET", "/v1/ns1/foo", &[], ""),
+        err(403, &["permission denied"])
+    );
+}
+
+#[test]
+fn logical_endpoints_warn_of_unrecognized_parameters_as_openbao_does() {
+    let mut h = Harness::openbao();
+    let warnings = |a: &Answer| -> serde_json::Value {
+        assert_eq!(a.status(), 200, "{}", a.body());
+        serde_json::from_str::<serde_json::Value>(a.body()).unwrap()["warnings"].clone()
+    };
+    let (enc, otp) = (
+        "Qx9zcXdxc3F/cSgoKCgoKCg4ODg4ODg4OCg",
+        "0123456789abcdefghijklmnop",
+    );
+    // OpenBao 2.7.2 answered this body with
+    // `"warnings":["Endpoint ignored these unrecognized parameters: [OTP alpha zeta]"]`:
+    // exact names (`OTP` is unknown), null values counted, sorted by bytes, each once.
+    let body = format!(
+        r#"{{"encoded_token":"{enc}","otp":"{otp}","zeta":1,"alpha":null,"OTP":"x","zeta":2}}"#
+    );
+    let a = h.call("PUT", DECODE, None, &body);
+    assert_eq!(
+        warnings(&a),
+        serde_json::json!(["Endpoint ignored these unrecognized parameters: [OTP alpha zeta]"])
+    );
+    // Byte for byte: one string in the `warnings` list, before `auth`.
+    assert!(a.body().ends_with(
+        "\"warnings\":[\"Endpoint ignored these unrecognized parameters: [OTP alpha zeta]\"],\"auth\":null}\n"
+    ));
+    // A form: `[ A b]` for `b=1&b=2&=&%41=1` (observed).
+    let form = h.send(
+        &Request::new("PUT", DECODE)
+            .with_header("Content-Type", FORM)
+            .with_body(format!("encoded_token={enc}&otp={otp}&b=1&b=2&=&%41=1").as_bytes()),
+    );
+    assert_eq!(
+        warnings(&form),
+        serde_json::json!(["Endpoint ignored these unrecognized parameters: [ A b]"])
+    );
+    // Nothing unknown: `null`; a PUT's query is not read.
+    let plain = h.call(
+        "PUT",
+        &format!("{DECODE}?x=1"),
+        None,
+        &format!(r#"{{"encoded_token":"{enc}","otp":"{otp}"}}"#),
+    );
+    assert_eq!(warnings(&plain), serde_json::Value::Null);
+    // A status GET reads its query as Go's URL.Query() does: `[ x]` (observed).
+    let status = h.call(
+        "GET",
+        &format!("{RT_ATTEMPT}?otp=1&pgp_key=&x&%zz=1&y=%zz&a;b=1&&="),
+        Some(ROOT),
+        "",
+    );
+    assert_eq!(
+        warnings(&status),
+        serde_json::json!(["Endpoint ignored these unrecognized parameters: [ x]"])
+    );
+    // Start and update: `[foo]`; `[a"b z é]`, escaped as Go's encoder writes it (observed).
+    let start = h.call(
+        "PUT",
+        &format!("{RT_ATTEMPT}?q=1"),
+        Some(ROOT),
+        r#"{"foo":1,"otp":""}"#,
+    );
+    assert_eq!(
+        warnings(&start),
+        serde_json::json!(["Endpoint ignored these unrecognized parameters: [foo]"])
+    );
+    let nonce = serde_json::from_str::<serde_json::Value>(start.body()).unwrap()["data"]["nonce"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let share = h.shares[0].clone();
+    let update = h.call(
+        "PUT",
+        RT_UPDATE,
+        Some(ROOT),
+        &format!(r#"{{"key":"{share}","nonce":"{nonce}","z":1,"\u00e9":2,"a\"b":3}}"#),
+    );
+    assert!(update.body().ends_with(
+        "\"warnings\":[\"Endpoint ignored these unrecognized parameters: [a\\\"b z \u{e9}]\"],\"auth\":null}\n"
+    ), "{}", update.body());
+    // A refusal carries no warning: the error body only.
+    assert_eq!(
+        errors(&h.call(
+            "PUT",
+            DECODE,
+            None,
+            r#"{"encoded_token":"","otp":"","x":1}"#
+        )),
+        err(400, &["provided 'encoded_token' or 'otp' is empty"])
+    );
+}

@@ -1702,6 +1702,60 @@ fn a_token_from_the_token_file_and_a_minted_root_token_may_generate_root() {
     assert_eq!(r.status, 200, "the minted root token may call: {r:?}");
 }
 
+/// A root token minted in a namespace is a valid token outside it, without the policy there:
+/// OpenBao 2.7.2 answers it with its multi-error 403 (interop/openbao_diff.py observed
+/// `{"errors":["1 error occurred:\n\t* permission denied\n\n"]}`), not the unknown token's.
+#[test]
+fn a_namespace_root_token_outside_its_namespace_is_not_permitted() {
+    let caller = "s.fromTheTokenFile000000000";
+    let file = temp_file("tokens-ns", &format!("{caller}\n"));
+    let s = Server::start(&[
+        "--openbao",
+        "--namespace",
+        "ns1",
+        "--token-file",
+        file.to_str().unwrap(),
+        "--threshold",
+        "1",
+    ]);
+    let attempt = "/v1/sys/generate-root-token/attempt";
+    let call = |token: &str, ns: Option<&str>, method: &str, path: &str, body: &str| {
+        let mut h = vec![("X-Vault-Token", token)];
+        if let Some(ns) = ns {
+            h.push(("X-Vault-Namespace", ns));
+        }
+        http(s.addr, method, path, Some(body), &h)
+    };
+    let started = call(caller, Some("ns1"), "PUT", attempt, "").json();
+    let data = &started["data"];
+    let share = &s.namespace_shares[0].1;
+    let body = json!({"key": share, "nonce": str_field(data, "nonce")}).to_string();
+    let done = call(
+        caller,
+        Some("ns1"),
+        "PUT",
+        "/v1/sys/generate-root-token/update",
+        &body,
+    )
+    .json();
+    let token = decode_token(
+        str_field(&done["data"], "encoded_token"),
+        str_field(data, "otp"),
+        33,
+    )
+    .unwrap();
+    let minted = token.expose_secret();
+    assert_eq!(call(minted, Some("ns1"), "GET", attempt, "").status, 200);
+    let outside = call(minted, None, "GET", attempt, "");
+    assert_eq!(outside.status, 403, "{outside:?}");
+    assert_eq!(
+        outside.body,
+        "{\"errors\":[\"1 error occurred:\\n\\t* permission denied\\n\\n\"]}\n"
+    );
+    let unknown = call("s.notKnown", None, "GET", attempt, "");
+    assert_eq!(unknown.body, "{\"errors\":[\"permission denied\"]}\n");
+}
+
 #[test]
 fn the_key_file_gives_the_key() {
     let key = [0x5au8; 16];

@@ -111,6 +111,11 @@ impl Shape {
         )
     }
 
+    /// Each field's name and whether it is secret, in the shape's order.
+    pub(crate) fn field_names(self) -> impl Iterator<Item = (&'static str, bool)> {
+        self.fields().iter().map(|f| (f.name, f.secret))
+    }
+
     fn fields(self) -> &'static [FieldSpec] {
         match self {
             Self::Start => &[
@@ -254,6 +259,9 @@ struct Decoder<'a> {
     member: Option<usize>,
     member_name: String,
     name_buf: Vec<u8>,
+    /// The request object's member names no field has (weak shapes only: the logical
+    /// endpoints' `unrecognized parameters`), as decoded, possibly repeated.
+    unknown: Vec<String>,
 }
 
 /// Decodes `body` into `shape`'s fields.
@@ -286,6 +294,32 @@ pub(crate) fn decode_http(
 }
 
 fn decode_inner(body: &[u8], shape: Shape, json_limits: bool) -> Result<Body, String> {
+    decode_full(body, shape, json_limits).map(|(body, _)| body)
+}
+
+/// [`decode_http`] for a logical endpoint's shape, with the request object's member names no
+/// field has (OpenBao warns of them: `Endpoint ignored these unrecognized parameters: [..]`).
+///
+/// # Errors
+/// Go's error text (without any prefix).
+pub(crate) fn decode_logical(
+    body: &[u8],
+    shape: Shape,
+    content_type: Option<&str>,
+) -> Result<(Body, Vec<String>), String> {
+    let media = content_type
+        .and_then(|t| t.split(';').next())
+        .map(str::trim)
+        .unwrap_or_default();
+    let form = media.eq_ignore_ascii_case("application/x-www-form-urlencoded");
+    decode_full(body, shape, !form)
+}
+
+fn decode_full(
+    body: &[u8],
+    shape: Shape,
+    json_limits: bool,
+) -> Result<(Body, Vec<String>), String> {
     let mut d = Decoder {
         b: body,
         i: 0,
@@ -298,15 +332,16 @@ fn decode_inner(body: &[u8], shape: Shape, json_limits: bool) -> Result<Body, St
         member: None,
         member_name: String::new(),
         name_buf: Vec::new(),
+        unknown: Vec::new(),
     };
     d.run().map_err(Fault::into_reason)?;
     if let Some(e) = d.type_error {
         return Err(e);
     }
     if d.values == 0 {
-        return Ok(Body::Blank);
+        return Ok((Body::Blank, d.unknown));
     }
-    Ok(Body::Fields(d.slots))
+    Ok((Body::Fields(d.slots), d.unknown))
 }
 
 fn is_ws(c: u8) -> bool {
@@ -722,6 +757,8 @@ impl Decoder<'_> {
         if self.member.is_some() {
             // Go names the field as sent (a case variant of the name, maybe with a Kelvin sign).
             self.member_name = name.into_owned();
+        } else if self.shape.weak() {
+            self.unknown.push(name.into_owned());
         }
         Ok(())
     }

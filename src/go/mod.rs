@@ -10,5 +10,6 @@
 
 pub(crate) mod base64;
 pub(crate) mod duration;
+pub(crate) mod form;
 pub(crate) mod json;
 pub(crate) mod mime;

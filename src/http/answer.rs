@@ -252,7 +252,13 @@ fn request_id<R: CryptoRng + ?Sized>(rng: &mut R) -> String {
 /// OpenBao's logical-response envelope (observed on 2.7.2): `request_id`, `lease_id`,
 /// `renewable`, `lease_duration`, `data` (its keys as given: the caller sorts them), `wrap_info`,
 /// `warnings`, `auth`; 200.
-pub(crate) fn envelope<R: CryptoRng + ?Sized>(data: &[(&str, Value<'_>)], rng: &mut R) -> Answer {
+///
+/// `warning`: the one text of `warnings` (OpenBao's `unrecognized parameters`), else `null`.
+pub(crate) fn envelope<R: CryptoRng + ?Sized>(
+    data: &[(&str, Value<'_>)],
+    warning: Option<&str>,
+    rng: &mut R,
+) -> Answer {
     let strings: usize = data
         .iter()
         .map(|(k, v)| {
@@ -263,7 +269,8 @@ pub(crate) fn envelope<R: CryptoRng + ?Sized>(data: &[(&str, Value<'_>)], rng: &
         })
         .fold(0usize, usize::saturating_add);
     // Sized up front so that it never reallocates (it can hold an OTP or a token).
-    let mut out = String::with_capacity(strings.saturating_add(256));
+    let warned = warning.map_or(0, |w| w.len().saturating_mul(6).saturating_add(4));
+    let mut out = String::with_capacity(strings.saturating_add(warned).saturating_add(256));
     out.push_str("{\"request_id\":");
     crate::go::json::push_go_string(&mut out, &request_id(rng));
     out.push_str(",\"lease_id\":\"\",\"renewable\":false,\"lease_duration\":0,\"data\":{");
@@ -279,7 +286,16 @@ pub(crate) fn envelope<R: CryptoRng + ?Sized>(data: &[(&str, Value<'_>)], rng: &
             Value::Int(n) => out.push_str(&n.to_string()),
         }
     }
-    out.push_str("},\"wrap_info\":null,\"warnings\":null,\"auth\":null}");
+    out.push_str("},\"wrap_info\":null,\"warnings\":");
+    match warning {
+        Some(w) => {
+            out.push('[');
+            crate::go::json::push_go_string(&mut out, w);
+            out.push(']');
+        }
+        None => out.push_str("null"),
+    }
+    out.push_str(",\"auth\":null}");
     Answer::json(200, out)
 }
 
@@ -316,6 +332,7 @@ mod tests {
                 ("otp", Value::Str("")),
                 ("otp_length", Value::Int(26)),
             ],
+            None,
             &mut rand::rng(),
         );
         let body = a.body();

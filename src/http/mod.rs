@@ -308,6 +308,9 @@ pub(crate) struct Call {
     dialect: Dialect,
     slot: usize,
     namespace: Option<String>,
+    /// The request's parameter names the logical endpoint has no field for: OpenBao's
+    /// `unrecognized parameters` warning in a successful answer (observed on 2.7.2).
+    ignored: Vec<String>,
 }
 
 impl Call {
@@ -342,7 +345,8 @@ impl Call {
         data.push(("progress", Value::Int(s.progress)));
         data.push(("required", Value::Int(s.required)));
         data.push(("started", Value::Bool(s.started)));
-        answer::envelope(&data, rng)
+        let warning = crate::go::form::unrecognized_warning(self.ignored.clone());
+        answer::envelope(&data, warning.as_deref(), rng)
     }
 
     /// A refusal. On OpenBao's logical endpoint a refused update (past the request's own
@@ -592,13 +596,17 @@ impl Face {
     ///
     /// 1. The body size (413 for any path and method).
     /// 2. OpenBao: a path outside `/v1/` is 404; a path that is not clean (`//`, `.`, `..`) is
-    ///    Go's 307 redirect to the clean one (observed on 2.7.2).
+    ///    Go's 307 redirect to the clean one; a namespace header on a path only the root
+    ///    namespace has (`sys/generate-root`, `sys/generate-recovery-token`, `sys/raw` and below)
+    ///    is 400 `operation unavailable in namespaces` (observed on 2.7.2).
     /// 3. PATCH's media type (400 with Go's `mime` text, or 415), before any routing; except on
     ///    OpenBao's recovery endpoints, whose handler chain has no such check (observed).
-    /// 4. OpenBao's generic layer: a method it does not know is 405 `{"errors":[]}`; a PUT,
-    ///    POST or PATCH body (not sent as a form) must be one JSON object (400
-    ///    `failed to decode JSON input: ...`), before any token is looked at; a namespace must
-    ///    exist (404 `namespace not found`).
+    /// 4. OpenBao's generic layer: a method it does not know is 405 `{"errors":[]}`; a PUT or
+    ///    POST form body (Vault's `isForm`) must parse (400 `error parsing form data`), any
+    ///    other PUT, POST or PATCH body must be one JSON object (400
+    ///    `failed to decode JSON input: ...`), before any token is looked at; a namespace
+    ///    leading the path on a root-only path is 400, a namespace must exist (404
+    ///    `namespace not found`), and a write to a path ending in `/` is 400.
     /// 5. The route and who may call: an open family goes on; OpenBao's disabled
     ///    `sys/generate-root/*` is 405 `unsupported operation`; anything else asks the host
     ///    ([`Step::Authorize`]) before the body is decoded into a request. A path the face does
@@ -684,6 +692,15 @@ impl Face {
         if !is_clean(path) {
             return Step::Answer(redirect_to_clean(request, path));
         }
+        // The paths only the root namespace has refuse a namespace named by the header before
+        // any other check but the two above (observed on 2.7.2: before PATCH's media type, an
+        // unknown method, the body, the namespace's existence, OPTIONS and the token).
+        if request.namespace.and_then(canonical_namespace).is_some() && root_only(rest) {
+            return Step::Answer(Answer::with_errors(
+                400,
+                &["operation unavailable in namespaces"],
+            ));
+        }
         // A namespace may also lead the path (`/v1/ns1/sys/...`; observed), when no header
         // names one.
         let prefixed = if request.namespace.is_none() && Route::of(path).is_none() {
@@ -703,7 +720,9 @@ impl Face {
             .map_or_else(|| Route::of(path), |(_, r)| Some(*r));
         // Recovery mode's chain has no generic layer either: every method on `/update` is an
         // update there, and the handler reads the body itself (observed).
-        let raw = matches!(route, Some(Route::Raw));
+        // A namespace leading the path takes the generic layer's chain even to these routes
+        // (observed: `FOO /v1/ns1/sys/raw/x` is 405, a bad body there Go's JSON text).
+        let raw = matches!(route, Some(Route::Raw)) && prefixed.is_none();
         if self.recovery_mode {
             if request.namespace.and_then(canonical_namespace).is_some() {
                 return Step::Answer(Answer::with_errors(
@@ -727,7 +746,8 @@ impl Face {
             };
         }
         // Recovery mode's handler chain has no generic PATCH check (observed).
-        let recovery = matches!(route, Some(Route::Ceremony(Endpoint::Recovery, _)));
+        let recovery =
+            matches!(route, Some(Route::Ceremony(Endpoint::Recovery, _))) && prefixed.is_none();
         if request.method == "PATCH"
             && !recovery
             && let Err(answer) = check_patch(request.content_type)
@@ -737,25 +757,57 @@ impl Face {
         if !recovery && !raw && !KNOWN_METHODS.contains(&request.method) {
             return Step::Answer(Answer::method_not_allowed());
         }
-        // The logical layer refuses a write to a path ending in `/` before any token check
-        // (observed: PUT on `sys/generate-root-token/attempt/`, `sys/generate-root/`).
-        if !recovery && !raw && matches!(request.method, "PUT" | "POST") && rest.ends_with('/') {
-            return Step::Answer(Answer::with_errors(
-                400,
-                &["cannot write to a path ending in '/'"],
-            ));
-        }
-        let form = request
-            .content_type
-            .and_then(|ct| mime::media_type(ct).ok())
-            .is_some_and(|m| m == "application/x-www-form-urlencoded");
-        if matches!(request.method, "PUT" | "POST" | "PATCH")
-            && !form
+        // A PUT or POST body is a form or JSON as Vault's `isForm` decides (the media type and
+        // the body's first byte); a form must parse (`error parsing form data`), anything
+        // else be one JSON object, before any token is looked at (observed on 2.7.2).
+        let form = matches!(request.method, "PUT" | "POST")
+            && crate::go::form::is_form(request.body, request.content_type);
+        if !recovery && !raw && form {
+            if let Err(text) = crate::go::form::check(request.body) {
+                return Step::Answer(Answer::with_errors(400, &[text]));
+            }
+        } else if matches!(request.method, "PUT" | "POST" | "PATCH")
             && !recovery
             && !raw
             && let Err(e) = StartRequest::check_generic(request.body)
         {
             return Step::Answer(Answer::error(&e, dialect));
+        }
+        // A namespace leading the path, on a path only the root namespace has: refused after
+        // the body, before the trailing-slash rule (observed: `/v1/ns1/sys/generate-root`,
+        // `/v1/ns1/sys/generate-root/attempt/`).
+        if request.namespace.is_none()
+            && self.slots.iter().any(|s| {
+                s.namespace
+                    .as_deref()
+                    .and_then(|ns| rest.strip_prefix(ns))
+                    .is_some_and(root_only)
+            })
+        {
+            return Step::Answer(Answer::with_errors(
+                400,
+                &["operation only available in root namespace"],
+            ));
+        }
+        // A namespace named by the header must exist before the trailing-slash rule is applied
+        // (observed: `PUT .../attempt/` in namespace `nope` is 404 `namespace not found`).
+        if let Some(ns) = request.namespace.and_then(canonical_namespace)
+            && self.slot_of(&ns).is_none()
+            && !self.unsealable.contains(&ns)
+        {
+            return Step::Answer(Answer::with_errors(404, &["namespace not found"]));
+        }
+        // The logical layer refuses a write to a path ending in `/` before any token check
+        // (observed: PUT and PATCH on `sys/generate-root-token/attempt/`, `sys/generate-root/`).
+        if !recovery
+            && !raw
+            && matches!(request.method, "PUT" | "POST" | "PATCH")
+            && rest.ends_with('/')
+        {
+            return Step::Answer(Answer::with_errors(
+                400,
+                &["cannot write to a path ending in '/'"],
+            ));
         }
         let by_path = prefixed.is_some();
         let namespace = request
@@ -863,7 +915,17 @@ impl Face {
                 if request.method == "OPTIONS" {
                     return internal_only();
                 }
-                Self::unsupported(request, rest, namespace)
+                // A served namespace leading the path: the rest is a path in it (observed:
+                // `/v1/ns1/sys/nothing` is `unsupported path`, as `/v1/sys/nothing`).
+                let inner = self
+                    .slots
+                    .iter()
+                    .filter_map(|s| s.namespace.as_deref())
+                    .chain(self.unsealable.iter().map(String::as_str))
+                    .find_map(|ns| rest.strip_prefix(ns))
+                    .filter(|_| request.namespace.is_none())
+                    .unwrap_or(rest);
+                Self::unsupported(request, inner, namespace)
             }
         }
     }
@@ -881,6 +943,7 @@ impl Face {
             dialect: self.dialect(),
             slot,
             namespace,
+            ignored: Vec::new(),
         }
     }
 
@@ -920,7 +983,7 @@ impl Face {
     /// The ceremony call itself, once the caller may make it.
     pub(crate) fn run<R: CryptoRng + ?Sized>(
         &mut self,
-        call: Call,
+        mut call: Call,
         body: &[u8],
         content_type: Option<&str>,
         query: Option<&str>,
@@ -938,10 +1001,23 @@ impl Face {
         let strategy = call.strategy();
         let config = generator.config();
         match call.operation {
-            Operation::Status => Step::Answer(call.status(&generator.status(strategy, now), rng)),
+            Operation::Status => {
+                // A logical GET reads the query as its data (Go's `URL.Query()`).
+                if call.endpoint.enveloped()
+                    && let Some(q) = query
+                {
+                    call.ignored = crate::go::form::names(q.as_bytes())
+                        .filter(|n| n != "otp" && n != "pgp_key")
+                        .collect();
+                }
+                Step::Answer(call.status(&generator.status(strategy, now), rng))
+            }
             Operation::Start => {
                 let parsed = if call.endpoint.enveloped() {
-                    StartRequest::from_logical(body, content_type)
+                    StartRequest::from_logical(body, content_type).map(|(r, ignored)| {
+                        call.ignored = ignored;
+                        r
+                    })
                 } else {
                     decode_start(config, body, content_type)
                 };
@@ -1006,7 +1082,10 @@ impl Face {
             }
             Operation::Update => {
                 let request = match decode_update(&call, config, body, content_type) {
-                    Ok(r) => r,
+                    Ok((r, ignored)) => {
+                        call.ignored = ignored;
+                        r
+                    }
                     Err(answer) => return Step::Answer(answer),
                 };
                 match generator.submit(strategy, &request, now) {
@@ -1055,7 +1134,14 @@ fn decode_token<R: CryptoRng + ?Sized>(
         return Answer::with_errors(400, &["provided 'encoded_token' or 'otp' is empty"]);
     }
     match crate::tokens::decode_token(&parsed.encoded_token, &parsed.otp, parsed.otp.len()) {
-        Ok(token) => answer::envelope(&[("token", Value::Str(token.expose_secret()))], rng),
+        Ok(token) => {
+            let warning = crate::go::form::unrecognized_warning(parsed.unknown);
+            answer::envelope(
+                &[("token", Value::Str(token.expose_secret()))],
+                warning.as_deref(),
+                rng,
+            )
+        }
         Err(e) => Answer::with_errors(400, &[&e.to_string()]),
     }
 }
@@ -1065,11 +1151,31 @@ fn decode_token<R: CryptoRng + ?Sized>(
 /// stands (observed on OpenBao 2.7.2).
 fn field_validation(e: &Error) -> Option<Answer> {
     match e {
-        Error::InvalidBody { reason } if reason.starts_with("Field validation failed: ") => {
+        Error::InvalidBody { reason }
+            if reason.starts_with("Field validation failed: ")
+                || reason == crate::go::form::FORM_ERROR =>
+        {
             Some(Answer::with_errors(400, &[reason]))
         }
         _ => None,
     }
+}
+
+/// Whether `rest` (the path under `/v1/`) is one of the paths only OpenBao's root namespace
+/// has, by whole segments: `sys/generate-root` and `sys/generate-recovery-token` (and every
+/// path under them; `sys/generate-root-token` is another family), `sys/raw` (observed on
+/// 2.7.2).
+fn root_only(rest: &str) -> bool {
+    [
+        "sys/generate-root",
+        "sys/generate-recovery-token",
+        "sys/raw",
+    ]
+    .iter()
+    .any(|p| {
+        rest.strip_prefix(p)
+            .is_some_and(|after| after.is_empty() || after.starts_with('/'))
+    })
 }
 
 /// The slot index of a namespace without keys ([`Face::add_unsealable_namespace`]): no
@@ -1238,9 +1344,9 @@ fn decode_update(
     config: &GeneratorConfig,
     body: &[u8],
     content_type: Option<&str>,
-) -> Result<UpdateRequest, Answer> {
+) -> Result<(UpdateRequest, Vec<String>), Answer> {
     if call.endpoint.enveloped() {
-        let (key, nonce) =
+        let (key, nonce, ignored) =
             UpdateRequest::fields_http(body, content_type).map_err(|e| call.error(&e))?;
         if nonce.is_empty() {
             return Err(Answer::with_errors(400, &["nonce is required"]));
@@ -1248,13 +1354,13 @@ fn decode_update(
         if key.is_empty() {
             return Err(Answer::with_errors(400, &["key is required"]));
         }
-        return Ok(UpdateRequest::new(key, nonce));
+        return Ok((UpdateRequest::new(key, nonce), ignored));
     }
     let decoded = match config.dialect() {
         Dialect::OpenBao => UpdateRequest::from_http(body, content_type),
         _ => UpdateRequest::from_json(body),
     };
-    decoded.map_err(|e| call.error(&e))
+    decoded.map(|r| (r, Vec::new())).map_err(|e| call.error(&e))
 }
 
 /// Drives every step of one request with a synchronous host: `authorize` decides each

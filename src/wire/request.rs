@@ -11,6 +11,22 @@ fn invalid(reason: String) -> Error {
     Error::InvalidBody { reason }
 }
 
+/// A logical endpoint's body (OpenBao): a form's pairs when it is a form
+/// ([`crate::go::form::is_form`]; a form Go refuses is [`Error::InvalidBody`] with
+/// [`crate::go::form::FORM_ERROR`] as its reason, which the face answers as it stands), else
+/// JSON.
+/// The names no field has come back too (OpenBao's `unrecognized parameters`).
+fn logical(
+    body: &[u8],
+    shape: Shape,
+    content_type: Option<&str>,
+) -> Result<(Body, Vec<String>), Error> {
+    if crate::go::form::is_form(body, content_type) {
+        return crate::go::form::decode(body, shape).map_err(|e| invalid(e.to_owned()));
+    }
+    go_decode::decode_logical(body, shape, content_type).map_err(invalid)
+}
+
 fn plain(slot: Slot) -> String {
     match slot {
         Slot::Plain(s) => s,
@@ -124,14 +140,17 @@ impl StartRequest {
     }
 
     /// A start body as OpenBao's logical endpoint `sys/generate-root-token/attempt` reads it
-    /// (observed on 2.7.2): exact names, weak types (`{"otp":5}` is the OTP `5`).
+    /// (observed on 2.7.2): exact names, weak types (`{"otp":5}` is the OTP `5`); with the
+    /// names no field has.
     ///
     /// # Errors
     /// [`Error::InvalidBody`] with Go's (or mapstructure's) text.
-    pub(crate) fn from_logical(body: &[u8], content_type: Option<&str>) -> Result<Self, Error> {
-        let fields =
-            go_decode::decode_http(body, Shape::LogicalStart, content_type).map_err(invalid)?;
-        Ok(Self::from_fields(fields))
+    pub(crate) fn from_logical(
+        body: &[u8],
+        content_type: Option<&str>,
+    ) -> Result<(Self, Vec<String>), Error> {
+        let (fields, unknown) = logical(body, Shape::LogicalStart, content_type)?;
+        Ok((Self::from_fields(fields), unknown))
     }
 
     /// OpenBao's generic HTTP layer (observed on 2.7.2): before any token is looked at or any
@@ -239,11 +258,11 @@ impl UpdateRequest {
     pub(crate) fn fields_http(
         body: &[u8],
         content_type: Option<&str>,
-    ) -> Result<(SecretString, String), Error> {
-        match go_decode::decode_http(body, Shape::LogicalUpdate, content_type).map_err(invalid)? {
-            Body::Blank => Ok((SecretString::default(), String::new())),
-            Body::Fields([key, nonce, _, _]) => {
-                Ok((SecretString::new(take(secret(key))), plain(nonce)))
+    ) -> Result<(SecretString, String, Vec<String>), Error> {
+        match logical(body, Shape::LogicalUpdate, content_type)? {
+            (Body::Blank, unknown) => Ok((SecretString::default(), String::new(), unknown)),
+            (Body::Fields([key, nonce, _, _]), unknown) => {
+                Ok((SecretString::new(take(secret(key))), plain(nonce), unknown))
             }
         }
     }
@@ -277,20 +296,24 @@ impl UpdateRequest {
 pub(crate) struct DecodeTokenRequest {
     pub(crate) encoded_token: Zeroizing<String>,
     pub(crate) otp: Zeroizing<String>,
+    /// The names no field has (OpenBao's `unrecognized parameters`).
+    pub(crate) unknown: Vec<String>,
 }
 
 impl DecodeTokenRequest {
     /// # Errors
     /// [`Error::InvalidBody`] with Go's text.
     pub(crate) fn from_http(body: &[u8], content_type: Option<&str>) -> Result<Self, Error> {
-        match go_decode::decode_http(body, Shape::DecodeToken, content_type).map_err(invalid)? {
-            Body::Blank => Ok(Self {
+        match logical(body, Shape::DecodeToken, content_type)? {
+            (Body::Blank, unknown) => Ok(Self {
                 encoded_token: Zeroizing::new(String::new()),
                 otp: Zeroizing::new(String::new()),
+                unknown,
             }),
-            Body::Fields([encoded_token, otp, _, _]) => Ok(Self {
+            (Body::Fields([encoded_token, otp, _, _]), unknown) => Ok(Self {
                 encoded_token: secret(encoded_token),
                 otp: secret(otp),
+                unknown,
             }),
         }
     }
