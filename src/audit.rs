@@ -14,7 +14,8 @@
 //!
 //! 1. [`AuditEventKind::Started`] (or [`AuditEventKind::StartRefused`] with why: among them,
 //!    under holders-only start, [`ErrorKind::HolderKeyRequired`] / [`ErrorKind::UnknownShare`],
-//!    and [`ErrorKind::TtlUnsupported`] / [`ErrorKind::InvalidTtl`] for a refused `ttl`).
+//!    and [`ErrorKind::TtlUnsupported`] / [`ErrorKind::TtlNotForRecovery`] /
+//!    [`ErrorKind::InvalidTtl`] for a refused `ttl`).
 //! 2. Per share: [`AuditEventKind::ShareAccepted`] (progress + 1) or
 //!    [`AuditEventKind::ShareRefused`] (progress unchanged; with a share registry a foreign or
 //!    same-x share is [`ErrorKind::UnknownShare`], refused before anything is held).

@@ -267,6 +267,11 @@ error_table! {
         /// support one ([`crate::GeneratorConfigBuilder::with_ttl_supported`]). Nothing changed.
         TtlUnsupported
             => 400, "this server does not support a root token lifetime ('ttl')", vault;
+        /// Beyond Vault: a start on the recovery endpoints carried a `ttl`. The recovery token is
+        /// the generator's own (its lifetime is the host's revocation), so the field would be
+        /// dropped; it is refused instead. Nothing changed.
+        TtlNotForRecovery
+            => 400, "'ttl' applies only to root and DR operation tokens", vault;
         /// Beyond Vault: the start's `ttl` is not a positive Go duration (`1h30m`, `90s`).
         /// Nothing changed.
         InvalidTtl {

@@ -410,6 +410,40 @@ fn a_ttl_is_refused_unless_supported_or_valid() {
 }
 
 #[test]
+fn a_ttl_on_the_recovery_endpoints_is_refused_not_dropped() {
+    // The generator mints the recovery token itself: a lifetime there would be ignored.
+    let mut rng = StdRng::seed_from_u64(12);
+    let now = Instant::now();
+    let mut generator = RecoveryTokenGenerator::new(
+        GeneratorConfig::builder(2)
+            .with_ttl_supported(true)
+            .build()
+            .unwrap(),
+    );
+    let refused = generator.start_request(
+        Strategy::Recovery,
+        start_body(r#"{"ttl":"1h"}"#),
+        now,
+        &mut rng,
+    );
+    let e = refused.unwrap_err();
+    assert_eq!(e, Error::TtlNotForRecovery);
+    assert_eq!(
+        e.to_string(),
+        "'ttl' applies only to root and DR operation tokens"
+    );
+    assert!(!generator.status(Strategy::Recovery, now).started);
+    // The DR operation token is the host's, like the root token: its ttl is taken.
+    let ok = generator.start_request(
+        Strategy::DrOperation,
+        start_body(r#"{"ttl":"1h"}"#),
+        now,
+        &mut rng,
+    );
+    assert!(ok.unwrap().started);
+}
+
+#[test]
 fn a_dropped_completion_leaves_an_audit_event() {
     let mut rng = StdRng::seed_from_u64(11);
     let now = Instant::now();

@@ -481,7 +481,7 @@ impl RecoveryTokenGenerator {
         self.handle_timeout(now);
         let result = self
             .check_holder(key)
-            .and_then(|()| self.parse_ttl(ttl))
+            .and_then(|()| self.parse_ttl(strategy, ttl))
             .and_then(|ttl| self.start_attempt(strategy, encoding, ttl, now, rng));
         match &result {
             Ok(status) => {
@@ -516,10 +516,14 @@ impl RecoveryTokenGenerator {
     }
 
     /// A start's `ttl`: empty is none; otherwise a positive Go duration, if the host supports
-    /// lifetimes.
-    fn parse_ttl(&self, ttl: &str) -> Result<Option<Duration>, Error> {
+    /// lifetimes and the strategy's token is one the host mints (the generator makes the
+    /// recovery token itself: a `ttl` there would be dropped, so it is refused).
+    fn parse_ttl(&self, strategy: Strategy, ttl: &str) -> Result<Option<Duration>, Error> {
         if ttl.is_empty() {
             return Ok(None);
+        }
+        if strategy == Strategy::Recovery {
+            return Err(Error::TtlNotForRecovery);
         }
         if !self.config.ttl_supported {
             return Err(Error::TtlUnsupported);
