@@ -18,8 +18,8 @@
 //! | family | path under `/v1/` | strategy | who may call |
 //! |---|---|---|---|
 //! | [`Endpoint::Recovery`] | `sys/generate-recovery-token/{attempt,update}` | recovery | anyone |
-//! | [`Endpoint::Root`] | `sys/generate-root/{attempt,update}` | root | [`super::Access`] |
-//! | [`Endpoint::DrOperation`] | `sys/replication/dr/secondary/generate-operation-token/{attempt,update}` | DR operation | [`super::Access`] |
+//! | [`Endpoint::Root`] | `sys/generate-root/{attempt,update}` | root | [`Access`] |
+//! | [`Endpoint::DrOperation`] | `sys/replication/dr/secondary/generate-operation-token/{attempt,update}` | DR operation | [`Access`] |
 //! | [`Endpoint::RootToken`] | `sys/generate-root-token/{attempt,update}` (OpenBao 2.6+, namespaced) | root | a token, always |
 //! | [`Route::DecodeToken`] | `sys/decode-token` | | anyone |
 //! | [`Route::Raw`] | `sys/raw/<path>` | | the recovery token |
