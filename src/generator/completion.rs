@@ -14,7 +14,7 @@ use rand_core::CryptoRng;
 use std::sync::{Arc, Weak};
 
 use super::RecoveryTokenGenerator;
-use super::state::{Attempt, AttemptEncoding};
+use super::state::{Attempt, AttemptEncoding, Phase};
 use crate::audit::AuditEventKind;
 use crate::error::Error;
 use crate::secret::{CombinedKey, Otp, Token};
@@ -659,11 +659,7 @@ impl RecoveryTokenGenerator {
     /// Whether `ticket` is the completion the attempt is waiting for.
     fn check_ticket(&self, ticket: &Ticket) -> Result<(), Error> {
         match &self.attempt {
-            Attempt::InProgress(a)
-                if a.completion
-                    .as_ref()
-                    .is_some_and(|w| w.ptr_eq(&Arc::downgrade(&ticket.id))) =>
-            {
+            Attempt::InProgress(a) if matches!(&a.phase, Phase::Completing(w) if w.ptr_eq(&Arc::downgrade(&ticket.id))) => {
                 Ok(())
             }
             _ => Err(Error::StaleCompletion),
@@ -677,7 +673,7 @@ impl RecoveryTokenGenerator {
         let error = match self.check_ticket(ticket) {
             Ok(()) => {
                 if let Attempt::InProgress(a) = &mut self.attempt {
-                    a.completion = None;
+                    a.phase = Phase::Collecting;
                 }
                 error
             }
@@ -703,7 +699,7 @@ impl RecoveryTokenGenerator {
                 #[cfg(feature = "pgp")]
                 AttemptEncoding::Pgp(p) => p.encrypt_token(&token, rng).map_err(Error::from),
             },
-            Attempt::Idle => Err(Error::StaleCompletion),
+            Attempt::Idle { .. } => Err(Error::StaleCompletion),
         };
         #[cfg(not(feature = "pgp"))]
         let _ = rng;
@@ -716,10 +712,10 @@ impl RecoveryTokenGenerator {
         };
         let pgp_fingerprint = match &self.attempt {
             Attempt::InProgress(a) => a.pgp_fingerprint(),
-            Attempt::Idle => String::new(),
+            Attempt::Idle { .. } => String::new(),
         };
         let strategy = ticket.strategy;
-        self.attempt = Attempt::Idle;
+        self.attempt = Attempt::IDLE;
         if strategy == Strategy::Recovery {
             self.recovery_token.set(token);
             self.recovery_issued = true;

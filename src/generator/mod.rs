@@ -85,19 +85,33 @@ mod state {
         /// The root token's lifetime the start asked for (`ttl`), handed to the mint step.
         pub(super) ttl: Option<Duration>,
         pub(super) shares: Vec<KeyShare>,
-        /// The completion handed to the host at the threshold, while the host holds it.
-        pub(super) completion: Option<Weak<()>>,
+        /// Collecting shares, or completing (the host holds the completion).
+        pub(super) phase: Phase,
         /// The attempt's own share-ID key (none under a host key or with auditing off): it is
         /// zeroized when the attempt ends, however it ends.
         pub(super) audit_key: Option<crate::audit::AuditKey>,
     }
 
+    /// Where a started attempt stands.
+    pub(super) enum Phase {
+        /// Taking shares toward the threshold.
+        Collecting,
+        /// The threshold was reached and the host holds the completion: its steps own the
+        /// `Arc` this points at. A completion the host drops leaves the count at zero; the next
+        /// call notices and returns the attempt to [`Phase::Collecting`] (the generator has no
+        /// hook into the host's values).
+        Completing(Weak<()>),
+    }
+
     impl InProgress {
         /// Whether a completion is outstanding (the host holds one of its steps).
         pub(super) fn completing(&self) -> bool {
-            self.completion
-                .as_ref()
-                .is_some_and(|w| w.strong_count() > 0)
+            matches!(&self.phase, Phase::Completing(w) if w.strong_count() > 0)
+        }
+
+        /// Whether the host dropped the completion without taking its step.
+        pub(super) fn abandoned(&self) -> bool {
+            matches!(&self.phase, Phase::Completing(w) if w.strong_count() == 0)
         }
 
         pub(super) fn pgp_fingerprint(&self) -> String {
@@ -111,12 +125,22 @@ mod state {
 
     /// The one attempt slot.
     pub(super) enum Attempt {
-        Idle,
+        /// No attempt. `expired_nonce`: the nonce of the attempt whose lifetime ended here, so
+        /// that an update naming it hears "expired" instead of "no attempt" (until a new start).
+        Idle { expired_nonce: Option<String> },
+        /// An attempt, collecting or completing.
         InProgress(Box<InProgress>),
+    }
+
+    impl Attempt {
+        /// The slot with no attempt and no expired one.
+        pub(super) const IDLE: Self = Self::Idle {
+            expired_nonce: None,
+        };
     }
 }
 
-use state::{Attempt, AttemptEncoding, InProgress};
+use state::{Attempt, AttemptEncoding, InProgress, Phase};
 
 /// Vault's root / recovery token generation ceremony as a sans-IO state machine.
 ///
@@ -160,7 +184,6 @@ pub struct RecoveryTokenGenerator {
     recovery_token: RecoveryTokenHolder,
     recovery_issued: bool,
     server_state: ServerState,
-    expired_nonce: Option<String>,
     audit: Auditor,
 }
 
@@ -169,7 +192,7 @@ impl std::fmt::Debug for RecoveryTokenGenerator {
         let mut d = f.debug_struct("RecoveryTokenGenerator");
         d.field("config", &self.config);
         match &self.attempt {
-            Attempt::Idle => d.field("attempt", &"idle"),
+            Attempt::Idle { .. } => d.field("attempt", &"idle"),
             Attempt::InProgress(a) => d
                 .field("nonce", &a.nonce)
                 .field("strategy", &a.strategy)
@@ -186,11 +209,10 @@ impl RecoveryTokenGenerator {
     pub fn new(config: GeneratorConfig) -> Self {
         Self {
             config,
-            attempt: Attempt::Idle,
+            attempt: Attempt::IDLE,
             recovery_token: RecoveryTokenHolder::default(),
             recovery_issued: false,
             server_state: ServerState::Unsealed,
-            expired_nonce: None,
             audit: Auditor::new(),
         }
     }
@@ -199,7 +221,7 @@ impl RecoveryTokenGenerator {
     pub(super) fn attempt_view(&self) -> Option<(Strategy, String, usize)> {
         match &self.attempt {
             Attempt::InProgress(a) => Some((a.strategy, a.nonce.clone(), a.shares.len())),
-            Attempt::Idle => None,
+            Attempt::Idle { .. } => None,
         }
     }
 
@@ -292,8 +314,9 @@ impl RecoveryTokenGenerator {
             && self.is_expired(a, now)
         {
             let (strategy, nonce, discarded) = (a.strategy, a.nonce.clone(), a.shares.len());
-            self.expired_nonce = Some(nonce.clone());
-            self.attempt = Attempt::Idle;
+            self.attempt = Attempt::Idle {
+                expired_nonce: Some(nonce.clone()),
+            };
             self.emit(
                 AuditEventKind::Expired { discarded },
                 strategy,
@@ -310,10 +333,9 @@ impl RecoveryTokenGenerator {
     /// that noticed it: the generator has no destructor hook into the host's values).
     fn reap_abandoned(&mut self, now: Instant) {
         if let Attempt::InProgress(a) = &mut self.attempt
-            && a.completion.is_some()
-            && !a.completing()
+            && a.abandoned()
         {
-            a.completion = None;
+            a.phase = Phase::Collecting;
             let (strategy, nonce) = (a.strategy, a.nonce.clone());
             self.emit(AuditEventKind::CompletionAbandoned, strategy, nonce, 0, now);
         }
@@ -522,11 +544,11 @@ impl RecoveryTokenGenerator {
         if ttl.is_empty() {
             return Ok(None);
         }
-        if strategy == Strategy::Recovery {
-            return Err(Error::TtlNotForRecovery);
-        }
         if !self.config.ttl_supported {
             return Err(Error::TtlUnsupported);
+        }
+        if strategy == Strategy::Recovery {
+            return Err(Error::TtlNotForRecovery);
         }
         let nanos = crate::go::duration::parse_go_duration(ttl)
             .map_err(|reason| Error::InvalidTtl { reason })?;
@@ -584,7 +606,6 @@ impl RecoveryTokenGenerator {
         rng.fill_bytes(&mut nonce_bytes);
         let nonce = uuid::Uuid::from_bytes(nonce_bytes).hyphenated().to_string();
 
-        self.expired_nonce = None;
         self.attempt = Attempt::InProgress(Box::new(InProgress {
             nonce,
             strategy,
@@ -592,7 +613,7 @@ impl RecoveryTokenGenerator {
             started_at: now,
             ttl,
             shares: Vec::with_capacity(self.config.threshold),
-            completion: None,
+            phase: Phase::Collecting,
             audit_key: Auditor::attempt_key(&self.config.audit, rng),
         }));
         let mut status = self.status(strategy, now);
@@ -676,7 +697,10 @@ impl RecoveryTokenGenerator {
         {
             return Err(Error::WrongNonceUndisclosed);
         }
-        self.attempt = Attempt::Idle;
+        // An idle slot stays as it is (an expired attempt's nonce is still recognised).
+        if let Attempt::InProgress(_) = self.attempt {
+            self.attempt = Attempt::IDLE;
+        }
         Ok(())
     }
     /// [`Self::update`]'s first half: parses the share as Vault's HTTP layer does, runs every
@@ -780,7 +804,7 @@ impl RecoveryTokenGenerator {
         self.handle_timeout(now);
         let attempt_key = match &self.attempt {
             Attempt::InProgress(a) => a.audit_key.as_ref(),
-            Attempt::Idle => None,
+            Attempt::Idle { .. } => None,
         };
         let id = Auditor::share_id(&self.config.audit, attempt_key, &share);
         let result = self.hold_share(strategy, share, nonce);
@@ -820,18 +844,20 @@ impl RecoveryTokenGenerator {
         self.check_server_state(strategy, Operation::Update)?;
         let threshold = self.config.threshold;
         let disclose = self.config.disclose_nonce_in_errors;
-        let Attempt::InProgress(a) = &mut self.attempt else {
-            return Err(
-                if self
-                    .expired_nonce
-                    .as_deref()
-                    .is_some_and(|n| ct_eq(n.as_bytes(), nonce.as_bytes()))
-                {
-                    Error::AttemptExpired
-                } else {
-                    Error::NoAttempt
-                },
-            );
+        let a = match &mut self.attempt {
+            Attempt::InProgress(a) => a,
+            Attempt::Idle { expired_nonce } => {
+                return Err(
+                    if expired_nonce
+                        .as_deref()
+                        .is_some_and(|n| ct_eq(n.as_bytes(), nonce.as_bytes()))
+                    {
+                        Error::AttemptExpired
+                    } else {
+                        Error::NoAttempt
+                    },
+                );
+            }
         };
         if !ct_eq(a.nonce.as_bytes(), nonce.as_bytes()) {
             return Err(if disclose {
@@ -899,7 +925,7 @@ impl RecoveryTokenGenerator {
         };
         drop(shares);
         let (ticket, handle) = Ticket::new(a.nonce.clone(), strategy, a.ttl);
-        a.completion = Some(handle);
+        a.phase = Phase::Completing(handle);
         Ok(UpdateOutcome::KeyReady(PendingCompletion {
             ticket,
             key: CombinedKey::new(key),
