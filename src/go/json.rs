@@ -1,52 +1,20 @@
 //! Request bodies decoded as OpenBao 2.7.2 decodes them: Go's `encoding/json` (Go 1.27, whose v1
 //! API runs on the v2 implementation), read the way OpenBao's `parseJSONRequest` reads a body.
+//! The rules, each observed on the real server, are in PROTOCOL.md section 11.
 //!
 //! Why our own decoder rather than serde_json: serde_json unescapes a string with an escape into a
 //! scratch buffer that it frees without wiping (a share or an OTP would outlive the request), and
 //! it has neither Go's rules (case-insensitive names, the last repeated field wins, `null` leaves
 //! a field as it was) nor Go's error texts, which clients see.
 //!
-//! How OpenBao reads a body, and so what this module reproduces:
-//! 1. A syntax pass over the *whole* body as a stream of JSON values (`Decoder.Token()` until
-//!    `EOF`, OpenBao's `EnforceJSONComplexityLimits`): the first syntax error anywhere wins, also
-//!    in text after the first value. That is why `{...} trailing` is refused with
-//!    `invalid character 'a' in literal true (expecting 'u')`: `trailing` is read as the start of
-//!    a second value, the literal `true`. A second *valid* value (`{...} {...}`) is accepted.
-//! 2. A decode of the first value into the request struct (`Decoder.Decode`): the first type
-//!    error (in document order) is reported when there is no syntax error.
+//! OpenBao reads a body twice: a syntax pass over the whole body as a stream of JSON values (the
+//! first syntax error anywhere wins; numbers become float64), then a decode of the first value
+//! into the request struct (the first type error in document order). Both are one linear,
+//! iterative scan here (an explicit stack, Go's depth limit of 10000).
 //!
-//! The first pass also converts every number to a float64 (Go's `Token()` does, OpenBao does
-//! not set `UseNumber` there): a number beyond float64's range is refused where it stands, before
-//! any later syntax error, with `json: cannot unmarshal number 1e400 into Go value of type
-//! float64`.
-//!
-//! Both passes are one linear scan here, iterative (an explicit stack, no recursion) with Go's
-//! depth limit of 10000 (`exceeded max depth` beyond it).
-//!
-//! Go's rules, each observed on OpenBao 2.7.2 (see tests/request_decode.rs):
-//! - names match case-insensitively (`"KEY"` fills `key`; the Kelvin sign U+212A folds to `k`
-//!   as in Go's `bytes.EqualFold`); the last repeated field wins; unknown fields are ignored
-//!   whatever their valid value;
-//! - text after the first value: a syntax error there wins over a type error in the first
-//!   value, but a later value cut off between tokens (`{...} [`) is not an error (Go's
-//!   `Token()` reports `EOF` there, which OpenBao's loop takes as the end);
-//! - `null` for the whole body leaves every field empty; `null` for a field leaves it as it was
-//!   (an earlier occurrence's value is kept);
-//! - a wrong type is `json: cannot unmarshal <kind> into Go struct field <Type>.<name as sent> of
-//!   type string`; a top-level string, number or bool is `... into Go value of type http.<Type>`;
-//!   a top-level array is `... array into Go value of type map[string]interface {}` (the real
-//!   server's text, from the generic handler that reads bodies into a map first);
-//! - invalid UTF-8 and lone surrogates become U+FFFD (one per invalid byte, as Go decodes);
-//!   `\u` escapes are decoded and surrogate pairs joined.
-//!
-//! Error texts never carry input beyond what Go's own text carries: one character for
-//! `invalid character 'x' ...` (outside strings that is JSON punctuation or garbage, never a
-//! secret's byte; inside a string it is a control character, which no share, OTP or nonce
-//! holds), the name of a field that matched (a case variant of a known name), and for an invalid
-//! escape sequence Go quotes the escape (`\q`, or `\u` and the four bytes after it). Decision:
-//! inside a secret field (`key`, `otp`) the `\u` form is cut to `` `\u` ``, so that no byte of a
-//! share or an OTP beyond the one escape letter can reach an error (and from there a log); the
-//! texts differ from Go's only in that case, which no correct client produces.
+//! Error texts never carry input beyond what Go's own text carries (one character, a matched
+//! field name, an invalid escape); inside a secret field (`key`, `otp`) an invalid `\u` escape
+//! is quoted as `` `\u` `` alone, so no byte of a share or an OTP can reach an error.
 
 use zeroize::{Zeroize, Zeroizing};
 

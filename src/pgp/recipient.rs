@@ -42,85 +42,25 @@ enum EncryptionKey {
 /// an ASCII-armored key (`gpg --export --armor`, detected by a leading `-----BEGIN PGP`) is
 /// accepted too.
 ///
-/// # What is checked at parse time, so that completion cannot fail on the key
-/// Vault accepts any key that parses and fails (or panics) only when the token is encrypted,
-/// after every holder has typed their share. This crate refuses at start:
-/// - input that does not decode or parse, and input with no public key
-///   ([`PgpError::Parse`]); of several keys only the first is read, as Vault's
-///   `openpgp.ReadEntity` does;
-/// - a key over the size and structure caps ([`PgpError::TooLarge`],
-///   [`PgpError::TooComplex`]; see "Bounded work" below);
-/// - a key whose self-signatures that the choice below rests on do not verify
-///   ([`PgpError::Parse`]): the chosen user ID certification (or direct-key signature), the
-///   newest direct-key signature, the newest key revocation, the revocations of user IDs
-///   preferred to the chosen one, and each encryption subkey tried, newest first: its newest
-///   revocation, else its newest binding (with the embedded back-signature if the binding also
-///   lets it sign). Other self-signatures (older duplicates, other subkeys' bindings, user
-///   attributes) are not verified: they do not change where the token goes. Third-party
-///   certifications and revocations issued by other keys cannot be verified without those keys
-///   and are ignored, as they say nothing about where to encrypt;
-/// - a key that cannot receive the token ([`PgpError::Unusable`]): not OpenPGP v4, revoked,
-///   expired, or without an encryption-capable (sub)key.
+/// # What a host must know
+/// - Everything that could fail at completion is checked at parse time (Vault fails or panics
+///   only when the token is encrypted, after every holder typed a share): a key that does not
+///   parse or whose self-signatures the recipient choice rests on do not verify
+///   ([`PgpError::Parse`]), one that cannot receive the token ([`PgpError::Unusable`]: not v4,
+///   revoked, expired, no encryption-capable key). The recipient is chosen as Go's
+///   `Entity.encryptionKey()` chooses it, and tried with a throwaway encryption.
+/// - The work is bounded (the start endpoint is unauthenticated): the text is at most
+///   [`Self::MAX_KEY_LEN`] bytes, packets are counted before rPGP parses them (the `MAX_*`
+///   constants), and at most [`Self::MAX_KEY_OPERATIONS`] weighted verifications are spent: a
+///   parse costs milliseconds, tens of them at worst ([`PgpError::TooLarge`],
+///   [`PgpError::TooComplex`] otherwise).
+/// - [`Self::parse`] checks expiry against the newest time the key itself attests to (the crate
+///   reads no clock); [`Self::parse_at`] against the caller's wall clock.
+/// - The output is a binary OpenPGP message (PKESK + SEIPD v1, AES-256), not signed; gpg 2.2
+///   decrypts it for RSA, Curve25519 and NIST-curve keys.
 ///
-/// The recipient is chosen as Go's openpgp `Entity.encryptionKey()` chooses it: the newest valid
-/// subkey whose binding signature carries the encrypt-communications or encrypt-storage flag and
-/// whose algorithm can encrypt; else the primary key if it may encrypt (its self-signature has an
-/// encryption flag, or no key-flags subpacket at all, as in keys from before flags existed) and
-/// its algorithm can. rPGP itself ignores flags, expiry and revocation when encrypting, so this
-/// choice is made here. A revocation applies whatever its date; a user ID counts as revoked when
-/// its newest revocation is not older than its newest certification. Each candidate must also
-/// pass a trial encryption of a throwaway session key through the very rPGP path the token will
-/// take, so a key rPGP cannot encrypt to (ElGamal, an ECDH key with a forbidden KDF hash) is
-/// refused now, not after the last share.
-///
-/// # Bounded work
-/// The start endpoint is unauthenticated, so `pgp_key` is attacker input. Whatever it holds, a
-/// parse costs a few milliseconds for Ed25519, ECDSA and RSA up to 4,096 bits, and at most the
-/// operation budget spent on the dearest operation rPGP admits (four DSA-4096 verifications,
-/// tens of milliseconds; BENCHMARKS.md, `benches/pgp_parse.rs`):
-/// - the text is at most [`Self::MAX_KEY_LEN`] bytes, checked before any decoding;
-/// - the binary key's packet headers are counted before rPGP parses a packet: at most
-///   [`Self::MAX_PACKETS`] packets, [`Self::MAX_SIGNATURES`] signatures,
-///   [`Self::MAX_USER_IDS`] user IDs, [`Self::MAX_SUBKEYS`] subkeys, and no user ID over
-///   [`Self::MAX_USER_ID_LEN`] bytes;
-/// - only the signatures listed above are verified, each at most once, and a parse spends at most
-///   [`Self::MAX_KEY_OPERATIONS`] signature verifications and trial encryptions, weighted by
-///   cost, the parameter checks rPGP runs while parsing DSA key packets included (counted from
-///   the packet headers before rPGP parses: a DSA primary with 32 DSA subkeys is refused
-///   without a single check).
-///
-/// A key one of them refuses gets [`PgpError::TooLarge`] or [`PgpError::TooComplex`]
-/// (naming the [`crate::pgp::PgpKeyLimit`]), whose texts keep Vault's `error parsing PGP key: `
-/// prefix.
-///
-/// # Which "now" expiry is checked against
-/// The crate is sans-IO and never reads the clock. [`PgpRecipient::parse_at`] checks expiry
-/// against the wall-clock time the caller passes. [`PgpRecipient::parse`] (which the generator
-/// calls, since `start` receives a monotonic `Instant` that has no calendar meaning) checks it
-/// against the newest moment the key itself attests to: the latest creation time among its key
-/// packets and its own-issued self-signatures (verified or not: a later date only makes the
-/// check stricter). That is a lower bound of the real time, so what
-/// `parse` refuses is certainly expired (for example an encryption subkey that expired before
-/// the owner's latest self-signature), but a key that expired later, with no newer signature,
-/// passes. Such a key still receives the token: gpg decrypts with expired keys, so completion
-/// does not fail. Hosts that want wall-clock expiry checks call
-/// `PgpRecipient::parse_at(pgp_key, SystemTime::now())` at their edge before `start` and answer
-/// its error themselves.
-///
-/// # Output
-/// A binary OpenPGP message: one public-key encrypted session key packet to the chosen key and a
-/// SEIPD v1 (MDC) packet with AES-256, holding a literal data packet with the token bytes; not
-/// compressed, not signed. `encoded_token` is its standard padded base64. The copy of the token
-/// handed to rPGP is zeroized when rPGP drops it; rPGP's own internal buffers are not.
-///
-/// # Key types
-/// Verified against GnuPG 2.2 (keys made by `gpg --quick-gen-key`, token decrypted by `gpg -dq`,
-/// in `tests/pgp_gpg.rs`): RSA 2048, 3072 and 4096; Curve25519 (ed25519 primary with a cv25519
-/// subkey, gpg's `future-default`); NIST P-256, P-384 and P-521 (ECDSA primary with an ECDH
-/// subkey); an RSA primary that may encrypt itself (no subkey). Refused at start (also checked
-/// against gpg-made keys): DSA with an ElGamal subkey (rPGP 0.21 cannot encrypt to ElGamal).
-/// Also refused: brainpool and secp256k1 curves (rPGP cannot verify or parse them), version 6 keys
-/// (their fingerprints are not Vault's 40 hex digits) and version 3 keys.
+/// The checks, the recipient choice, the bounds, the expiry rule, the output and the key types
+/// tried against GnuPG are in PROTOCOL.md section 8.
 ///
 /// # Examples
 ///
