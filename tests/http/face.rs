@@ -1558,10 +1558,7 @@ fn a_start_ttl_is_refused_by_a_host_without_lifetimes() {
     let answer = h.call("PUT", ATTEMPT, None, "{\"ttl\":\"1h\"}");
     assert_eq!(
         errors(&answer),
-        err(
-            400,
-            &["this server does not support a root token lifetime ('ttl')"]
-        )
+        err(400, &["'ttl' applies only to root and DR operation tokens"])
     );
     assert_eq!(progress(&mut h), (false, 0));
     assert_eq!(h.call("PUT", ATTEMPT, None, "{}").status(), 200);
