@@ -23,7 +23,7 @@
 //! Both passes are one linear scan here, iterative (an explicit stack, no recursion) with Go's
 //! depth limit of 10000 (`exceeded max depth` beyond it).
 //!
-//! Go's rules, each observed on OpenBao 2.7.2 (see tests/request_decode.rs):
+//! Go's rules, each observed on OpenBao 2.7.2 (see tests/wire/request_decode.rs):
 //! - names match case-insensitively (`"KEY"` fills `key`; the Kelvin sign U+212A folds to `k`
 //!   as in Go's `bytes.EqualFold`); the last repeated field wins; unknown fields are ignored
 //!   whatever their valid value;

@@ -115,7 +115,7 @@ enum EncryptionKey {
 ///
 /// # Key types
 /// Verified against GnuPG 2.2 (keys made by `gpg --quick-gen-key`, token decrypted by `gpg -dq`,
-/// in `tests/pgp_gpg.rs`): RSA 2048, 3072 and 4096; Curve25519 (ed25519 primary with a cv25519
+/// in `tests/pgp/pgp_gpg.rs`): RSA 2048, 3072 and 4096; Curve25519 (ed25519 primary with a cv25519
 /// subkey, gpg's `future-default`); NIST P-256, P-384 and P-521 (ECDSA primary with an ECDH
 /// subkey); an RSA primary that may encrypt itself (no subkey). Refused at start (also checked
 /// against gpg-made keys): DSA with an ElGamal subkey (rPGP 0.21 cannot encrypt to ElGamal).

@@ -837,7 +837,7 @@ mod pgp {
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
-                .expect("gpg is required by tests/client.rs (apt-get install gnupg)");
+                .expect("gpg is required by tests/http/client.rs (apt-get install gnupg)");
             child.stdin.take().unwrap().write_all(stdin).unwrap();
             let out = child.wait_with_output().unwrap();
             assert!(

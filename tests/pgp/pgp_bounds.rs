@@ -7,9 +7,9 @@
 //! [`BOUND`] is generous on purpose: these tests run in a debug build (unoptimized rPGP, where
 //! one Ed25519 verification takes about 11 ms and an RSA-4096 one about 18 ms) on a shared
 //! machine; a parse that verified every duplicate would take seconds (the repeated-signature
-//! shape: 28.9 s in release). BENCHMARKS.md has the release figures. Each timing is the fastest of three tries
-//! (a slow first try under load is tried again; a parse over ten times the bound is not), and
-//! timed parses run one at a time.
+//! shape: 28.9 s in release). BENCHMARKS.md has the release figures. Each timing is the fastest
+//! of three tries (a slow first try under load is tried again; a parse over ten times the bound
+//! is not), and timed parses run one at a time.
 #![cfg(feature = "pgp")]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
@@ -95,8 +95,8 @@ fn one_signature_repeated_over_a_huge_user_id_is_cheap() {
     timed_parse("armored", &armored).unwrap();
 }
 
-/// The repeated-signature shape at full size (a 786 KB user ID, its signature 5,780 times: 2 MB) is refused at
-/// once by the size cap, before any decoding.
+/// The repeated-signature shape at full size (a 786 KB user ID, its signature 5,780 times:
+/// 2 MB) is refused at once by the size cap, before any decoding.
 #[test]
 fn a_two_megabyte_key_of_one_repeated_signature_is_refused_by_the_size_cap() {
     let forge = Forge::new();

@@ -40,7 +40,7 @@ impl Gpg {
         match version {
             Ok(o) if o.status.success() => {}
             _ => panic!(
-                "gpg (GnuPG 2.2 or later) is required by tests/pgp_gpg.rs and was not found on \
+                "gpg (GnuPG 2.2 or later) is required by tests/pgp/pgp_gpg.rs and was not found on \
                  PATH: install gnupg (Debian: apt-get install -y gnupg)"
             ),
         }

@@ -1,5 +1,5 @@
 //! Properties of whole ceremonies through the generator (combination itself is covered by
-//! tests/combine_props.rs): any threshold-sized subset of shares, in any order and any encoding,
+//! tests/protocol/combine_props.rs): any threshold-sized subset of shares, in any order and any encoding,
 //! completes; fewer shares plus a wrong one are refused by the key check, which clears progress
 //! and keeps the attempt.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]

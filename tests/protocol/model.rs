@@ -6,7 +6,7 @@
 //! share kept after a completion, cancel, expiry or failure. Expiry on and off, nonce-bound cancel
 //! on and off, disclosing errors on and off, a declared key length on and off, strategies mixed.
 //!
-//! PGP encoding is left out here (tests/pgp_gpg.rs covers it).
+//! PGP encoding is left out here (tests/pgp/pgp_gpg.rs covers it).
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use crate::support;

@@ -1,6 +1,6 @@
 //! docs/PROTOCOL.md section 6: OTPs, token profiles and formats, the XOR encoding (Vault's
 //! `roottoken`) and its worked examples. The texts here are Vault's Go texts (section 6);
-//! `tests/codec_bao.rs` checks the decoder's against the real `bao` CLI.
+//! `tests/wire/codec_bao.rs` checks the decoder's against the real `bao` CLI.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use crate::support;

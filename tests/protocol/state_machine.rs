@@ -141,7 +141,7 @@ fn update_below_threshold_keeps_the_attempt_and_adds_the_share() {
 
 #[test]
 fn failed_combine_clears_the_shares_but_keeps_the_attempt() {
-    // Vault's behaviour (and the crate's: refusing early would be an oracle, see tests/share_sets.rs):
+    // Vault's behaviour (and the crate's: refusing early would be an oracle, see tests/protocol/share_sets.rs):
     // two different shares with one x coordinate pass the update checks and fail the combine.
     let config = GeneratorConfig::new(3).unwrap();
     let mut f = Fixture::with_config(config);
@@ -662,7 +662,7 @@ fn beyond_vault_a_share_of_another_length_is_refused_and_progress_kept() {
 #[test]
 fn a_repeated_share_index_is_held_as_vault_does_and_fails_the_combine() {
     // Refusing it early would answer "a held share has this x" and lock the honest holder out
-    // (tests/share_sets.rs); held, it fails the combine as in Vault.
+    // (tests/protocol/share_sets.rs); held, it fails the combine as in Vault.
     let mut f = Fixture::new(3);
     let s = f.start(R);
     f.update(R, &f.share(0), &s.nonce).unwrap();
