@@ -4,12 +4,12 @@
 
 #[allow(dead_code, unreachable_pub)]
 #[path = "../../examples/async_host.rs"]
-mod async_host;
+mod example;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_host::{AsyncHost, Fault, request, root_ceremony, split};
+use example::{AsyncHost, Fault, request, root_ceremony, split};
 use recovery_token::tokens::decode_token;
 use recovery_token::{Error, GeneratorConfig, Strategy};
 
