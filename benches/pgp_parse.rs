@@ -1,5 +1,5 @@
-//! Criterion bench of `PgpRecipient::parse` (issue 9 item 1): the hostile key shapes of
-//! `tests/pgp_bounds.rs` at the caps next to ordinary gpg-made keys, and, as the "before"
+//! Criterion bench of `PgpRecipient::parse`: the hostile key shapes of
+//! `tests/pgp/pgp_bounds.rs` at the caps next to ordinary gpg-made keys, and, as the "before"
 //! baseline on the same input, what the crate did until the bounds: rPGP parsing the key and
 //! verifying every self-signature (`verify_bindings`). See BENCHMARKS.md for the figures.
 //!
@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, missing_docs)]
 
 #[cfg(feature = "pgp")]
-#[path = "../tests/pgp_forge/mod.rs"]
+#[path = "../tests/pgp/pgp_forge.rs"]
 mod pgp_forge;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};

@@ -11,7 +11,7 @@
 //!    awaited without the lock; `mint_failed(reason)` carries the store's reason to the client.
 //! 4. `issue(token)`: if encoding fails, the unissued token comes back to be revoked.
 //!
-//! `tests/async_host.rs` drives this file end to end (it includes it as a module).
+//! `tests/http/async_host.rs` drives this file end to end (it includes it as a module).
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use std::collections::HashSet;

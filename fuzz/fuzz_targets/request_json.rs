@@ -9,7 +9,7 @@ use libfuzzer_sys::fuzz_target;
 use recovery_token::wire::{AttemptStatus, CancelRequest, ErrorBody, StartRequest, UpdateRequest};
 use recovery_token::{Dialect, Encoding, Error};
 
-/// The shapes of Go's texts (OpenBao 2.7.2's, see tests/request_decode.rs).
+/// The shapes of Go's texts (OpenBao 2.7.2's, see tests/wire/request_decode.rs).
 const GO_TEXTS: &[&str] = &[
     "unexpected EOF",
     "invalid character ",

@@ -233,7 +233,7 @@ mod tests {
 
     proptest::proptest! {
             /// What Go accepts, and the bytes it returns, are what a strict decoder returns once the
-            /// newlines are gone (the offsets are Go's own: `tests/codec_bao.rs` checks them live).
+            /// newlines are gone (the offsets are Go's own: `tests/wire/codec_bao.rs` checks them live).
             #[test]
             fn accepts_what_newline_stripped_input_decodes_to(
                 chars in proptest::collection::vec(
