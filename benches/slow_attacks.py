@@ -11,9 +11,10 @@ connections, a fixed duration) and the server it starts is killed at the end.
 
 It starts `target/release/examples/server --listen 127.0.0.1:PORT --key-hex KEY` (no other flag:
 the adapter's defaults, header timeout 10 s, body timeout 30 s, write timeout 10 s, 256
-connections, 64 KiB of headers) and, for each attack, starts the attackers, waits `--settle`
-seconds, then sends `--probes` legitimate `GET /v1/sys/generate-recovery-token/attempt`, one
-after another, each on a new connection, and times each from connect to the last byte of its
+connections, 64 KiB of headers) and, for each attack, starts a fresh server and the attackers,
+waits `--settle` seconds (2; none for stalled readers), then sends `--probes` (20; 6 and 4 for
+the cap attacks) legitimate `GET /v1/sys/generate-recovery-token/attempt`, one after another,
+`--spacing` seconds apart (0.6, so they span more than one timeout), each on a new connection, and times each from connect to the last byte of its
 answer (which must be a 200). It prints one Markdown table row per attack: median and max wait,
 and what the attackers did. The attacks:
 
@@ -23,7 +24,8 @@ and what the attackers did. The attacks:
 - stalled-bodies: 128 connections sending a PUT's headers with `Content-Length: 1024` and never
   the body; reopened when the server answers (408 at the body timeout) or closes.
 - stalled-readers: 64 connections each pipelining 14,000 status GETs (about 1 MB) and never
-  reading an answer (the kernel takes what fits; the rest is never sent).
+  reading an answer, with a 4 KB receive buffer so the server's writes block (the kernel takes
+  what fits of the requests; the rest is never sent).
 - content-type-flood: 8 clients looping PATCH requests whose Content-Type is 60 KB of 5,000
   distinct parameters (under the 64 KiB header limit, so the face's parser sees every byte).
 - cap-slowloris: 300 slowloris connections (more than the 256 slots), reopened when cut: every
@@ -178,12 +180,16 @@ class StalledReaders(Attack):
     def __init__(self, addr, n, per):
         super().__init__(addr)
         self.n, self.burst = n, STATUS * per
-        self.stats["bytes taken by the kernel"] = 0
+        self.stats = {"opened": 0, "bytes taken by the kernel": 0}
 
     def run(self):
         conns = []
         for _ in range(self.n):
-            sock = socket.create_connection(self.addr)
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            # A small receive window (set before connecting): the server's answers fill it
+            # at once and its writes block, as behind a client that never reads.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.connect(self.addr)
             sock.setblocking(False)
             self.stats["opened"] += 1
             sent, deadline = 0, time.monotonic() + 0.2
@@ -207,7 +213,7 @@ class Flood(Attack):
     def __init__(self, addr, clients, request):
         super().__init__(addr)
         self.clients, self.request = clients, request
-        self.stats["requests sent"] = 0
+        self.stats = {"requests sent": 0}
         self.lock = threading.Lock()
 
     def client(self):
@@ -240,6 +246,9 @@ ATTACKS = {
 }
 # The cap attacks make every probe wait up to a timeout: fewer probes (still bounded).
 CAP_PROBES = {"cap-slowloris": 6, "cap-stalled-bodies": 4}
+# Stalled readers do most of their work (parsing their pipelined requests) in their first
+# moments: probe at once. Probes spread over more than one timeout (10 s) in every attack.
+SETTLE = {"stalled-readers": 0.0}
 
 
 def start_server(binary, port):
@@ -249,11 +258,11 @@ def start_server(binary, port):
         stderr=subprocess.DEVNULL,
         text=True,
     )
-    line = proc.stdout.readline()
-    if not line.startswith("Listening on http://"):
-        proc.kill()
-        sys.exit(f"the server did not start: {line!r}")
-    return proc
+    for line in proc.stdout:
+        if line.startswith("Listening on http://"):
+            return proc
+    proc.kill()
+    sys.exit("the server exited before listening")
 
 
 def main():
@@ -262,6 +271,7 @@ def main():
     parser.add_argument("--port", type=int, default=18720)
     parser.add_argument("--probes", type=int, default=20)
     parser.add_argument("--settle", type=float, default=2.0, help="seconds before the probes")
+    parser.add_argument("--spacing", type=float, default=0.6, help="seconds between probes")
     parser.add_argument("--only", action="append", choices=sorted(ATTACKS))
     args = parser.parse_args()
     addr = ("127.0.0.1", args.port)
@@ -275,16 +285,18 @@ def main():
             load_before = os.getloadavg()[0]
             if attack:
                 attack.start()
-                time.sleep(args.settle)
+                time.sleep(SETTLE.get(name, args.settle))
             n = min(args.probes, CAP_PROBES.get(name, args.probes))
             waits = []
             for _ in range(n):
                 waits.append(probe(addr, timeout=60))
-                time.sleep(0.05)
+                time.sleep(args.spacing)
             if attack:
                 attack.stop()
             load_after = os.getloadavg()[0]
             stats = ", ".join(f"{k} {v}" for k, v in attack.stats.items()) if attack else ""
+            if name in CAP_PROBES:
+                stats += "; waits (s) " + " ".join(f"{w:.2f}" for w in waits)
             print(
                 f"| {name} | {n} | {statistics.median(waits) * 1e3:.1f} ms "
                 f"| {max(waits) * 1e3:.1f} ms | {load_before:.2f} / {load_after:.2f} | {stats} |",
