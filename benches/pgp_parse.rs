@@ -10,7 +10,9 @@
 #[path = "../tests/pgp/pgp_forge.rs"]
 mod pgp_forge;
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+#[cfg(feature = "pgp")]
+use criterion::BenchmarkId;
+use criterion::{Criterion, criterion_group, criterion_main};
 
 #[cfg(feature = "pgp")]
 fn bench_parse(c: &mut Criterion) {
