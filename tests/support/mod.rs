@@ -1,4 +1,5 @@
-//! Shared test helpers: a scripted RNG, an independent Shamir split, a fake clock.
+//! Shared test helpers: a scripted RNG, an independent Shamir split, hex, and a fixture whose
+//! `now` is a fixed `Instant` (tests move time by adding durations to it; there is no clock).
 #![allow(
     dead_code,
     unreachable_pub,
