@@ -11,7 +11,7 @@
 //! target/release/examples/hyper_floor 127.0.0.1:18711
 //! ```
 //!
-//! It runs on the same runtime as examples/server.rs (tokio's multi-threaded runtime, one worker
+//! It runs on the same runtime as examples/server/main.rs (tokio's multi-threaded runtime, one worker
 //! per core) and prints `Listening on http://ADDR` once ready.
 
 use std::convert::Infallible;

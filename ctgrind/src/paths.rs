@@ -8,12 +8,13 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use recovery_token::audit::{AuditKey, ShareId};
+use recovery_token::http::{Access, Answer, Authorize, CallerTokens, Face, Request, Step, Verdict};
 use recovery_token::shares::{KeyShare, combine};
 use recovery_token::tokens::{TokenFormat, decode_token, encode_token, generate_otp};
 use recovery_token::wire::{StartRequest, UpdateRequest};
 use recovery_token::{
-    Encoding, ExpectedKey, GeneratorConfig, Otp, RecoveryTokenGenerator, SecretString, Strategy,
-    Token,
+    Dialect, Encoding, ExpectedKey, GeneratorConfig, Otp, RecoveryTokenGenerator, SecretString,
+    Strategy, Token,
 };
 
 use crate::Path;
@@ -82,6 +83,27 @@ pub const PATHS: &[Path] = &[
         update_json_u_escape,
     ),
     ("StartRequest::from_json: otp", start_json),
+    (
+        "CallerTokens::verdict: the presented token against every stored one",
+        caller_verdict,
+    ),
+    ("CallerTokens::remove", caller_remove),
+    (
+        "Face: sys/generate-root/update, JSON body (Vault)",
+        face_json_vault,
+    ),
+    (
+        "Face: sys/generate-root/update, JSON body (OpenBao)",
+        face_json_openbao,
+    ),
+    (
+        "Face: sys/generate-root-token/update, form body, hex key",
+        face_form_hex,
+    ),
+    (
+        "Face: sys/generate-root-token/update, form body, escaped base64 key",
+        face_form_base64,
+    ),
 ];
 
 pub const PLANTED: &[Path] = &[
@@ -459,6 +481,143 @@ static TABLE: [u8; 256] = {
     }
     t
 };
+
+/// Takes `request` through the face, the host allowing every caller, to its answer.
+fn answer(face: &mut Face, request: &Request<'_>) -> Answer {
+    let mut rng = Rng::public(11);
+    let now = Instant::now();
+    match face.handle(request, now, &mut rng) {
+        Step::Authorize(a) => match a.allow(face, now, &mut rng) {
+            Step::Answer(answer) => answer,
+            _ => panic!("a first share needs no host step"),
+        },
+        Step::Answer(answer) => answer,
+        _ => panic!("a start or a first share needs no host step but the caller's"),
+    }
+}
+
+/// An attempt started on `family` (`generate-root` or `generate-root-token`) of a `dialect`
+/// face, then the first share as `body(nonce)` (its share bytes secret, `content_type`): the
+/// face's routing, its body checks and the decoder with a secret in the body.
+fn face_first_update(
+    dialect: Dialect,
+    family: &str,
+    content_type: &str,
+    body: impl Fn(&str) -> Vec<u8>,
+) {
+    let config = GeneratorConfig::builder(2).with_dialect(dialect);
+    let access = Access::enable_unauthenticated(&["generate-root"]).expect("a family");
+    let generator = RecoveryTokenGenerator::new(config.build().expect("threshold 2"));
+    let mut face = Face::new(generator).with_access(access);
+    let attempt = format!("/v1/sys/{family}/attempt");
+    let mut start = Request::new("PUT", &attempt).with_body(b"{}");
+    start.token = Some("s.caller");
+    let started = answer(&mut face, &start);
+    assert_eq!(started.status(), 200, "{}", started.body());
+    let at = started.body().find("\"nonce\":\"").expect("a nonce") + 9;
+    let nonce = started.body()[at..at + 36].to_owned();
+    let update = format!("/v1/sys/{family}/update");
+    let body = body(&nonce);
+    let mut request = Request::new("PUT", &update).with_body(&body);
+    request.token = Some("s.caller");
+    request.content_type = Some(content_type);
+    let progressed = answer(&mut face, &request);
+    // The answer is what the server sends: public.
+    vg::public(progressed.body().as_bytes());
+    assert_eq!(progressed.status(), 200, "{}", progressed.body());
+    assert!(
+        progressed.body().contains("\"progress\":1"),
+        "{}",
+        progressed.body()
+    );
+}
+
+fn face_json_vault() {
+    face_first_update(
+        Dialect::Vault,
+        "generate-root",
+        "application/json",
+        |nonce| body_with_secret(r#"{"key":""#, SHARE_1, &format!(r#"","nonce":"{nonce}"}}"#)),
+    );
+}
+
+fn face_json_openbao() {
+    face_first_update(
+        Dialect::OpenBao,
+        "generate-root",
+        "application/json",
+        |nonce| body_with_secret(r#"{"key":""#, SHARE_1, &format!(r#"","nonce":"{nonce}"}}"#)),
+    );
+}
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+fn face_form_hex() {
+    face_first_update(Dialect::OpenBao, "generate-root-token", FORM, |nonce| {
+        body_with_secret("key=", SHARE_1, &format!("&nonce={nonce}"))
+    });
+}
+
+fn face_form_base64() {
+    let escaped = SHARE_1_B64.replace('/', "%2F").replace('+', "%2B");
+    face_first_update(Dialect::OpenBao, "generate-root-token", FORM, |nonce| {
+        body_with_secret(&format!("nonce={nonce}&key="), &escaped, "")
+    });
+}
+
+/// Stored tokens of the presented one's length (a length differs before any byte is read):
+/// one equal, the others differing in their last byte, the presented one in the middle.
+fn callers(secret_tokens: bool) -> CallerTokens {
+    let mut callers = CallerTokens::new();
+    for last in [b'A', b'B', b'C'] {
+        let mut t = TOKEN.as_bytes().to_vec();
+        t[TOKEN.len() - 1] = last;
+        let t = String::from_utf8(t).expect("ASCII");
+        let t = if secret_tokens { secret_string(&t) } else { t };
+        callers.insert(Token::new(t), None, None);
+    }
+    let presented = if secret_tokens {
+        secret_string(TOKEN)
+    } else {
+        TOKEN.to_owned()
+    };
+    callers.insert(Token::new(presented), None, None);
+    callers
+}
+
+fn authorize(presented: &str) -> Authorize {
+    let mut face = Face::new(RecoveryTokenGenerator::new(
+        GeneratorConfig::new(1).expect("1"),
+    ));
+    let mut request = Request::new("GET", "/v1/sys/generate-root/attempt");
+    request.token = Some(presented);
+    match face.handle(&request, Instant::now(), &mut Rng::public(9)) {
+        Step::Authorize(a) => a,
+        _ => panic!("the root family asks the host"),
+    }
+}
+
+fn caller_verdict() {
+    let mut callers = callers(true);
+    let (good, bad) = (
+        secret_string(TOKEN),
+        secret_string("hvs.ABCDEFGHIJKLMNOPQRSTUVWY"),
+    );
+    let (good, bad) = (authorize(&good), authorize(&bad));
+    let now = Instant::now();
+    let (mut allowed, mut unknown) = (callers.verdict(&good, now), callers.verdict(&bad, now));
+    public_val(&mut allowed);
+    public_val(&mut unknown);
+    assert_eq!((allowed, unknown), (Verdict::Allow, Verdict::UnknownToken));
+}
+
+fn caller_remove() {
+    let mut callers = callers(true);
+    let mut removed = callers.remove(&Token::new(secret_string(TOKEN)));
+    public_val(&mut removed);
+    assert!(removed);
+    assert_eq!(callers.len(), 3);
+}
 
 fn planted_table() {
     let secret = secret_bytes(&unhex(SHARE_1));

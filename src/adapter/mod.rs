@@ -49,20 +49,9 @@ use zeroize::{Zeroize as _, Zeroizing};
 
 use crate::audit::AuditEvent;
 use crate::generator::HostReason;
-use crate::http::{Answer, Authorize, Face, MintToken, Request, Step};
+use crate::http::{Answer, Authorize, Face, MintToken, Request, Step, Verdict};
 use crate::secret::{CombinedKey, Token};
 use crate::vocabulary::Strategy;
-
-/// The host's verdict on a caller ([`ServerHost::authorize`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// The token may do this.
-    Allow,
-    /// No token, or one the host does not know: 403 `permission denied`.
-    UnknownToken,
-    /// A valid token whose policy does not grant this ([`Authorize::forbid`]).
-    NotPermitted,
-}
 
 /// What only the host knows, asked asynchronously (a token store, a KMS, an HSM). The face's
 /// lock is never held while one of these runs.

@@ -13,6 +13,7 @@ use zeroize::Zeroizing;
 
 use super::json::{Body, FIELDS, Shape, Slot};
 use super::mime;
+use crate::ct;
 
 /// The text OpenBao answers (400) for a form Go's parser refuses.
 pub(crate) const FORM_ERROR: &str = "error parsing form data";
@@ -34,82 +35,147 @@ pub(crate) fn is_form(body: &[u8], content_type: Option<&str>) -> bool {
         .is_none_or(|c| !matches!(c, b'{' | b'['))
 }
 
-/// Whether Go's `url.ParseQuery` accepts `body` (the generic layer's check).
-pub(crate) fn check(body: &[u8]) -> Result<(), &'static str> {
-    for pair in body.split(|&c| c == b'&') {
-        if pair.contains(&b';') {
-            return Err(FORM_ERROR);
-        }
-        if !escapes_valid(pair) {
-            return Err(FORM_ERROR);
-        }
-    }
-    Ok(())
+/// A form, or a pair or name or value of one, with the class of each byte: the structural byte
+/// it is (`&`, `;`, `=`, `%`, `+`), or 0 for any other byte.
+///
+/// A value's bytes are secret (a share in `key`): each byte is classified without a branch and
+/// only its class is declassified (`ct::public_u8`, docs/CONSTANT_TIME.md), as the JSON decoder
+/// does for its special bytes; after a `%`, whether the two digits are hex, never their value.
+/// Everything below branches on classes only.
+#[derive(Clone, Copy)]
+struct Part<'a> {
+    bytes: &'a [u8],
+    class: &'a [u8],
 }
 
-/// Every `%` is followed by two hex digits.
-fn escapes_valid(s: &[u8]) -> bool {
-    let mut i = 0usize;
-    while let Some(&c) = s.get(i) {
-        if c == b'%' {
-            let hex = |at: usize| s.get(at).is_some_and(u8::is_ascii_hexdigit);
-            if !(hex(i.saturating_add(1)) && hex(i.saturating_add(2))) {
-                return false;
+/// The classes of `bytes` (see [`Part`]).
+fn classes(bytes: &[u8]) -> Vec<u8> {
+    let structural = |c: u8| {
+        [b'&', b';', b'=', b'%', b'+']
+            .iter()
+            .fold(0u8, |m, &s| m | ct::range_mask(c, s, s))
+    };
+    bytes
+        .iter()
+        .map(|&c| ct::public_u8(structural(c) & c))
+        .collect()
+}
+
+impl<'a> Part<'a> {
+    fn get(self, range: std::ops::Range<usize>) -> Self {
+        Part {
+            bytes: self.bytes.get(range.clone()).unwrap_or_default(),
+            class: self.class.get(range).unwrap_or_default(),
+        }
+    }
+
+    fn is_empty(self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    fn find(self, structural: u8) -> Option<usize> {
+        self.class.iter().position(|&k| k == structural)
+    }
+
+    /// The parts between the `on` bytes.
+    fn split(self, on: u8) -> impl Iterator<Item = Part<'a>> {
+        let mut rest = Some(self);
+        std::iter::from_fn(move || {
+            let part = rest?;
+            match part.find(on) {
+                Some(at) => {
+                    rest = Some(part.get(at.saturating_add(1)..part.bytes.len()));
+                    Some(part.get(0..at))
+                }
+                None => rest.take(),
             }
-            i = i.saturating_add(3);
-        } else {
+        })
+    }
+
+    /// The value of the two hex digits at `at` and after, if both are hex (declassified: only
+    /// whether they are).
+    fn hex_pair(self, at: usize) -> Option<u8> {
+        let digit = |i: usize| self.bytes.get(i).map_or(0xffff, |&c| ct::hex_nibble(c));
+        let (hi, lo) = (digit(at), digit(at.saturating_add(1)));
+        if ct::public_bool((hi | lo) >> 8 != 0) {
+            return None;
+        }
+        let [v, _] = (hi.wrapping_shl(4) | lo).to_le_bytes();
+        Some(v)
+    }
+
+    /// Every `%` is followed by two hex digits.
+    fn escapes_valid(self) -> bool {
+        let mut i = 0usize;
+        while let Some(&k) = self.class.get(i) {
+            if k == b'%' {
+                if self.hex_pair(i.saturating_add(1)).is_none() {
+                    return false;
+                }
+                i = i.saturating_add(3);
+            } else {
+                i = i.saturating_add(1);
+            }
+        }
+        true
+    }
+
+    /// Go's parser refuses a pair holding a `;` or a malformed escape.
+    fn pair_valid(self) -> bool {
+        self.find(b';').is_none() && self.escapes_valid()
+    }
+
+    /// Appends the query-unescaped part (`+` is a space) to `out`, which has room for it
+    /// (decoding never grows: `out` never reallocates). The part passed [`Part::pair_valid`].
+    fn unescape_into(self, out: &mut Vec<u8>) {
+        let mut i = 0usize;
+        while let (Some(&k), Some(&c)) = (self.class.get(i), self.bytes.get(i)) {
+            match k {
+                b'+' => out.push(b' '),
+                b'%' => match self.hex_pair(i.saturating_add(1)) {
+                    Some(v) => {
+                        out.push(v);
+                        i = i.saturating_add(2);
+                    }
+                    None => out.push(c),
+                },
+                _ => out.push(c),
+            }
             i = i.saturating_add(1);
         }
     }
-    true
-}
 
-/// Appends the query-unescaped `s` (`+` is a space) to `out`, which has room for it (decoding
-/// never grows: `out` never reallocates). `s` passed [`check`].
-fn unescape_into(s: &[u8], out: &mut Vec<u8>) {
-    let mut i = 0usize;
-    while let Some(&c) = s.get(i) {
-        let digit = |at: usize| {
-            s.get(at)
-                .and_then(|h| char::from(*h).to_digit(16))
-                .and_then(|d| u8::try_from(d).ok())
-        };
-        match c {
-            b'+' => out.push(b' '),
-            b'%' => {
-                if let (Some(hi), Some(lo)) =
-                    (digit(i.saturating_add(1)), digit(i.saturating_add(2)))
-                {
-                    out.push(hi.wrapping_shl(4) | lo);
-                    i = i.saturating_add(2);
-                } else {
-                    out.push(c);
-                }
-            }
-            c => out.push(c),
+    /// A pair's name and value (raw; the value possibly empty).
+    fn name_value(self) -> (Self, Self) {
+        match self.find(b'=') {
+            Some(at) => (
+                self.get(0..at),
+                self.get(at.saturating_add(1)..self.bytes.len()),
+            ),
+            None => (self, self.get(0..0)),
         }
-        i = i.saturating_add(1);
+    }
+
+    /// Whether the raw form name unescapes to `name`.
+    fn name_is(self, name: &str) -> bool {
+        let mut out = Vec::with_capacity(self.bytes.len());
+        self.unescape_into(&mut out);
+        out == name.as_bytes()
     }
 }
 
-/// The pairs of a form: name (raw) and value (raw, possibly empty).
-fn pairs(body: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
-    body.split(|&c| c == b'&')
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.iter().position(|&c| c == b'=') {
-            Some(at) => (
-                p.get(..at).unwrap_or_default(),
-                p.get(at.saturating_add(1)..).unwrap_or_default(),
-            ),
-            None => (p, &[][..]),
-        })
-}
-
-/// Whether the raw form name `raw` unescapes to `name`.
-fn name_is(raw: &[u8], name: &str) -> bool {
-    let mut out = Vec::with_capacity(raw.len());
-    unescape_into(raw, &mut out);
-    out == name.as_bytes()
+/// Whether Go's `url.ParseQuery` accepts `body` (the generic layer's check).
+pub(crate) fn check(body: &[u8]) -> Result<(), &'static str> {
+    let class = classes(body);
+    let form = Part {
+        bytes: body,
+        class: &class,
+    };
+    if form.split(b'&').all(Part::pair_valid) {
+        Ok(())
+    } else {
+        Err(FORM_ERROR)
+    }
 }
 
 /// A form body's fields for `shape` (a logical endpoint's: exact names; a repeated name's
@@ -120,15 +186,23 @@ fn name_is(raw: &[u8], name: &str) -> bool {
 /// [`FORM_ERROR`] when Go's parser refuses the form.
 pub(crate) fn decode(body: &[u8], shape: Shape) -> Result<(Body, Vec<String>), &'static str> {
     check(body)?;
+    let class = classes(body);
+    let form = Part {
+        bytes: body,
+        class: &class,
+    };
     let known: Vec<&str> = shape.field_names().map(|(n, _)| n).collect();
-    let unknown = names(body)
+    let unknown = names_of(form)
         .filter(|n| !known.contains(&n.as_str()))
         .collect();
     let mut slots: [Slot; FIELDS] = [Slot::Unset, Slot::Unset, Slot::Unset, Slot::Unset];
     for (slot, spec) in slots.iter_mut().zip(shape.field_names()) {
         let (name, secret) = spec;
-        let values: Vec<&[u8]> = pairs(body)
-            .filter(|(n, _)| name_is(n, name))
+        let values: Vec<Part<'_>> = form
+            .split(b'&')
+            .filter(|p| !p.is_empty())
+            .map(Part::name_value)
+            .filter(|(n, _)| n.name_is(name))
             .map(|(_, v)| v)
             .collect();
         if values.is_empty() {
@@ -136,14 +210,14 @@ pub(crate) fn decode(body: &[u8], shape: Shape) -> Result<(Body, Vec<String>), &
         }
         let room = values
             .iter()
-            .map(|v| v.len().saturating_add(1))
+            .map(|v| v.bytes.len().saturating_add(1))
             .fold(0usize, usize::saturating_add);
         let mut bytes = Zeroizing::new(Vec::with_capacity(room));
         for (i, v) in values.iter().enumerate() {
             if i > 0 {
                 bytes.push(b',');
             }
-            unescape_into(v, &mut bytes);
+            v.unescape_into(&mut bytes);
         }
         let mut text = into_string(bytes);
         *slot = if secret {
@@ -158,16 +232,23 @@ pub(crate) fn decode(body: &[u8], shape: Shape) -> Result<(Body, Vec<String>), &
 /// The unescaped names of a form's pairs (repeated as often as they stand). A pair Go's parser
 /// refuses is skipped, as `URL.Query()` skips it (the request's query, which a logical GET
 /// reads as its data).
-pub(crate) fn names(form: &[u8]) -> impl Iterator<Item = String> {
-    form.split(|&c| c == b'&')
-        .filter(|p| !p.is_empty() && !p.contains(&b';') && escapes_valid(p))
+pub(crate) fn names(form: &[u8]) -> std::vec::IntoIter<String> {
+    let class = classes(form);
+    let names: Vec<String> = names_of(Part {
+        bytes: form,
+        class: &class,
+    })
+    .collect();
+    names.into_iter()
+}
+
+fn names_of(form: Part<'_>) -> impl Iterator<Item = String> + '_ {
+    form.split(b'&')
+        .filter(|p| !p.is_empty() && p.pair_valid())
         .map(|p| {
-            let raw = p
-                .iter()
-                .position(|&c| c == b'=')
-                .map_or(p, |at| p.get(..at).unwrap_or_default());
-            let mut out = Vec::with_capacity(raw.len());
-            unescape_into(raw, &mut out);
+            let (raw, _) = p.name_value();
+            let mut out = Vec::with_capacity(raw.bytes.len());
+            raw.unescape_into(&mut out);
             String::from_utf8_lossy(&out).into_owned()
         })
 }
@@ -276,5 +357,75 @@ mod tests {
             unrecognized_warning(unknown).as_deref(),
             Some("Endpoint ignored these unrecognized parameters: [OTP z]")
         );
+    }
+
+    /// Go's `url.ParseQuery` written plainly (branching on every byte), against which the
+    /// branch-free scanner is checked.
+    fn reference_unescape(s: &str) -> Option<Vec<u8>> {
+        let b = s.as_bytes();
+        let (mut out, mut i) = (Vec::new(), 0);
+        while i < b.len() {
+            match b[i] {
+                b'+' => out.push(b' '),
+                b'%' => {
+                    let hex = b.get(i + 1..i + 3)?;
+                    if !hex.iter().all(u8::is_ascii_hexdigit) {
+                        return None; // (from_str_radix alone would take a sign: "%+e")
+                    }
+                    let hex = std::str::from_utf8(hex).ok()?;
+                    out.push(u8::from_str_radix(hex, 16).ok()?);
+                    i += 2;
+                }
+                c => out.push(c),
+            }
+            i += 1;
+        }
+        Some(out)
+    }
+
+    fn reference_pairs(body: &str) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
+        let mut pairs = Vec::new();
+        for p in body.split('&').filter(|p| !p.is_empty()) {
+            if p.contains(';') {
+                return None;
+            }
+            let (n, v) = p.split_once('=').unwrap_or((p, ""));
+            pairs.push((reference_unescape(n)?, reference_unescape(v)?));
+        }
+        Some(pairs)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_branch_free_scanner_reads_forms_as_go_does(
+            body in "(otp|encoded_token|[a-f0-9G%+&;=x]){0,16}"
+        ) {
+            let reference = reference_pairs(&body);
+            proptest::prop_assert_eq!(check(body.as_bytes()).is_ok(), reference.is_some());
+            let Some(pairs) = reference else { return Ok(()) };
+            let names: Vec<String> = names(body.as_bytes()).collect();
+            let want: Vec<String> =
+                pairs.iter().map(|(n, _)| String::from_utf8_lossy(n).into_owned()).collect();
+            proptest::prop_assert_eq!(names, want);
+            let Ok((Body::Fields(slots), _)) = decode(body.as_bytes(), Shape::DecodeToken) else {
+                panic!("a valid form decodes");
+            };
+            for (slot, name) in slots.iter().zip(["encoded_token", "otp"]) {
+                let values: Vec<Vec<u8>> = pairs
+                    .iter()
+                    .filter(|(n, _)| n == name.as_bytes())
+                    .map(|(_, v)| v.clone())
+                    .collect();
+                let got = match slot {
+                    Slot::Secret(t) => Some(t.as_bytes().to_vec()),
+                    Slot::Plain(t) => Some(t.as_bytes().to_vec()),
+                    Slot::Unset => None,
+                };
+                let want = (!values.is_empty()).then(|| {
+                    String::from_utf8_lossy(&values.join(&b',')).into_owned().into_bytes()
+                });
+                proptest::prop_assert_eq!(got, want, "{}", name);
+            }
+        }
     }
 }

@@ -537,7 +537,10 @@ impl Decoder<'_> {
                     .and_then(|f| self.shape.fields().get(f))
                     .is_some_and(|s| s.secret);
                 let start = self.i;
-                let end = scan_string(self.b, start, secret)?;
+                // Every value is scanned without branching on its ordinary characters: a field
+                // this shape does not know (OpenBao's generic check knows none) may still hold
+                // a share. Only a secret field's error texts are cut.
+                let end = scan_string(self.b, start, true, secret)?;
                 self.i = end;
                 if let Some(f) = field {
                     // The raw text between the quotes (validated by scan_string).
@@ -702,7 +705,7 @@ impl Decoder<'_> {
             }
         }
         let start = self.i;
-        let end = scan_string(self.b, start, false)?;
+        let end = scan_string(self.b, start, false, false)?;
         self.i = end;
         self.member = None;
         if !self.in_request_object() {
@@ -832,21 +835,22 @@ fn escaped_utf16_prefix(b: &[u8]) -> bool {
 }
 
 /// Validates the string starting at `start` (a `"`) and returns the index after its closing
-/// quote. `secret`: cut `\u` escape texts (see the module docs).
-fn scan_string(b: &[u8], start: usize, secret: bool) -> Result<usize, Fault> {
+/// quote. `ct`: branch only on what "secret values" below allows; `cut`: cut `\u` escape texts
+/// (a secret field's; see the module docs).
+fn scan_string(b: &[u8], start: usize, ct: bool, cut: bool) -> Result<usize, Fault> {
     let mut n = start.saturating_add(1);
     loop {
         let Some(&c) = b.get(n) else {
             return Err(Fault::Eof);
         };
-        if secret {
+        if ct {
             // Declassified: whether the byte is special (see "secret values" below); an ordinary
             // character's value is never branched on.
             if !ct::public_bool(special_mask(c) != 0) {
                 n = n.saturating_add(1);
                 continue;
             }
-            if let Some(end) = scan_secret_special(b, n)? {
+            if let Some(end) = scan_secret_special(b, n, cut)? {
                 n = end;
                 continue;
             }
@@ -867,11 +871,11 @@ fn scan_string(b: &[u8], start: usize, secret: bool) -> Result<usize, Fault> {
                             if escaped_utf16_prefix(rest) {
                                 return Err(Fault::Eof);
                             }
-                            return Err(invalid_escape(rest, secret));
+                            return Err(invalid_escape(rest, cut));
                         }
                         let seq = rest.get(..6).unwrap_or_default();
                         if parse_hex4(seq.get(2..).unwrap_or_default()).is_none() {
-                            return Err(invalid_escape(seq, secret));
+                            return Err(invalid_escape(seq, cut));
                         }
                         n = n.saturating_add(6);
                     }
@@ -898,7 +902,7 @@ fn scan_string(b: &[u8], start: usize, secret: bool) -> Result<usize, Fault> {
 /// A special byte at `b[n]` of a secret value: `Some(next index)` for a valid escape or a valid
 /// non-ASCII character, `None` to let [`scan_string`] handle it (a quote, a control character,
 /// an error), with the bytes it looks at declassified.
-fn scan_secret_special(b: &[u8], n: usize) -> Result<Option<usize>, Fault> {
+fn scan_secret_special(b: &[u8], n: usize, cut: bool) -> Result<Option<usize>, Fault> {
     let c = ct::public_u8(b.get(n).copied().unwrap_or(0));
     if c == b'\\' {
         let Some(&e) = b.get(n.saturating_add(1)) else {
@@ -923,10 +927,10 @@ fn scan_secret_special(b: &[u8], n: usize) -> Result<Option<usize>, Fault> {
             if escaped_utf16_prefix(rest) {
                 return Err(Fault::Eof);
             }
-            return Err(invalid_escape(rest, true));
+            return Err(invalid_escape(rest, cut));
         }
         if rest.get(1) == Some(&b'u') {
-            return Err(invalid_escape(rest, true));
+            return Err(invalid_escape(rest, cut));
         }
         return Err(invalid_escape(rest.get(..2).unwrap_or_default(), false));
     }

@@ -62,6 +62,7 @@
 //! ```
 
 mod answer;
+mod callers;
 mod routes;
 mod steps;
 
@@ -72,6 +73,7 @@ use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
 pub use answer::Answer;
+pub use callers::{CallerTokens, Verdict};
 pub use routes::{
     API_PREFIX, DECODE_TOKEN_PATH, ENDPOINTS, Endpoint, Leaf, NAMESPACE_HEADER, RAW_PREFIX, Route,
     TOKEN_HEADER,

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use super::{Answer, Call, Endpoint, Face, Operation, Request, copy_body};
+use super::{Answer, Call, Endpoint, Face, Operation, Request, Verdict, copy_body};
 use crate::error::Error;
 use crate::generator::{Encoding, HostReason, IssueHostToken, KeyAccepted, PendingCompletion};
 use crate::secret::{CombinedKey, SecretString, Token};
@@ -209,6 +209,22 @@ impl Authorize {
                 now,
                 rng,
             ),
+        }
+    }
+
+    /// The host's [`Verdict`] as the next step: [`Self::allow`], [`Self::deny`] or
+    /// [`Self::forbid`].
+    pub fn decide<R: CryptoRng + ?Sized>(
+        self,
+        verdict: Verdict,
+        face: &mut Face,
+        now: Instant,
+        rng: &mut R,
+    ) -> Step {
+        match verdict {
+            Verdict::Allow => self.allow(face, now, rng),
+            Verdict::UnknownToken => self.deny(),
+            Verdict::NotPermitted => self.forbid(),
         }
     }
 

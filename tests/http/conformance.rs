@@ -1,7 +1,7 @@
 //! The conformance kit (`recovery_token::conformance`) against the example server, the real
 //! binary over HTTP on loopback, in both dialects.
 //!
-//! Each test starts its own `examples/server.rs` with `--listen 127.0.0.1:0`, reads the bound
+//! Each test starts its own `examples/server/main.rs` with `--listen 127.0.0.1:0`, reads the bound
 //! address and the printed shares from its stdout, and runs every rule of the kit with
 //! `TcpTransport` (a new connection per request; a fresh one per thread for the concurrency
 //! rule).

@@ -1,4 +1,4 @@
-//! The example server (`examples/server.rs`), the real binary, started on loopback for a test:
+//! The example server (`examples/server/main.rs`), the real binary, started on loopback for a test:
 //! built once as the test was built, its address and printed shares read from its stdout.
 //! Shared by the `server`, `conformance` and `operator_tool` modules of this binary.
 #![allow(dead_code, unreachable_pub)]
@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-/// Builds `examples/server.rs` with the features and profile this test was built with (so the
+/// Builds `examples/server/main.rs` with the features and profile this test was built with (so the
 /// build reuses the test run's artifacts) and returns the executable's path, as cargo reports it.
 pub fn server_binary() -> &'static PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
@@ -67,7 +67,7 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `examples/server.rs --listen 127.0.0.1:0 ARGS` with the root and DR families
+    /// Starts `examples/server/main.rs --listen 127.0.0.1:0 ARGS` with the root and DR families
     /// open to anyone (`--enable-unauthenticated-access`, Vault 1.x's model, which most tests
     /// of the protocol assume) unless ARGS name a `--token-file`; reads its address and shares.
     pub fn start(args: &[&str]) -> Self {
@@ -81,7 +81,7 @@ impl Server {
         Self::start_exactly(&[&open[..], args].concat())
     }
 
-    /// Starts `examples/server.rs --listen 127.0.0.1:0 ARGS`, nothing added.
+    /// Starts `examples/server/main.rs --listen 127.0.0.1:0 ARGS`, nothing added.
     pub fn start_exactly(args: &[&str]) -> Self {
         Self::start_binary(server_binary(), args)
     }

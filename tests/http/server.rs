@@ -1,4 +1,4 @@
-//! The example server (`examples/server.rs`), the real binary, driven over HTTP on loopback.
+//! The example server (`examples/server/main.rs`), the real binary, driven over HTTP on loopback.
 //!
 //! Each test starts its own server with `--listen 127.0.0.1:0`, reads the bound address and the
 //! printed shares from its stdout, and talks to it with a minimal HTTP/1.1 client (std only), so
@@ -1618,6 +1618,11 @@ fn bad_flags_exit_with_status_2() {
         &["--max-request-size", "-1"],
         &["--attempt-lifetime", "-1"],
         &["--attempt-lifetime"],
+        &["--key-file", "/nonexistent/key"],
+        &["--recovery-mode"],
+        &["--namespace", "ns1"],
+        &["--openbao", "--recovery-mode", "--namespace", "ns1"],
+        &["--enable-unauthenticated-access", "generate-everything"],
     ] {
         let out = Command::new(server_binary())
             .args(args)
@@ -1625,10 +1630,17 @@ fn bad_flags_exit_with_status_2() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(
-            String::from_utf8_lossy(&out.stderr).contains("usage:"),
-            "{args:?}"
-        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+        assert!(stderr.contains("--help"), "{args:?}: {stderr}");
+        // A refused key is named, never echoed (the flag's value is a secret).
+        if args[0] == "--key-hex" {
+            assert!(!stderr.contains(args[1]), "{args:?}: {stderr}");
+            assert!(
+                stderr.contains("the key must be 16 to 32 bytes"),
+                "{stderr}"
+            );
+        }
     }
 }
 
