@@ -15,7 +15,11 @@ use crate::Key;
 /// endpoints (and, with --openbao, sys/generate-root-token/* and sys/decode-token) on one
 /// attempt slot per namespace, as Vault and OpenBao do.
 #[derive(Parser)]
-#[command(name = "server", disable_version_flag = true)]
+#[command(
+    name = "server",
+    disable_version_flag = true,
+    args_override_self = true
+)]
 pub(crate) struct Options {
     /// Address to listen on (port 0 picks one)
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8200")]
