@@ -219,8 +219,6 @@ pub enum UpdateOutcome {
 /// attempt stays started with no shares, as after a failed check, and takes shares again; the
 /// generator's next call records [`crate::audit::AuditEventKind::CompletionAbandoned`]. The key
 /// is zeroized on drop.
-#[derive(Debug)]
-#[must_use]
 ///
 /// # Examples
 ///
@@ -260,6 +258,8 @@ pub enum UpdateOutcome {
 /// }
 /// # Ok(()) }
 /// ```
+#[derive(Debug)]
+#[must_use]
 pub struct PendingCompletion {
     pub(super) ticket: Ticket,
     pub(super) key: CombinedKey,
@@ -351,8 +351,6 @@ impl PendingCompletion {
 }
 
 /// The key was accepted: the second step, by strategy.
-#[derive(Debug)]
-#[must_use]
 ///
 /// # Examples
 ///
@@ -385,6 +383,8 @@ impl PendingCompletion {
 /// assert_eq!(token.expose_secret(), "hvs.ABCDEFGHIJKLMNOPQRSTUVWX");
 /// # Ok(()) }
 /// ```
+#[derive(Debug)]
+#[must_use]
 pub enum KeyAccepted {
     /// [`Strategy::Recovery`]: the generator mints the recovery token itself.
     Recovery(IssueRecoveryToken),
@@ -527,8 +527,6 @@ impl IssueHostToken {
 
 /// A token the host minted that was not handed out, with the reason: revoke
 /// [`Self::token`], then answer [`Self::into_error`]. The token is zeroized on drop.
-#[derive(Debug)]
-#[must_use = "the token must be revoked"]
 ///
 /// # Examples
 ///
@@ -558,6 +556,8 @@ impl IssueHostToken {
 /// assert!(matches!(unissued.into_error(), Error::XorLength { .. }));
 /// # Ok(()) }
 /// ```
+#[derive(Debug)]
+#[must_use = "the token must be revoked"]
 pub struct Unissued {
     error: Error,
     token: Token,

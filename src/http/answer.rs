@@ -111,7 +111,7 @@ impl Answer {
     }
 
     /// Go's `http.Redirect` with 307, as Go's router answers a path that is not clean
-    /// (`//`, `.`, `..`; observed on OpenBao 2.7.2): `Location`, and for GET an HTML body
+    /// (`//`, `.`, `..`): `Location`, and for GET an HTML body
     /// (`text/html; charset=utf-8`, also on HEAD, without the body), else no body and no type.
     pub(crate) fn redirect(method: &str, location: String) -> Self {
         let (content_type, body) = match method {
@@ -249,7 +249,7 @@ fn request_id<R: CryptoRng + ?Sized>(rng: &mut R) -> String {
     uuid::Uuid::from_bytes(bytes).hyphenated().to_string()
 }
 
-/// OpenBao's logical-response envelope (observed on 2.7.2): `request_id`, `lease_id`,
+/// OpenBao's logical-response envelope: `request_id`, `lease_id`,
 /// `renewable`, `lease_duration`, `data` (its keys as given: the caller sorts them), `wrap_info`,
 /// `warnings`, `auth`; 200.
 ///
@@ -300,7 +300,7 @@ pub(crate) fn envelope<R: CryptoRng + ?Sized>(
 }
 
 /// OpenBao's multi-error text (`github.com/hashicorp/go-multierror` with one error), as its
-/// logical endpoints answer a refused update with 500 (observed on 2.7.2).
+/// logical endpoints answer a refused update with 500.
 pub(crate) fn multierror(status: u16, text: &str) -> Answer {
     let mut one = String::with_capacity(text.len().saturating_add(24));
     one.push_str("1 error occurred:\n\t* ");

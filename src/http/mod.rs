@@ -29,10 +29,14 @@
 //! - [`Dialect::Vault`]: Vault 1.x's endpoints and method rules with Vault 2.x's authorization
 //!   (SPEC section 13); a path the face does not serve is 404 `{"errors":[]}`; Go's own path
 //!   rules (decoded paths, 307 to the clean path) as under OpenBao.
-//! - [`Dialect::OpenBao`]: OpenBao 2.7.2's router as observed on the real server: 307 to the
+//! - [`Dialect::OpenBao`]: OpenBao 2.7.2's router: 307 to the
 //!   clean path, its generic layer before any token is looked at (unknown methods, one JSON
 //!   object, namespaces), `sys/generate-root-token/*` in its envelope, `unsupported path` after
 //!   the token check; with [`Face::with_recovery_mode`], `bao server -recovery`'s router.
+//!
+//! Every OpenBao rule and text here was observed on the real OpenBao 2.7.2 and is checked
+//! against it in CI (`interop/openbao_diff.py`, strict); PROTOCOL.md section 12 lists where
+//! that contradicts SPEC.
 //!
 //! Where the face knowingly differs from the real servers: Vault 2.x was not observed (no
 //! binary), so its unknown paths keep Vault 1.x's 404; an encoded slash (`%2F`) routes nowhere here, where OpenBao's logical router serves
@@ -311,7 +315,7 @@ pub(crate) struct Call {
     slot: usize,
     namespace: Option<String>,
     /// The request's parameter names the logical endpoint has no field for: OpenBao's
-    /// `unrecognized parameters` warning in a successful answer (observed on 2.7.2).
+    /// `unrecognized parameters` warning in a successful answer.
     ignored: Vec<String>,
 }
 
@@ -325,7 +329,7 @@ impl Call {
         if !self.endpoint.enveloped() {
             return Answer::ok(s);
         }
-        // OpenBao's logical response, its `data` keys sorted (observed on 2.7.2): status and
+        // OpenBao's logical response, its `data` keys sorted: status and
         // start carry the nonce and the fingerprint only while an attempt is started; update
         // carries the encoded token and no OTP.
         let mut data = Vec::with_capacity(8);
@@ -352,7 +356,7 @@ impl Call {
     }
 
     /// A refusal. On OpenBao's logical endpoint a refused update (past the request's own
-    /// checks) is 500 with the multi-error text (observed on 2.7.2).
+    /// checks) is 500 with the multi-error text.
     fn error(&self, e: &Error) -> Answer {
         if self.endpoint.enveloped()
             && let Some(answer) = field_validation(e)
@@ -428,7 +432,7 @@ impl Face {
 
     /// The same face serving recovery mode only (`bao server -recovery`): the recovery
     /// endpoints and `sys/raw`, everything else Go's plain 404 page, no generic layer, no
-    /// namespaces (OpenBao 2.7.2 observed). In the Vault dialect it changes nothing yet.
+    /// namespaces. In the Vault dialect it changes nothing yet.
     #[must_use]
     pub fn with_recovery_mode(mut self, recovery_mode: bool) -> Self {
         self.recovery_mode = recovery_mode;
@@ -485,7 +489,7 @@ impl Face {
     /// Serves namespace `name` as one that exists but has no keys of its own (OpenBao's
     /// non-sealable namespaces): `sys/generate-root-token/*` there answers `namespace is not
     /// sealable` (400 for status and start, 500 multi-error for update; cancel 204), after the
-    /// token check; `sys/decode-token` works in it (observed on 2.7.2).
+    /// token check; `sys/decode-token` works in it.
     ///
     /// # Errors
     /// [`NamespaceError`]: an empty name, one already served.
@@ -600,9 +604,9 @@ impl Face {
     /// 2. OpenBao: a path outside `/v1/` is 404; a path that is not clean (`//`, `.`, `..`) is
     ///    Go's 307 redirect to the clean one; a namespace header on a path only the root
     ///    namespace has (`sys/generate-root`, `sys/generate-recovery-token`, `sys/raw` and below)
-    ///    is 400 `operation unavailable in namespaces` (observed on 2.7.2).
+    ///    is 400 `operation unavailable in namespaces`.
     /// 3. PATCH's media type (400 with Go's `mime` text, or 415), before any routing; except on
-    ///    OpenBao's recovery endpoints, whose handler chain has no such check (observed).
+    ///    OpenBao's recovery endpoints, whose handler chain has no such check.
     /// 4. OpenBao's generic layer: a method it does not know is 405 `{"errors":[]}`; a PUT or
     ///    POST form body (Vault's `isForm`) must parse (400 `error parsing form data`), any
     ///    other PUT, POST or PATCH body must be one JSON object (400
@@ -637,7 +641,7 @@ impl Face {
         now: Instant,
         rng: &mut R,
     ) -> Step {
-        // Go's `net/http` under Vault's handlers, as under OpenBao's (observed there): the
+        // Go's `net/http` under Vault's handlers, as under OpenBao's: the
         // decoded path routes, and a path that is not clean is redirected to the clean one.
         let decoded = percent_decode_path(request.path());
         let path: &str = &decoded;
@@ -673,7 +677,7 @@ impl Face {
         Step::Authorize(Authorize::new(Next::Run(call), request, Dialect::Vault))
     }
 
-    /// The OpenBao dialect, as OpenBao 2.7.2 answers (observed).
+    /// The OpenBao dialect, as OpenBao 2.7.2 answers.
     fn handle_openbao<R: CryptoRng + ?Sized>(
         &mut self,
         request: &Request<'_>,
@@ -681,7 +685,7 @@ impl Face {
         rng: &mut R,
     ) -> Step {
         let dialect = Dialect::OpenBao;
-        // Go routes on the decoded path (`%2D` is `-`; observed); an encoded slash stays part
+        // Go routes on the decoded path (`%2D` is `-`); an encoded slash stays part
         // of its segment, so it routes nowhere.
         let decoded = percent_decode_path(request.path());
         let path: &str = &decoded;
@@ -695,7 +699,7 @@ impl Face {
             return Step::Answer(redirect_to_clean(request, path));
         }
         // The paths only the root namespace has refuse a namespace named by the header before
-        // any other check but the two above (observed on 2.7.2: before PATCH's media type, an
+        // any other check but the two above (before PATCH's media type, an
         // unknown method, the body, the namespace's existence, OPTIONS and the token).
         if request.namespace.and_then(canonical_namespace).is_some() && root_only(rest) {
             return Step::Answer(Answer::with_errors(
@@ -703,7 +707,7 @@ impl Face {
                 &["operation unavailable in namespaces"],
             ));
         }
-        // A namespace may also lead the path (`/v1/ns1/sys/...`; observed), when no header
+        // A namespace may also lead the path (`/v1/ns1/sys/...`), when no header
         // names one.
         let prefixed = if request.namespace.is_none() && Route::of(path).is_none() {
             self.slots.iter().find_map(|s| {
@@ -721,9 +725,9 @@ impl Face {
             .as_ref()
             .map_or_else(|| Route::of(path), |(_, r)| Some(*r));
         // Recovery mode's chain has no generic layer either: every method on `/update` is an
-        // update there, and the handler reads the body itself (observed).
+        // update there, and the handler reads the body itself.
         // A namespace leading the path takes the generic layer's chain even to these routes
-        // (observed: `FOO /v1/ns1/sys/raw/x` is 405, a bad body there Go's JSON text).
+        // (e.g. `FOO /v1/ns1/sys/raw/x` is 405, a bad body there Go's JSON text).
         let raw = matches!(route, Some(Route::Raw)) && prefixed.is_none();
         if self.recovery_mode {
             if request.namespace.and_then(canonical_namespace).is_some() {
@@ -747,7 +751,7 @@ impl Face {
                 _ => Step::Answer(Answer::page_not_found()),
             };
         }
-        // Recovery mode's handler chain has no generic PATCH check (observed).
+        // Recovery mode's handler chain has no generic PATCH check.
         let recovery =
             matches!(route, Some(Route::Ceremony(Endpoint::Recovery, _))) && prefixed.is_none();
         if request.method == "PATCH"
@@ -761,7 +765,7 @@ impl Face {
         }
         // A PUT or POST body is a form or JSON as Vault's `isForm` decides (the media type and
         // the body's first byte); a form must parse (`error parsing form data`), anything
-        // else be one JSON object, before any token is looked at (observed on 2.7.2).
+        // else be one JSON object, before any token is looked at.
         let form = matches!(request.method, "PUT" | "POST")
             && crate::go::form::is_form(request.body, request.content_type);
         if !recovery && !raw && form {
@@ -776,7 +780,7 @@ impl Face {
             return Step::Answer(Answer::error(&e, dialect));
         }
         // A namespace leading the path, on a path only the root namespace has: refused after
-        // the body, before the trailing-slash rule (observed: `/v1/ns1/sys/generate-root`,
+        // the body, before the trailing-slash rule (e.g. `/v1/ns1/sys/generate-root`,
         // `/v1/ns1/sys/generate-root/attempt/`).
         if request.namespace.is_none()
             && self.slots.iter().any(|s| {
@@ -792,7 +796,7 @@ impl Face {
             ));
         }
         // A namespace named by the header must exist before the trailing-slash rule is applied
-        // (observed: `PUT .../attempt/` in namespace `nope` is 404 `namespace not found`).
+        // (e.g. `PUT .../attempt/` in namespace `nope` is 404 `namespace not found`).
         if let Some(ns) = request.namespace.and_then(canonical_namespace)
             && self.slot_of(&ns).is_none()
             && !self.unsealable.contains(&ns)
@@ -800,7 +804,7 @@ impl Face {
             return Step::Answer(Answer::with_errors(404, &["namespace not found"]));
         }
         // The logical layer refuses a write to a path ending in `/` before any token check
-        // (observed: PUT and PATCH on `sys/generate-root-token/attempt/`, `sys/generate-root/`).
+        // (e.g. PUT and PATCH on `sys/generate-root-token/attempt/`, `sys/generate-root/`).
         if !recovery
             && !raw
             && matches!(request.method, "PUT" | "POST" | "PATCH")
@@ -819,14 +823,14 @@ impl Face {
         let slot = match &namespace {
             None => 0,
             // The old family, the recovery endpoints and `sys/raw` refuse any namespace before
-            // looking it up (observed).
+            // looking it up.
             Some(_)
                 if matches!(
                     route,
                     Some(Route::Ceremony(Endpoint::Root | Endpoint::Recovery, _) | Route::Raw)
                 ) =>
             {
-                // Named by the header, or leading the path: two texts (observed).
+                // Named by the header, or leading the path: two texts.
                 let text = if by_path {
                     "operation only available in root namespace"
                 } else {
@@ -844,7 +848,7 @@ impl Face {
         };
         // A sealed OpenBao answers every operation of these families, and `sys/decode-token`,
         // with 503 `Vault is sealed` before any token is looked at, the disabled
-        // `sys/generate-root/*` included (observed on 2.7.2 after `bao operator seal`).
+        // `sys/generate-root/*` included (after `bao operator seal`).
         if namespace.is_none()
             && self.root().server_state() == ServerState::Sealed
             && matches!(
@@ -878,7 +882,7 @@ impl Face {
                     return internal_only();
                 }
                 let next = match logical_operation(leaf, request.method) {
-                    // A namespace without its own keys has no ceremony (observed).
+                    // A namespace without its own keys has no ceremony.
                     Ok(operation) if slot == UNSEALABLE => Next::Answer(match operation {
                         Operation::Cancel => Answer::no_content(),
                         Operation::Update => answer::multierror(500, "namespace is not sealable"),
@@ -917,7 +921,7 @@ impl Face {
                 if request.method == "OPTIONS" {
                     return internal_only();
                 }
-                // A served namespace leading the path: the rest is a path in it (observed:
+                // A served namespace leading the path: the rest is a path in it (e.g.
                 // `/v1/ns1/sys/nothing` is `unsupported path`, as `/v1/sys/nothing`).
                 let inner = self
                     .slots
@@ -949,10 +953,10 @@ impl Face {
         }
     }
 
-    /// A path OpenBao has no handler for: its token is checked first, then 404 (observed).
+    /// A path OpenBao has no handler for: its token is checked first, then 404.
     fn unsupported(request: &Request<'_>, rest: &str, namespace: Option<String>) -> Step {
         let answer = if rest == "sys/generate-root" {
-            // The old family's bare path has a handler without operations (observed).
+            // The old family's bare path has a handler without operations.
             answer::multierror(405, "unsupported operation")
         } else if rest.starts_with("sys/") {
             answer::multierror(404, "unsupported path")
@@ -996,7 +1000,7 @@ impl Face {
             return Step::Answer(call.error(&Error::StaleCompletion));
         };
         // A namespace's slot whose generator the host marked sealed: OpenBao answers every
-        // operation with 503 `namespace is sealed`, single-line even on update (observed).
+        // operation with 503 `namespace is sealed`, single-line even on update.
         if call.slot != 0 && generator.server_state() == ServerState::Sealed {
             return Step::Answer(Answer::with_errors(503, &["namespace is sealed"]));
         }
@@ -1033,7 +1037,7 @@ impl Face {
                 let holder = std::mem::take(&mut request.key);
                 let ttl = std::mem::take(&mut request.ttl);
                 // OpenBao refuses a recovery start once the recovery token was minted before it
-                // looks at the OTP or PGP key (observed); the key is parsed before `start`, so
+                // looks at the OTP or PGP key; the key is parsed before `start`, so
                 // the face asks first.
                 if config.dialect() == Dialect::OpenBao
                     && strategy == Strategy::Recovery
@@ -1104,7 +1108,7 @@ impl Face {
     /// `sys/raw/<path>`: 403 `{"errors":[]}` unless `X-Vault-Token` is the minted recovery
     /// token (compared in constant time); with it 404 `{"errors":[]}` (the crate stores
     /// nothing there). Vault dialect: GET only (405 otherwise); OpenBao 2.7.2 answers 403 to
-    /// every method (observed in recovery mode).
+    /// every method in recovery mode.
     fn raw(&self, request: &Request<'_>) -> Answer {
         if request.method != "GET" && self.dialect() != Dialect::OpenBao {
             return Answer::method_not_allowed();
@@ -1119,7 +1123,7 @@ impl Face {
 }
 
 /// `sys/decode-token` (unauthenticated): `{"encoded_token","otp"}` decoded with the OTP's own
-/// length, the token in the envelope's `data.token`; OpenBao 2.7.2's texts (observed; Vault's
+/// length, the token in the envelope's `data.token`; OpenBao 2.7.2's texts (Vault's
 /// endpoint is the same code): `provided 'encoded_token' or 'otp' is empty`, then the codec's
 /// (`error decoding base64'd token: ...`, `error xoring token: ...`).
 fn decode_token<R: CryptoRng + ?Sized>(
@@ -1150,7 +1154,7 @@ fn decode_token<R: CryptoRng + ?Sized>(
 
 /// A logical endpoint's field of the wrong kind (an object or an array where a string goes) is
 /// mapstructure's text, not a JSON decoding error: 400 `Field validation failed: ...` as it
-/// stands (observed on OpenBao 2.7.2).
+/// stands.
 fn field_validation(e: &Error) -> Option<Answer> {
     match e {
         Error::InvalidBody { reason }
@@ -1165,8 +1169,7 @@ fn field_validation(e: &Error) -> Option<Answer> {
 
 /// Whether `rest` (the path under `/v1/`) is one of the paths only OpenBao's root namespace
 /// has, by whole segments: `sys/generate-root` and `sys/generate-recovery-token` (and every
-/// path under them; `sys/generate-root-token` is another family), `sys/raw` (observed on
-/// 2.7.2).
+/// path under them; `sys/generate-root-token` is another family), `sys/raw`.
 fn root_only(rest: &str) -> bool {
     [
         "sys/generate-root",
@@ -1185,7 +1188,7 @@ fn root_only(rest: &str) -> bool {
 const UNSEALABLE: usize = usize::MAX;
 
 /// The methods OpenBao's generic HTTP layer knows; any other is 405 `{"errors":[]}` before
-/// anything else (observed on 2.7.2: `FOO`, `TRACE`, `CONNECT`, a lowercase `get`).
+/// anything else (`FOO`, `TRACE`, `CONNECT`, a lowercase `get`).
 const KNOWN_METHODS: [&str; 8] = [
     "GET", "PUT", "POST", "DELETE", "LIST", "HEAD", "OPTIONS", "PATCH",
 ];
@@ -1204,7 +1207,7 @@ fn plain_operation(leaf: Leaf, method: &str) -> Option<Operation> {
 
 /// OpenBao's logical endpoint (`sys/generate-root-token/*`): the operations each leaf has, and
 /// the framework's answers (after authorization) to the others: LIST is 404 `unsupported path`,
-/// anything else 405 `unsupported operation`, both multi-error texts (observed on 2.7.2).
+/// anything else 405 `unsupported operation`, both multi-error texts.
 fn logical_operation(leaf: Leaf, method: &str) -> Result<Operation, Answer> {
     match (leaf, method) {
         (Leaf::Attempt, "GET") => Ok(Operation::Status),
@@ -1332,7 +1335,7 @@ fn decode_start(
     content_type: Option<&str>,
 ) -> Result<StartRequest, Error> {
     match config.dialect() {
-        // OpenBao's texts for a non-object body depend on the Content-Type (observed).
+        // OpenBao's texts for a non-object body depend on the Content-Type.
         Dialect::OpenBao => StartRequest::from_http(body, content_type),
         _ => StartRequest::from_json(body),
     }
@@ -1340,7 +1343,7 @@ fn decode_start(
 
 /// An update body, decoded as the configured dialect's server decodes it; on OpenBao's
 /// logical endpoint a missing nonce or key is its framework's 400 (`nonce is required` first,
-/// then `key is required`; observed on 2.7.2).
+/// then `key is required`).
 fn decode_update(
     call: &Call,
     config: &GeneratorConfig,

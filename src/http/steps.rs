@@ -230,14 +230,14 @@ impl Authorize {
 
     /// The host refuses a missing, unknown or malformed token: 403
     /// `{"errors":["permission denied"]}`, what Vault 2.x and OpenBao 2.7.2 answer (OpenBao
-    /// never says `invalid token`; observed).
+    /// never says `invalid token`).
     pub fn deny(self) -> Step {
         Step::Answer(Answer::with_errors(403, &["permission denied"]))
     }
 
     /// The host refuses a valid token whose policy does not grant the capability on the path:
     /// 403, in the OpenBao dialect with the multi-error text
-    /// `1 error occurred:\n\t* permission denied\n\n` (observed on 2.7.2: it differs from
+    /// `1 error occurred:\n\t* permission denied\n\n` (it differs from
     /// [`Self::deny`]'s), in the Vault dialect `permission denied` (SPEC section 13).
     pub fn forbid(self) -> Step {
         Step::Answer(match self.dialect {
