@@ -6,18 +6,14 @@
 //! Everything under `/v1/` goes to the crate ([`Server::handle`]: zeroizing capped body reads,
 //! the face's routes and texts, the host's steps); `/healthz` is the app's; every answer passes
 //! the app's middleware. Root generation is open to anyone here (Vault 1.x's model): a real app
-//! answers `authorize` from its token store.
+//! answers `authorize` from its token store (or an `http::CallerTokens`).
 
-use axum::extract::Request;
-use axum::middleware::{self, Next};
-use axum::{Router, response::Response, routing::get};
-use base64::{Engine as _, engine::general_purpose::STANDARD};
+use axum::{Router, extract::Request, middleware, response::Response, routing::get};
 use rand::Rng as _;
-use recovery_token::HostReason;
 use recovery_token::adapter::{Server, ServerConfig, ServerHost};
 use recovery_token::http::{Access, Authorize, Face, MintToken, Verdict};
-use recovery_token::shares::KeyShare;
-use recovery_token::{CombinedKey, GeneratorConfig, RecoveryTokenGenerator, Strategy, Token};
+use recovery_token::{CombinedKey, GeneratorConfig, HostReason, RecoveryTokenGenerator};
+use recovery_token::{Strategy, Token, shares::KeyShare};
 use zeroize::Zeroizing;
 
 struct App(Zeroizing<Vec<u8>>);
@@ -32,23 +28,19 @@ impl ServerHost for App {
         _: Option<&str>,
         key: &CombinedKey,
     ) -> Result<(), HostReason> {
-        key.ct_eq_bytes(&self.0)
-            .then_some(())
-            .ok_or_else(|| "unable to authenticate: combined key does not match".into())
+        let refused = || "unable to authenticate: combined key does not match".into();
+        key.ct_eq_bytes(&self.0).then_some(()).ok_or_else(refused)
     }
     async fn mint(&self, request: &MintToken) -> Result<Token, HostReason> {
-        // Lifetimes are not enabled here (`with_ttl_supported`): `request.ttl()` is `None`.
-        Ok(request.format().mint(&mut rand::rng()))
+        Ok(request.format().mint(&mut rand::rng())) // no lifetimes here: `request.ttl()` is None
     }
     async fn revoke(&self, _: &Token, _: Strategy, _: Option<&str>) {}
 }
 
-async fn served_by(request: Request, next: Next) -> Response {
+async fn served_by(request: Request, next: middleware::Next) -> Response {
     let mut response = next.run(request).await;
-    response.headers_mut().insert(
-        "x-served-by",
-        "axum-host".parse().expect("a valid header value"),
-    );
+    let value = axum::http::HeaderValue::from_static("axum-host");
+    response.headers_mut().insert("x-served-by", value);
     response
 }
 
@@ -60,11 +52,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .enumerate()
     {
-        println!(
-            "Unseal Key {}: {}",
-            k + 1,
-            STANDARD.encode(share.expose_secret())
-        );
+        println!("Unseal Key {}: {}", k + 1, share.to_base64().as_str());
     }
     let config = GeneratorConfig::builder(3)
         .with_key_length(key.len())
@@ -75,18 +63,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tokio::spawn(server.clone().drive_timers()); // attempts expire on time
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .fallback(move |request: Request| {
-            let server = server.clone();
-            async move { server.handle(request).await }
-        })
+        .fallback(move |request: Request| async move { server.handle(request).await })
         .layer(middleware::from_fn(served_by));
     let args: Vec<String> = std::env::args().collect(); // [--listen ADDR]
-    let listen = args
-        .iter()
-        .skip_while(|a| *a != "--listen")
-        .nth(1)
-        .map_or("127.0.0.1:0", |a| a.as_str());
-    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let listen = args.iter().skip_while(|a| *a != "--listen").nth(1);
+    let listener =
+        tokio::net::TcpListener::bind(listen.map_or("127.0.0.1:0", String::as_str)).await?;
     println!("Listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app).await?;
     Ok(())
