@@ -1600,6 +1600,56 @@ fn sigterm_and_sigint_exit_cleanly() {
 }
 
 #[test]
+fn help_lists_every_flag_of_the_contract_and_exits_0() {
+    let out = Command::new(server_binary())
+        .arg("--help")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8(out.stdout).unwrap();
+    // Every flag of the example server's contract (DESIGN.md), and the safety options.
+    for flag in [
+        "--listen <ADDR>",
+        "--threshold <T>",
+        "--shares <N>",
+        "--key-hex <HEX>",
+        "--key-file <FILE>",
+        "--legacy-tokens",
+        "--openbao",
+        "--recovery-mode",
+        "--namespace <NAME>",
+        "--enable-unauthenticated-access <LIST>",
+        "--token-file <FILE>",
+        "--allow-ttl",
+        "--no-strict-share-sets",
+        "--audit-log",
+        "--attempt-lifetime <SECS>",
+        "--no-disclose-nonce",
+        "--cancel-requires-nonce",
+        "--share-registry <FILE>",
+        "--holders-only-start-cancel",
+        "--header-timeout <SECS>",
+        "--body-timeout <SECS>",
+        "--write-timeout <SECS>",
+        "--max-connections <N>",
+        "--max-request-size <BYTES>",
+    ] {
+        assert!(help.contains(flag), "--help lacks {flag}:\n{help}");
+    }
+    // The defaults shown are the adapter's own (ServerConfig::default()).
+    for default in [
+        "[default: 127.0.0.1:8200]",
+        "[default: 3]",
+        "[default: 3600]",
+        "[default: 10]",
+        "[default: 30]",
+    ] {
+        assert!(help.contains(default), "--help lacks {default}:\n{help}");
+    }
+}
+
+#[test]
 fn bad_flags_exit_with_status_2() {
     for args in [
         &["--key-hex", "00112233445566778899aabbccddee"][..], // 15 bytes
