@@ -11,7 +11,7 @@ use recovery_token::audit::{AuditKey, ShareId};
 use recovery_token::http::{Access, Answer, Authorize, CallerTokens, Face, Request, Step, Verdict};
 use recovery_token::shares::{KeyShare, combine};
 use recovery_token::tokens::{TokenFormat, decode_token, encode_token, generate_otp};
-use recovery_token::wire::{StartRequest, UpdateRequest};
+use recovery_token::wire::{AttemptStatus, StartRequest, UpdateRequest};
 use recovery_token::{
     Dialect, Encoding, ExpectedKey, GeneratorConfig, Otp, RecoveryTokenGenerator, SecretString,
     Strategy, Token,
@@ -88,6 +88,11 @@ pub const PATHS: &[Path] = &[
         caller_verdict,
     ),
     ("CallerTokens::remove", caller_remove),
+    ("AttemptStatus::to_json: the generated OTP", status_json_otp),
+    (
+        "Face: sys/decode-token (the OTP in the body, the token in the answer)",
+        face_decode_token,
+    ),
     (
         "Face: sys/generate-root/update, JSON body (Vault)",
         face_json_vault,
@@ -563,6 +568,36 @@ fn face_form_base64() {
     face_first_update(Dialect::OpenBao, "generate-root-token", FORM, |nonce| {
         body_with_secret(&format!("nonce={nonce}&key="), &escaped, "")
     });
+}
+
+fn status_json_otp() {
+    let mut status = AttemptStatus::default();
+    status.otp = Otp::new(secret_string(OTP));
+    status.otp_length = OTP.len();
+    let json = status.to_json();
+    let json = String::from_utf8(declassified(json.as_bytes())).expect("UTF-8");
+    assert!(
+        json.contains(&format!(r#""otp":"{OTP}","otp_length":28}}"#)),
+        "{json}"
+    );
+}
+
+fn face_decode_token() {
+    for dialect in [Dialect::Vault, Dialect::OpenBao] {
+        let config = GeneratorConfig::builder(1).with_dialect(dialect);
+        let generator = RecoveryTokenGenerator::new(config.build().expect("threshold 1"));
+        let mut face = Face::new(generator);
+        let body = body_with_secret(
+            &format!(r#"{{"encoded_token":"{ENCODED}","otp":""#),
+            OTP,
+            r#""}"#,
+        );
+        let request = Request::new("PUT", "/v1/sys/decode-token").with_body(&body);
+        let answered = answer(&mut face, &request);
+        let text = String::from_utf8(declassified(answered.body().as_bytes())).expect("UTF-8");
+        assert_eq!(answered.status(), 200, "{text}");
+        assert!(text.contains(TOKEN), "{text}");
+    }
 }
 
 /// Stored tokens of the presented one's length (a length differs before any byte is read):

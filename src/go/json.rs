@@ -1281,29 +1281,82 @@ fn quote_text(b: &[u8]) -> String {
 pub(crate) fn push_go_string(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c if u32::from(c) < 0x20 => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                let b = u8::try_from(u32::from(c)).unwrap_or(0);
-                out.push_str("\\u00");
-                out.push(char::from(*HEX.get(usize::from(b >> 4)).unwrap_or(&b'0')));
-                out.push(char::from(*HEX.get(usize::from(b & 0xF)).unwrap_or(&b'0')));
-            }
-            c => out.push(c),
-        }
+        push_go_char(out, c);
     }
+    out.push('"');
+}
+
+/// One character of [`push_go_string`].
+fn push_go_char(out: &mut String, c: char) {
+    match c {
+        '"' => out.push_str("\\\""),
+        '\\' => out.push_str("\\\\"),
+        '\u{8}' => out.push_str("\\b"),
+        '\u{c}' => out.push_str("\\f"),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        '<' => out.push_str("\\u003c"),
+        '>' => out.push_str("\\u003e"),
+        '&' => out.push_str("\\u0026"),
+        '\u{2028}' => out.push_str("\\u2028"),
+        '\u{2029}' => out.push_str("\\u2029"),
+        c if u32::from(c) < 0x20 => {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            let b = u8::try_from(u32::from(c)).unwrap_or(0);
+            out.push_str("\\u00");
+            out.push(char::from(*HEX.get(usize::from(b >> 4)).unwrap_or(&b'0')));
+            out.push(char::from(*HEX.get(usize::from(b & 0xF)).unwrap_or(&b'0')));
+        }
+        c => out.push(c),
+    }
+}
+
+/// All ones when `c` may need escaping in Go's output: a quote, a backslash, a control
+/// character, `<`, `>`, `&`, or a non-ASCII byte (U+2028 and U+2029 are escaped).
+fn output_special_mask(c: u8) -> u8 {
+    special_mask(c)
+        | ct::range_mask(c, b'<', b'<')
+        | ct::range_mask(c, b'>', b'>')
+        | ct::range_mask(c, b'&', b'&')
+}
+
+/// [`push_go_string`] for a secret (an OTP, a decoded token), with the same output. It branches
+/// only on whether each byte may need escaping (declassified; no generated OTP or minted token
+/// has such a byte); such a byte is declassified, a non-ASCII character whole. The ordinary
+/// bytes are copied in runs, never looked at one by one.
+pub(crate) fn push_go_string_secret(out: &mut String, s: &str) {
+    let b = s.as_bytes();
+    // A run of ordinary (ASCII) bytes: valid UTF-8 by construction.
+    let push_run = |out: &mut String, run: &[u8]| {
+        out.push_str(std::str::from_utf8(run).unwrap_or_default());
+    };
+    out.push('"');
+    let (mut run, mut i) = (0usize, 0usize);
+    while let Some(&c) = b.get(i) {
+        if !ct::public_bool(output_special_mask(c) != 0) {
+            i = i.saturating_add(1);
+            continue;
+        }
+        push_run(out, b.get(run..i).unwrap_or_default());
+        let width = match ct::public_u8(c) {
+            0x00..=0x7f => 1,
+            0xc0..=0xdf => 2,
+            0xe0..=0xef => 3,
+            _ => 4,
+        };
+        let end = i.saturating_add(width).min(b.len());
+        let (copy, len) = public_copy::<4>(b.get(i..end).unwrap_or_default());
+        let ch = copy
+            .get(..len)
+            .and_then(|c| std::str::from_utf8(c).ok())
+            .and_then(|t| t.chars().next())
+            .unwrap_or('\u{FFFD}');
+        push_go_char(out, ch);
+        i = i.saturating_add(ch.len_utf8());
+        run = i;
+    }
+    push_run(out, b.get(run..).unwrap_or_default());
     out.push('"');
 }
 
@@ -1321,6 +1374,18 @@ pub(crate) fn go_string_len(s: &str) -> usize {
 
 #[cfg(test)]
 mod tests {
+
+    proptest::proptest! {
+        /// The secret writer's output is the plain writer's, for any text.
+        #[test]
+        fn the_secret_string_writer_writes_what_the_plain_one_writes(s in "\\PC{0,16}|[<>&\"\\\\\u{0}-\u{1f}\u{2028}\u{2029}a-z\u{80}-\u{10ffff}]{0,16}") {
+            let (mut plain, mut secret) = (String::new(), String::new());
+            push_go_string(&mut plain, &s);
+            push_go_string_secret(&mut secret, &s);
+            proptest::prop_assert_eq!(&secret, &plain);
+            proptest::prop_assert_eq!(plain.len(), go_string_len(&s));
+        }
+    }
     use super::*;
 
     fn err(body: &[u8]) -> String {

@@ -238,6 +238,8 @@ const HTML: &str = "text/html; charset=utf-8";
 /// One value inside `data`.
 pub(crate) enum Value<'a> {
     Str(&'a str),
+    /// A secret string (an OTP, a decoded token): written without branching on its bytes.
+    Secret(&'a str),
     Bool(bool),
     Int(usize),
 }
@@ -263,7 +265,7 @@ pub(crate) fn envelope<R: CryptoRng + ?Sized>(
         .iter()
         .map(|(k, v)| {
             k.len().saturating_add(match v {
-                Value::Str(s) => s.len().saturating_mul(6),
+                Value::Str(s) | Value::Secret(s) => s.len().saturating_mul(6),
                 Value::Bool(_) | Value::Int(_) => 24,
             })
         })
@@ -282,6 +284,7 @@ pub(crate) fn envelope<R: CryptoRng + ?Sized>(
         out.push(':');
         match value {
             Value::Str(s) => crate::go::json::push_go_string(&mut out, s),
+            Value::Secret(s) => crate::go::json::push_go_string_secret(&mut out, s),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Value::Int(n) => out.push_str(&n.to_string()),
         }

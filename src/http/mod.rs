@@ -342,7 +342,7 @@ impl Call {
             if s.started {
                 data.push(("nonce", Value::Str(&s.nonce)));
             }
-            data.push(("otp", Value::Str(s.otp.expose_secret())));
+            data.push(("otp", Value::Secret(s.otp.expose_secret())));
             data.push(("otp_length", Value::Int(s.otp_length)));
             if s.started {
                 data.push(("pgp_fingerprint", Value::Str(&s.pgp_fingerprint)));
@@ -1143,7 +1143,7 @@ fn decode_token<R: CryptoRng + ?Sized>(
         Ok(token) => {
             let warning = crate::go::form::unrecognized_warning(parsed.unknown);
             answer::envelope(
-                &[("token", Value::Str(token.expose_secret()))],
+                &[("token", Value::Secret(token.expose_secret()))],
                 warning.as_deref(),
                 rng,
             )
