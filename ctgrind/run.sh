@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The constant-time check (issue 18, docs/CONSTANT_TIME.md): builds ctgrind/ in release with line
+# The constant-time check (docs/CONSTANT_TIME.md): builds ctgrind/ in release with line
 # tables and runs every secret path under Valgrind's memcheck with the secrets marked undefined.
 #
 #   bash ctgrind/run.sh              every path; fails on any memcheck error

@@ -4,7 +4,7 @@
 Usage: python3 interop/bao_cli_root.py PATH/TO/server [--bao PATH/TO/bao]
 
 No `-recovery-token`: the 2.7.2 CLI then calls OpenBao's authenticated
-`sys/generate-root-token/*` (issue 17 section 5). The example server runs with `--openbao
+`sys/generate-root-token/*`. The example server runs with `--openbao
 --token-file FILE` (a random token written to the file; the CLI gets it as BAO_TOKEN and
 VAULT_TOKEN), and the CLI is driven as an operator would: `-status`, `-generate-otp`,
 `-init -otp=OTP`, three shares on stdin with `-nonce=NONCE -`, `-decode=ENC -otp=OTP`, and

@@ -78,10 +78,10 @@ NAMESPACE = "ns1"
 ALLOW = [
     # The key check is the host's own: OpenBao's barrier answers `root generation aborted:
     # unable to authenticate: unable to retrieve stored keys: ...`, the example server its own
-    # constant-time comparison's reason (issue 10 item 3).
+    # constant-time comparison's reason.
     ("key-check reason", re.compile(r"^root generation aborted: .*$"), "root generation aborted: <reason>"),
     # PGP parsing is Go's openpgp on OpenBao's side and our parser here: the reason after the
-    # common prefix is the parser's own (issue 10 item 3). Only the parser's: the base64 step
+    # common prefix is the parser's own. Only the parser's: the base64 step
     # before it (`error decoding given PGP key: ...`) is Go's base64 text and must match.
     (
         "PGP parser reason",

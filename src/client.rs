@@ -827,7 +827,7 @@ impl Ceremony {
         self.start_request_with(start, SecretString::default(), String::new())
     }
 
-    /// [`Self::start_request`] with the crate's own start fields (issue 20; empty ones are not
+    /// [`Self::start_request`] with the crate's own start fields (empty ones are not
     /// sent): `key`, a key holder's share for servers with holders-only start, and `ttl`, the
     /// root token's lifetime in Go's duration syntax (`1h30m`) for servers that support it.
     /// Vault and OpenBao ignore both.

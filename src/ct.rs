@@ -1,5 +1,5 @@
-//! Constant-time helpers, and the declassification points of the ctgrind check (issue 18,
-//! docs/CONSTANT_TIME.md).
+//! Constant-time helpers, and the declassification points of the ctgrind check
+//! (docs/CONSTANT_TIME.md).
 //!
 //! The check (ctgrind/, run by CI) marks every secret byte undefined for Valgrind's memcheck,
 //! which then reports every branch, conditional move or memory index that depends on one. Where

@@ -1,4 +1,4 @@
-//! The constant-time check (issue 18, docs/CONSTANT_TIME.md): every secret path of the library's
+//! The constant-time check (docs/CONSTANT_TIME.md): every secret path of the library's
 //! public API, run with the secret bytes marked undefined for Valgrind's memcheck.
 //!
 //! Run it with `bash ctgrind/run.sh` (it refuses to run outside Valgrind). Each path prints the

@@ -1,4 +1,4 @@
-//! The secret paths (issue 18, section 1), and the planted leaks of the self-test.
+//! The secret paths (docs/CONSTANT_TIME.md), and the planted leaks of the self-test.
 //!
 //! Each path marks its secret inputs undefined right before the call, and declassifies only what
 //! the call returns (see `crate::vg`), before the harness checks it. Inputs a caller must branch

@@ -1,5 +1,5 @@
 //! Go's `time.ParseDuration`, strictly: what Vault's API takes for durations (`1h30m`, `90s`,
-//! `1.5h`, `300ms`), for the start request's `ttl` (issue 20).
+//! `1.5h`, `300ms`), for the start request's `ttl`.
 //!
 //! Go's rules: an optional sign, then one or more `<number><unit>` parts, where a number is
 //! decimal digits with an optional fraction (`1`, `1.`, `.5`, `1.5`; not `.` alone) and a unit is

@@ -85,7 +85,7 @@ fn two_fields(a: (&str, &str), b: (&str, &str)) -> Zeroizing<String> {
 /// The body of a start request (`PUT /sys/generate-recovery-token/attempt`): Vault's
 /// `GenerateRootInitRequest`. Every field is optional and an empty body is valid.
 ///
-/// `key` and `ttl` are the crate's own (issue 20; Vault's clients never send them): a key
+/// `key` and `ttl` are the crate's own (Vault's clients never send them): a key
 /// holder's share for a generator with holders-only start
 /// ([`crate::GeneratorConfigBuilder::with_holders_only_start_cancel`]), and the root token's
 /// lifetime in Go's duration syntax (`1h30m`), for a host that supports it
