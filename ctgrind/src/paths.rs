@@ -90,6 +90,14 @@ pub const PATHS: &[Path] = &[
     ("CallerTokens::remove", caller_remove),
     ("AttemptStatus::to_json: the generated OTP", status_json_otp),
     (
+        "Face: a whole root ceremony (both shares, the key check, the token issued)",
+        face_root_ceremony,
+    ),
+    (
+        "Face: a start with the caller's OTP (Vault, OpenBao's generate-root-token)",
+        face_start_with_otp,
+    ),
+    (
         "Face: sys/decode-token (the OTP in the body, the token in the answer)",
         face_decode_token,
     ),
@@ -568,6 +576,84 @@ fn face_form_base64() {
     face_first_update(Dialect::OpenBao, "generate-root-token", FORM, |nonce| {
         body_with_secret(&format!("nonce={nonce}&key="), &escaped, "")
     });
+}
+
+fn face_root_ceremony() {
+    for dialect in [Dialect::Vault, Dialect::OpenBao] {
+        let family = match dialect {
+            Dialect::OpenBao => "generate-root-token",
+            _ => "generate-root",
+        };
+        let config = GeneratorConfig::builder(2).with_dialect(dialect);
+        let generator = RecoveryTokenGenerator::new(config.build().expect("threshold 2"));
+        let access = Access::enable_unauthenticated(&["generate-root"]).expect("a family");
+        let mut face = Face::new(generator).with_access(access);
+        let attempt = format!("/v1/sys/{family}/attempt");
+        let start_body = body_with_secret(r#"{"otp":""#, OTP, r#""}"#);
+        let mut start = Request::new("PUT", &attempt).with_body(&start_body);
+        start.token = Some("s.caller");
+        let started = answer(&mut face, &start);
+        assert_eq!(started.status(), 200, "{}", started.body());
+        let at = started.body().find("\"nonce\":\"").expect("a nonce") + 9;
+        let nonce = started.body()[at..at + 36].to_owned();
+        let update = format!("/v1/sys/{family}/update");
+        // Public draws (request ids); the token is the host's, marked secret itself.
+        let (mut rng, now) = (Rng::public(12), Instant::now());
+        let expected = secret_bytes(&key());
+        let mut last = None;
+        for share in [SHARE_1, SHARE_2] {
+            let body = body_with_secret(r#"{"key":""#, share, &format!(r#"","nonce":"{nonce}"}}"#));
+            let mut request = Request::new("PUT", &update).with_body(&body);
+            request.token = Some("s.caller");
+            let mut step = face.handle(&request, now, &mut rng);
+            let answered = loop {
+                step = match step {
+                    Step::Answer(a) => break a,
+                    Step::Authorize(a) => a.allow(&mut face, now, &mut rng),
+                    Step::CheckKey(c) => {
+                        let mut right = c.key().ct_eq_bytes(&expected);
+                        public_val(&mut right);
+                        assert!(right, "the shares combine to the key");
+                        c.accept(&mut face, now, &mut rng)
+                    }
+                    Step::MintToken(m) => {
+                        let token = Token::new(secret_string(TOKEN));
+                        m.issue(&mut face, token, now, &mut rng)
+                    }
+                    _ => panic!("no PGP key, no revocation here"),
+                };
+            };
+            last = Some(answered);
+        }
+        let done = last.expect("two updates");
+        // The answer is what the server sends: public (it holds the encoded token).
+        let text = String::from_utf8(declassified(done.body().as_bytes())).expect("UTF-8");
+        assert_eq!(done.status(), 200, "{text}");
+        assert!(text.contains(ENCODED), "{text}");
+    }
+}
+
+fn face_start_with_otp() {
+    for (dialect, family, otp) in [
+        (Dialect::Vault, "generate-root", OTP),
+        (Dialect::OpenBao, "generate-root-token", OTP),
+    ] {
+        let config = GeneratorConfig::builder(2).with_dialect(dialect);
+        let generator = RecoveryTokenGenerator::new(config.build().expect("threshold 2"));
+        let access = Access::enable_unauthenticated(&["generate-root"]).expect("a family");
+        let mut face = Face::new(generator).with_access(access);
+        let attempt = format!("/v1/sys/{family}/attempt");
+        let body = body_with_secret(r#"{"otp":""#, otp, r#""}"#);
+        let mut start = Request::new("PUT", &attempt).with_body(&body);
+        start.token = Some("s.caller");
+        let started = answer(&mut face, &start);
+        let text = String::from_utf8(declassified(started.body().as_bytes())).expect("UTF-8");
+        assert_eq!(started.status(), 200, "{text}");
+        assert!(
+            !text.contains(otp),
+            "a caller's OTP is never echoed: {text}"
+        );
+    }
 }
 
 fn status_json_otp() {

@@ -228,8 +228,10 @@ pub fn encode_token(token: &Token, otp: &Otp) -> Result<String, TokenCodecError>
             token: t.len(),
         });
     }
-    // base64ct: constant time in the bytes (the base64 crate's encoder indexes a table).
-    Ok(base64ct::Base64Unpadded::encode_string(&xor(o, t)))
+    // base64ct: constant time in the bytes (the base64 crate's encoder indexes a table). The
+    // result is what the server sends: public from here on.
+    let encoded = base64ct::Base64Unpadded::encode_string(&xor(o, t));
+    Ok(ct::public_string(encoded))
 }
 
 /// Encodes `token` with `otp` as a server of token format `format` does at completion: the
@@ -398,5 +400,5 @@ pub fn encode_legacy_token(token: &Token, otp: &str) -> Result<String, TokenCode
     if o.len() != t.len() {
         return Err(TokenCodecError::LegacyOtp);
     }
-    Ok(base64ct::Base64::encode_string(&xor(&*t, &o)))
+    Ok(ct::public_string(base64ct::Base64::encode_string(&xor(&*t, &o))))
 }
