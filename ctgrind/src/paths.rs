@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use recovery_token::audit::{AuditKey, ShareId};
 use recovery_token::http::{Access, Answer, Authorize, CallerTokens, Face, Request, Step, Verdict};
-use recovery_token::shares::{KeyShare, combine};
+use recovery_token::shares::{KeyShare, ShareRegistry, combine};
 use recovery_token::tokens::{TokenFormat, decode_token, encode_token, generate_otp};
 use recovery_token::wire::{AttemptStatus, StartRequest, UpdateRequest};
 use recovery_token::{
@@ -47,6 +47,18 @@ pub const PATHS: &[Path] = &[
         share_parse_refused,
     ),
     ("duplicate check: KeyShare::ct_eq", share_ct_eq),
+    (
+        "ShareRegistry::contains: a registered and a foreign share",
+        registry_contains,
+    ),
+    (
+        "generator update with a share registry (a registered share, a foreign one)",
+        registry_update,
+    ),
+    (
+        "holders-only start: a foreign share, then a registered one",
+        holders_only,
+    ),
     (
         "duplicate check: generator update with a duplicate",
         generator_duplicate,
@@ -209,6 +221,83 @@ fn share_ct_eq() {
     public_val(&mut different);
     public_val(&mut same);
     assert!(!different && same);
+}
+
+/// SHARE_1 with one byte of y changed (the same x): a share of no registered key set.
+fn foreign_share_hex() -> String {
+    let mut bytes = unhex(SHARE_1);
+    bytes[0] ^= 0x5a;
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn registry_contains() {
+    let shares = [share_from(SHARE_1), share_from(SHARE_2)];
+    let registry = ShareRegistry::from_shares(&shares, &mut Rng::public(13)).expect("two shares");
+    let foreign = share_from(&foreign_share_hex());
+    let (mut registered, mut stranger) =
+        (registry.contains(&shares[0]), registry.contains(&foreign));
+    public_val(&mut registered);
+    public_val(&mut stranger);
+    assert!(registered && !stranger);
+}
+
+fn registry_update() {
+    let shares = [share_from(SHARE_1), share_from(SHARE_2)];
+    let registry = ShareRegistry::from_shares(&shares, &mut Rng::public(14)).expect("two shares");
+    let config = GeneratorConfig::builder(2).with_share_registry(registry);
+    let mut generator = RecoveryTokenGenerator::new(config.build().expect("a registry"));
+    let nonce = started(&mut generator, Encoding::GenerateOtp);
+    let mut host = ExpectedKey::new(&secret_bytes(&key()));
+    let (mut rng, now) = (Rng::public(15), Instant::now());
+    let foreign = foreign_share_hex();
+    let mut refused = generator.update(
+        Strategy::Recovery,
+        &update(&nonce, &foreign),
+        now,
+        &mut host,
+        &mut rng,
+    );
+    public_val(&mut refused);
+    assert!(refused.is_err(), "a foreign share is refused at once");
+    let mut taken = generator.update(
+        Strategy::Recovery,
+        &update(&nonce, SHARE_1),
+        now,
+        &mut host,
+        &mut rng,
+    );
+    public_val(&mut taken);
+    assert_eq!(taken.expect("a registered share is taken").progress, 1);
+}
+
+fn holders_only() {
+    let shares = [share_from(SHARE_1), share_from(SHARE_2)];
+    let registry = ShareRegistry::from_shares(&shares, &mut Rng::public(16)).expect("two shares");
+    let config = GeneratorConfig::builder(2)
+        .with_share_registry(registry)
+        .with_holders_only_start_cancel(true);
+    let mut generator = RecoveryTokenGenerator::new(config.build().expect("holders-only"));
+    let (mut rng, now) = (Rng::public(17), Instant::now());
+    let start = |key: &str| body_with_secret(r#"{"key":""#, key, r#""}"#);
+    let foreign = foreign_share_hex();
+    let body = start(&foreign);
+    let mut refused = generator.start_request(
+        Strategy::Recovery,
+        StartRequest::from_json(&body).expect("a body"),
+        now,
+        &mut rng,
+    );
+    public_val(&mut refused);
+    assert!(refused.is_err(), "a stranger may not start");
+    let body = start(SHARE_1);
+    let mut started = generator.start_request(
+        Strategy::Recovery,
+        StartRequest::from_json(&body).expect("a body"),
+        now,
+        &mut rng,
+    );
+    public_val(&mut started);
+    assert!(started.expect("a holder starts").started);
 }
 
 fn started(generator: &mut RecoveryTokenGenerator, encoding: Encoding) -> String {

@@ -531,7 +531,8 @@ impl RecoveryTokenGenerator {
         }
         let share = KeyShare::parse(key, &self.config.share_lengths)?;
         match &self.config.share_registry {
-            Some(registry) if registry.contains(&share) => Ok(()),
+            // Declassified: whether the share is registered (the answer says so).
+            Some(registry) if crate::ct::public_bool(registry.contains(&share)) => Ok(()),
             // `build` refuses holders-only without a registry; refuse here too.
             _ => Err(Error::UnknownShare),
         }
@@ -878,8 +879,9 @@ impl RecoveryTokenGenerator {
         // verdict depends only on the share and the registry (constant time in the share), not on
         // the shares held. A share whose x is already held but whose bytes differ is never in the
         // registry (one entry per x), so it is refused here too.
+        // Declassified: whether the share is registered (the answer says so).
         if let Some(registry) = &self.config.share_registry
-            && !registry.contains(&share)
+            && !crate::ct::public_bool(registry.contains(&share))
         {
             return Err(Error::UnknownShare);
         }
