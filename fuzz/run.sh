@@ -27,7 +27,7 @@ fi
 
 targets=("$@")
 if [ "${#targets[@]}" -eq 0 ]; then
-    targets=(share_parse request_json request_json_validity pgp_key operations)
+    targets=(share_parse request_json request_json_validity pgp_key operations face_http)
 fi
 
 # The default, release, is what finds bugs (optimized, ~30x the executions of dev), but
