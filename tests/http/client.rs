@@ -469,7 +469,7 @@ impl Server {
         let mut host = RootHost {
             key: self.f.key.clone(),
         };
-        let (now, rng) = (self.f.now, &mut self.f.rng);
+        let (now, rng) = (self.f.clock.now(), &mut self.f.rng);
         let answer = http::serve(&mut self.face, &request, now, rng, &mut host, |_| false);
         Response::from_answer(&answer)
     }
