@@ -19,6 +19,8 @@ use recovery_token::{Encoding, ExpectedKey, GeneratorConfig, RecoveryTokenGenera
 
 pub mod host;
 
+#[cfg(feature = "server")]
+pub use host::AsyncTestHost;
 pub use host::TestHost;
 
 /// A fake clock: a base `Instant` (taken once) plus an offset that only the test moves.
