@@ -8,7 +8,7 @@
     clippy::await_holding_lock
 )]
 
-use crate::support::{AsyncTestHost, TestHost};
+use crate::support::{AsyncTestHost, TestHost, http};
 
 use std::net::SocketAddr;
 use std::sync::Mutex;
@@ -50,36 +50,11 @@ async fn serve_generator(
     (addr, server)
 }
 
-/// One request on a fresh connection; the status and body of its answer, within `limit`.
+/// One request on a fresh connection, by the shared client; the status and body of its answer,
+/// within `limit` (else the test fails).
 async fn call(addr: SocketAddr, request: &str, limit: Duration) -> (u16, String) {
-    tokio::time::timeout(limit, async {
-        let mut s = TcpStream::connect(addr).await.unwrap();
-        s.write_all(request.as_bytes()).await.unwrap();
-        let mut got = Vec::new();
-        let mut buf = [0u8; 4096];
-        loop {
-            let n = s.read(&mut buf).await.unwrap();
-            got.extend_from_slice(&buf[..n]);
-            let text = String::from_utf8_lossy(&got).into_owned();
-            if let Some((head, body)) = text.split_once("\r\n\r\n") {
-                let len = head
-                    .lines()
-                    .find_map(|l| {
-                        l.to_ascii_lowercase()
-                            .strip_prefix("content-length: ")
-                            .map(|v| v.trim().parse::<usize>().unwrap())
-                    })
-                    .unwrap_or(0);
-                if body.len() >= len {
-                    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-                    return (status, body[..len].to_owned());
-                }
-            }
-            assert!(n > 0, "the connection closed before the answer: {text:?}");
-        }
-    })
-    .await
-    .expect("no answer within the bound")
+    let reply = http::within(addr, request, limit).await;
+    (reply.status, reply.body)
 }
 
 fn put(path: &str, body: &str) -> String {

@@ -1,7 +1,7 @@
 //! The shared test harness: a scripted RNG, an independent Shamir split, hex, a fake clock
 //! ([`Clock`]: a base `Instant` read once, plus an offset only the test moves), the one test host
-//! ([`host::TestHost`], and its async form for the adapter), and a ceremony fixture that owns a
-//! clock (its `now` is the clock's).
+//! ([`host::TestHost`], and its async form for the adapter), the one HTTP client ([`http`]), and
+//! a ceremony fixture that owns a clock (its `now` is the clock's).
 #![allow(
     dead_code,
     unused_imports,
@@ -18,6 +18,7 @@ use recovery_token::wire::{AttemptStatus, UpdateRequest};
 use recovery_token::{Encoding, ExpectedKey, GeneratorConfig, RecoveryTokenGenerator, Strategy};
 
 pub mod host;
+pub mod http;
 
 #[cfg(feature = "server")]
 pub use host::AsyncTestHost;
