@@ -158,6 +158,7 @@ fn a_failed_mint_is_reported() {
         .unwrap();
     f.update_with(&mut host, Strategy::Root, 1, &s.nonce)
         .unwrap_err();
+    assert!(host.minted.is_empty());
     let events = drain(&mut f);
     let last = events.last().unwrap();
     assert_eq!(

@@ -23,6 +23,7 @@ use recovery_token::wire::{AttemptStatus, UpdateRequest};
 use recovery_token::{
     Encoding, Error, ErrorKind, GeneratorConfig, Otp, RecoveryTokenGenerator, Strategy,
 };
+use support::host::WRONG_KEY;
 use support::{Clock, ScriptedRng, TestHost, hex, reference_split};
 
 const OTP_LEN: usize = 28; // TokenProfile::VAULT, every strategy
@@ -443,7 +444,7 @@ impl Model {
         if !right {
             self.emit(Kind::KeyCheckFailed, strategy, attempt_nonce, 0);
             return Answer::Exact(Err(Error::KeyCheckFailed {
-                reason: "unable to authenticate".into(),
+                reason: WRONG_KEY.into(),
             }));
         }
         let a = self.attempt.take().unwrap();

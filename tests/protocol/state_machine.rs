@@ -243,6 +243,13 @@ fn failed_mint_clears_the_shares_and_keeps_the_attempt() {
         .update_with(&mut host, Strategy::Root, 1, &s.nonce)
         .unwrap_err();
     assert!(matches!(err, Error::TokenMint { .. }));
+    assert_eq!(
+        err.to_string(),
+        "unable to create token: this server does not mint root tokens"
+    );
+    // Asked once (with no lifetime), minted nothing, so nothing to revoke.
+    assert_eq!(host.ttls, [None]);
+    assert!(host.minted.is_empty() && host.revoked.is_empty());
     assert!(err.cleared_progress());
     assert_eq!(f.status(Strategy::Root).progress, 0);
     assert!(f.status(Strategy::Root).started);

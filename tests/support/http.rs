@@ -185,9 +185,11 @@ fn complete(raw: &[u8]) -> bool {
 /// Parses one answer (status line, headers, a body by `Content-Length` or chunked).
 pub fn parse_reply(raw: &[u8]) -> Reply {
     let raw = String::from_utf8(raw.to_vec()).unwrap();
-    let (head, rest) = raw
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| panic!("the connection closed before the answer: {raw:?}"));
+    assert!(
+        raw.contains("\r\n\r\n"),
+        "the connection closed before the answer: {raw:?}"
+    );
+    let (head, rest) = raw.split_once("\r\n\r\n").unwrap();
     let mut lines = head.split("\r\n");
     let status_line = lines.next().unwrap();
     let status = status_line.split(' ').nth(1).unwrap().parse().unwrap();
