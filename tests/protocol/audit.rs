@@ -116,7 +116,7 @@ fn a_refused_share_is_reported_with_its_id_and_the_error_kind() {
 fn a_failed_key_check_is_reported_with_progress_cleared() {
     let mut f = Fixture::new(2);
     let s = f.start(R);
-    f.host = recovery_token::ExpectedKey::new(&[0u8; 32]);
+    f.host = TestHost::new(&[0u8; 32]).refusing();
     f.update(R, &f.share(0), &s.nonce).unwrap();
     let err = f.update(R, &f.share(1), &s.nonce).unwrap_err();
     assert!(matches!(err, Error::KeyCheckFailed { .. }));
@@ -318,7 +318,7 @@ fn no_event_prints_a_share_an_otp_a_token_or_a_key() {
     f.update(R, &f.share(0), "x").unwrap_err();
     f.update(R, &f.share(0), &s.nonce).unwrap();
     f.update(R, &f.share(0), &s.nonce).unwrap_err();
-    let real = std::mem::replace(&mut f.host, recovery_token::ExpectedKey::new(&[1; 32]));
+    let real = std::mem::replace(&mut f.host, TestHost::new(&[1; 32]).refusing());
     f.update(R, &f.share(1), &s.nonce).unwrap_err();
     f.host = real;
     f.update(R, &f.share(1), &s.nonce).unwrap();

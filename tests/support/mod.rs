@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use recovery_token::shares::KeyShare;
 use recovery_token::wire::{AttemptStatus, UpdateRequest};
-use recovery_token::{Encoding, ExpectedKey, GeneratorConfig, RecoveryTokenGenerator, Strategy};
+use recovery_token::{Encoding, GeneratorConfig, RecoveryTokenGenerator, Strategy};
 
 pub mod host;
 pub mod http;
@@ -237,12 +237,12 @@ pub fn req(share: &[u8], nonce: &str) -> UpdateRequest {
 }
 
 /// A ceremony fixture: a 32-byte key, its shares (threshold `t`, 5 shares or `t` if larger), a
-/// generator, a host that expects the key.
+/// generator, a host that expects the key and mints nothing (as `ExpectedKey`), and a clock.
 pub struct Fixture {
     pub key: Vec<u8>,
     pub shares: Vec<Vec<u8>>,
     pub generator: RecoveryTokenGenerator,
-    pub host: ExpectedKey,
+    pub host: TestHost,
     pub rng: ScriptedRng,
     pub clock: Clock,
 }
@@ -264,7 +264,7 @@ impl Fixture {
             reference_split(&key, t, &xs, &mut rng)
         };
         Self {
-            host: ExpectedKey::new(&key),
+            host: TestHost::new(&key).refusing(),
             key,
             shares,
             generator: RecoveryTokenGenerator::new(config),
