@@ -7,7 +7,7 @@
 //! that file's); Vault's come from SPEC.md.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-use crate::support::{TestHost, hex};
+use crate::support::{Clock, TestHost, hex};
 
 use std::time::Instant;
 
@@ -39,6 +39,8 @@ struct Harness {
     shares: Vec<String>,
     /// The Authorize steps the host was asked, in order.
     asked: Vec<Asked>,
+    /// The face's time: it moves only when a test advances it.
+    clock: Clock,
 }
 
 impl Harness {
@@ -63,6 +65,7 @@ impl Harness {
             host: TestHost::new(&key).with_profile(profile),
             shares,
             asked: Vec::new(),
+            clock: Clock::new(),
         }
     }
 
@@ -76,7 +79,7 @@ impl Harness {
 
     /// Drives every step: the token store of [`verdict`], the test host's key check and mint.
     fn send(&mut self, request: &Request<'_>) -> Answer {
-        let (now, mut rng) = (Instant::now(), rand::rng());
+        let (now, mut rng) = (self.clock.now(), rand::rng());
         let mut step = self.face.handle(request, now, &mut rng);
         loop {
             step = match step {
@@ -607,7 +610,7 @@ fn each_namespace_has_its_own_slot() {
         h.face
             .generator(Some("ns1"))
             .unwrap()
-            .status(Strategy::Root, Instant::now())
+            .status(Strategy::Root, h.clock.now())
             .started
     );
 }
@@ -1260,7 +1263,7 @@ fn a_namespace_ceremony_mints_the_namespaces_token_shape() {
     );
     assert_eq!(h.host.minted, [t.to_owned()]);
     // The root namespace's slot never saw it.
-    assert!(!h.face.root().status(Strategy::Root, Instant::now()).started);
+    assert!(!h.face.root().status(Strategy::Root, h.clock.now()).started);
 }
 
 #[test]
@@ -1452,6 +1455,7 @@ fn holders_only() -> Harness {
         host: TestHost::new(&key),
         shares: shares.iter().map(|s| hex(s.expose_secret())).collect(),
         asked: Vec::new(),
+        clock: Clock::new(),
     }
 }
 
