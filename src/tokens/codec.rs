@@ -400,5 +400,7 @@ pub fn encode_legacy_token(token: &Token, otp: &str) -> Result<String, TokenCode
     if o.len() != t.len() {
         return Err(TokenCodecError::LegacyOtp);
     }
-    Ok(ct::public_string(base64ct::Base64::encode_string(&xor(&*t, &o))))
+    Ok(ct::public_string(base64ct::Base64::encode_string(&xor(
+        &*t, &o,
+    ))))
 }

@@ -8,77 +8,39 @@
     clippy::await_holding_lock
 )]
 
+use crate::support::{AsyncTestHost, TestHost, http};
+
 use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use recovery_token::HostReason;
-use recovery_token::adapter::{Server, ServerConfig, ServerHost};
-use recovery_token::http::Verdict;
-use recovery_token::http::{Access, Authorize, Face, MintToken};
-use recovery_token::{CombinedKey, GeneratorConfig, RecoveryTokenGenerator, Strategy, Token};
+use recovery_token::adapter::{Server, ServerConfig};
+use recovery_token::http::{Access, Face};
+use recovery_token::{GeneratorConfig, RecoveryTokenGenerator};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 
 const KEY: [u8; 32] = [7; 32];
 const STATUS: &str = "GET /v1/sys/generate-root/attempt HTTP/1.1\r\nHost: x\r\n\r\n";
 
-#[derive(Default)]
-struct TestHost {
-    mint_delay: Duration,
-    minted: Mutex<Vec<Token>>,
-    /// The lifetime each mint was asked for ([`MintToken::ttl`]), in order.
-    ttls: Mutex<Vec<Option<Duration>>>,
-    revoked: Mutex<Vec<Token>>,
-}
-
-impl ServerHost for TestHost {
-    async fn authorize(&self, _: &Authorize) -> Verdict {
-        Verdict::UnknownToken
-    }
-    async fn check_key(
-        &self,
-        _: Strategy,
-        _: Option<&str>,
-        key: &CombinedKey,
-    ) -> Result<(), HostReason> {
-        if key.ct_eq_bytes(&KEY) {
-            Ok(())
-        } else {
-            Err("wrong key".into())
-        }
-    }
-    async fn mint(&self, request: &MintToken) -> Result<Token, HostReason> {
-        tokio::time::sleep(self.mint_delay).await;
-        self.ttls.lock().unwrap().push(request.ttl());
-        let token = request.format().mint(&mut rand::rng());
-        self.minted
-            .lock()
-            .unwrap()
-            .push(Token::from(token.expose_secret()));
-        Ok(token)
-    }
-    async fn revoke(&self, token: &Token, _: Strategy, _: Option<&str>) {
-        self.revoked
-            .lock()
-            .unwrap()
-            .push(Token::from(token.expose_secret()));
-    }
+/// The shared host, expecting [`KEY`].
+fn host() -> AsyncTestHost {
+    AsyncTestHost::new(TestHost::new(&KEY))
 }
 
 /// Serves a threshold-1 face (root family open) on 127.0.0.1:0 until the test's runtime ends.
-async fn serve(host: TestHost, config: ServerConfig) -> (SocketAddr, Server<TestHost>) {
+async fn serve(host: AsyncTestHost, config: ServerConfig) -> (SocketAddr, Server<AsyncTestHost>) {
     serve_generator(GeneratorConfig::new(1).unwrap(), host, config).await
 }
 
 /// [`serve`] with a generator configuration of the test's own.
 async fn serve_generator(
     generator: GeneratorConfig,
-    host: TestHost,
+    host: AsyncTestHost,
     config: ServerConfig,
-) -> (SocketAddr, Server<TestHost>) {
+) -> (SocketAddr, Server<AsyncTestHost>) {
     let generator = RecoveryTokenGenerator::new(generator);
     let access = Access::enable_unauthenticated(&["generate-root"]).unwrap();
     let server = Server::new(Face::new(generator).with_access(access), host, config);
@@ -88,36 +50,11 @@ async fn serve_generator(
     (addr, server)
 }
 
-/// One request on a fresh connection; the status and body of its answer, within `limit`.
+/// One request on a fresh connection, by the shared client; the status and body of its answer,
+/// within `limit` (else the test fails).
 async fn call(addr: SocketAddr, request: &str, limit: Duration) -> (u16, String) {
-    tokio::time::timeout(limit, async {
-        let mut s = TcpStream::connect(addr).await.unwrap();
-        s.write_all(request.as_bytes()).await.unwrap();
-        let mut got = Vec::new();
-        let mut buf = [0u8; 4096];
-        loop {
-            let n = s.read(&mut buf).await.unwrap();
-            got.extend_from_slice(&buf[..n]);
-            let text = String::from_utf8_lossy(&got).into_owned();
-            if let Some((head, body)) = text.split_once("\r\n\r\n") {
-                let len = head
-                    .lines()
-                    .find_map(|l| {
-                        l.to_ascii_lowercase()
-                            .strip_prefix("content-length: ")
-                            .map(|v| v.trim().parse::<usize>().unwrap())
-                    })
-                    .unwrap_or(0);
-                if body.len() >= len {
-                    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-                    return (status, body[..len].to_owned());
-                }
-            }
-            assert!(n > 0, "the connection closed before the answer: {text:?}");
-        }
-    })
-    .await
-    .expect("no answer within the bound")
+    let reply = http::within(addr, request, limit).await;
+    (reply.status, reply.body)
 }
 
 fn put(path: &str, body: &str) -> String {
@@ -129,10 +66,7 @@ fn put(path: &str, body: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_leaves_between_mint_and_issue_gets_its_token_revoked() {
-    let host = TestHost {
-        mint_delay: Duration::from_millis(500),
-        ..TestHost::default()
-    };
+    let host = host().with_mint_delay(Duration::from_millis(500));
     let (addr, server) = serve(host, ServerConfig::default()).await;
     let (status, body) = call(
         addr,
@@ -152,11 +86,11 @@ async fn a_client_that_leaves_between_mint_and_issue_gets_its_token_revoked() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     drop(s);
     let deadline = Instant::now() + Duration::from_secs(5);
-    while server.host().revoked.lock().unwrap().is_empty() && Instant::now() < deadline {
+    while server.host().host().revoked.is_empty() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let minted = server.host().minted.lock().unwrap().clone();
-    let revoked = server.host().revoked.lock().unwrap().clone();
+    let minted = server.host().host().minted.clone();
+    let revoked = server.host().host().revoked.clone();
     assert_eq!(minted.len(), 1, "the host minted once");
     assert_eq!(
         revoked, minted,
@@ -173,7 +107,7 @@ async fn a_client_that_leaves_between_mint_and_issue_gets_its_token_revoked() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_stays_gets_its_token_and_nothing_is_revoked() {
-    let (addr, server) = serve(TestHost::default(), ServerConfig::default()).await;
+    let (addr, server) = serve(host(), ServerConfig::default()).await;
     let (_, body) = call(
         addr,
         &put("/v1/sys/generate-root/attempt", "{}"),
@@ -194,8 +128,8 @@ async fn a_client_that_stays_gets_its_token_and_nothing_is_revoked() {
     .await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(r#""complete":true"#), "{body}");
-    assert_eq!(server.host().minted.lock().unwrap().len(), 1);
-    assert!(server.host().revoked.lock().unwrap().is_empty());
+    assert_eq!(server.host().host().minted.len(), 1);
+    assert!(server.host().host().revoked.is_empty());
 }
 
 /// The flood tests measure time: one at a time. (Each runs on its own runtime and holds the
@@ -244,7 +178,7 @@ async fn stalled_readers_holding_every_slot_are_shed_by_the_request_budget_and_t
         .header_timeout(Duration::from_secs(1))
         .max_requests_per_connection(1000)
         .build();
-    let (addr, _server) = serve(TestHost::default(), config).await;
+    let (addr, _server) = serve(host(), config).await;
     let held = stalled_readers(addr, 16, 14_000).await;
     // Bound: 5 s: the first of 16 connections to reach 1000 answers (about 1 s here in a
     // debug build on two busy cores), or a 1 s timeout + its 250 ms check tick.
@@ -258,7 +192,7 @@ async fn stalled_readers_with_default_flags_do_not_delay_a_status_get() {
     let _serial = SERIAL
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let (addr, _server) = serve(TestHost::default(), ServerConfig::default()).await;
+    let (addr, _server) = serve(host(), ServerConfig::default()).await;
     let held = stalled_readers(addr, 64, 14_000).await;
     let worst = worst_status_wait(addr, 20, Duration::from_secs(2)).await;
     eprintln!("64 stalled readers, default config: worst status GET {worst:?}");
@@ -272,7 +206,7 @@ async fn a_content_type_flood_does_not_delay_a_status_get() {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     // Headers large enough that the face's media-type parser sees every byte.
     let config = ServerConfig::builder().max_header_bytes(256 * 1024).build();
-    let (addr, _server) = serve(TestHost::default(), config).await;
+    let (addr, _server) = serve(host(), config).await;
     let mut params = String::from("application/merge-patch+json");
     for i in 0..10_000 {
         params.push_str(&format!(";p{i:05}=val"));
@@ -321,7 +255,7 @@ async fn an_attempt_expires_on_time_without_another_request() {
         .unwrap();
     let access = Access::enable_unauthenticated(&["generate-root"]).unwrap();
     let face = Face::new(RecoveryTokenGenerator::new(config)).with_access(access);
-    let server = Server::new(face, TestHost::default(), ServerConfig::default());
+    let server = Server::new(face, host(), ServerConfig::default());
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(server.clone().serve(listener, std::future::pending()));
@@ -369,8 +303,7 @@ async fn the_starts_ttl_reaches_the_hosts_mint_when_supported() {
         .with_ttl_supported(true)
         .build()
         .unwrap();
-    let (addr, server) =
-        serve_generator(generator, TestHost::default(), ServerConfig::default()).await;
+    let (addr, server) = serve_generator(generator, host(), ServerConfig::default()).await;
     let (status, body, done) = root_ceremony(addr, r#"{"ttl":"1h30m"}"#).await;
     assert_eq!(status, 200, "{body}");
     let (status, body) = done.unwrap();
@@ -380,14 +313,14 @@ async fn the_starts_ttl_reaches_the_hosts_mint_when_supported() {
     let (_, _, done) = root_ceremony(addr, "{}").await;
     assert_eq!(done.unwrap().0, 200);
     assert_eq!(
-        *server.host().ttls.lock().unwrap(),
+        *server.host().host().ttls,
         [Some(Duration::from_secs(5400)), None]
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_host_without_ttl_support_never_sees_a_ttl() {
-    let (addr, server) = serve(TestHost::default(), ServerConfig::default()).await;
+    let (addr, server) = serve(host(), ServerConfig::default()).await;
     let (status, body, done) = root_ceremony(addr, r#"{"ttl":"1h"}"#).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(
@@ -397,9 +330,5 @@ async fn a_host_without_ttl_support_never_sees_a_ttl() {
     assert!(done.is_none());
     let (_, _, done) = root_ceremony(addr, "{}").await;
     assert_eq!(done.unwrap().0, 200);
-    assert_eq!(
-        *server.host().ttls.lock().unwrap(),
-        [None],
-        "one mint, no lifetime"
-    );
+    assert_eq!(*server.host().host().ttls, [None], "one mint, no lifetime");
 }

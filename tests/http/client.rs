@@ -6,17 +6,13 @@
 
 use crate::support;
 
-use recovery_token::HostReason;
 use recovery_token::client::{
     Ceremony, Client, ClientError, Method, Request, Response, ServerError, Start,
 };
 use recovery_token::http::{self, Access, Endpoint, Face};
 use recovery_token::wire::{StartRequest, UpdateRequest};
-use recovery_token::{
-    CombinedKey, Error, GeneratorConfig, Host, Otp, RecoveryTokenGenerator, SecretString, Strategy,
-    Token,
-};
-use support::{Fixture, hex};
+use recovery_token::{Error, GeneratorConfig, Otp, RecoveryTokenGenerator, SecretString, Strategy};
+use support::{Fixture, TestHost, hex};
 
 const ROOT_TOKEN: &str = "hvs.ABCDEFGHIJKLMNOPQRSTUVWX";
 const OTP28: &str = "0123456789abcdefghijklmnopqr";
@@ -418,24 +414,6 @@ fn status_answers_are_200_and_cancels_any_2xx() {
 
 // ---------------------------------------------------------------- ceremonies against the generator
 
-/// A host for the fixture's key: checks it for every strategy, mints a known root token.
-struct RootHost {
-    key: Vec<u8>,
-}
-
-impl Host for RootHost {
-    fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), HostReason> {
-        if key.ct_eq_bytes(&self.key) {
-            Ok(())
-        } else {
-            Err("unable to authenticate".into())
-        }
-    }
-    fn mint_token(&mut self, _: Strategy) -> Result<Token, HostReason> {
-        Ok(Token::from(ROOT_TOKEN))
-    }
-}
-
 /// The crate's generator behind the crate's HTTP face (no sockets): what a host serves.
 struct Server {
     f: Fixture,
@@ -466,10 +444,8 @@ impl Server {
     fn send(&mut self, r: &Request) -> Response {
         self.requests += 1;
         let request = r.to_face();
-        let mut host = RootHost {
-            key: self.f.key.clone(),
-        };
-        let (now, rng) = (self.f.now, &mut self.f.rng);
+        let mut host = TestHost::new(&self.f.key).minting(ROOT_TOKEN);
+        let (now, rng) = (self.f.clock.now(), &mut self.f.rng);
         let answer = http::serve(&mut self.face, &request, now, rng, &mut host, |_| false);
         Response::from_answer(&answer)
     }

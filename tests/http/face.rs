@@ -7,19 +7,16 @@
 //! that file's); Vault's come from SPEC.md.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-use crate::support::hex;
+use crate::support::{Clock, TestHost, hex};
 
 use std::time::Instant;
 
-use recovery_token::HostReason;
 use recovery_token::http::{
     Access, Answer, Authorize, Endpoint, Face, Operation, Request, Step, serve,
 };
 use recovery_token::shares::KeyShare;
 use recovery_token::tokens::TokenProfile;
-use recovery_token::{
-    CombinedKey, Dialect, GeneratorConfig, Host, RecoveryTokenGenerator, Strategy, Token,
-};
+use recovery_token::{Dialect, GeneratorConfig, Host, RecoveryTokenGenerator, Strategy};
 
 const ROOT: &str = "s.root-token-of-the-host";
 const WEAK: &str = "s.token-without-the-policy";
@@ -33,31 +30,6 @@ fn verdict(a: &Authorize) -> Option<bool> {
     }
 }
 
-struct TestHost {
-    key: Vec<u8>,
-    profile: TokenProfile,
-    minted: Vec<String>,
-    revoked: usize,
-}
-
-impl Host for TestHost {
-    fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), HostReason> {
-        if key.ct_eq_bytes(&self.key) {
-            Ok(())
-        } else {
-            Err("unable to authenticate".into())
-        }
-    }
-    fn mint_token(&mut self, strategy: Strategy) -> Result<Token, HostReason> {
-        let t = self.profile.format(strategy).mint(&mut rand::rng());
-        self.minted.push(t.expose_secret().to_owned());
-        Ok(t)
-    }
-    fn revoke_token(&mut self, _: Strategy, _: &Token) {
-        self.revoked += 1;
-    }
-}
-
 /// What the host was asked: endpoint, operation, path, namespace.
 type Asked = (Option<Endpoint>, Option<Operation>, String, Option<String>);
 
@@ -67,6 +39,8 @@ struct Harness {
     shares: Vec<String>,
     /// The Authorize steps the host was asked, in order.
     asked: Vec<Asked>,
+    /// The face's time: it moves only when a test advances it.
+    clock: Clock,
 }
 
 impl Harness {
@@ -88,14 +62,10 @@ impl Harness {
             .collect();
         Self {
             face: Face::new(RecoveryTokenGenerator::new(config)).with_access(access),
-            host: TestHost {
-                key,
-                profile,
-                minted: Vec::new(),
-                revoked: 0,
-            },
+            host: TestHost::new(&key).with_profile(profile),
             shares,
             asked: Vec::new(),
+            clock: Clock::new(),
         }
     }
 
@@ -109,7 +79,7 @@ impl Harness {
 
     /// Drives every step: the token store of [`verdict`], the test host's key check and mint.
     fn send(&mut self, request: &Request<'_>) -> Answer {
-        let (now, mut rng) = (Instant::now(), rand::rng());
+        let (now, mut rng) = (self.clock.now(), rand::rng());
         let mut step = self.face.handle(request, now, &mut rng);
         loop {
             step = match step {
@@ -133,12 +103,14 @@ impl Harness {
                     Err(reason) => c.reject(&mut self.face, reason, now),
                 },
                 Step::MintToken(m) => {
-                    let token = m.format().mint(&mut rng);
-                    self.host.minted.push(token.expose_secret().to_owned());
-                    m.issue(&mut self.face, token, now, &mut rng)
+                    // Of the format the face asks for (the namespace's shape, say).
+                    match self.host.mint_as(m.strategy(), Some(m.format()), m.ttl()) {
+                        Ok(token) => m.issue(&mut self.face, token, now, &mut rng),
+                        Err(r) => m.fail(&mut self.face, r, now),
+                    }
                 }
                 Step::Revoke(r) => {
-                    self.host.revoked += 1;
+                    self.host.record_revoked(r.token());
                     r.revoked()
                 }
             };
@@ -638,7 +610,7 @@ fn each_namespace_has_its_own_slot() {
         h.face
             .generator(Some("ns1"))
             .unwrap()
-            .status(Strategy::Root, Instant::now())
+            .status(Strategy::Root, h.clock.now())
             .started
     );
 }
@@ -1252,7 +1224,7 @@ fn a_namespace_ceremony_mints_the_namespaces_token_shape() {
     h.face
         .add_namespace("ns1", RecoveryTokenGenerator::new(config))
         .unwrap();
-    h.host.key = key;
+    h.host = TestHost::new(&key).with_profile(TokenProfile::OPENBAO);
     let send = |h: &mut Harness, method: &str, target: &str, body: &str| {
         let r = Request::new(method, target)
             .with_header("X-Vault-Token", ROOT)
@@ -1291,7 +1263,7 @@ fn a_namespace_ceremony_mints_the_namespaces_token_shape() {
     );
     assert_eq!(h.host.minted, [t.to_owned()]);
     // The root namespace's slot never saw it.
-    assert!(!h.face.root().status(Strategy::Root, Instant::now()).started);
+    assert!(!h.face.root().status(Strategy::Root, h.clock.now()).started);
 }
 
 #[test]
@@ -1480,14 +1452,10 @@ fn holders_only() -> Harness {
         .unwrap();
     Harness {
         face: Face::new(RecoveryTokenGenerator::new(config)),
-        host: TestHost {
-            key,
-            profile: TokenProfile::VAULT,
-            minted: Vec::new(),
-            revoked: 0,
-        },
+        host: TestHost::new(&key),
         shares: shares.iter().map(|s| hex(s.expose_secret())).collect(),
         asked: Vec::new(),
+        clock: Clock::new(),
     }
 }
 
@@ -1577,30 +1545,6 @@ fn a_redirect_cleans_the_path_and_keeps_the_query() {
     assert_eq!(a.location(), Some("/v1/?//v1"));
 }
 
-/// A host that records the lifetime each mint was asked for.
-struct LifetimeHost {
-    key: Vec<u8>,
-    asked: Vec<Option<std::time::Duration>>,
-}
-
-impl Host for LifetimeHost {
-    fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), HostReason> {
-        if key.ct_eq_bytes(&self.key) {
-            Ok(())
-        } else {
-            Err("unable to authenticate".into())
-        }
-    }
-    fn mint_token_for(
-        &mut self,
-        strategy: Strategy,
-        ttl: Option<std::time::Duration>,
-    ) -> Result<Token, HostReason> {
-        self.asked.push(ttl);
-        Ok(TokenProfile::VAULT.format(strategy).mint(&mut rand::rng()))
-    }
-}
-
 #[test]
 fn the_starts_ttl_reaches_the_mint_step_through_the_face_and_serve() {
     let config = GeneratorConfig::builder(1)
@@ -1610,10 +1554,7 @@ fn the_starts_ttl_reaches_the_mint_step_through_the_face_and_serve() {
     let access = Access::enable_unauthenticated(&["generate-root"]).unwrap();
     let mut face = Face::new(RecoveryTokenGenerator::new(config)).with_access(access);
     let key = [9u8; 16];
-    let mut host = LifetimeHost {
-        key: key.to_vec(),
-        asked: Vec::new(),
-    };
+    let mut host = TestHost::new(&key);
     let (now, mut rng) = (Instant::now(), rand::rng());
     const ROOT_ATTEMPT: &str = "/v1/sys/generate-root/attempt";
     const ROOT_UPDATE: &str = "/v1/sys/generate-root/update";
@@ -1665,7 +1606,7 @@ fn the_starts_ttl_reaches_the_mint_step_through_the_face_and_serve() {
     let done = serve(&mut face, &update, now, &mut rng, &mut host, |_| true);
     assert_eq!(done.status(), 200, "{}", done.body());
     assert_eq!(
-        host.asked,
+        host.ttls,
         [
             Some(std::time::Duration::from_secs(90)),
             None,

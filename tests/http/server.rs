@@ -1,11 +1,11 @@
 //! The example server (`examples/server/main.rs`), the real binary, driven over HTTP on loopback.
 //!
 //! Each test starts its own server with `--listen 127.0.0.1:0`, reads the bound address and the
-//! printed shares from its stdout, and talks to it with a minimal HTTP/1.1 client (std only), so
-//! every byte on the wire is visible: status line, `Content-Type`, body.
+//! printed shares from its stdout, and talks to it with the tests' HTTP/1.1 client
+//! (`support::http`, std only), so every byte on the wire is visible: status line,
+//! `Content-Type`, body.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 
 use crate::example_server;
 use crate::support::hex;
+use crate::support::http::{Reply, connect, exchange, http, parse_reply};
 use example_server::{Server, server_binary};
 
 // ---------------------------------------------------------------------------------------------
@@ -79,141 +80,6 @@ impl Server {
             std::thread::sleep(Duration::from_millis(50));
         }
         panic!("the server did not exit within 10 s of {sig}");
-    }
-}
-
-/// One HTTP answer as received.
-#[derive(Debug)]
-struct Reply {
-    status: u16,
-    /// Lower-cased header names; every value received for each.
-    headers: BTreeMap<String, Vec<String>>,
-    body: String,
-}
-
-impl Reply {
-    /// Asserts `Content-Type: application/json`, exactly and once, and parses the body.
-    fn json(&self) -> Value {
-        self.assert_json_type();
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {self:?}"))
-    }
-
-    fn assert_json_type(&self) {
-        assert_eq!(
-            self.headers.get("content-type"),
-            Some(&vec!["application/json".to_owned()]),
-            "{self:?}"
-        );
-    }
-
-    /// Asserts an error answer: the status, the content type, and `{"errors":[text]}`. A `text`
-    /// ending in `": "` is a prefix (the rest is serde's description of a JSON fault).
-    fn assert_error(&self, status: u16, text: &str) {
-        assert_eq!(self.status, status, "{self:?}");
-        if text.ends_with(": ") {
-            assert!(self.error().starts_with(text), "{self:?}");
-        } else {
-            assert_eq!(self.json(), json!({"errors": [text]}), "{self:?}");
-        }
-    }
-
-    /// Asserts `status` with the body `{"errors":[]}` (Vault's and OpenBao's 403, 404 and 405).
-    fn assert_no_errors(&self, status: u16) {
-        assert_eq!(self.status, status, "{self:?}");
-        assert_eq!(self.json(), json!({"errors": []}), "{self:?}");
-    }
-
-    /// The single error message of an error answer.
-    fn error(&self) -> String {
-        let v = self.json();
-        assert_eq!(v["errors"].as_array().map(Vec::len), Some(1), "{self:?}");
-        v["errors"][0].as_str().unwrap().to_owned()
-    }
-}
-
-/// A minimal HTTP/1.1 client: one request per connection (`Connection: close`).
-fn http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    body: Option<&str>,
-    headers: &[(&str, &str)],
-) -> Reply {
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        request.push_str(&format!("{k}: {v}\r\n"));
-    }
-    if let Some(b) = body {
-        request.push_str(&format!("Content-Length: {}\r\n", b.len()));
-    }
-    request.push_str("\r\n");
-    request.push_str(body.unwrap_or_default());
-    exchange(addr, request.as_bytes())
-}
-
-/// Connects to `addr` with generous timeouts.
-fn connect(addr: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    stream
-        .set_write_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    stream
-}
-
-/// Sends `request` as is and reads the answer until the server closes the connection.
-fn exchange(addr: SocketAddr, request: &[u8]) -> Reply {
-    let mut stream = connect(addr);
-    stream.write_all(request).unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    parse_reply(&raw)
-}
-
-fn parse_reply(raw: &[u8]) -> Reply {
-    let raw = String::from_utf8(raw.to_vec()).unwrap();
-    let (head, rest) = raw.split_once("\r\n\r\n").expect("no end of headers");
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap();
-    let status = status_line.split(' ').nth(1).unwrap().parse().unwrap();
-    let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for line in lines {
-        let (k, v) = line.split_once(':').unwrap();
-        map.entry(k.trim().to_ascii_lowercase())
-            .or_default()
-            .push(v.trim().to_owned());
-    }
-    let body = if map
-        .get("transfer-encoding")
-        .is_some_and(|v| v[0] == "chunked")
-    {
-        dechunk(rest)
-    } else {
-        let len = map
-            .get("content-length")
-            .map_or(rest.len(), |v| v[0].parse().unwrap());
-        rest[..len.min(rest.len())].to_owned()
-    };
-    Reply {
-        status,
-        headers: map,
-        body,
-    }
-}
-
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    loop {
-        let (size, rest) = s.split_once("\r\n").unwrap();
-        let size = usize::from_str_radix(size.trim(), 16).unwrap();
-        if size == 0 {
-            return out;
-        }
-        out.push_str(&rest[..size]);
-        s = &rest[size + 2..];
     }
 }
 

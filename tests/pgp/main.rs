@@ -2,6 +2,9 @@
 //! `encoded_token` decrypted by real GnuPG, and the typed refusal without the feature.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
+#[path = "../support/mod.rs"]
+mod support;
+
 #[cfg(feature = "pgp")]
 mod pgp_forge;
 

@@ -8,6 +8,8 @@
 #![cfg(feature = "pgp")]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
+use crate::support::TestHost;
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -16,14 +18,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use recovery_token::HostReason;
 use recovery_token::pgp::PgpRecipient;
 use recovery_token::shares::KeyShare;
 use recovery_token::wire::{AttemptStatus, StartRequest, UpdateRequest};
-use recovery_token::{
-    CombinedKey, Encoding, Error, ExpectedKey, GeneratorConfig, Host, RecoveryTokenGenerator,
-    Strategy, Token,
-};
+use recovery_token::{Encoding, Error, GeneratorConfig, RecoveryTokenGenerator, Strategy, Token};
 
 // ----- a throwaway GnuPG home -----
 
@@ -179,19 +177,6 @@ impl Drop for Gpg {
 const KEY: [u8; 32] = [0x5a; 32];
 const ROOT_TOKEN: &str = "hvs.ABCDEFGHIJKLMNOPQRSTUVWX";
 
-/// Checks the key like `ExpectedKey` and mints a known root token.
-struct RootHost(ExpectedKey);
-
-impl Host for RootHost {
-    fn check_key(&mut self, strategy: Strategy, key: &CombinedKey) -> Result<(), HostReason> {
-        self.0.check_key(strategy, key)
-    }
-
-    fn mint_token(&mut self, _strategy: Strategy) -> Result<Token, HostReason> {
-        Ok(Token::new(ROOT_TOKEN.to_owned()))
-    }
-}
-
 struct Ceremony {
     generator: RecoveryTokenGenerator,
     started: AttemptStatus,
@@ -208,7 +193,7 @@ fn ceremony(strategy: Strategy, pgp_key: String) -> Ceremony {
         .map(|s| KeyShare::from_vsss_layout(s, &KeyShare::DEFAULT_LENGTHS).unwrap())
         .collect();
     let mut generator = RecoveryTokenGenerator::new(GeneratorConfig::new(3).unwrap());
-    let mut host = RootHost(ExpectedKey::new(&KEY));
+    let mut host = TestHost::new(&KEY).minting(ROOT_TOKEN);
     let started = generator
         .start(
             strategy,

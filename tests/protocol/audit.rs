@@ -7,13 +7,10 @@ use crate::support;
 use std::time::Duration;
 
 use base64::Engine as _;
-use recovery_token::HostReason;
 use recovery_token::audit::{AuditConfig, AuditEvent, AuditEventKind, AuditKey, ShareId};
 use recovery_token::shares::KeyShare;
-use recovery_token::{
-    CombinedKey, Encoding, Error, ErrorKind, GeneratorConfig, Host, Strategy, Token, UpdateOutcome,
-};
-use support::{Fixture, hex, req};
+use recovery_token::{Encoding, Error, ErrorKind, GeneratorConfig, Strategy, UpdateOutcome};
+use support::{Fixture, TestHost, hex, req};
 
 const R: Strategy = Strategy::Recovery;
 
@@ -36,9 +33,9 @@ fn id_of(e: &AuditEvent) -> Option<ShareId> {
 #[test]
 fn a_ceremony_reports_start_each_share_the_combine_and_the_completion() {
     let mut f = Fixture::new(3);
-    let t0 = f.now;
+    let t0 = f.clock.now();
     let s = f.start(R);
-    f.now += Duration::from_secs(1);
+    f.clock.advance(Duration::from_secs(1));
     for i in 0..3 {
         f.update(R, &f.share(i), &s.nonce).unwrap();
     }
@@ -77,7 +74,8 @@ fn a_refused_share_is_reported_with_its_id_and_the_error_kind() {
         nonce: s.nonce.clone(),
     };
     assert_eq!(
-        f.generator.update(R, &r, f.now, &mut f.host, &mut f.rng),
+        f.generator
+            .update(R, &r, f.clock.now(), &mut f.host, &mut f.rng),
         Err(Error::DuplicateShare)
     );
     f.update(R, &f.share(1), "wrong-nonce").unwrap_err();
@@ -86,7 +84,7 @@ fn a_refused_share_is_reported_with_its_id_and_the_error_kind() {
         nonce: s.nonce.clone(),
     };
     f.generator
-        .update(R, &undecodable, f.now, &mut f.host, &mut f.rng)
+        .update(R, &undecodable, f.clock.now(), &mut f.host, &mut f.rng)
         .unwrap_err();
     let events = drain(&mut f);
     let accepted = id_of(&events[1]).unwrap();
@@ -118,7 +116,7 @@ fn a_refused_share_is_reported_with_its_id_and_the_error_kind() {
 fn a_failed_key_check_is_reported_with_progress_cleared() {
     let mut f = Fixture::new(2);
     let s = f.start(R);
-    f.host = recovery_token::ExpectedKey::new(&[0u8; 32]);
+    f.host = TestHost::new(&[0u8; 32]).refusing();
     f.update(R, &f.share(0), &s.nonce).unwrap();
     let err = f.update(R, &f.share(1), &s.nonce).unwrap_err();
     assert!(matches!(err, Error::KeyCheckFailed { .. }));
@@ -153,21 +151,14 @@ fn a_failed_combine_is_reported_after_the_share_that_triggered_it() {
 
 #[test]
 fn a_failed_mint_is_reported() {
-    struct NoMint(Vec<u8>);
-    impl Host for NoMint {
-        fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), HostReason> {
-            key.ct_eq_bytes(&self.0)
-                .then_some(())
-                .ok_or_else(|| "wrong".into())
-        }
-    }
     let mut f = Fixture::new(2);
     let s = f.start(Strategy::Root);
-    let mut host = NoMint(f.key.clone());
+    let mut host = TestHost::new(&f.key).refusing();
     f.update_with(&mut host, Strategy::Root, 0, &s.nonce)
         .unwrap();
     f.update_with(&mut host, Strategy::Root, 1, &s.nonce)
         .unwrap_err();
+    assert!(host.minted.is_empty());
     let events = drain(&mut f);
     let last = events.last().unwrap();
     assert_eq!(
@@ -188,10 +179,17 @@ fn refused_starts_and_refused_cancels_are_reported() {
     let mut f = Fixture::with_config(config);
     let s = f.start(R);
     f.generator
-        .start(Strategy::Root, Encoding::GenerateOtp, f.now, &mut f.rng)
+        .start(
+            Strategy::Root,
+            Encoding::GenerateOtp,
+            f.clock.now(),
+            &mut f.rng,
+        )
         .unwrap_err();
-    f.generator.cancel(Some("guess"), f.now).unwrap_err();
-    f.generator.cancel(Some(&s.nonce), f.now).unwrap();
+    f.generator
+        .cancel(Some("guess"), f.clock.now())
+        .unwrap_err();
+    f.generator.cancel(Some(&s.nonce), f.clock.now()).unwrap();
     let events = drain(&mut f);
     assert_eq!(
         events[1].kind,
@@ -220,7 +218,7 @@ fn under_a_host_key_share_ids_are_stable_and_computable_in_advance() {
     for _ in 0..2 {
         let s = f.start(R);
         f.update(R, &f.share(0), &s.nonce).unwrap();
-        f.generator.cancel(None, f.now).unwrap();
+        f.generator.cancel(None, f.clock.now()).unwrap();
     }
     // Even with no attempt, a refused share is named.
     f.update(R, &f.share(0), "none").unwrap_err();
@@ -235,7 +233,7 @@ fn per_attempt_keys_make_ids_unlinkable_across_attempts_and_die_with_the_attempt
     for _ in 0..2 {
         let s = f.start(R);
         f.update(R, &f.share(0), &s.nonce).unwrap();
-        f.generator.cancel(None, f.now).unwrap();
+        f.generator.cancel(None, f.clock.now()).unwrap();
         ids.extend(drain(&mut f).iter().filter_map(id_of));
     }
     assert_eq!(ids.len(), 2);
@@ -268,8 +266,8 @@ fn an_attempt_that_expires_or_completes_takes_its_key_with_it() {
     // Expiry ends the attempt and its key.
     let s = f.start(R);
     f.update(R, &f.share(0), &s.nonce).unwrap();
-    f.now += Duration::from_secs(61);
-    f.generator.handle_timeout(f.now);
+    f.clock.advance(Duration::from_secs(61));
+    f.generator.handle_timeout(f.clock.now());
     assert_eq!(refused_id(&mut f), Some(None));
     // So does completion.
     let s = f.start(R);
@@ -291,21 +289,8 @@ fn drain_events_takes_only_what_it_yields() {
     assert_eq!(f.generator.drain_events().count(), 0);
 }
 
-/// A root host that mints a fixed token, to see that the token never reaches an event.
-struct RootHost(Vec<u8>);
-
+/// The token the root host mints, to see that it never reaches an event.
 const ROOT_TOKEN: &str = "hvs.ROOTTOKENroottoken012345";
-
-impl Host for RootHost {
-    fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), HostReason> {
-        key.ct_eq_bytes(&self.0)
-            .then_some(())
-            .ok_or_else(|| "unable to authenticate".into())
-    }
-    fn mint_token(&mut self, _: Strategy) -> Result<Token, HostReason> {
-        Ok(Token::from(ROOT_TOKEN))
-    }
-}
 
 #[test]
 fn no_event_prints_a_share_an_otp_a_token_or_a_key() {
@@ -328,12 +313,12 @@ fn no_event_prints_a_share_an_otp_a_token_or_a_key() {
     let s = f.start(R);
     secrets.push(s.otp.expose_secret().to_owned());
     f.generator
-        .start(R, Encoding::GenerateOtp, f.now, &mut f.rng)
+        .start(R, Encoding::GenerateOtp, f.clock.now(), &mut f.rng)
         .unwrap_err();
     f.update(R, &f.share(0), "x").unwrap_err();
     f.update(R, &f.share(0), &s.nonce).unwrap();
     f.update(R, &f.share(0), &s.nonce).unwrap_err();
-    let real = std::mem::replace(&mut f.host, recovery_token::ExpectedKey::new(&[1; 32]));
+    let real = std::mem::replace(&mut f.host, TestHost::new(&[1; 32]).refusing());
     f.update(R, &f.share(1), &s.nonce).unwrap_err();
     f.host = real;
     f.update(R, &f.share(1), &s.nonce).unwrap();
@@ -352,16 +337,30 @@ fn no_event_prints_a_share_an_otp_a_token_or_a_key() {
     secrets.push(otp.to_owned());
     let s = f
         .generator
-        .start(Strategy::Root, Encoding::Otp(otp.into()), f.now, &mut f.rng)
+        .start(
+            Strategy::Root,
+            Encoding::Otp(otp.into()),
+            f.clock.now(),
+            &mut f.rng,
+        )
         .unwrap();
-    f.update_with(&mut RootHost(f.key.clone()), Strategy::Root, 3, &s.nonce)
-        .unwrap();
+    f.update_with(
+        &mut TestHost::new(&f.key).minting(ROOT_TOKEN),
+        Strategy::Root,
+        3,
+        &s.nonce,
+    )
+    .unwrap();
     let r = req(&f.share(4), &s.nonce);
-    let UpdateOutcome::KeyReady(p) = f.generator.submit(Strategy::Root, &r, f.now).unwrap() else {
+    let UpdateOutcome::KeyReady(p) = f
+        .generator
+        .submit(Strategy::Root, &r, f.clock.now())
+        .unwrap()
+    else {
         panic!("threshold reached")
     };
-    f.generator.cancel(None, f.now).unwrap_err();
-    f.generator.cancel(Some(&s.nonce), f.now).unwrap();
+    f.generator.cancel(None, f.clock.now()).unwrap_err();
+    f.generator.cancel(Some(&s.nonce), f.clock.now()).unwrap();
     let recovery_token::KeyAccepted::NeedsToken(step) = p.accept_key() else {
         panic!("a root completion")
     };
@@ -369,18 +368,23 @@ fn no_event_prints_a_share_an_otp_a_token_or_a_key() {
         .format(Strategy::Root)
         .mint(&mut f.rng);
     secrets.push(token.expose_secret().to_owned());
-    let stale = step.issue(&mut f.generator, token, f.now, &mut f.rng);
+    let stale = step.issue(&mut f.generator, token, f.clock.now(), &mut f.rng);
     assert_eq!(stale.unwrap_err().into_error(), Error::StaleCompletion);
     let s = f.start(Strategy::DrOperation);
     f.update(Strategy::DrOperation, &f.share(0), &s.nonce)
         .unwrap();
-    f.now += Duration::from_secs(61);
-    f.generator.handle_timeout(f.now);
+    f.clock.advance(Duration::from_secs(61));
+    f.generator.handle_timeout(f.clock.now());
     let s = f
         .generator
-        .start(Strategy::Root, Encoding::Otp(otp.into()), f.now, &mut f.rng)
+        .start(
+            Strategy::Root,
+            Encoding::Otp(otp.into()),
+            f.clock.now(),
+            &mut f.rng,
+        )
         .unwrap();
-    let mut host = RootHost(f.key.clone());
+    let mut host = TestHost::new(&f.key).minting(ROOT_TOKEN);
     f.update_with(&mut host, Strategy::Root, 0, &s.nonce)
         .unwrap();
     let done = f

@@ -7,8 +7,8 @@ use recovery_token::audit::AuditEventKind;
 use recovery_token::tokens::{TokenProfile, decode_token};
 use recovery_token::wire::AttemptStatus;
 use recovery_token::{
-    Error, ErrorKind, GeneratorConfig, IssueHostToken, KeyAccepted, PendingCompletion, Strategy,
-    Token, UpdateOutcome,
+    Error, ErrorKind, IssueHostToken, KeyAccepted, PendingCompletion, Strategy, Token,
+    UpdateOutcome,
 };
 use support::{Fixture, req};
 
@@ -20,11 +20,11 @@ fn pending(f: &mut Fixture, strategy: Strategy) -> (AttemptStatus, PendingComple
     let s = f.start(strategy);
     let _ = f
         .generator
-        .submit(strategy, &req(&f.share(0), &s.nonce), f.now)
+        .submit(strategy, &req(&f.share(0), &s.nonce), f.clock.now())
         .unwrap();
     let UpdateOutcome::KeyReady(p) = f
         .generator
-        .submit(strategy, &req(&f.share(1), &s.nonce), f.now)
+        .submit(strategy, &req(&f.share(1), &s.nonce), f.clock.now())
         .unwrap()
     else {
         panic!("threshold reached")
@@ -73,13 +73,17 @@ fn a_share_sent_while_the_key_is_checked_is_refused_and_changes_nothing() {
         f.generator.start(
             ROOT,
             recovery_token::Encoding::GenerateOtp,
-            f.now,
+            f.clock.now(),
             &mut f.rng
         ),
         Err(Error::InProgress)
     );
     // A failed check then reports progress 0, and it is 0: nothing was taken meanwhile.
-    let err = p.reject_key(&mut f.generator, "unable to authenticate: no", f.now);
+    let err = p.reject_key(
+        &mut f.generator,
+        "unable to authenticate: no",
+        f.clock.now(),
+    );
     assert_eq!(
         err.to_string(),
         "root generation aborted: unable to authenticate: no"
@@ -102,7 +106,9 @@ fn on_success_no_sender_was_told_a_progress_that_is_then_dropped() {
     let KeyAccepted::Recovery(step) = p.accept_key() else {
         panic!("a recovery completion")
     };
-    let done = step.issue(&mut f.generator, f.now, &mut f.rng).unwrap();
+    let done = step
+        .issue(&mut f.generator, f.clock.now(), &mut f.rng)
+        .unwrap();
     assert!(done.complete);
     assert!(!f.status(R).started);
 }
@@ -121,13 +127,13 @@ fn a_dropped_completion_lets_the_attempt_take_shares_again() {
 fn cancel_while_pending_ends_the_attempt_and_the_completion_is_stale() {
     let mut f = Fixture::new(2);
     let (_, p) = pending(&mut f, ROOT);
-    f.generator.cancel(None, f.now).unwrap();
+    f.generator.cancel(None, f.clock.now()).unwrap();
     assert!(!f.status(ROOT).started);
     // The host already minted: the token comes back to be revoked.
     let token = TokenProfile::VAULT.format(ROOT).mint(&mut f.rng);
     let minted = token.expose_secret().to_owned();
     let unissued = host_step(p)
-        .issue(&mut f.generator, token, f.now, &mut f.rng)
+        .issue(&mut f.generator, token, f.clock.now(), &mut f.rng)
         .unwrap_err();
     assert_eq!(unissued.error(), &Error::StaleCompletion);
     assert!(unissued.token().ct_eq_str(&minted));
@@ -140,7 +146,7 @@ fn cancel_while_pending_ends_the_attempt_and_the_completion_is_stale() {
         pending(&mut g, ROOT)
     };
     assert_eq!(
-        old.reject_key(&mut f.generator, "x", f.now),
+        old.reject_key(&mut f.generator, "x", f.clock.now()),
         Error::StaleCompletion
     );
     assert_eq!(f.status(ROOT), s);
@@ -157,7 +163,7 @@ fn a_mint_failure_reaches_the_client_with_the_hosts_reason() {
     assert_eq!((p.strategy(), p.nonce()), (ROOT, nonce.as_str()));
     let step = host_step(p);
     assert_eq!((step.strategy(), step.nonce()), (ROOT, nonce.as_str()));
-    let err = step.mint_failed(&mut f.generator, "token store unavailable", f.now);
+    let err = step.mint_failed(&mut f.generator, "token store unavailable", f.clock.now());
     assert_eq!(
         err.to_string(),
         "unable to create token: token store unavailable"
@@ -190,7 +196,7 @@ fn a_failure_after_minting_hands_the_unissued_token_back() {
     let token = TokenProfile::LEGACY.format(ROOT).mint(&mut f.rng);
     let minted = token.expose_secret().to_owned();
     let unissued = host_step(p)
-        .issue(&mut f.generator, token, f.now, &mut f.rng)
+        .issue(&mut f.generator, token, f.clock.now(), &mut f.rng)
         .unwrap_err();
     assert!(unissued.token().ct_eq_str(&minted));
     let (error, back): (Error, Token) = unissued.into_parts();
@@ -204,11 +210,11 @@ fn a_failure_after_minting_hands_the_unissued_token_back() {
     // The attempt goes on: the next completion issues the host's token.
     let _ = f
         .generator
-        .submit(ROOT, &req(&f.share(2), &nonce), f.now)
+        .submit(ROOT, &req(&f.share(2), &nonce), f.clock.now())
         .unwrap();
     let UpdateOutcome::KeyReady(p) = f
         .generator
-        .submit(ROOT, &req(&f.share(3), &nonce), f.now)
+        .submit(ROOT, &req(&f.share(3), &nonce), f.clock.now())
         .unwrap()
     else {
         panic!("threshold reached")
@@ -216,7 +222,7 @@ fn a_failure_after_minting_hands_the_unissued_token_back() {
     let token = TokenProfile::VAULT.format(ROOT).mint(&mut f.rng);
     let minted = token.expose_secret().to_owned();
     let done = host_step(p)
-        .issue(&mut f.generator, token, f.now, &mut f.rng)
+        .issue(&mut f.generator, token, f.clock.now(), &mut f.rng)
         .unwrap();
     assert_eq!(done.encoded_root_token, done.encoded_token);
     let decoded = decode_token(&done.encoded_token, started.otp.expose_secret(), 28).unwrap();
@@ -247,5 +253,4 @@ fn the_completion_is_send_for_async_hosts() {
     is_send::<PendingCompletion>();
     is_send::<KeyAccepted>();
     is_send::<recovery_token::Unissued>();
-    let _ = GeneratorConfig::new(2).unwrap();
 }

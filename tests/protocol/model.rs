@@ -16,16 +16,15 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use proptest::prelude::*;
-use recovery_token::HostReason;
 use recovery_token::audit::{AuditEvent, AuditEventKind, ShareId};
 use recovery_token::shares::CombineError;
-use recovery_token::tokens::{TokenProfile, decode_token};
+use recovery_token::tokens::decode_token;
 use recovery_token::wire::{AttemptStatus, UpdateRequest};
 use recovery_token::{
-    CombinedKey, Encoding, Error, ErrorKind, GeneratorConfig, Host, Otp, RecoveryTokenGenerator,
-    Strategy, Token,
+    Encoding, Error, ErrorKind, GeneratorConfig, Otp, RecoveryTokenGenerator, Strategy,
 };
-use support::{ScriptedRng, hex, reference_split};
+use support::host::WRONG_KEY;
+use support::{Clock, ScriptedRng, TestHost, hex, reference_split};
 
 const OTP_LEN: usize = 28; // TokenProfile::VAULT, every strategy
 const WRONG_NONCE: &str = "00000000-0000-0000-0000-000000000000";
@@ -445,7 +444,7 @@ impl Model {
         if !right {
             self.emit(Kind::KeyCheckFailed, strategy, attempt_nonce, 0);
             return Answer::Exact(Err(Error::KeyCheckFailed {
-                reason: "unable to authenticate".into(),
+                reason: WRONG_KEY.into(),
             }));
         }
         let a = self.attempt.take().unwrap();
@@ -463,36 +462,17 @@ impl Model {
 
 // ----- the system under test's host -----
 
-struct ModelHost {
-    key: Vec<u8>,
-    rng: ScriptedRng,
-    minted: Option<String>,
-}
-
-impl Host for ModelHost {
-    fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), HostReason> {
-        if key.ct_eq_bytes(&self.key) {
-            Ok(())
-        } else {
-            Err("unable to authenticate".into())
-        }
-    }
-
-    fn mint_token(&mut self, strategy: Strategy) -> Result<Token, HostReason> {
-        let t = TokenProfile::VAULT.format(strategy).mint(&mut self.rng);
-        self.minted = Some(t.expose_secret().to_owned());
-        Ok(t)
-    }
-}
+// The system under test's host is `support::TestHost`: it mints Vault-profile root tokens from a
+// seeded rng and records them.
 
 // ----- the run -----
 
 struct Run {
     model: Model,
     generator: RecoveryTokenGenerator,
-    host: ModelHost,
+    host: TestHost,
     rng: ScriptedRng,
-    now: Instant,
+    clock: Clock,
     foreign: Vec<Vec<u8>>,
     short: Vec<Vec<u8>>,
     nonces: Vec<String>,
@@ -545,13 +525,9 @@ impl Run {
                 events: vec![],
             },
             generator: RecoveryTokenGenerator::new(config),
-            host: ModelHost {
-                key: key.to_vec(),
-                rng: ScriptedRng::seeded(!s.seed),
-                minted: None,
-            },
+            host: TestHost::new(&key).with_rng(ScriptedRng::seeded(!s.seed)),
             rng: ScriptedRng::seeded(s.seed ^ 0x5555),
-            now: Instant::now(),
+            clock: Clock::new(),
             foreign,
             short,
             nonces: vec![],
@@ -593,14 +569,17 @@ impl Run {
     fn step(&mut self, op: &Op) {
         match op {
             Op::Status(s) => {
-                let got = self.generator.status(*s, self.now);
-                assert_eq!(got, self.model.status(*s, self.now));
+                let got = self.generator.status(*s, self.clock.now());
+                assert_eq!(got, self.model.status(*s, self.clock.now()));
             }
             Op::Start(strategy, enc) => self.start(*strategy, *enc),
             Op::Cancel(sel) => {
                 let n = sel.map(|s| self.nonce(s));
-                let expected = self.model.cancel(n.as_deref(), self.now);
-                assert_eq!(self.generator.cancel(n.as_deref(), self.now), expected);
+                let expected = self.model.cancel(n.as_deref(), self.clock.now());
+                assert_eq!(
+                    self.generator.cancel(n.as_deref(), self.clock.now()),
+                    expected
+                );
             }
             Op::Update {
                 strategy,
@@ -617,8 +596,8 @@ impl Run {
                 let n = self.nonce(*nonce);
                 let strategy = strategy.unwrap_or(self.latest_strategy);
                 let expected = match self.model.length_refusal(bytes.len(), *base64) {
-                    Some(e) => self.model.bad_update(strategy, e, self.now),
-                    None => self.model.update(strategy, &bytes, &n, self.now),
+                    Some(e) => self.model.bad_update(strategy, e, self.clock.now()),
+                    None => self.model.update(strategy, &bytes, &n, self.clock.now()),
                 };
                 self.update(strategy, text, n, expected);
             }
@@ -636,13 +615,13 @@ impl Run {
                     BadKey::Empty => (String::new(), Error::MissingKey),
                 };
                 let n = self.nonce(*nonce);
-                let expected = self.model.bad_update(*strategy, e, self.now);
+                let expected = self.model.bad_update(*strategy, e, self.clock.now());
                 self.update(*strategy, text, n, expected);
             }
-            Op::Advance(secs) => self.now += Duration::from_secs(*secs),
+            Op::Advance(secs) => self.clock.advance(Duration::from_secs(*secs)),
             Op::HandleTimeout => {
-                self.model.expire(self.now);
-                self.generator.handle_timeout(self.now);
+                self.model.expire(self.clock.now());
+                self.generator.handle_timeout(self.clock.now());
             }
         }
         self.check_events();
@@ -659,14 +638,14 @@ impl Run {
             }
             Enc::WrongLength(l) => Encoding::Otp("o".repeat(l).into()),
         };
-        let expected = self.model.start(strategy, &encoding, self.now);
+        let expected = self.model.start(strategy, &encoding, self.clock.now());
         let caller_otp = match &encoding {
             Encoding::Otp(o) => Some(o.clone()),
             _ => None,
         };
         let got = self
             .generator
-            .start(strategy, encoding, self.now, &mut self.rng);
+            .start(strategy, encoding, self.clock.now(), &mut self.rng);
         match (expected, got) {
             (Err(e), got) => assert_eq!(got, Err(e)),
             (Ok(()), Err(e)) => panic!("start refused: {e}"),
@@ -695,7 +674,8 @@ impl Run {
                 assert_eq!(st, expected);
                 self.nonces.push(st.nonce.clone());
                 self.latest_strategy = strategy;
-                self.model.started(strategy, st.nonce, otp, self.now);
+                self.model
+                    .started(strategy, st.nonce, otp, self.clock.now());
             }
         }
     }
@@ -705,10 +685,14 @@ impl Run {
             key: key.into(),
             nonce,
         };
-        self.host.minted = None;
-        let got =
-            self.generator
-                .update(strategy, &request, self.now, &mut self.host, &mut self.rng);
+        let minted_before = self.host.minted.len();
+        let got = self.generator.update(
+            strategy,
+            &request,
+            self.clock.now(),
+            &mut self.host,
+            &mut self.rng,
+        );
         if let Ok(st) = &got {
             self.see_otp(&st.otp);
             assert!(st.progress <= st.required);
@@ -743,7 +727,7 @@ impl Run {
                     assert!(self.generator.recovery_token().verify(&token));
                     self.minted_recovery = Some(token);
                 } else {
-                    assert_eq!(Some(token), self.host.minted.take());
+                    assert_eq!(self.host.minted[minted_before..], [token]);
                 }
             }
         }
@@ -765,7 +749,7 @@ impl Run {
                     e.nonce.as_str(),
                     e.progress,
                     self.model.t,
-                    self.now
+                    self.clock.now()
                 ),
                 "{g:?} vs {e:?}"
             );
@@ -818,8 +802,8 @@ impl Run {
 
     fn check_state(&self) {
         for s in [Strategy::Recovery, Strategy::Root, Strategy::DrOperation] {
-            let got = self.generator.status(s, self.now);
-            assert_eq!(got, self.model.status(s, self.now));
+            let got = self.generator.status(s, self.clock.now());
+            assert_eq!(got, self.model.status(s, self.clock.now()));
             assert!(got.progress <= got.required);
             // At rest the threshold is never reached: the shares are gone by then.
             assert!(got.progress < self.model.t);

@@ -539,7 +539,7 @@ fn the_legacy_format_takes_a_callers_otp_only_as_base64_of_16_bytes() {
         let r = f.generator.start(
             Strategy::Recovery,
             Encoding::Otp(Otp::from(otp)),
-            f.now,
+            f.clock.now(),
             &mut f.rng,
         );
         assert_eq!(r.unwrap_err(), Error::OtpWrongLength, "{otp:?}");
@@ -551,7 +551,7 @@ fn the_legacy_format_takes_a_callers_otp_only_as_base64_of_16_bytes() {
     );
     let started = f
         .generator
-        .start(Strategy::Recovery, encoding, f.now, &mut f.rng)
+        .start(Strategy::Recovery, encoding, f.clock.now(), &mut f.rng)
         .unwrap();
     assert_eq!(started.otp_length, 0);
     let mut last = None;

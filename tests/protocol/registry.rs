@@ -3,7 +3,7 @@
 //! is only found out at the combine, after it has wiped every holder's progress.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-use crate::support::hex;
+use crate::support::{TestHost, hex};
 
 use std::io::Read as _;
 use std::time::{Duration, Instant};
@@ -15,8 +15,8 @@ use recovery_token::audit::AuditEventKind;
 use recovery_token::shares::{KeyShare, ShareRegistry};
 use recovery_token::wire::{CancelRequest, StartRequest, UpdateRequest};
 use recovery_token::{
-    CombinedKey, ConfigError, Encoding, Error, ErrorKind, ExpectedKey, GeneratorConfig, Host,
-    HostReason, RecoveryTokenGenerator, Strategy, Token, UpdateOutcome,
+    ConfigError, Encoding, Error, ErrorKind, ExpectedKey, GeneratorConfig, RecoveryTokenGenerator,
+    Strategy, UpdateOutcome,
 };
 
 const KEY: [u8; 32] = [0x5a; 32];
@@ -330,24 +330,6 @@ fn a_cancel_without_a_registered_share_is_refused_under_holders_only() {
     assert!(!generator.status(Strategy::Recovery, now).started);
 }
 
-/// A host that mints root tokens and records the lifetime it was asked for.
-#[derive(Default)]
-struct TtlHost {
-    asked: Vec<Option<Duration>>,
-}
-
-impl Host for TtlHost {
-    fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), HostReason> {
-        key.ct_eq_bytes(&KEY)
-            .then_some(())
-            .ok_or(HostReason::from("wrong key"))
-    }
-    fn mint_token_for(&mut self, _: Strategy, ttl: Option<Duration>) -> Result<Token, HostReason> {
-        self.asked.push(ttl);
-        Ok(Token::from("hvs.ABCDEFGHIJKLMNOPQRSTUVWX"))
-    }
-}
-
 #[test]
 fn a_ttl_reaches_the_mint_step_when_supported() {
     let (mut generator, shares, mut rng) = holders_only(true);
@@ -360,14 +342,14 @@ fn a_ttl_reaches_the_mint_step_when_supported() {
         .start_request(Strategy::Root, start_body(&body), now, &mut rng)
         .unwrap()
         .nonce;
-    let mut host = TtlHost::default();
+    let mut host = TestHost::new(&KEY).minting("hvs.ABCDEFGHIJKLMNOPQRSTUVWX");
     for s in &shares[..3] {
         let u = update(s.expose_secret(), &nonce);
         generator
             .update(Strategy::Root, &u, now, &mut host, &mut rng)
             .unwrap();
     }
-    assert_eq!(host.asked, [Some(Duration::from_secs(5400))]);
+    assert_eq!(host.ttls, [Some(Duration::from_secs(5400))]);
 }
 
 #[test]

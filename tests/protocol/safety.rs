@@ -35,8 +35,8 @@ fn attempt_lifetime_is_off_by_default_as_in_vault() {
     let s = f.start(R);
     f.update(R, &f.share(0), &s.nonce).unwrap();
     assert_eq!(f.generator.poll_timeout(), None);
-    f.now += Duration::from_secs(10 * 365 * 86_400);
-    f.generator.handle_timeout(f.now);
+    f.clock.advance(Duration::from_secs(10 * 365 * 86_400));
+    f.generator.handle_timeout(f.clock.now());
     let st = f.status(R);
     assert!(st.started);
     assert_eq!(st.progress, 1);
@@ -56,19 +56,12 @@ fn a_zero_attempt_lifetime_is_refused() {
 #[test]
 fn an_attempt_expires_exactly_at_poll_timeout() {
     let mut f = with_lifetime(3, 30);
-    let start = f.now;
     f.start(R);
-    assert_eq!(
-        f.generator.poll_timeout(),
-        Some(start + Duration::from_secs(30))
-    );
-    let just_before = start + Duration::from_secs(30) - Duration::from_nanos(1);
+    let expiry = f.clock.at(Duration::from_secs(30));
+    assert_eq!(f.generator.poll_timeout(), Some(expiry));
+    let just_before = expiry - Duration::from_nanos(1);
     assert!(f.generator.status(R, just_before).started);
-    assert!(
-        !f.generator
-            .status(R, start + Duration::from_secs(30))
-            .started
-    );
+    assert!(!f.generator.status(R, expiry).started);
 }
 
 #[test]
@@ -78,8 +71,8 @@ fn an_expired_attempt_has_its_shares_wiped_by_handle_timeout() {
     f.update(R, &f.share(0), &s.nonce).unwrap();
     f.update(R, &f.share(1), &s.nonce).unwrap();
     drain(&mut f);
-    f.now += Duration::from_secs(30);
-    f.generator.handle_timeout(f.now);
+    f.clock.advance(Duration::from_secs(30));
+    f.generator.handle_timeout(f.clock.now());
     assert_eq!(
         drain(&mut f),
         vec![AuditEventKind::Expired { discarded: 2 }]
@@ -97,11 +90,11 @@ fn the_first_call_after_expiry_wipes_the_attempt_even_if_refused() {
     let s = f.start(R);
     f.update(R, &f.share(0), &s.nonce).unwrap();
     drain(&mut f);
-    f.now += Duration::from_secs(31);
+    f.clock.advance(Duration::from_secs(31));
     // A start refused for its input still runs the timeout first.
     let bad = recovery_token::Encoding::Otp("short".into());
     assert_eq!(
-        f.generator.start(R, bad, f.now, &mut f.rng),
+        f.generator.start(R, bad, f.clock.now(), &mut f.rng),
         Err(Error::OtpWrongLength)
     );
     let kinds = drain(&mut f);
@@ -112,7 +105,7 @@ fn the_first_call_after_expiry_wipes_the_attempt_even_if_refused() {
 fn an_update_naming_the_expired_attempt_gets_attempt_expired_and_others_no_attempt() {
     let mut f = with_lifetime(2, 30);
     let s = f.start(R);
-    f.now += Duration::from_secs(30);
+    f.clock.advance(Duration::from_secs(30));
     let err = f.update(R, &f.share(0), &s.nonce).unwrap_err();
     assert_eq!(err, Error::AttemptExpired);
     assert_eq!(
@@ -132,16 +125,16 @@ fn a_completion_whose_attempt_expired_meanwhile_is_stale() {
     f.update(R, &f.share(0), &s.nonce).unwrap();
     let r = support::req(&f.share(1), &s.nonce);
     let recovery_token::UpdateOutcome::KeyReady(pending) =
-        f.generator.submit(R, &r, f.now).unwrap()
+        f.generator.submit(R, &r, f.clock.now()).unwrap()
     else {
         panic!("threshold reached")
     };
-    f.now += Duration::from_secs(30);
+    f.clock.advance(Duration::from_secs(30));
     let recovery_token::KeyAccepted::Recovery(step) = pending.accept_key() else {
         panic!("a recovery completion")
     };
     assert_eq!(
-        step.issue(&mut f.generator, f.now, &mut f.rng),
+        step.issue(&mut f.generator, f.clock.now(), &mut f.rng),
         Err(Error::StaleCompletion)
     );
     assert!(!f.generator.recovery_issued());
@@ -154,7 +147,7 @@ fn by_default_anyone_may_cancel_as_in_vault() {
     let mut f = Fixture::new(3);
     let s = f.start(R);
     f.update(R, &f.share(0), &s.nonce).unwrap();
-    assert_eq!(f.generator.cancel(None, f.now), Ok(()));
+    assert_eq!(f.generator.cancel(None, f.clock.now()), Ok(()));
     assert!(!f.status(R).started);
 }
 
@@ -168,7 +161,7 @@ fn nonce_bound_cancel_accepts_the_right_nonce_and_wipes_the_shares() {
     let s = f.start(R);
     f.update(R, &f.share(0), &s.nonce).unwrap();
     drain(&mut f);
-    assert_eq!(f.generator.cancel(Some(&s.nonce), f.now), Ok(()));
+    assert_eq!(f.generator.cancel(Some(&s.nonce), f.clock.now()), Ok(()));
     assert_eq!(
         drain(&mut f),
         vec![AuditEventKind::Cancelled { discarded: 1 }]
@@ -185,7 +178,10 @@ fn a_refused_cancel_never_discloses_the_nonce_even_where_updates_do() {
         .unwrap();
     let mut f = Fixture::with_config(config);
     let s = f.start(R);
-    let err = f.generator.cancel(Some("guess"), f.now).unwrap_err();
+    let err = f
+        .generator
+        .cancel(Some("guess"), f.clock.now())
+        .unwrap_err();
     assert_eq!(err, Error::WrongNonceUndisclosed);
     assert!(!err.to_string().contains(&s.nonce));
     assert!(!format!("{err:?}").contains(&s.nonce));
@@ -199,7 +195,7 @@ fn nonce_bound_cancel_with_nothing_in_progress_succeeds() {
         .build()
         .unwrap();
     let mut f = Fixture::with_config(config);
-    assert_eq!(f.generator.cancel(None, f.now), Ok(()));
+    assert_eq!(f.generator.cancel(None, f.clock.now()), Ok(()));
     assert_eq!(f.generator.poll_event(), None);
 }
 
@@ -278,8 +274,12 @@ fn a_revoked_recovery_token_no_longer_verifies_and_no_new_one_is_minted() {
     assert!(!f.generator.recovery_token().is_active());
     assert!(!f.generator.recovery_token().verify(&token));
     assert_eq!(
-        f.generator
-            .start(R, recovery_token::Encoding::GenerateOtp, f.now, &mut f.rng),
+        f.generator.start(
+            R,
+            recovery_token::Encoding::GenerateOtp,
+            f.clock.now(),
+            &mut f.rng
+        ),
         Err(Error::AlreadyUnsealed)
     );
 }

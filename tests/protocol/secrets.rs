@@ -62,12 +62,18 @@ fn shares_keys_and_requests_are_redacted() {
     assert_hidden(&format!("{:?}", ExpectedKey::new(&bytes)), &bytes);
     let mut f = Fixture::new(2);
     let s = f.start(Strategy::Recovery);
-    let _ = f
-        .generator
-        .submit(Strategy::Recovery, &req(&f.share(0), &s.nonce), f.now);
+    let _ = f.generator.submit(
+        Strategy::Recovery,
+        &req(&f.share(0), &s.nonce),
+        f.clock.now(),
+    );
     match f
         .generator
-        .submit(Strategy::Recovery, &req(&f.share(1), &s.nonce), f.now)
+        .submit(
+            Strategy::Recovery,
+            &req(&f.share(1), &s.nonce),
+            f.clock.now(),
+        )
         .unwrap()
     {
         UpdateOutcome::KeyReady(p) => {

@@ -15,7 +15,7 @@ const HOST_MINTED: [Strategy; 2] = [Strategy::Root, Strategy::DrOperation];
 
 fn start(f: &mut Fixture, strategy: Strategy, encoding: Encoding) -> Result<(), Error> {
     f.generator
-        .start(strategy, encoding, f.now, &mut f.rng)
+        .start(strategy, encoding, f.clock.now(), &mut f.rng)
         .map(|_| ())
 }
 
@@ -82,7 +82,7 @@ fn update_checks_decoding_and_length_then_server_state_then_the_attempt() {
                 f.update(strategy, &f.share(1), &s.nonce),
                 Err(error.clone())
             );
-            f.generator.cancel(None, f.now).unwrap();
+            f.generator.cancel(None, f.clock.now()).unwrap();
             assert_eq!(
                 f.update(strategy, &f.share(1), &s.nonce),
                 Err(error.clone())

@@ -6,7 +6,7 @@ use crate::support;
 
 use recovery_token::Strategy;
 use recovery_token::shares::{CombineError, KeyShare, combine, combine_slices};
-use support::{Fixture, ScriptedRng, reference_combine, reference_split, unhex};
+use support::{Fixture, ScriptedRng, TestHost, reference_combine, reference_split, unhex};
 
 fn shares_of(hexes: &[&str]) -> Vec<KeyShare> {
     hexes
@@ -60,7 +60,7 @@ fn worked_example_threshold_two_thirty_two_byte_key() {
 #[test]
 fn worked_example_through_the_generator() {
     let mut f = Fixture::new(2);
-    f.host = recovery_token::ExpectedKey::new(&(0..32).collect::<Vec<u8>>());
+    f.host = TestHost::new(&(0..32).collect::<Vec<u8>>()).refusing();
     let s = f.start(Strategy::Recovery);
     f.update(
         Strategy::Recovery,

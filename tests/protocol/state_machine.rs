@@ -5,15 +5,14 @@ use crate::support;
 
 use std::time::Duration;
 
-use recovery_token::HostReason;
 use recovery_token::shares::CombineError;
 use recovery_token::tokens::{TokenProfile, decode_token};
 use recovery_token::wire::{AttemptStatus, UpdateRequest};
 use recovery_token::{
-    CombinedKey, Encoding, Error, GeneratorConfig, Host, KeyAccepted, Otp, RecoveryTokenGenerator,
-    Strategy, Token, UpdateOutcome,
+    Encoding, Error, GeneratorConfig, KeyAccepted, Otp, RecoveryTokenGenerator, Strategy,
+    UpdateOutcome,
 };
-use support::{Fixture, ScriptedRng, req};
+use support::{Fixture, ScriptedRng, TestHost, req};
 
 const R: Strategy = Strategy::Recovery;
 
@@ -30,18 +29,24 @@ fn start_refused_for_any_reason_leaves_attempt_and_shares_unchanged() {
     f.update(R, &f.share(0), &started.nonce).unwrap();
     let before = f.status(R);
 
-    let wrong_otp = f
-        .generator
-        .start(R, Encoding::Otp(Otp::from("short")), f.now, &mut f.rng);
+    let wrong_otp = f.generator.start(
+        R,
+        Encoding::Otp(Otp::from("short")),
+        f.clock.now(),
+        &mut f.rng,
+    );
     assert_eq!(wrong_otp, Err(Error::OtpWrongLength));
-    let busy = f
-        .generator
-        .start(Strategy::Root, Encoding::GenerateOtp, f.now, &mut f.rng);
+    let busy = f.generator.start(
+        Strategy::Root,
+        Encoding::GenerateOtp,
+        f.clock.now(),
+        &mut f.rng,
+    );
     assert_eq!(busy, Err(Error::InProgress));
     let bad_pgp = f.generator.start(
         R,
         Encoding::PgpKey("not base64 at all".into()),
-        f.now,
+        f.clock.now(),
         &mut f.rng,
     );
     assert!(bad_pgp.is_err());
@@ -70,7 +75,7 @@ fn cancel_clears_attempt_and_shares() {
     let mut f = Fixture::new(3);
     let s = f.start(R);
     f.update(R, &f.share(0), &s.nonce).unwrap();
-    f.generator.cancel(None, f.now).unwrap();
+    f.generator.cancel(None, f.clock.now()).unwrap();
     let st = f.status(R);
     assert!(!st.started);
     assert_eq!(st.progress, 0);
@@ -86,8 +91,8 @@ fn cancel_clears_attempt_and_shares() {
 #[test]
 fn cancel_succeeds_when_nothing_is_in_progress() {
     let mut f = Fixture::new(3);
-    assert_eq!(f.generator.cancel(None, f.now), Ok(()));
-    assert_eq!(f.generator.cancel(Some("whatever"), f.now), Ok(()));
+    assert_eq!(f.generator.cancel(None, f.clock.now()), Ok(()));
+    assert_eq!(f.generator.cancel(Some("whatever"), f.clock.now()), Ok(()));
     assert!(!f.status(R).started);
 }
 
@@ -121,7 +126,7 @@ fn update_refusals_leave_attempt_and_shares_unchanged() {
     assert_eq!(f.status(R), before);
 
     // no attempt
-    f.generator.cancel(None, f.now).unwrap();
+    f.generator.cancel(None, f.clock.now()).unwrap();
     let idle = f.status(R);
     assert_eq!(f.update(R, &f.share(1), &s.nonce), Err(Error::NoAttempt));
     assert_eq!(f.status(R), idle);
@@ -206,38 +211,11 @@ fn failed_key_check_clears_the_shares_but_keeps_the_attempt() {
     assert!(!f.generator.recovery_issued());
 }
 
-/// A root host that mints a token of a chosen length and records revocations.
-struct RootHost {
-    key: Vec<u8>,
-    token: String,
-    revoked: Vec<String>,
-}
-
-impl Host for RootHost {
-    fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), HostReason> {
-        if key.ct_eq_bytes(&self.key) {
-            Ok(())
-        } else {
-            Err("unable to authenticate: wrong key".into())
-        }
-    }
-    fn mint_token(&mut self, _: Strategy) -> Result<Token, HostReason> {
-        Ok(Token::from(self.token.as_str()))
-    }
-    fn revoke_token(&mut self, _: Strategy, token: &Token) {
-        self.revoked.push(token.expose_secret().to_owned());
-    }
-}
-
 #[test]
 fn failed_encoding_revokes_the_token_clears_the_shares_and_keeps_the_attempt() {
     let mut f = Fixture::new(2);
     let s = f.start(Strategy::Root);
-    let mut host = RootHost {
-        key: f.key.clone(),
-        token: "hvs.tooshort".into(),
-        revoked: vec![],
-    };
+    let mut host = TestHost::new(&f.key).minting("hvs.tooshort");
     f.update_with(&mut host, Strategy::Root, 0, &s.nonce)
         .unwrap();
     let err = f
@@ -256,25 +234,22 @@ fn failed_encoding_revokes_the_token_clears_the_shares_and_keeps_the_attempt() {
 
 #[test]
 fn failed_mint_clears_the_shares_and_keeps_the_attempt() {
-    struct NoMint(Vec<u8>);
-    impl Host for NoMint {
-        fn check_key(&mut self, _: Strategy, key: &CombinedKey) -> Result<(), HostReason> {
-            if key.ct_eq_bytes(&self.0) {
-                Ok(())
-            } else {
-                Err("wrong".into())
-            }
-        }
-    }
     let mut f = Fixture::new(2);
     let s = f.start(Strategy::Root);
-    let mut host = NoMint(f.key.clone());
+    let mut host = TestHost::new(&f.key).refusing();
     f.update_with(&mut host, Strategy::Root, 0, &s.nonce)
         .unwrap();
     let err = f
         .update_with(&mut host, Strategy::Root, 1, &s.nonce)
         .unwrap_err();
     assert!(matches!(err, Error::TokenMint { .. }));
+    assert_eq!(
+        err.to_string(),
+        "unable to create token: this server does not mint root tokens"
+    );
+    // Asked once (with no lifetime), minted nothing, so nothing to revoke.
+    assert_eq!(host.ttls, [None]);
+    assert!(host.minted.is_empty() && host.revoked.is_empty());
     assert!(err.cleared_progress());
     assert_eq!(f.status(Strategy::Root).progress, 0);
     assert!(f.status(Strategy::Root).started);
@@ -305,19 +280,19 @@ fn start_checks_inputs_before_server_state_and_slot() {
     // In progress, but the wrong OTP length is reported first.
     assert_eq!(
         f.generator
-            .start(R, Encoding::Otp(Otp::from("x")), f.now, &mut f.rng),
+            .start(R, Encoding::Otp(Otp::from("x")), f.clock.now(), &mut f.rng),
         Err(Error::OtpWrongLength)
     );
     f.update(R, &f.key.clone(), &s.nonce).unwrap();
     // Recovery is closed now: input errors still come first, then "already unsealed".
     assert_eq!(
         f.generator
-            .start(R, Encoding::Otp(Otp::from("x")), f.now, &mut f.rng),
+            .start(R, Encoding::Otp(Otp::from("x")), f.clock.now(), &mut f.rng),
         Err(Error::OtpWrongLength)
     );
     assert_eq!(
         f.generator
-            .start(R, Encoding::GenerateOtp, f.now, &mut f.rng),
+            .start(R, Encoding::GenerateOtp, f.clock.now(), &mut f.rng),
         Err(Error::AlreadyUnsealed)
     );
 }
@@ -329,7 +304,7 @@ fn otp_length_must_match_the_profile_and_strategy() {
         f.generator.start(
             R,
             Encoding::Otp(Otp::from("0123456789abcdefghijklmnop")),
-            f.now,
+            f.clock.now(),
             &mut f.rng
         ),
         Err(Error::OtpWrongLength)
@@ -358,7 +333,7 @@ fn otp_characters_are_never_checked() {
     let odd = Otp::from("!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
     assert!(
         f.generator
-            .start(R, Encoding::Otp(odd), f.now, &mut f.rng)
+            .start(R, Encoding::Otp(odd), f.clock.now(), &mut f.rng)
             .is_ok()
     );
 }
@@ -369,7 +344,10 @@ fn caller_otp_wins_over_pgp_key_and_is_never_echoed() {
     let body = br#"{"otp":"0123456789abcdefghijklmnopqr","pgp_key":"garbage"}"#;
     let encoding = Encoding::from(recovery_token::wire::StartRequest::from_json(body).unwrap());
     assert_eq!(encoding, Encoding::Otp(otp28()));
-    let s = f.generator.start(R, encoding, f.now, &mut f.rng).unwrap();
+    let s = f
+        .generator
+        .start(R, encoding, f.clock.now(), &mut f.rng)
+        .unwrap();
     assert!(s.otp.is_empty());
     assert_eq!(s.pgp_fingerprint, "");
     assert_eq!(s.otp_length, 28);
@@ -403,7 +381,7 @@ fn an_attempt_of_any_strategy_blocks_a_new_start() {
     for strategy in [R, Strategy::Root, Strategy::DrOperation] {
         assert_eq!(
             f.generator
-                .start(strategy, Encoding::GenerateOtp, f.now, &mut f.rng),
+                .start(strategy, Encoding::GenerateOtp, f.clock.now(), &mut f.rng),
             Err(Error::InProgress)
         );
     }
@@ -421,7 +399,7 @@ fn nonce_is_sixteen_host_random_bytes_in_uuid_layout_lowercase() {
     let mut rng = ScriptedRng::new(&script);
     let s = f
         .generator
-        .start(R, Encoding::GenerateOtp, f.now, &mut rng)
+        .start(R, Encoding::GenerateOtp, f.clock.now(), &mut rng)
         .unwrap();
     // No version bits are set (byte 6 stays 0xff), as Vault's nonce.
     assert_eq!(s.nonce, "abcdef01-2345-ff67-890a-bcdef0123456");
@@ -437,7 +415,7 @@ fn recovery_is_refused_after_a_recovery_token_was_minted_but_root_still_works() 
     assert!(f.generator.recovery_issued());
     let err = f
         .generator
-        .start(R, Encoding::GenerateOtp, f.now, &mut f.rng)
+        .start(R, Encoding::GenerateOtp, f.clock.now(), &mut f.rng)
         .unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -448,11 +426,7 @@ fn recovery_is_refused_after_a_recovery_token_was_minted_but_root_still_works() 
         f.update(R, &f.share(0), &root.nonce),
         Err(Error::AlreadyUnsealed)
     );
-    let mut host = RootHost {
-        key: f.key.clone(),
-        token: format!("hvs.{}", "A".repeat(24)),
-        revoked: vec![],
-    };
+    let mut host = TestHost::new(&f.key).minting(&format!("hvs.{}", "A".repeat(24)));
     for i in 0..2 {
         f.update_with(&mut host, Strategy::Root, i, &root.nonce)
             .unwrap();
@@ -471,7 +445,8 @@ fn key_errors_come_before_state_errors() {
         nonce: "n".into(),
     };
     assert_eq!(
-        f.generator.update(R, &bad, f.now, &mut f.host, &mut f.rng),
+        f.generator
+            .update(R, &bad, f.clock.now(), &mut f.host, &mut f.rng),
         Err(Error::InvalidKeyEncoding)
     );
     assert_eq!(
@@ -484,7 +459,7 @@ fn key_errors_come_before_state_errors() {
     };
     assert_eq!(
         f.generator
-            .update(R, &empty, f.now, &mut f.host, &mut f.rng),
+            .update(R, &empty, f.clock.now(), &mut f.host, &mut f.rng),
         Err(Error::MissingKey)
     );
     assert_eq!(f.update(R, &f.share(0), "n"), Err(Error::NoAttempt));
@@ -541,7 +516,7 @@ fn the_same_share_given_twice_is_refused_in_hex_or_base64() {
     };
     let err = f
         .generator
-        .update(R, &b64, f.now, &mut f.host, &mut f.rng)
+        .update(R, &b64, f.clock.now(), &mut f.host, &mut f.rng)
         .unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -572,11 +547,7 @@ fn root_final_answer_repeats_the_token_in_encoded_root_token() {
     let mut f = Fixture::new(2);
     let s = f.start(Strategy::Root);
     let token = format!("hvs.{}", "q".repeat(24));
-    let mut host = RootHost {
-        key: f.key.clone(),
-        token: token.clone(),
-        revoked: vec![],
-    };
+    let mut host = TestHost::new(&f.key).minting(&token);
     f.update_with(&mut host, Strategy::Root, 0, &s.nonce)
         .unwrap();
     let done = f
@@ -594,11 +565,7 @@ fn root_final_answer_repeats_the_token_in_encoded_root_token() {
 fn dr_operation_answers_leave_encoded_root_token_empty() {
     let mut f = Fixture::new(2);
     let s = f.start(Strategy::DrOperation);
-    let mut host = RootHost {
-        key: f.key.clone(),
-        token: format!("hvs.{}", "d".repeat(24)),
-        revoked: vec![],
-    };
+    let mut host = TestHost::new(&f.key).minting(&format!("hvs.{}", "d".repeat(24)));
     f.update_with(&mut host, Strategy::DrOperation, 0, &s.nonce)
         .unwrap();
     let done = f
@@ -698,7 +665,7 @@ fn two_step_update_lets_the_host_check_asynchronously() {
     let s = f.start(R);
     let UpdateOutcome::Progress(p) = f
         .generator
-        .submit(R, &req(&f.share(0), &s.nonce), f.now)
+        .submit(R, &req(&f.share(0), &s.nonce), f.clock.now())
         .unwrap()
     else {
         panic!("expected progress");
@@ -706,7 +673,7 @@ fn two_step_update_lets_the_host_check_asynchronously() {
     assert_eq!(p.progress, 1);
     let UpdateOutcome::KeyReady(pending) = f
         .generator
-        .submit(R, &req(&f.share(1), &s.nonce), f.now)
+        .submit(R, &req(&f.share(1), &s.nonce), f.clock.now())
         .unwrap()
     else {
         panic!("expected the combined key");
@@ -717,7 +684,9 @@ fn two_step_update_lets_the_host_check_asynchronously() {
     let KeyAccepted::Recovery(step) = pending.accept_key() else {
         panic!("a recovery completion");
     };
-    let done = step.issue(&mut f.generator, f.now, &mut f.rng).unwrap();
+    let done = step
+        .issue(&mut f.generator, f.clock.now(), &mut f.rng)
+        .unwrap();
     assert!(done.complete);
     let token = decode_token(&done.encoded_token, s.otp.expose_secret(), 28).unwrap();
     assert!(f.generator.recovery_token().verify(token.expose_secret()));
@@ -729,22 +698,22 @@ fn a_completion_for_a_cancelled_attempt_is_stale() {
     let s = f.start(R);
     let _ = f
         .generator
-        .submit(R, &req(&f.share(0), &s.nonce), f.now)
+        .submit(R, &req(&f.share(0), &s.nonce), f.clock.now())
         .unwrap();
     let UpdateOutcome::KeyReady(pending) = f
         .generator
-        .submit(R, &req(&f.share(1), &s.nonce), f.now)
+        .submit(R, &req(&f.share(1), &s.nonce), f.clock.now())
         .unwrap()
     else {
         panic!("expected the combined key");
     };
-    f.generator.cancel(None, f.now).unwrap();
+    f.generator.cancel(None, f.clock.now()).unwrap();
     f.start(R);
     let KeyAccepted::Recovery(step) = pending.accept_key() else {
         panic!("a recovery completion");
     };
     assert_eq!(
-        step.issue(&mut f.generator, f.now, &mut f.rng),
+        step.issue(&mut f.generator, f.clock.now(), &mut f.rng),
         Err(Error::StaleCompletion)
     );
     assert!(!f.generator.recovery_issued());
@@ -761,11 +730,11 @@ fn an_expired_attempt_reports_not_started_and_refuses_updates() {
     f.update(R, &f.share(0), &s.nonce).unwrap();
     assert_eq!(
         f.generator.poll_timeout(),
-        Some(f.now + Duration::from_secs(60))
+        Some(f.clock.at(Duration::from_secs(60)))
     );
-    f.now += Duration::from_secs(59);
+    f.clock.advance(Duration::from_secs(59));
     assert!(f.status(R).started);
-    f.now += Duration::from_secs(1);
+    f.clock.advance(Duration::from_secs(1));
     let st = f.status(R);
     assert!(!st.started);
     assert_eq!(st.progress, 0);
@@ -788,15 +757,15 @@ fn nonce_bound_cancel_refuses_a_wrong_nonce_and_keeps_progress() {
     let s = f.start(R);
     f.update(R, &f.share(0), &s.nonce).unwrap();
     assert_eq!(
-        f.generator.cancel(None, f.now),
+        f.generator.cancel(None, f.clock.now()),
         Err(Error::WrongNonceUndisclosed)
     );
     assert_eq!(
-        f.generator.cancel(Some("wrong"), f.now),
+        f.generator.cancel(Some("wrong"), f.clock.now()),
         Err(Error::WrongNonceUndisclosed)
     );
     assert_eq!(f.status(R).progress, 1);
-    assert_eq!(f.generator.cancel(Some(&s.nonce), f.now), Ok(()));
+    assert_eq!(f.generator.cancel(Some(&s.nonce), f.clock.now()), Ok(()));
     assert!(!f.status(R).started);
 }
 

@@ -1,18 +1,75 @@
-//! Shared test helpers: a scripted RNG, an independent Shamir split, hex, and a fixture whose
-//! `now` is a fixed `Instant` (tests move time by adding durations to it; there is no clock).
+//! The shared test harness: a scripted RNG, an independent Shamir split, hex, a fake clock
+//! ([`Clock`]: a base `Instant` read once, plus an offset only the test moves), the one test host
+//! ([`host::TestHost`], and its async form for the adapter), the one HTTP client ([`http`]), and
+//! a ceremony fixture that owns a clock (its `now` is the clock's).
 #![allow(
     dead_code,
+    unused_imports,
     unreachable_pub,
     clippy::unwrap_used,
     clippy::indexing_slicing
 )]
 
 use std::convert::Infallible;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use recovery_token::shares::KeyShare;
 use recovery_token::wire::{AttemptStatus, UpdateRequest};
-use recovery_token::{Encoding, ExpectedKey, GeneratorConfig, RecoveryTokenGenerator, Strategy};
+use recovery_token::{Encoding, GeneratorConfig, RecoveryTokenGenerator, Strategy};
+
+pub mod host;
+pub mod http;
+
+#[cfg(feature = "server")]
+pub use host::AsyncTestHost;
+pub use host::TestHost;
+
+/// A fake clock: a base `Instant` (taken once) plus an offset that only the test moves.
+#[derive(Clone, Copy, Debug)]
+pub struct Clock {
+    base: Instant,
+    offset: Duration,
+}
+
+impl Clock {
+    pub fn new() -> Self {
+        Self::at_instant(Instant::now())
+    }
+
+    /// A clock whose base is `base`.
+    pub fn at_instant(base: Instant) -> Self {
+        Self {
+            base,
+            offset: Duration::ZERO,
+        }
+    }
+
+    /// The clock's current time: the base plus every advance so far.
+    pub fn now(&self) -> Instant {
+        self.base + self.offset
+    }
+
+    /// Moves the clock forward by `d`.
+    pub fn advance(&mut self, d: Duration) {
+        self.offset += d;
+    }
+
+    /// The base plus `d`, whatever the clock reads now (for one call at another time).
+    pub fn at(&self, d: Duration) -> Instant {
+        self.base + d
+    }
+
+    /// The base (where the clock started).
+    pub fn base(&self) -> Instant {
+        self.base
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 /// A deterministic RNG for tests: plays back scripted bytes, then a simple counter stream.
 /// (Marked `CryptoRng` only so the generator accepts it; never use outside tests.)
@@ -180,14 +237,14 @@ pub fn req(share: &[u8], nonce: &str) -> UpdateRequest {
 }
 
 /// A ceremony fixture: a 32-byte key, its shares (threshold `t`, 5 shares or `t` if larger), a
-/// generator, a host that expects the key.
+/// generator, a host that expects the key and mints nothing (as `ExpectedKey`), and a clock.
 pub struct Fixture {
     pub key: Vec<u8>,
     pub shares: Vec<Vec<u8>>,
     pub generator: RecoveryTokenGenerator,
-    pub host: ExpectedKey,
+    pub host: TestHost,
     pub rng: ScriptedRng,
-    pub now: Instant,
+    pub clock: Clock,
 }
 
 impl Fixture {
@@ -207,18 +264,23 @@ impl Fixture {
             reference_split(&key, t, &xs, &mut rng)
         };
         Self {
-            host: ExpectedKey::new(&key),
+            host: TestHost::new(&key).refusing(),
             key,
             shares,
             generator: RecoveryTokenGenerator::new(config),
             rng,
-            now: Instant::now(),
+            clock: Clock::new(),
         }
     }
 
     pub fn start(&mut self, strategy: Strategy) -> AttemptStatus {
         self.generator
-            .start(strategy, Encoding::GenerateOtp, self.now, &mut self.rng)
+            .start(
+                strategy,
+                Encoding::GenerateOtp,
+                self.clock.now(),
+                &mut self.rng,
+            )
             .unwrap()
     }
 
@@ -229,8 +291,13 @@ impl Fixture {
         nonce: &str,
     ) -> Result<AttemptStatus, recovery_token::Error> {
         let r = req(share, nonce);
-        self.generator
-            .update(strategy, &r, self.now, &mut self.host, &mut self.rng)
+        self.generator.update(
+            strategy,
+            &r,
+            self.clock.now(),
+            &mut self.host,
+            &mut self.rng,
+        )
     }
 
     /// `update` with share `i` through another host (root / DR tests).
@@ -243,11 +310,16 @@ impl Fixture {
     ) -> Result<AttemptStatus, recovery_token::Error> {
         let r = req(&self.shares[i], nonce);
         self.generator
-            .update(strategy, &r, self.now, host, &mut self.rng)
+            .update(strategy, &r, self.clock.now(), host, &mut self.rng)
     }
 
     pub fn status(&self, strategy: Strategy) -> AttemptStatus {
-        self.generator.status(strategy, self.now)
+        self.generator.status(strategy, self.clock.now())
+    }
+
+    /// The fixture's clock's current time.
+    pub fn now(&self) -> Instant {
+        self.clock.now()
     }
 
     pub fn share(&self, i: usize) -> Vec<u8> {

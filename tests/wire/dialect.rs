@@ -36,7 +36,7 @@ fn openbao_refuses_a_recovery_start_after_minting_before_checking_the_otp() {
     mint_recovery_token(&mut f);
     let err = f
         .generator
-        .start(R, Encoding::Otp(Otp::from("x")), f.now, &mut f.rng)
+        .start(R, Encoding::Otp(Otp::from("x")), f.clock.now(), &mut f.rng)
         .unwrap_err();
     assert_eq!(err, Error::AlreadyUnsealed);
     assert_eq!(
@@ -45,8 +45,12 @@ fn openbao_refuses_a_recovery_start_after_minting_before_checking_the_otp() {
     );
     // A malformed PGP key is not looked at either.
     assert_eq!(
-        f.generator
-            .start(R, Encoding::PgpKey("!!".to_owned()), f.now, &mut f.rng),
+        f.generator.start(
+            R,
+            Encoding::PgpKey("!!".to_owned()),
+            f.clock.now(),
+            &mut f.rng
+        ),
         Err(Error::AlreadyUnsealed)
     );
 }
@@ -57,7 +61,7 @@ fn vault_checks_the_otp_first_even_after_minting() {
     mint_recovery_token(&mut f);
     assert_eq!(
         f.generator
-            .start(R, Encoding::Otp(Otp::from("x")), f.now, &mut f.rng),
+            .start(R, Encoding::Otp(Otp::from("x")), f.clock.now(), &mut f.rng),
         Err(Error::OtpWrongLength)
     );
 }
@@ -67,7 +71,7 @@ fn openbao_checks_the_otp_first_while_recovery_is_open() {
     let mut f = fixture(Dialect::OpenBao);
     let err = f
         .generator
-        .start(R, Encoding::Otp(Otp::from("x")), f.now, &mut f.rng)
+        .start(R, Encoding::Otp(Otp::from("x")), f.clock.now(), &mut f.rng)
         .unwrap_err();
     assert_eq!(err, Error::OtpWrongLength);
     assert_eq!(
@@ -80,7 +84,7 @@ fn openbao_checks_the_otp_first_while_recovery_is_open() {
         f.generator.start(
             Strategy::Root,
             Encoding::Otp(Otp::from("x")),
-            f.now,
+            f.clock.now(),
             &mut f.rng
         ),
         Err(Error::OtpWrongLength)
@@ -93,7 +97,12 @@ fn openbao_in_progress_text() {
     f.start(Strategy::Root);
     let err = f
         .generator
-        .start(Strategy::Root, Encoding::GenerateOtp, f.now, &mut f.rng)
+        .start(
+            Strategy::Root,
+            Encoding::GenerateOtp,
+            f.clock.now(),
+            &mut f.rng,
+        )
         .unwrap_err();
     let r = Answer::from_result(&Err(err), Dialect::OpenBao);
     assert_eq!(

@@ -28,7 +28,12 @@ fn start_answer_carries_the_generated_otp_and_otp_length() {
     let mut rng = ScriptedRng::new(&script);
     let s = f
         .generator
-        .start(Strategy::Recovery, Encoding::GenerateOtp, f.now, &mut rng)
+        .start(
+            Strategy::Recovery,
+            Encoding::GenerateOtp,
+            f.clock.now(),
+            &mut rng,
+        )
         .unwrap();
     // 0 -> A, 61 -> 9, 62 -> A, 247 -> 9, 248 and 255 discarded, 1 -> B, then 2 -> C.
     let otp = format!("A9A9B{}", "C".repeat(23));
@@ -40,7 +45,9 @@ fn start_answer_carries_the_generated_otp_and_otp_length() {
     );
     // The status right after shows no OTP.
     assert_eq!(
-        f.generator.status(Strategy::Recovery, f.now).to_json(),
+        f.generator
+            .status(Strategy::Recovery, f.clock.now())
+            .to_json(),
         r#"{"nonce":"11111111-1111-1111-1111-111111111111","started":true,"progress":0,"required":3,"complete":false,"encoded_token":"","encoded_root_token":"","pgp_fingerprint":"","otp":"","otp_length":28}"#
     );
 }
@@ -51,7 +58,7 @@ fn update_answers_have_otp_length_zero_and_the_request_nonce() {
     let s = f.start(Strategy::Root);
     let a = f
         .generator
-        .submit(Strategy::Root, &req(&f.share(0), &s.nonce), f.now)
+        .submit(Strategy::Root, &req(&f.share(0), &s.nonce), f.clock.now())
         .unwrap();
     let recovery_token::UpdateOutcome::Progress(a) = a else {
         panic!("below threshold")
