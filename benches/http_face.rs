@@ -207,5 +207,30 @@ mod quadratic {
     }
 }
 
-criterion_group!(benches, status_read, patch_content_type);
+/// The start answer that carries a generated OTP: `AttemptStatus::to_json` (written by hand, the
+/// OTP copied without branching on it) against serde_json's text of the same status (the
+/// baseline: what `to_json` was built on before, before Go's HTML escapes).
+fn status_json(c: &mut Criterion) {
+    let mut g = RecoveryTokenGenerator::new(GeneratorConfig::new(3).unwrap());
+    let mut rng = StdRng::seed_from_u64(11);
+    let start = g
+        .start(
+            Strategy::Recovery,
+            Encoding::GenerateOtp,
+            Instant::now(),
+            &mut rng,
+        )
+        .unwrap();
+    assert_eq!(start.otp.len(), 28);
+    let mut group = c.benchmark_group("start_answer_json");
+    group.bench_function("serde_json_baseline", |b| {
+        b.iter(|| black_box(serde_json::to_string(black_box(&start)).unwrap()));
+    });
+    group.bench_function("to_json", |b| {
+        b.iter(|| black_box(black_box(&start).to_json()));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, status_read, patch_content_type, status_json);
 criterion_main!(benches);
