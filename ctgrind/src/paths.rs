@@ -607,13 +607,15 @@ fn face_first_update(
     content_type: &str,
     body: impl Fn(&str) -> Vec<u8>,
 ) {
+    // The caller's token is a secret too: the face copies it for the host, never reads it.
+    let caller = secret_string("s.caller");
     let config = GeneratorConfig::builder(2).with_dialect(dialect);
     let access = Access::enable_unauthenticated(&["generate-root"]).expect("a family");
     let generator = RecoveryTokenGenerator::new(config.build().expect("threshold 2"));
     let mut face = Face::new(generator).with_access(access);
     let attempt = format!("/v1/sys/{family}/attempt");
     let mut start = Request::new("PUT", &attempt).with_body(b"{}");
-    start.token = Some("s.caller");
+    start.token = Some(&caller);
     let started = answer(&mut face, &start);
     assert_eq!(started.status(), 200, "{}", started.body());
     let at = started.body().find("\"nonce\":\"").expect("a nonce") + 9;
@@ -621,7 +623,7 @@ fn face_first_update(
     let update = format!("/v1/sys/{family}/update");
     let body = body(&nonce);
     let mut request = Request::new("PUT", &update).with_body(&body);
-    request.token = Some("s.caller");
+    request.token = Some(&caller);
     request.content_type = Some(content_type);
     let progressed = answer(&mut face, &request);
     // The answer is what the server sends: public.
@@ -668,6 +670,8 @@ fn face_form_base64() {
 }
 
 fn face_root_ceremony() {
+    // The caller's token is a secret too: the face copies it for the host, never reads it.
+    let caller = secret_string("s.caller");
     for dialect in [Dialect::Vault, Dialect::OpenBao] {
         let family = match dialect {
             Dialect::OpenBao => "generate-root-token",
@@ -680,7 +684,7 @@ fn face_root_ceremony() {
         let attempt = format!("/v1/sys/{family}/attempt");
         let start_body = body_with_secret(r#"{"otp":""#, OTP, r#""}"#);
         let mut start = Request::new("PUT", &attempt).with_body(&start_body);
-        start.token = Some("s.caller");
+        start.token = Some(&caller);
         let started = answer(&mut face, &start);
         assert_eq!(started.status(), 200, "{}", started.body());
         let at = started.body().find("\"nonce\":\"").expect("a nonce") + 9;
@@ -693,7 +697,7 @@ fn face_root_ceremony() {
         for share in [SHARE_1, SHARE_2] {
             let body = body_with_secret(r#"{"key":""#, share, &format!(r#"","nonce":"{nonce}"}}"#));
             let mut request = Request::new("PUT", &update).with_body(&body);
-            request.token = Some("s.caller");
+            request.token = Some(&caller);
             let mut step = face.handle(&request, now, &mut rng);
             let answered = loop {
                 step = match step {
@@ -723,6 +727,8 @@ fn face_root_ceremony() {
 }
 
 fn face_start_with_otp() {
+    // The caller's token is a secret too: the face copies it for the host, never reads it.
+    let caller = secret_string("s.caller");
     for (dialect, family, otp) in [
         (Dialect::Vault, "generate-root", OTP),
         (Dialect::OpenBao, "generate-root-token", OTP),
@@ -734,7 +740,7 @@ fn face_start_with_otp() {
         let attempt = format!("/v1/sys/{family}/attempt");
         let body = body_with_secret(r#"{"otp":""#, otp, r#""}"#);
         let mut start = Request::new("PUT", &attempt).with_body(&body);
-        start.token = Some("s.caller");
+        start.token = Some(&caller);
         let started = answer(&mut face, &start);
         let text = String::from_utf8(declassified(started.body().as_bytes())).expect("UTF-8");
         assert_eq!(started.status(), 200, "{text}");
