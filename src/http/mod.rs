@@ -5,7 +5,8 @@
 //! [`Endpoint`], [`Route`], shared with [`crate::client`]) of every endpoint family, Vault's method rules (PATCH's media-type check before
 //! routing, every method on `/update` an update, 405 elsewhere), which request decoder runs
 //! (from the generator's [`GeneratorConfig`]: the dialect and the nonce policy live there and
-//! only there), who may call ([`Access`], the host's decision per request in [`Authorize`]),
+//! only there), who may call ([`Access`], the host's decision per request in [`Authorize`], with
+//! [`CallerTokens`] for a host without a token store),
 //! OpenBao's envelope and texts on `sys/generate-root-token/*`, `sys/decode-token`,
 //! `sys/raw/*`'s guard, the 413 answer, and one attempt slot per namespace.
 //!
