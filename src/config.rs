@@ -369,7 +369,10 @@ impl GeneratorConfigBuilder {
 
 #[cfg(test)]
 mod tests {
+    use rand::SeedableRng as _;
+
     use super::*;
+    use crate::shares::KeyShare;
 
     #[test]
     fn dialect_defaults_to_vault_and_is_settable() {
@@ -381,6 +384,28 @@ mod tests {
             .build()
             .map(|c| c.dialect());
         assert_eq!(bao, Ok(Dialect::OpenBao));
+    }
+
+    #[test]
+    fn the_nonce_registry_and_ttl_settings_read_back_with_their_defaults() {
+        let d = GeneratorConfig::new(2).expect("a valid threshold");
+        assert!(d.disclose_nonce_in_errors(), "Vault repeats the nonce by default");
+        assert!(!d.cancel_requires_nonce());
+        assert!(d.share_registry().is_none());
+        assert!(!d.holders_only_start_cancel());
+        assert!(!d.ttl_supported());
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let (_, registry) =
+            KeyShare::split_with_registry(&[7; 16], 2, 3, &mut rng).expect("a split");
+        let c = GeneratorConfig::builder(2)
+            .with_share_registry(registry.clone())
+            .with_holders_only_start_cancel(true)
+            .with_ttl_supported(true)
+            .build()
+            .expect("holders-only with a registry");
+        assert_eq!(c.share_registry().map(ShareRegistry::to_text), Some(registry.to_text()));
+        assert!(c.holders_only_start_cancel());
+        assert!(c.ttl_supported());
     }
 
     #[test]
