@@ -246,6 +246,7 @@ mod tests {
         callers.insert(Token::from("s.twice"), None, None);
         callers.insert(Token::from("s.twice"), Some("ns1/"), None);
         callers.insert(Token::from("s.other"), None, None);
+        assert!(!callers.is_empty());
         assert!(!callers.remove(&Token::from("s.twic")));
         assert_eq!(callers.len(), 3);
         assert!(callers.remove(&Token::from("s.twice")));
