@@ -389,7 +389,10 @@ mod tests {
     #[test]
     fn the_nonce_registry_and_ttl_settings_read_back_with_their_defaults() {
         let d = GeneratorConfig::new(2).expect("a valid threshold");
-        assert!(d.disclose_nonce_in_errors(), "Vault repeats the nonce by default");
+        assert!(
+            d.disclose_nonce_in_errors(),
+            "Vault repeats the nonce by default"
+        );
         assert!(!d.cancel_requires_nonce());
         assert!(d.share_registry().is_none());
         assert!(!d.holders_only_start_cancel());
@@ -403,7 +406,10 @@ mod tests {
             .with_ttl_supported(true)
             .build()
             .expect("holders-only with a registry");
-        assert_eq!(c.share_registry().map(ShareRegistry::to_text), Some(registry.to_text()));
+        assert_eq!(
+            c.share_registry().map(ShareRegistry::to_text),
+            Some(registry.to_text())
+        );
         assert!(c.holders_only_start_cancel());
         assert!(c.ttl_supported());
     }
