@@ -1046,7 +1046,7 @@ impl Face {
                 {
                     return Step::Answer(call.error(&Error::AlreadyUnsealed));
                 }
-                match crate::Encoding::from(request) {
+                match crate::generator::Encoding::from(request) {
                     #[cfg(feature = "pgp")]
                     crate::generator::Encoding::PgpKey(key) => {
                         // The holder's share is checked before the key is parsed, so that a
