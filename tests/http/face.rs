@@ -294,6 +294,41 @@ fn a_body_over_the_limit_is_413_on_any_path_and_closes() {
     }
 }
 
+#[test]
+fn the_default_body_limit_is_2_mib_to_the_byte() {
+    let mut h = Harness::vault();
+    assert_eq!(h.face.body_limit(), 2 * 1024 * 1024);
+    // Whitespace then `{}`: a valid start body of exactly the limit, then one byte more.
+    let at_limit = format!("{}{{}}", " ".repeat(2 * 1024 * 1024 - 2));
+    assert_eq!(h.call("PUT", RECOVERY, None, &at_limit).status(), 200);
+    assert_eq!(h.call("DELETE", RECOVERY, None, "").status(), 204);
+    let over = format!(" {at_limit}");
+    let a = h.call("PUT", RECOVERY, None, &over);
+    assert_eq!(errors(&a), err(413, &["http: request body too large"]));
+    assert!(a.close());
+}
+
+#[test]
+fn a_requests_debug_shows_its_route_and_hides_its_token_and_body() {
+    let body = br#"{"key":"c2VjcmV0LXNoYXJl"}"#;
+    let r = Request::new("PUT", "/v1/sys/generate-root/update?x=1")
+        .with_header("X-Vault-Token", "s.secret-caller-token")
+        .with_header("X-Vault-Namespace", "ns1")
+        .with_body(body);
+    let debug = format!("{r:?}");
+    for shown in ["Request", "PUT", "/v1/sys/generate-root/update?x=1", "ns1"] {
+        assert!(debug.contains(shown), "{debug} lacks {shown}");
+    }
+    assert!(
+        debug.contains(&format!("[REDACTED; {} bytes]", body.len())),
+        "{debug}"
+    );
+    assert!(debug.contains("token: Some(\"[REDACTED]\")"), "{debug}");
+    for hidden in ["secret-caller-token", "c2VjcmV0", "key"] {
+        assert!(!debug.contains(hidden), "{debug} reveals {hidden}");
+    }
+}
+
 // ------------------------------------------------------------------ who may call: Vault 2.x
 
 #[test]
