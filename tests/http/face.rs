@@ -617,6 +617,70 @@ fn the_old_and_the_new_root_family_share_one_slot() {
     );
 }
 
+#[test]
+fn openbaos_closed_root_family_and_decode_token_answer_list_and_options() {
+    // Observed on OpenBao 2.7.2 (`bao server -dev`, root token `root`): LIST asks for a token
+    // first, then is the router's `unsupported path`; OPTIONS is internal-only before any
+    // token; an unknown method is 405 with no text.
+    let mut h = Harness::openbao();
+    let unsupported = (
+        404,
+        "{\"errors\":[\"1 error occurred:\\n\\t* unsupported path\\n\\n\"]}\n".to_owned(),
+    );
+    let internal = err(400, &["cannot handle internal-only request operation"]);
+    for path in [ROOT_ATTEMPT, ROOT_UPDATE, "/v1/sys/decode-token"] {
+        let a = h.call("LIST", path, Some(ROOT), "");
+        assert_eq!(errors(&a), unsupported, "{path}");
+        let a = h.call("LIST", path, None, "");
+        assert_eq!(errors(&a), err(403, &["permission denied"]), "{path}");
+        let a = h.call("OPTIONS", path, None, "");
+        assert_eq!(errors(&a), internal, "{path}");
+        assert_eq!(
+            errors(&h.call("FOO", path, None, "")),
+            err(405, &[]),
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn the_old_family_recovery_and_raw_refuse_a_served_namespace() {
+    // Observed on OpenBao 2.7.2 with namespace ns1 created (`bao namespace create ns1`): named
+    // by the header or leading the path, two texts, whatever the namespace's own slot holds.
+    let mut h = Harness::new(
+        Dialect::OpenBao,
+        Access::default().with_unauthenticated(Endpoint::Root, true),
+    );
+    let config = GeneratorConfig::builder(3)
+        .with_dialect(Dialect::OpenBao)
+        .with_profile(TokenProfile::OPENBAO)
+        .build()
+        .unwrap();
+    h.face
+        .add_namespace("ns1", RecoveryTokenGenerator::new(config))
+        .unwrap();
+    for leaf in [
+        "sys/generate-root/attempt",
+        "sys/generate-recovery-token/attempt",
+        "sys/raw/x",
+    ] {
+        let target = format!("/v1/{leaf}");
+        let r = Request::new("GET", &target)
+            .with_header("X-Vault-Token", ROOT)
+            .with_header("X-Vault-Namespace", "ns1");
+        assert_eq!(
+            errors(&h.send(&r)),
+            err(400, &["operation unavailable in namespaces"]),
+            "{leaf}"
+        );
+        let a = h.call("GET", &format!("/v1/ns1/{leaf}"), Some(ROOT), "");
+        let text = "operation only available in root namespace";
+        assert_eq!(errors(&a), err(400, &[text]), "{leaf}");
+    }
+    let ns1 = h.face.generator(Some("ns1")).unwrap();
+    assert!(!ns1.status(Strategy::Root, h.clock.now()).started);
+}
+
 // ------------------------------------------------------------------ namespaces
 
 #[test]
