@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use recovery_token::adapter::{Server, ServerConfig};
+use recovery_token::audit::AuditEventKind;
 use recovery_token::http::{Access, Face};
 use recovery_token::{GeneratorConfig, RecoveryTokenGenerator};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -62,6 +63,27 @@ fn put(path: &str, body: &str) -> String {
         "PUT {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_calls_audit_events_reach_the_host_with_their_namespace() {
+    let (addr, server) = serve(host(), ServerConfig::default()).await;
+    let limit = Duration::from_secs(5);
+    let attempt = "/v1/sys/generate-root/attempt";
+    let (status, body) = call(addr, &put(attempt, "{}"), limit).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(server.host().audited(), [(None, AuditEventKind::Started)]);
+    let cancel = format!("DELETE {attempt} HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(call(addr, &cancel, limit).await.0, 204);
+    let audited = server.host().audited();
+    assert_eq!(audited.len(), 2, "{audited:?}");
+    assert!(
+        matches!(audited[1], (None, AuditEventKind::Cancelled { .. })),
+        "{audited:?}"
+    );
+    // Drained, not repeated: a status read adds nothing.
+    assert_eq!(call(addr, STATUS, limit).await.0, 200);
+    assert_eq!(server.host().audited().len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -684,6 +684,65 @@ fn the_old_family_recovery_and_raw_refuse_a_served_namespace() {
 // ------------------------------------------------------------------ namespaces
 
 #[test]
+fn a_faces_settings_and_slots_read_back() {
+    use recovery_token::http::NamespaceError;
+    let access = Access::default().with_unauthenticated(Endpoint::Root, true);
+    let mut h = Harness::new(Dialect::OpenBao, access);
+    assert_eq!(h.face.access(), access);
+    assert!(!h.face.recovery_mode());
+    let recovery = Face::new(RecoveryTokenGenerator::new(
+        GeneratorConfig::new(1).unwrap(),
+    ));
+    assert!(recovery.with_recovery_mode(true).recovery_mode());
+    let generator = |threshold| {
+        let config = GeneratorConfig::builder(threshold)
+            .with_dialect(Dialect::OpenBao)
+            .build()
+            .unwrap();
+        RecoveryTokenGenerator::new(config)
+    };
+    assert_eq!(h.face.add_namespace("ns1", generator(2)).unwrap(), "ns1/");
+    h.face.add_unsealable_namespace("/ns2").unwrap();
+    // A name is served once, with keys or without.
+    assert_eq!(
+        h.face.add_namespace("ns2/", generator(2)),
+        Err(NamespaceError::Duplicate("ns2/".to_owned()))
+    );
+    assert_eq!(
+        h.face.add_namespace("/ns1/", generator(2)),
+        Err(NamespaceError::Duplicate("ns1/".to_owned()))
+    );
+    assert_eq!(
+        h.face.add_unsealable_namespace("ns1"),
+        Err(NamespaceError::Duplicate("ns1/".to_owned()))
+    );
+    let threshold = |g: &RecoveryTokenGenerator| g.config().threshold();
+    assert_eq!(h.face.generator(None).map(threshold), Some(3));
+    assert_eq!(h.face.generator(Some("/ns1")).map(threshold), Some(2));
+    assert_eq!(h.face.generator_mut(None).map(|g| threshold(g)), Some(3));
+    assert!(
+        h.face.generator(Some("ns2")).is_none(),
+        "no keys, no generator"
+    );
+    assert!(h.face.generator(Some("nope")).is_none());
+    let slots: Vec<(Option<String>, usize)> = h
+        .face
+        .generators_mut()
+        .map(|(ns, g)| (ns.map(str::to_owned), threshold(g)))
+        .collect();
+    assert_eq!(slots, [(None, 3), (Some("ns1/".to_owned()), 2)]);
+    let debug = format!("{:?}", h.face);
+    for shown in [
+        "ns1/",
+        "ns2/",
+        "body_limit: 2097152",
+        "recovery_mode: false",
+    ] {
+        assert!(debug.contains(shown), "{debug} lacks {shown}");
+    }
+}
+
+#[test]
 fn each_namespace_has_its_own_slot() {
     let mut h = Harness::openbao();
     let config = GeneratorConfig::builder(3)

@@ -151,16 +151,19 @@ mod server {
     use std::time::Duration;
 
     use recovery_token::adapter::ServerHost;
+    use recovery_token::audit::{AuditEvent, AuditEventKind};
     use recovery_token::http::{Authorize, MintToken, Verdict};
     use recovery_token::{CombinedKey, HostReason, Strategy, Token};
 
     use super::{TestHost, WRONG_KEY};
 
     /// The adapter's host over a [`TestHost`] (the same checks and records): it knows no token
-    /// (every `authorize` is [`Verdict::UnknownToken`]) and may wait before each mint.
+    /// (every `authorize` is [`Verdict::UnknownToken`]), may wait before each mint, and records
+    /// the audit events the adapter hands it, with their namespace.
     pub struct AsyncTestHost {
         inner: Mutex<TestHost>,
         mint_delay: Duration,
+        audited: Mutex<Vec<(Option<String>, AuditEventKind)>>,
     }
 
     impl AsyncTestHost {
@@ -168,7 +171,13 @@ mod server {
             Self {
                 inner: Mutex::new(host),
                 mint_delay: Duration::ZERO,
+                audited: Mutex::new(Vec::new()),
             }
+        }
+
+        /// The audit events handed to the host so far: namespace and kind, in order.
+        pub fn audited(&self) -> Vec<(Option<String>, AuditEventKind)> {
+            self.audited.lock().unwrap().clone()
         }
 
         /// Waits this long (on the runtime's timer) before each mint.
@@ -209,6 +218,11 @@ mod server {
 
         async fn revoke(&self, token: &Token, _: Strategy, _: Option<&str>) {
             self.host().record_revoked(token);
+        }
+
+        fn audit(&self, namespace: Option<&str>, event: AuditEvent) {
+            let entry = (namespace.map(str::to_owned), event.kind);
+            self.audited.lock().unwrap().push(entry);
         }
     }
 }
