@@ -532,6 +532,8 @@ def root_sequence(d: Diff, shares_hex: list[str], real_port: int, pgp: "Pgp | No
     d.req("", "PUT", U, '{"key":"a","nonce":2}')
     d.req("", "PUT", U, '{"key":"zz"}')
     d.req("", "PUT", U, '{"key":"00112233"}')
+    d.req("hex of 1 byte", "PUT", U, '{"key":"ab"}')
+    d.req("hex of 12 bytes, base64 of 18", "PUT", U, '{"key":"000102030405060708090a0b"}')
     d.req("", "PUT", U, '{"key":"' + s0 + s0 + '"}')
     d.req("", "PUT", U, '{"key":"' + hex_to_b64(s0)[:-1] + '"}')  # base64 without its padding
     d.req("", "PUT", U, '{"key":"' + s0 + '","nonce":"x"}')
@@ -876,6 +878,10 @@ def gated_sequence(d: "Diff", shares_hex: list[str], root_token: str, ns_id: str
     d.req("", "PUT", U, '{"key":"' + s0 + '"}', good)
     d.req("", "PUT", U, '{"nonce":"{nonce}"}', good)
     d.req("", "PUT", U, '{"key":"zz","nonce":"{nonce}"}', good)
+    # This logical endpoint reads hex of any length as hex (the families above fall back to base64).
+    d.req("hex of 1 byte", "PUT", U, '{"key":"ab","nonce":"{nonce}"}', good)
+    d.req("hex of 12 bytes, base64 of 18", "PUT", U, '{"key":"000102030405060708090a0b","nonce":"{nonce}"}', good)
+    d.req("hex of 34 bytes", "PUT", U, '{"key":"' + "00" * 34 + '","nonce":"{nonce}"}', good)
     d.req("unknown fields", "PUT", U, '{"key":"' + s0 + '","nonce":"{nonce}","z":1,"\\u00e9":2,"a\\"b":3}', good)
     d.req("", "PUT", U, '{"key":"' + s0 + '","nonce":"{nonce}","z":1}', good)  # duplicate
     d.req("no token mid-ceremony", "PUT", U, '{"key":"' + s1 + '","nonce":"{nonce}"}')

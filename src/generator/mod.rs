@@ -1,5 +1,6 @@
 //! The state machine: one attempt slot, its nonce, its shares, and the ceremony's last step.
 
+use std::ops::RangeInclusive;
 use std::time::{Duration, Instant};
 
 use rand_core::CryptoRng;
@@ -11,8 +12,8 @@ use crate::secret::CombinedKey;
 use crate::secret::Otp;
 use crate::secret::SecretString;
 use crate::secret::ct_eq;
-use crate::shares::KeyShare;
 use crate::shares::combine;
+use crate::shares::{KeyShare, ShareError};
 use crate::tokens::RecoveryTokenHolder;
 use crate::tokens::{generate_otp, otp_fits};
 use crate::vocabulary::{ServerState, Strategy};
@@ -746,12 +747,33 @@ impl RecoveryTokenGenerator {
         request: &UpdateRequest,
         now: Instant,
     ) -> Result<UpdateOutcome, Error> {
+        self.submit_parsed(strategy, request, now, KeyShare::parse)
+    }
+
+    /// [`Self::submit`] with OpenBao's logical `sys/generate-root-token/update` reading of the
+    /// key ([`KeyShare::parse_logical`]).
+    pub(crate) fn submit_logical(
+        &mut self,
+        strategy: Strategy,
+        request: &UpdateRequest,
+        now: Instant,
+    ) -> Result<UpdateOutcome, Error> {
+        self.submit_parsed(strategy, request, now, KeyShare::parse_logical)
+    }
+
+    fn submit_parsed(
+        &mut self,
+        strategy: Strategy,
+        request: &UpdateRequest,
+        now: Instant,
+        parse: fn(&str, &RangeInclusive<usize>) -> Result<KeyShare, ShareError>,
+    ) -> Result<UpdateOutcome, Error> {
         self.handle_timeout(now);
         let key = request.key.expose_secret();
         let parsed = if key.is_empty() {
             Err(Error::MissingKey)
         } else {
-            KeyShare::parse(key, &self.config.share_lengths).map_err(Error::from)
+            parse(key, &self.config.share_lengths).map_err(Error::from)
         };
         match parsed {
             Ok(share) => self.submit_share(strategy, share, &request.nonce, now),

@@ -1095,7 +1095,13 @@ impl Face {
                     }
                     Err(answer) => return Step::Answer(answer),
                 };
-                match generator.submit(strategy, &request, now) {
+                // OpenBao's logical endpoint reads the key its own way (hex of any length).
+                let submitted = if call.endpoint == Endpoint::RootToken {
+                    generator.submit_logical(strategy, &request, now)
+                } else {
+                    generator.submit(strategy, &request, now)
+                };
+                match submitted {
                     Ok(UpdateOutcome::Progress(s)) => Step::Answer(call.status(&s, rng)),
                     Ok(UpdateOutcome::KeyReady(pending)) => {
                         Step::CheckKey(CheckKey::new(call, pending))

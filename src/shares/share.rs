@@ -97,12 +97,34 @@ impl KeyShare {
     /// # Ok(()) }
     /// ```
     pub fn parse(key: &str, lengths: &RangeInclusive<usize>) -> Result<Self, ShareError> {
+        Self::parse_with(key, lengths, false)
+    }
+
+    /// [`Self::parse`] as OpenBao's logical endpoint `sys/generate-root-token/update` decodes
+    /// `key` (observed on 2.7.2): a text that is hex is hex whatever it decodes to, so `ab` is
+    /// `key is shorter than minimum 16 bytes` there, not a base64 attempt; other texts are
+    /// base64 as in [`Self::parse`].
+    pub(crate) fn parse_logical(
+        key: &str,
+        lengths: &RangeInclusive<usize>,
+    ) -> Result<Self, ShareError> {
+        Self::parse_with(key, lengths, true)
+    }
+
+    /// Hex first: kept if its length is accepted, or whatever its length with `hex_any_length`
+    /// (then the length is checked); otherwise base64.
+    fn parse_with(
+        key: &str,
+        lengths: &RangeInclusive<usize>,
+        hex_any_length: bool,
+    ) -> Result<Self, ShareError> {
         if key.is_empty() {
             return Err(ShareError::MissingKey);
         }
         if let Some(mut bytes) = decode_hex(key)
-            && lengths.contains(&bytes.len())
+            && (hex_any_length || lengths.contains(&bytes.len()))
         {
+            check_length(bytes.len(), lengths)?;
             // Moved, not copied: one fewer allocation of secret bytes to wipe.
             return Ok(Self::with_public_x(std::mem::take(&mut *bytes)));
         }
@@ -459,6 +481,37 @@ mod tests {
             KeyShare::parse(&upper, &L).unwrap().expose_secret(),
             &[0xab; 17]
         );
+    }
+
+    #[test]
+    fn the_logical_endpoint_keeps_hex_of_any_length() {
+        // 24 hex digits: 12 bytes as hex, 18 as base64. Vault's HTTP layer takes the base64;
+        // OpenBao's `sys/generate-root-token/update` takes the hex and refuses its length.
+        let both = "000102030405060708090a0b";
+        assert_eq!(KeyShare::parse(both, &L).unwrap().len(), 18);
+        assert_eq!(
+            KeyShare::parse_logical(both, &L),
+            Err(ShareError::TooShort { min: 16 })
+        );
+        assert_eq!(KeyShare::parse("ab", &L), Err(ShareError::InvalidEncoding));
+        assert_eq!(
+            KeyShare::parse_logical("ab", &L),
+            Err(ShareError::TooShort { min: 16 })
+        );
+        let long = "00".repeat(34);
+        assert_eq!(
+            KeyShare::parse_logical(&long, &L),
+            Err(ShareError::TooLong { max: 33 })
+        );
+        let hex = "000102030405060708090a0b0c0d0e0f01";
+        assert_eq!(KeyShare::parse_logical(hex, &L).unwrap().len(), 17);
+        let b64 = "AAECAwQFBgcICQoLDA0ODwE=";
+        assert_eq!(KeyShare::parse_logical(b64, &L).unwrap().len(), 17);
+        assert_eq!(
+            KeyShare::parse_logical("abc", &L),
+            Err(ShareError::InvalidEncoding)
+        );
+        assert_eq!(KeyShare::parse_logical("", &L), Err(ShareError::MissingKey));
     }
 
     #[test]

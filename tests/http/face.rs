@@ -921,6 +921,72 @@ fn openbao_checks_the_token_before_it_says_unsupported_path() {
 }
 
 #[test]
+fn openbaos_update_body_errors_keep_their_status_behind_the_token() {
+    // Observed on OpenBao 2.7.2 (`bao server -dev`, an attempt started, root token): a second
+    // JSON value after the body is a decoding error (400); a trailing `{` is not read; a bad
+    // key is the logical layer's 500 multi-error, a key that is hex is read as hex whatever its
+    // length, and the length is checked before the nonce.
+    let mut h = Harness::openbao();
+    assert_eq!(h.call("PUT", RT_ATTEMPT, Some(ROOT), "").status(), 200);
+    let multi = |text: &str| {
+        let body = format!("1 error occurred:\n\t* {text}\n\n");
+        (
+            500,
+            format!(
+                "{{\"errors\":[{}]}}\n",
+                serde_json::to_string(&body).unwrap()
+            ),
+        )
+    };
+    let short = multi("invalid key: key is shorter than minimum 16 bytes");
+    // Hex of any length is hex here (Vault's HTTP layer would read these two as base64).
+    let hex_24 = r#"{"key":"000102030405060708090a0b","nonce":"x"}"#;
+    let long = multi("invalid key: key is longer than maximum 33 bytes");
+    let hex_68 = format!(r#"{{"key":"{}","nonce":"x"}}"#, "00".repeat(34));
+    let cases = [
+        (hex_24, short.clone()),
+        (&hex_68, long),
+        (
+            r#"{"key":"ab","nonce":"x"} x"#,
+            err(
+                400,
+                &[
+                    "failed to decode JSON input: invalid character 'x' looking for beginning of value",
+                ],
+            ),
+        ),
+        (r#"{"key":"ab","nonce":"x"}{"#, short.clone()),
+        (r#"{"key":"ab","nonce":5}"#, short),
+        (
+            r#"{"key":5,"nonce":"x"}"#,
+            multi("'key' must be a valid hex or base64 string"),
+        ),
+        (
+            r#"{"key":{},"nonce":"x"}"#,
+            err(
+                400,
+                &[
+                    "Field validation failed: error converting input for field \"key\": '' expected type 'string', got unconvertible type 'map[string]interface {}'",
+                ],
+            ),
+        ),
+    ];
+    for (body, expected) in cases {
+        let r = Request::new("PUT", RT_UPDATE)
+            .with_header("X-Vault-Token", ROOT)
+            .with_header("Content-Type", "application/json")
+            .with_body(body.as_bytes());
+        assert_eq!(errors(&h.send(&r)), expected, "{body}");
+    }
+    let status = h.call("GET", RT_ATTEMPT, Some(ROOT), "");
+    assert!(
+        status.body().contains(r#""progress":0"#),
+        "{}",
+        status.body()
+    );
+}
+
+#[test]
 fn openbaos_generic_layer_runs_before_any_token_check() {
     let mut h = Harness::openbao();
     let eof = "failed to decode JSON input: unexpected EOF";
