@@ -806,6 +806,42 @@ fn sys_raw_needs_the_minted_recovery_token() {
     );
 }
 
+/// Mints the recovery token through the face (threshold 3, a generated OTP).
+fn mint_recovery(h: &mut Harness) {
+    let started: serde_json::Value =
+        serde_json::from_str(h.call("PUT", RECOVERY, None, "").body()).unwrap();
+    let nonce = started["nonce"].as_str().unwrap().to_owned();
+    for share in h.shares.clone().iter().take(3) {
+        let body = format!(r#"{{"key":"{share}","nonce":"{nonce}"}}"#);
+        let a = h.call("PUT", "/v1/sys/generate-recovery-token/update", None, &body);
+        assert_eq!(a.status(), 200, "{}", a.body());
+    }
+    assert!(h.face.root().recovery_issued());
+}
+
+#[test]
+fn after_the_recovery_token_vault_checks_the_otp_first_and_openbao_refuses_at_once() {
+    // SPEC.md section 3: Vault checks the OTP before "already unsealed".
+    let mut h = Harness::vault();
+    mint_recovery(&mut h);
+    let a = h.call("PUT", RECOVERY, None, r#"{"otp":"short"}"#);
+    assert_eq!(errors(&a), err(400, &["OTP string is wrong length"]));
+    let a = h.call("PUT", RECOVERY, None, "");
+    let text = "attempt to generate recovery token when already unsealed";
+    assert_eq!(errors(&a), err(400, &[text]));
+    // OpenBao refuses before the OTP, and before a PGP key is handed out to be parsed.
+    let mut h = Harness::openbao();
+    mint_recovery(&mut h);
+    let text = "attempted to generate recovery operation token when already unsealed";
+    let a = h.call("PUT", RECOVERY, None, r#"{"otp":"short"}"#);
+    assert_eq!(errors(&a), err(400, &[text]));
+    let pgp = Request::new("PUT", RECOVERY).with_body(br#"{"pgp_key":"AAAA"}"#);
+    match h.face.handle(&pgp, h.clock.now(), &mut rand::rng()) {
+        Step::Answer(a) => assert_eq!(errors(&a), err(400, &[text])),
+        _ => panic!("a PGP key was handed out after the recovery token"),
+    }
+}
+
 // ------------------------------------------------------------------ OpenBao's router, observed
 
 /// The probes of /work/notes/http-probe/*.out (OpenBao 2.7.2, root mode, the listener option
