@@ -490,7 +490,10 @@ impl Face {
     /// Serves namespace `name` as one that exists but has no keys of its own (OpenBao's
     /// non-sealable namespaces): `sys/generate-root-token/*` there answers `namespace is not
     /// sealable` (400 for status and start, 500 multi-error for update; cancel 204), after the
-    /// token check; `sys/decode-token` works in it.
+    /// token check, whether the header or the path names it; `sys/decode-token` works in it.
+    /// Two of OpenBao 2.7.2's quirks there are not copied: its start checks the OTP (33
+    /// characters) or parses the PGP key first, and leaves an attempt behind (its next start
+    /// answers `root generation already in progress for this namespace` until a cancel).
     ///
     /// # Errors
     /// [`NamespaceError`]: an empty name, one already served.
@@ -711,14 +714,17 @@ impl Face {
         // A namespace may also lead the path (`/v1/ns1/sys/...`), when no header
         // names one.
         let prefixed = if request.namespace.is_none() && Route::of(path).is_none() {
-            self.slots.iter().find_map(|s| {
-                let ns = s.namespace.as_deref()?;
-                let inner = rest.strip_prefix(ns)?;
-                let mut p = String::with_capacity(inner.len().saturating_add(4));
-                p.push_str(API_PREFIX);
-                p.push_str(inner);
-                Some((ns.to_owned(), Route::of(&p)?))
-            })
+            // Every namespace served, with keys or without.
+            let served = self.slots.iter().filter_map(|s| s.namespace.as_deref());
+            served
+                .chain(self.unsealable.iter().map(String::as_str))
+                .find_map(|ns| {
+                    let inner = rest.strip_prefix(ns)?;
+                    let mut p = String::with_capacity(inner.len().saturating_add(4));
+                    p.push_str(API_PREFIX);
+                    p.push_str(inner);
+                    Some((ns.to_owned(), Route::of(&p)?))
+                })
         } else {
             None
         };

@@ -2317,3 +2317,42 @@ fn logical_endpoints_warn_of_unrecognized_parameters_as_openbao_does() {
         err(400, &["provided 'encoded_token' or 'otp' is empty"])
     );
 }
+
+#[test]
+fn a_namespace_without_keys_is_found_by_header_and_by_path() {
+    // Observed on OpenBao 2.7.2 (`bao server -dev`, `bao namespace create ns4`, each request
+    // after a cancel): the same answers whether the header or the path names it.
+    let mut h = Harness::openbao();
+    h.face.add_unsealable_namespace("ns4").unwrap();
+    let not_sealable = err(400, &["namespace is not sealable"]);
+    let multi = "{\"errors\":[\"1 error occurred:\\n\\t* namespace is not sealable\\n\\n\"]}\n";
+    let decode = "error decoding base64'd token: illegal base64 data at input byte 0";
+    for (by_header, prefix) in [(true, "/v1/"), (false, "/v1/ns4/")] {
+        let send = |h: &mut Harness, method: &str, leaf: &str, body: &str| {
+            let target = format!("{prefix}{leaf}");
+            let mut r = Request::new(method, &target)
+                .with_header("X-Vault-Token", ROOT)
+                .with_body(body.as_bytes());
+            if by_header {
+                r = r.with_header("X-Vault-Namespace", "ns4");
+            }
+            errors(&h.send(&r))
+        };
+        let attempt = "sys/generate-root-token/attempt";
+        assert_eq!(send(&mut h, "GET", attempt, ""), not_sealable);
+        assert_eq!(send(&mut h, "PUT", attempt, ""), not_sealable);
+        assert_eq!(send(&mut h, "DELETE", attempt, ""), (204, String::new()));
+        let update = send(
+            &mut h,
+            "PUT",
+            "sys/generate-root-token/update",
+            r#"{"key":"ab","nonce":"x"}"#,
+        );
+        assert_eq!(update, (500, multi.to_owned()));
+        let body = r#"{"encoded_token":"x","otp":"y"}"#;
+        assert_eq!(
+            send(&mut h, "PUT", "sys/decode-token", body),
+            err(400, &[decode])
+        );
+    }
+}
