@@ -2356,3 +2356,51 @@ fn a_namespace_without_keys_is_found_by_header_and_by_path() {
         );
     }
 }
+
+#[test]
+fn openbaos_old_family_names_its_request_type_only_for_a_form() {
+    // Observed on OpenBao 2.7.2 (`bao server -dev` with a listener that sets
+    // `disable_unauthed_generate_root_endpoints = false`): a form Content-Type skips the generic
+    // layer, and the handler's own decoder names its Go type.
+    let mut h = Harness::new(
+        Dialect::OpenBao,
+        Access::default().with_unauthenticated(Endpoint::Root, true),
+    );
+    let text = |kind: &str, target: &str| {
+        let t = format!(
+            "failed to decode JSON input: json: cannot unmarshal {kind} into Go value of type {target}"
+        );
+        err(400, &[&t])
+    };
+    let generic = "map[string]interface {}";
+    for (path, body, kind, target) in [
+        (
+            ROOT_ATTEMPT,
+            "\"otp\"",
+            "string",
+            "http.GenerateRootInitRequest",
+        ),
+        (ROOT_ATTEMPT, "true", "bool", "http.GenerateRootInitRequest"),
+        (
+            ROOT_UPDATE,
+            "\"key\"",
+            "string",
+            "http.GenerateRootUpdateRequest",
+        ),
+        (ROOT_UPDATE, "7", "number", "http.GenerateRootUpdateRequest"),
+    ] {
+        for (content_type, expected) in [
+            ("application/x-www-form-urlencoded", text(kind, target)),
+            ("application/json", text(kind, generic)),
+        ] {
+            let r = Request::new("PUT", path)
+                .with_header("Content-Type", content_type)
+                .with_body(body.as_bytes());
+            assert_eq!(
+                errors(&h.send(&r)),
+                expected,
+                "{path} {body} {content_type}"
+            );
+        }
+    }
+}
