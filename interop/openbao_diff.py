@@ -979,6 +979,10 @@ def recovery_sequence(d: Diff, shares_hex: list[str]) -> None:
     d.req("", "PUT", A, '{"otp":"' + "a" * 26 + '"}')  # the root length: wrong here
     d.req("", "PUT", A, "nope")
     d.req("", "PUT", A, '{"otp":"short"} trailing')
+    # A body that is JSON but not an object: the text names a Go type by the Content-Type.
+    for ct in ({"Content-Type": "application/json"}, FORM_CT, {}):
+        d.req("", "PUT", A, '"otp"', ct)
+        d.req("", "PUT", U, "7", ct)
     d.reset(A)
     d.req("", "PUT", U, "")
     d.req("", "PUT", U, '{"key":"zz"}')

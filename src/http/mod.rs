@@ -1003,6 +1003,7 @@ impl Face {
         now: Instant,
         rng: &mut R,
     ) -> Step {
+        let recovery_mode = self.recovery_mode;
         let Some(generator) = self.slot_generator(call.slot) else {
             return Step::Answer(call.error(&Error::StaleCompletion));
         };
@@ -1032,7 +1033,7 @@ impl Face {
                         r
                     })
                 } else {
-                    decode_start(config, body, content_type)
+                    decode_start(config, recovery_mode, body, content_type)
                 };
                 let mut request = match parsed {
                     Ok(r) => r,
@@ -1094,7 +1095,8 @@ impl Face {
                 })
             }
             Operation::Update => {
-                let request = match decode_update(&call, config, body, content_type) {
+                let request = match decode_update(&call, config, recovery_mode, body, content_type)
+                {
                     Ok((r, ignored)) => {
                         call.ignored = ignored;
                         r
@@ -1341,15 +1343,19 @@ fn check_patch(content_type: Option<&str>) -> Result<(), Answer> {
     }
 }
 
-/// A start body, decoded as the configured dialect's server decodes it.
+/// A start body, decoded as the configured dialect's server decodes it. OpenBao's recovery
+/// mode has no generic layer: its handler reads the body as Vault's does, whatever the
+/// Content-Type (observed on 2.7.2: `"otp"` names `http.GenerateRootInitRequest` with a JSON
+/// Content-Type too).
 fn decode_start(
     config: &GeneratorConfig,
+    recovery_mode: bool,
     body: &[u8],
     content_type: Option<&str>,
 ) -> Result<StartRequest, Error> {
     match config.dialect() {
         // OpenBao's texts for a non-object body depend on the Content-Type.
-        Dialect::OpenBao => StartRequest::from_http(body, content_type),
+        Dialect::OpenBao if !recovery_mode => StartRequest::from_http(body, content_type),
         _ => StartRequest::from_json(body),
     }
 }
@@ -1360,6 +1366,7 @@ fn decode_start(
 fn decode_update(
     call: &Call,
     config: &GeneratorConfig,
+    recovery_mode: bool,
     body: &[u8],
     content_type: Option<&str>,
 ) -> Result<(UpdateRequest, Vec<String>), Answer> {
@@ -1375,7 +1382,7 @@ fn decode_update(
         return Ok((UpdateRequest::new(key, nonce), ignored));
     }
     let decoded = match config.dialect() {
-        Dialect::OpenBao => UpdateRequest::from_http(body, content_type),
+        Dialect::OpenBao if !recovery_mode => UpdateRequest::from_http(body, content_type),
         _ => UpdateRequest::from_json(body),
     };
     decoded.map(|r| (r, Vec::new())).map_err(|e| call.error(&e))

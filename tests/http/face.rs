@@ -2404,3 +2404,44 @@ fn openbaos_old_family_names_its_request_type_only_for_a_form() {
         }
     }
 }
+
+#[test]
+fn openbaos_recovery_mode_reads_bodies_as_its_handler_does_whatever_the_content_type() {
+    // Observed on OpenBao 2.7.2 (`bao server -recovery`, interop/openbao_diff.py's recovery
+    // run): no generic layer, so a JSON body that is not an object names the handler's Go type
+    // with a JSON Content-Type, a form one, or none.
+    let config = GeneratorConfig::builder(3)
+        .with_dialect(Dialect::OpenBao)
+        .with_profile(TokenProfile::OPENBAO)
+        .build()
+        .unwrap();
+    let mut h = Harness::openbao();
+    h.face = Face::new(RecoveryTokenGenerator::new(config)).with_recovery_mode(true);
+    let text = |kind: &str, target: &str| {
+        let t = format!(
+            "failed to decode JSON input: json: cannot unmarshal {kind} into Go value of type {target}"
+        );
+        err(400, &[&t])
+    };
+    let update = "/v1/sys/generate-recovery-token/update";
+    for (path, body, expected) in [
+        (
+            RECOVERY,
+            "\"otp\"",
+            text("string", "http.GenerateRootInitRequest"),
+        ),
+        (
+            update,
+            "7",
+            text("number", "http.GenerateRootUpdateRequest"),
+        ),
+    ] {
+        for content_type in ["application/json", "application/x-www-form-urlencoded", ""] {
+            let mut r = Request::new("PUT", path).with_body(body.as_bytes());
+            if !content_type.is_empty() {
+                r = r.with_header("Content-Type", content_type);
+            }
+            assert_eq!(errors(&h.send(&r)), expected, "{path} [{content_type}]");
+        }
+    }
+}
