@@ -130,7 +130,8 @@ impl StartRequest {
     /// top-level string, number or bool is refused as `json: cannot unmarshal <kind> into Go value
     /// of type map[string]interface {}` (its JSON-limits layer decodes such bodies into a map
     /// first). Every other rule and text is [`Self::from_json`]'s. Vault was not observed; hosts
-    /// of the Vault dialect use [`Self::from_json`].
+    /// of the Vault dialect use [`Self::from_json`], and so does OpenBao's recovery mode, which
+    /// has no such layer (observed: `"otp"` names `http.GenerateRootInitRequest` there).
     ///
     /// # Errors
     /// As [`Self::from_json`].

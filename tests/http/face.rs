@@ -2445,3 +2445,30 @@ fn openbaos_recovery_mode_reads_bodies_as_its_handler_does_whatever_the_content_
         }
     }
 }
+
+#[test]
+fn openbaos_old_family_reads_a_form_body_as_json() {
+    // Observed on OpenBao 2.7.2 (`bao server -dev`, the listener option off): the generic layer
+    // accepts the form, then the HTTP handler reads the body as JSON.
+    let mut h = Harness::new(
+        Dialect::OpenBao,
+        Access::default().with_unauthenticated(Endpoint::Root, true),
+    );
+    let text = |c: char| {
+        let t = format!(
+            "failed to decode JSON input: invalid character '{c}' looking for beginning of value"
+        );
+        err(400, &[&t])
+    };
+    for (path, body, expected) in [
+        (ROOT_ATTEMPT, "otp=short", text('o')),
+        (ROOT_ATTEMPT, "otp=", text('o')),
+        (ROOT_UPDATE, "key=zz&nonce=x", text('k')),
+    ] {
+        let r = Request::new("PUT", path)
+            .with_header("Content-Type", "application/x-www-form-urlencoded")
+            .with_body(body.as_bytes());
+        assert_eq!(errors(&h.send(&r)), expected, "{path} {body}");
+    }
+    assert!(!h.face.root().status(Strategy::Root, h.clock.now()).started);
+}
