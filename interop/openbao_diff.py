@@ -551,6 +551,8 @@ def root_sequence(d: Diff, shares_hex: list[str], real_port: int, pgp: "Pgp | No
     d.req("", "DELETE", U)
     d.req("", "GET", U, '{"key":"' + s0 + '","nonce":"x"}', json_ct)
     d.req("", "DELETE", U, '{"key":"' + s0 + '","nonce":"x"}', json_ct)
+    d.req("a GET body that is not an object", "GET", U, "7", json_ct)
+    d.req("a DELETE body that is not an object", "DELETE", U, "7", json_ct)
     d.req("", "OPTIONS", A)
     d.req("", "HEAD", A)
     d.req("", "DELETE", A)  # cancel with nothing in progress

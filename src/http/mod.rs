@@ -4,7 +4,7 @@
 //! The face owns everything a host could get wrong on the wire: the route table (below;
 //! [`Endpoint`], [`Route`], shared with [`crate::client`]) of every endpoint family, Vault's method rules (PATCH's media-type check before
 //! routing, every method on `/update` an update, 405 elsewhere), which request decoder runs
-//! (from the generator's [`GeneratorConfig`]: the dialect and the nonce policy live there and
+//! (from the generator's [`GeneratorConfig`](crate::GeneratorConfig): the dialect and the nonce policy live there and
 //! only there), who may call ([`Access`], the host's decision per request in [`Authorize`], with
 //! [`CallerTokens`] for a host without a token store),
 //! OpenBao's envelope and texts on `sys/generate-root-token/*`, `sys/decode-token`,
@@ -26,7 +26,7 @@
 //! | [`Route::Raw`] | `sys/raw/<path>` | | the recovery token |
 //!
 //! # Dialects
-//! The root generator's [`GeneratorConfig::dialect`] chooses the router:
+//! The root generator's [`GeneratorConfig::dialect`](crate::GeneratorConfig::dialect) chooses the router:
 //! - [`Dialect::Vault`]: Vault 1.x's endpoints and method rules with Vault 2.x's authorization
 //!   (SPEC section 13); a path the face does not serve is 404 `{"errors":[]}`; Go's own path
 //!   rules (decoded paths, 307 to the clean path) as under OpenBao.
@@ -86,7 +86,6 @@ pub use routes::{
 use steps::Next;
 pub use steps::{Authorize, Capability, CheckKey, MintToken, ParsePgp, PgpParsed, Revoke, Step};
 
-use crate::config::GeneratorConfig;
 use crate::error::Error;
 use crate::generator::{Host, RecoveryTokenGenerator, UpdateOutcome};
 use crate::go::mime;
@@ -519,7 +518,7 @@ impl Face {
         self.body_limit
     }
 
-    /// The dialect of every answer: the root generator's ([`GeneratorConfig::dialect`]).
+    /// The dialect of every answer: the root generator's ([`GeneratorConfig::dialect`](crate::GeneratorConfig::dialect)).
     #[must_use]
     pub fn dialect(&self) -> Dialect {
         self.root().config().dialect()
@@ -1003,7 +1002,6 @@ impl Face {
         now: Instant,
         rng: &mut R,
     ) -> Step {
-        let recovery_mode = self.recovery_mode;
         let Some(generator) = self.slot_generator(call.slot) else {
             return Step::Answer(call.error(&Error::StaleCompletion));
         };
@@ -1033,7 +1031,7 @@ impl Face {
                         r
                     })
                 } else {
-                    decode_start(config, recovery_mode, body, content_type)
+                    decode_start(body)
                 };
                 let mut request = match parsed {
                     Ok(r) => r,
@@ -1095,8 +1093,7 @@ impl Face {
                 })
             }
             Operation::Update => {
-                let request = match decode_update(&call, config, recovery_mode, body, content_type)
-                {
+                let request = match decode_update(&call, body, content_type) {
                     Ok((r, ignored)) => {
                         call.ignored = ignored;
                         r
@@ -1343,30 +1340,21 @@ fn check_patch(content_type: Option<&str>) -> Result<(), Answer> {
     }
 }
 
-/// A start body, decoded as the configured dialect's server decodes it. OpenBao's recovery
-/// mode has no generic layer: its handler reads the body as Vault's does, whatever the
-/// Content-Type (observed on 2.7.2: `"otp"` names `http.GenerateRootInitRequest` with a JSON
-/// Content-Type too).
-fn decode_start(
-    config: &GeneratorConfig,
-    recovery_mode: bool,
-    body: &[u8],
-    content_type: Option<&str>,
-) -> Result<StartRequest, Error> {
-    match config.dialect() {
-        // OpenBao's texts for a non-object body depend on the Content-Type.
-        Dialect::OpenBao if !recovery_mode => StartRequest::from_http(body, content_type),
-        _ => StartRequest::from_json(body),
-    }
+/// A start body of the HTTP handlers' families (recovery, the old root family, DR), decoded as
+/// their handler decodes it: Go's JSON into the handler's struct, whatever the Content-Type.
+/// OpenBao's generic layer, which names `map[string]interface {}` for a PUT or POST body that
+/// is not an object, has run before this (`handle_openbao`); its recovery mode has no such
+/// layer (observed on 2.7.2).
+fn decode_start(body: &[u8]) -> Result<StartRequest, Error> {
+    StartRequest::from_json(body)
 }
 
-/// An update body, decoded as the configured dialect's server decodes it; on OpenBao's
-/// logical endpoint a missing nonce or key is its framework's 400 (`nonce is required` first,
-/// then `key is required`).
+/// An update body: on OpenBao's logical endpoint its framework's fields (a missing nonce or key
+/// is its 400, `nonce is required` first, then `key is required`); elsewhere as the handler
+/// decodes it ([`decode_start`]'s rule: OpenBao 2.7.2 names `http.GenerateRootUpdateRequest`
+/// for a GET or DELETE body that is not an object, which its generic layer does not read).
 fn decode_update(
     call: &Call,
-    config: &GeneratorConfig,
-    recovery_mode: bool,
     body: &[u8],
     content_type: Option<&str>,
 ) -> Result<(UpdateRequest, Vec<String>), Answer> {
@@ -1381,11 +1369,9 @@ fn decode_update(
         }
         return Ok((UpdateRequest::new(key, nonce), ignored));
     }
-    let decoded = match config.dialect() {
-        Dialect::OpenBao if !recovery_mode => UpdateRequest::from_http(body, content_type),
-        _ => UpdateRequest::from_json(body),
-    };
-    decoded.map(|r| (r, Vec::new())).map_err(|e| call.error(&e))
+    UpdateRequest::from_json(body)
+        .map(|r| (r, Vec::new()))
+        .map_err(|e| call.error(&e))
 }
 
 /// Drives every step of one request with a synchronous host: `authorize` decides each

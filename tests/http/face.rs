@@ -2472,3 +2472,32 @@ fn openbaos_old_family_reads_a_form_body_as_json() {
     }
     assert!(!h.face.root().status(Strategy::Root, h.clock.now()).started);
 }
+
+#[test]
+fn openbaos_old_family_reads_any_methods_update_body_as_its_handler_does() {
+    // Observed on OpenBao 2.7.2 (`bao server -dev`, the listener option off): every method on
+    // `/update` is an update; the generic layer reads only PUT and POST bodies, so a GET or
+    // DELETE body that is not an object names the handler's Go type, whatever the Content-Type.
+    let mut h = Harness::new(
+        Dialect::OpenBao,
+        Access::default().with_unauthenticated(Endpoint::Root, true),
+    );
+    let text = |target: &str| {
+        let t = format!(
+            "failed to decode JSON input: json: cannot unmarshal number into Go value of type {target}"
+        );
+        err(400, &[&t])
+    };
+    for (method, expected) in [
+        ("GET", text("http.GenerateRootUpdateRequest")),
+        ("DELETE", text("http.GenerateRootUpdateRequest")),
+        ("PUT", text("map[string]interface {}")),
+    ] {
+        for content_type in ["application/json", "text/plain"] {
+            let r = Request::new(method, ROOT_UPDATE)
+                .with_header("Content-Type", content_type)
+                .with_body(b"7");
+            assert_eq!(errors(&h.send(&r)), expected, "{method} {content_type}");
+        }
+    }
+}
